@@ -1,0 +1,260 @@
+//! VictoriaLogs LogsQL. Every query has the same shape:
+//!
+//! ```text
+//! _time:[from, to) {stream} <cheap pre-filters>
+//! | extract "<_> <interface_id> ..."        (raw records only: just the needed fields)
+//! | filter <field conditions>
+//! | stats by (<_time:step>, <groupBy>) sum(bytes) as value
+//! | sort by (value desc, <groupBy>) limit N  (ranking only)
+//! ```
+//!
+//! Every user value is a quoted string literal; regexes are anchored so they
+//! match whole values, as Grafana's and Loki's matchers do.
+
+use std::net::IpAddr;
+
+use chrono::{SecondsFormat, TimeZone, Utc};
+use ipnet::IpNet;
+
+use super::{Dialect, Target};
+use crate::model::{address_field, Direction, Filter, FlowQuery, TimeRange};
+use crate::plan::Step;
+use crate::schema::{RecordFormat, RecordSchema};
+use crate::selector::quote;
+
+/// The LogsQL dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogsQl;
+
+/// Result field name of every aggregate.
+pub const VALUE: &str = "value";
+
+impl Dialect for LogsQl {
+    fn render(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
+        if let (Step::Raw, Some(raw)) = (step, &q.raw_query) {
+            return raw.clone();
+        }
+        let schema = target.schema;
+        let mut base = vec![time_filter(q.range)];
+        if !target.stream.matchers.is_empty() {
+            base.push(target.stream.to_string());
+        }
+        let mut conditions = conditions(q, schema);
+        if let Step::Buckets { grouped: true, keys: Some(keys) } = step {
+            conditions.push(key_condition(&q.group_by, keys, schema));
+        }
+        let mut stages = Vec::new();
+        match schema {
+            RecordSchema::Raw(format) => {
+                base.push(format!("!_msg:={}", quote(&header_line(format))));
+                base.extend(prefilter_phrases(q));
+                stages.push(base.join(" "));
+                let all = matches!(step, Step::Records { .. });
+                stages.push(format!("extract {}", quote(&extract_pattern(format, &needed_fields(q, schema), all))));
+                if !conditions.is_empty() {
+                    stages.push(format!("filter {}", conditions.join(" ")));
+                }
+            }
+            RecordSchema::Fields(_) => {
+                base.extend(conditions);
+                stages.push(base.join(" "));
+            }
+        }
+        let by = |time: bool, grouped: bool| {
+            let mut fields: Vec<String> = Vec::new();
+            if time {
+                fields.push(format!("_time:{}", duration(q.step_ms)));
+            }
+            if grouped {
+                fields.extend(q.group_by.iter().map(|f| field_name(schema.log_field(f))));
+            }
+            if fields.is_empty() { String::new() } else { format!("by ({}) ", fields.join(", ")) }
+        };
+        let aggregate = match q.metric.field() {
+            Some(f) => format!("sum({}) as {VALUE}", field_name(schema.log_field(f))),
+            None => format!("count() as {VALUE}"),
+        };
+        match step {
+            Step::Total => stages.push(format!("stats {aggregate}")),
+            Step::Rank { limit } => {
+                stages.push(format!("stats {}{aggregate}", by(false, true)));
+                let mut order = vec![format!("{VALUE} desc")];
+                order.extend(q.group_by.iter().map(|f| field_name(schema.log_field(f))));
+                let limit = if *limit == usize::MAX { String::new() } else { format!(" limit {limit}") };
+                stages.push(format!("sort by ({}){limit}", order.join(", ")));
+            }
+            Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(true, *grouped))),
+            Step::Records { limit } => stages.push(format!("sort by (_time desc) limit {limit}")),
+            Step::Raw => {}
+        }
+        stages.join("\n| ")
+    }
+}
+
+fn time_filter(range: TimeRange) -> String {
+    let ts = |ms: i64| {
+        Utc.timestamp_millis_opt(ms)
+            .single()
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+            .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
+    };
+    format!("_time:[{}, {})", ts(range.from_ms), ts(range.to_ms))
+}
+
+/// A step as a LogsQL duration: whole seconds where possible.
+pub fn duration(ms: i64) -> String {
+    if ms % 1_000 == 0 {
+        format!("{}s", ms / 1_000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+/// A field name, bare when it is a plain identifier, else quoted.
+fn field_name(name: &str) -> String {
+    let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && !matches!(name.to_ascii_lowercase().as_str(), "and" | "or" | "not" | "by" | "in" | "as");
+    if plain { name.to_string() } else { quote(name) }
+}
+
+/// The header line S3 flow-log files start with, for records stored raw.
+pub fn header_line(format: &RecordFormat) -> String {
+    format.fields().iter().map(|f| f.replace('_', "-")).collect::<Vec<_>>().join(" ")
+}
+
+/// The canonical fields a query reads: filters, groups, metric, direction,
+/// interface.
+fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
+    let mut fields: Vec<String> = q.filters.iter().map(|f| f.field().to_string()).collect();
+    let sides: &[&str] = match q.direction {
+        Direction::In => &["dst"],
+        Direction::Out => &["src"],
+        Direction::Any => &["src", "dst"],
+        Direction::All => &[],
+    };
+    fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
+    fields.extend(q.group_by.iter().cloned());
+    fields.extend(q.metric.field().map(String::from));
+    if q.interface_id.is_some() {
+        fields.push("interface_id".into());
+    }
+    fields
+}
+
+/// `extract` pattern naming only the needed fields (`<_>` elsewhere) and
+/// stopping after the last one.
+fn extract_pattern(format: &RecordFormat, needed: &[String], all: bool) -> String {
+    let names = format.fields();
+    let wanted = |f: &String| all || needed.contains(f);
+    let last = names.iter().rposition(wanted);
+    let Some(last) = last else { return "<_>".into() };
+    let mut pattern = String::new();
+    for (i, f) in names.iter().enumerate().take(last + 1) {
+        if i > 0 {
+            pattern.push(' ');
+        }
+        if wanted(f) {
+            pattern.push_str(&format!("<{f}>"));
+        } else {
+            pattern.push_str("<_>");
+        }
+    }
+    if last + 1 < names.len() {
+        pattern.push(' ');
+    }
+    pattern
+}
+
+/// Word pre-filters on the raw message: an exact match on a value that is one
+/// token implies the message contains that phrase, which VictoriaLogs checks
+/// with its word index before any parsing.
+fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
+    let token = |v: &str| {
+        let ends_are_words = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        ends_are_words(v.chars().next())
+            && ends_are_words(v.chars().last())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+    };
+    let mut values: Vec<&str> = q.interface_id.iter().map(String::as_str).collect();
+    values.extend(q.filters.iter().filter_map(|f| match f {
+        Filter::Eq(_, v) => Some(v.as_str()),
+        _ => None,
+    }));
+    let mut phrases: Vec<String> = Vec::new();
+    for v in values.into_iter().filter(|v| token(v)) {
+        let phrase = quote(v);
+        if !phrases.contains(&phrase) {
+            phrases.push(phrase);
+        }
+    }
+    phrases
+}
+
+/// Field conditions (ANDed): interface, direction, filters.
+fn conditions(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
+    let f = |canonical: &str| field_name(schema.log_field(canonical));
+    let mut out = Vec::new();
+    if let Some(eni) = &q.interface_id {
+        out.push(format!("{}:={}", f("interface_id"), quote(eni)));
+    }
+    let inside = |side: &str| -> Vec<String> {
+        let field = f(address_field(schema, side));
+        q.inside.iter().map(|net| cidr_condition(&field, net)).collect()
+    };
+    let direction_terms = match q.direction {
+        Direction::In => inside("dst"),
+        Direction::Out => inside("src"),
+        Direction::Any => [inside("src"), inside("dst")].concat(),
+        Direction::All => Vec::new(),
+    };
+    match direction_terms.len() {
+        0 => {}
+        1 => out.push(direction_terms[0].clone()),
+        _ => out.push(format!("({})", direction_terms.join(" or "))),
+    }
+    for filter in &q.filters {
+        let name = f(filter.field());
+        out.push(match filter {
+            Filter::Eq(_, v) => format!("{name}:={}", quote(v)),
+            Filter::Ne(_, v) => format!("!{name}:={}", quote(v)),
+            Filter::Re(_, re) => format!("{name}:~{}", quote(&anchored(re))),
+            Filter::NotRe(_, re) => format!("!{name}:~{}", quote(&anchored(re))),
+            Filter::Cidr(_, net) => cidr_condition(&name, net),
+            Filter::NotCidr(_, net) => format!("!{}", cidr_condition(&name, net)),
+            Filter::Range(_, lo, hi) => format!("{name}:range[{lo}, {hi}]"),
+        });
+    }
+    out
+}
+
+fn anchored(re: &str) -> String {
+    format!("^(?:{re})$")
+}
+
+fn cidr_condition(field: &str, net: &IpNet) -> String {
+    let func = match net.addr() {
+        IpAddr::V4(_) => "ipv4_range",
+        IpAddr::V6(_) => "ipv6_range",
+    };
+    format!("{field}:{func}({})", quote(&net.to_string()))
+}
+
+/// Restricts to the ranked keys: `k:in(...)` for one field, else an `or` of
+/// per-key conjunctions.
+fn key_condition(group_by: &[String], keys: &[Vec<String>], schema: &RecordSchema) -> String {
+    let f = |canonical: &str| field_name(schema.log_field(canonical));
+    if group_by.len() == 1 {
+        let values: Vec<String> = keys.iter().map(|k| quote(&k[0])).collect();
+        return format!("{}:in({})", f(&group_by[0]), values.join(", "));
+    }
+    let alternatives: Vec<String> = keys
+        .iter()
+        .map(|key| {
+            let terms: Vec<String> =
+                group_by.iter().zip(key).map(|(field, v)| format!("{}:={}", f(field), quote(v))).collect();
+            format!("({})", terms.join(" "))
+        })
+        .collect();
+    format!("({})", alternatives.join(" or "))
+}

@@ -1,0 +1,505 @@
+//! The query model v1 (docs/query-model.md): a panel target's JSON, read
+//! leniently, then validated against the datasource settings into a
+//! [`FlowQuery`] that inner stages trust. Pure.
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::error::QueryError;
+use crate::schema::FieldType;
+use crate::settings::{parse_cidr, Settings};
+
+/// What the panel draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// One number over the whole range.
+    Stat,
+    /// One time series per group.
+    Series,
+    /// One row per group.
+    Table,
+    /// Raw records.
+    Logs,
+}
+
+/// What is summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Sum of the `bytes` field.
+    Bytes,
+    /// Sum of the `packets` field.
+    Packets,
+    /// Number of records.
+    Records,
+}
+
+impl Metric {
+    /// The record field summed, if any.
+    pub fn field(self) -> Option<&'static str> {
+        match self {
+            Self::Bytes => Some("bytes"),
+            Self::Packets => Some("packets"),
+            Self::Records => None,
+        }
+    }
+
+    /// The result field name (also the table column).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bytes => "bytes",
+            Self::Packets => "packets",
+            Self::Records => "records",
+        }
+    }
+}
+
+/// Traffic direction relative to the inside CIDRs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Destination inside.
+    In,
+    /// Source inside.
+    Out,
+    /// Source or destination inside.
+    Any,
+    /// No direction filter.
+    All,
+}
+
+/// A validated filter on one canonical field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// Exact match.
+    Eq(String, String),
+    /// Exact mismatch.
+    Ne(String, String),
+    /// Whole-value regex match (the regex as the user wrote it, unanchored).
+    Re(String, String),
+    /// Whole-value regex mismatch.
+    NotRe(String, String),
+    /// Address inside a network.
+    Cidr(String, IpNet),
+    /// Address outside a network.
+    NotCidr(String, IpNet),
+    /// Number within an inclusive range.
+    Range(String, u64, u64),
+}
+
+impl Filter {
+    /// The canonical field the filter is on.
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Eq(f, _) | Self::Ne(f, _) | Self::Re(f, _) | Self::NotRe(f, _) => f,
+            Self::Cidr(f, _) | Self::NotCidr(f, _) | Self::Range(f, _, _) => f,
+        }
+    }
+}
+
+/// A half-open time range `[from_ms, to_ms)` in Unix milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// Start, inclusive.
+    pub from_ms: i64,
+    /// End, exclusive.
+    pub to_ms: i64,
+}
+
+/// What Grafana sends besides the target JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Request {
+    /// Dashboard time range.
+    pub range: TimeRange,
+    /// Grafana's `$__interval` in ms (0 if unknown).
+    pub interval_ms: i64,
+    /// The panel's max data points (0 if unknown).
+    pub max_data_points: i64,
+}
+
+/// A validated query: every field checked against the settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowQuery {
+    /// Grafana's target id.
+    pub ref_id: String,
+    /// What the panel draws.
+    pub format: Format,
+    /// What is summed.
+    pub metric: Metric,
+    /// Direction filter.
+    pub direction: Direction,
+    /// Inside networks used by `direction`.
+    pub inside: Vec<IpNet>,
+    /// Group-by fields, in column order.
+    pub group_by: Vec<String>,
+    /// Top-N (series, table rows) or record count (logs); `None` for stats.
+    pub limit: Option<usize>,
+    /// Add an `other` group.
+    pub other: bool,
+    /// Series as per-second rates.
+    pub rate: bool,
+    /// ANDed filters.
+    pub filters: Vec<Filter>,
+    /// Interface-id filter (datasource default unless the query overrides it).
+    pub interface_id: Option<String>,
+    /// Hand-written backend query.
+    pub raw_query: Option<String>,
+    /// Time range.
+    pub range: TimeRange,
+    /// Bucket width for series, in ms.
+    pub step_ms: i64,
+}
+
+/// Default and maximum number of series for a grouped series query.
+pub const SERIES_LIMIT: (usize, usize) = (10, 1_000);
+/// Default and maximum number of table rows.
+pub const TABLE_LIMIT: (usize, usize) = (100, 10_000);
+/// Default and maximum number of raw records.
+pub const LOGS_LIMIT: (usize, usize) = (1_000, 10_000);
+/// At most this many buckets per series (Grafana's own guard is 11,000).
+pub const MAX_BUCKETS: i64 = 11_000;
+
+/// The target JSON as Grafana sends it: every field optional, unknown fields
+/// (`datasource`, `hide`, ...) ignored, types checked later per refId.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct QueryJson {
+    ref_id: String,
+    version: Option<serde_json::Value>,
+    format: Option<serde_json::Value>,
+    metric: Option<serde_json::Value>,
+    direction: Option<serde_json::Value>,
+    group_by: Option<serde_json::Value>,
+    limit: Option<serde_json::Value>,
+    other: Option<serde_json::Value>,
+    rate: Option<serde_json::Value>,
+    filters: Option<serde_json::Value>,
+    interface_id: Option<serde_json::Value>,
+    raw_query: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FilterJson {
+    field: String,
+    op: String,
+    #[serde(default)]
+    value: serde_json::Value,
+}
+
+/// Reads one optional field with a typed error naming it.
+fn typed<T: serde::de::DeserializeOwned>(
+    name: &str,
+    value: &Option<serde_json::Value>,
+    valid: &str,
+) -> Result<Option<T>, QueryError> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v.clone())
+            .map(Some)
+            .map_err(|_| QueryError::plugin(format!("`{name}`: {v} is not valid; expected {valid}"))),
+    }
+}
+
+impl FlowQuery {
+    /// Parses and validates a target. Errors name the field and what is valid.
+    pub fn parse(json: &[u8], req: &Request, settings: &Settings) -> Result<Self, QueryError> {
+        let value: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|e| QueryError::plugin(format!("the query is not valid JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(QueryError::plugin(format!("the query is not a JSON object: {value}")));
+        }
+        let q: QueryJson = serde_json::from_value(value)
+            .map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
+        Self::from_json(q, req, settings)
+    }
+
+    /// Validates an already deserialized target.
+    pub fn from_json(q: QueryJson, req: &Request, settings: &Settings) -> Result<Self, QueryError> {
+        if let Some(v) = typed::<u32>("version", &q.version, "1")? {
+            if v != 1 {
+                return Err(QueryError::plugin(format!("`version`: {v} is not supported; this plugin reads version 1")));
+            }
+        }
+        let raw_query: Option<String> = typed::<String>("rawQuery", &q.raw_query, "a string")?
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let format = typed("format", &q.format, "stat, series, table or logs")?
+            .unwrap_or(if raw_query.is_some() { Format::Table } else { Format::Series });
+        let metric = typed("metric", &q.metric, "bytes, packets or records")?.unwrap_or(Metric::Bytes);
+        let direction = typed("direction", &q.direction, "in, out, any or all")?.unwrap_or(if settings.inside.is_empty() {
+            Direction::All
+        } else {
+            Direction::Any
+        });
+        if direction != Direction::All && settings.inside.is_empty() && raw_query.is_none() {
+            return Err(QueryError::plugin(format!(
+                "`direction`: {} needs the datasource's inside CIDRs (insideCidrs, e.g. the pod subnet); set them or use direction `all`",
+                serde_json::to_string(&direction).unwrap_or_default()
+            )));
+        }
+        let schema = &settings.schema;
+        let require_field = |what: &str, f: &str| -> Result<(), QueryError> {
+            if schema.has(f) {
+                Ok(())
+            } else {
+                Err(QueryError::plugin(format!(
+                    "`{what}`: `{f}` is not a field of the records; available: {}",
+                    schema.available_fields().iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                )))
+            }
+        };
+        let group_by: Vec<String> = typed("groupBy", &q.group_by, "a list of field names")?.unwrap_or_default();
+        for (i, f) in group_by.iter().enumerate() {
+            require_field("groupBy", f)?;
+            if group_by[..i].contains(f) {
+                return Err(QueryError::plugin(format!("`groupBy`: `{f}` is listed twice")));
+            }
+        }
+        if raw_query.is_none() {
+            if let Some(m) = metric.field() {
+                require_field("metric", m)?;
+            }
+            match direction {
+                Direction::In => require_field("direction", "pkt_dstaddr").or_else(|_| require_field("direction", "dstaddr"))?,
+                Direction::Out => require_field("direction", "pkt_srcaddr").or_else(|_| require_field("direction", "srcaddr"))?,
+                Direction::Any => {
+                    require_field("direction", address_field(schema, "src"))?;
+                    require_field("direction", address_field(schema, "dst"))?;
+                }
+                Direction::All => {}
+            }
+        }
+        let (default_limit, max_limit) = match format {
+            Format::Series => SERIES_LIMIT,
+            Format::Table => TABLE_LIMIT,
+            Format::Logs => LOGS_LIMIT,
+            Format::Stat => (0, 0),
+        };
+        let limit = match typed::<usize>("limit", &q.limit, "a whole number")? {
+            _ if format == Format::Stat => None,
+            Some(0) | None if format == Format::Series && group_by.is_empty() => None,
+            Some(0) | None => Some(default_limit),
+            Some(n) if n > max_limit => {
+                return Err(QueryError::plugin(format!("`limit`: {n} is more than the maximum of {max_limit} for format {format:?}")))
+            }
+            Some(n) => Some(n),
+        };
+        let other = typed::<bool>("other", &q.other, "true or false")?.unwrap_or(false);
+        let rate = typed::<bool>("rate", &q.rate, "true or false")?.unwrap_or(false);
+        if rate && format != Format::Series {
+            return Err(QueryError::plugin("`rate`: only series can be rates; use format `series` or turn rate off"));
+        }
+        let filters_json: Vec<FilterJson> =
+            typed("filters", &q.filters, "a list of {field, op, value}")?.unwrap_or_default();
+        let mut filters = Vec::new();
+        for f in filters_json {
+            require_field("filters", &f.field)?;
+            if let Some(filter) = validate_filter(f)? {
+                filters.push(filter);
+            }
+        }
+        let interface_id = match typed::<String>("interfaceId", &q.interface_id, "a string")? {
+            None => settings.interface_id.clone(),
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(s.trim().to_string()),
+        };
+        if interface_id.is_some() && raw_query.is_none() {
+            require_field("interfaceId", "interface_id")?;
+        }
+        let range = req.range;
+        if range.to_ms <= range.from_ms {
+            return Err(QueryError::plugin(format!(
+                "the time range is empty ({} .. {})",
+                range.from_ms, range.to_ms
+            )));
+        }
+        Ok(Self {
+            ref_id: q.ref_id,
+            format,
+            metric,
+            direction,
+            inside: settings.inside.clone(),
+            group_by,
+            limit,
+            other,
+            rate,
+            filters,
+            interface_id,
+            raw_query,
+            range,
+            step_ms: step_ms(req),
+        })
+    }
+}
+
+/// The address field a direction filter looks at: `pkt_srcaddr`/`pkt_dstaddr`
+/// where the records have them (they hold the original addresses through a
+/// NAT gateway), else `srcaddr`/`dstaddr`.
+pub fn address_field(schema: &crate::schema::RecordSchema, side: &str) -> &'static str {
+    match (side, schema.has("pkt_srcaddr") && schema.has("pkt_dstaddr")) {
+        ("src", true) => "pkt_srcaddr",
+        ("src", false) => "srcaddr",
+        (_, true) => "pkt_dstaddr",
+        (_, false) => "dstaddr",
+    }
+}
+
+fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
+    let field = f.field;
+    let value = match &f.value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        other => {
+            return Err(QueryError::plugin(format!(
+                "`filters`: the value for `{field}` must be a string, not {other}"
+            )))
+        }
+    };
+    let ftype = crate::schema::field_type(&field).unwrap_or(FieldType::String);
+    let bad = |what: String| QueryError::plugin(format!("`filters`: {what}"));
+    Ok(Some(match f.op.as_str() {
+        "=" => Filter::Eq(field, value),
+        "!=" => Filter::Ne(field, value),
+        "=~" | "!~" => {
+            if value == ".*" && f.op == "=~" {
+                // Grafana's "All": matches every value; dropping it is exact.
+                return Ok(None);
+            }
+            // Checked alone first: `a)|(b` is only valid once wrapped, and
+            // would then escape the anchors.
+            regex::Regex::new(&value)
+                .map_err(|e| bad(format!("the regex for `{field}` is invalid: {e}")))?;
+            if f.op == "=~" {
+                Filter::Re(field, value)
+            } else {
+                Filter::NotRe(field, value)
+            }
+        }
+        "cidr" | "!cidr" => {
+            if ftype != FieldType::Ip {
+                return Err(bad(format!("`{field}` is not an address field; cidr needs one of srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr")));
+            }
+            let net = parse_cidr(&value).map_err(|e| bad(format!("`{field}`: {e}")))?;
+            if f.op == "cidr" {
+                Filter::Cidr(field, net)
+            } else {
+                Filter::NotCidr(field, net)
+            }
+        }
+        "range" => {
+            if ftype != FieldType::Number {
+                return Err(bad(format!("`{field}` is not numeric; range works on ports and counters")));
+            }
+            let parse = |s: &str| s.trim().parse::<u64>().ok();
+            let (lo, hi) = match value.split_once('-') {
+                Some((a, b)) => (parse(a), parse(b)),
+                None => (parse(&value), parse(&value)),
+            };
+            match (lo, hi) {
+                (Some(lo), Some(hi)) if lo <= hi => Filter::Range(field, lo, hi),
+                _ => return Err(bad(format!("`{value}` for `{field}` is not a range such as 1024-65535"))),
+            }
+        }
+        op => {
+            return Err(bad(format!(
+                "op `{op}` for `{field}` is not valid; use =, !=, =~, !~, cidr, !cidr or range"
+            )))
+        }
+    }))
+}
+
+/// The bucket width: Grafana's `$__interval`, at least 1 s, whole seconds
+/// from 1 s up, and never more than [`MAX_BUCKETS`] buckets.
+fn step_ms(req: &Request) -> i64 {
+    let span = req.range.to_ms - req.range.from_ms;
+    let mut step = req.interval_ms.max(1_000);
+    if req.interval_ms <= 0 && req.max_data_points > 0 {
+        step = (span / req.max_data_points).max(1_000);
+    }
+    let ceil = |a: i64, b: i64| (a + b - 1) / b;
+    step = ceil(step, 1_000) * 1_000;
+    let floor = ceil(ceil(span, MAX_BUCKETS), 1_000) * 1_000;
+    step.max(floor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::InstanceSettings;
+
+    pub(crate) fn settings() -> Settings {
+        Settings::from_instance(&InstanceSettings {
+            url: "http://127.0.0.1:9428",
+            json_data: br#"{"insideCidrs":["10.0.32.0/20"],"interfaceId":"eni-0352f8c82da6aa229",
+              "recordFormat":"${region} ${vpc-id} ${az-id} ${subnet-id} ${instance-id} ${interface-id} ${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${traffic-path} ${packets} ${bytes} ${action}"}"#,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn req() -> Request {
+        Request { range: TimeRange { from_ms: 0, to_ms: 86_400_000 }, interval_ms: 60_000, max_data_points: 1_000 }
+    }
+
+    fn parse(json: &str) -> Result<FlowQuery, QueryError> {
+        FlowQuery::parse(json.as_bytes(), &req(), &settings())
+    }
+
+    #[test]
+    fn defaults_and_grafana_extras() {
+        let q = parse(r#"{"refId":"A","datasource":{"uid":"x"},"hide":false,"intervalMs":5}"#).unwrap();
+        assert_eq!((q.format, q.metric, q.direction), (Format::Series, Metric::Bytes, Direction::Any));
+        assert_eq!(q.interface_id.as_deref(), Some("eni-0352f8c82da6aa229"));
+        assert_eq!(q.limit, None);
+        assert_eq!(q.step_ms, 60_000);
+        let q = parse(r#"{"format":"series","groupBy":["pkt_srcaddr"]}"#).unwrap();
+        assert_eq!(q.limit, Some(10));
+        let q = parse(r#"{"format":"table","groupBy":["pkt_srcaddr"],"interfaceId":""}"#).unwrap();
+        assert_eq!((q.limit, q.interface_id), (Some(100), None));
+    }
+
+    #[test]
+    fn all_regex_is_dropped() {
+        let q = parse(r#"{"filters":[{"field":"pkt_srcaddr","op":"=~","value":".*"},{"field":"dstport","op":"range","value":"1024-65535"}]}"#).unwrap();
+        assert_eq!(q.filters, vec![Filter::Range("dstport".into(), 1024, 65535)]);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        for (json, want) in [
+            (r#"{"format":"graph"}"#, "`format`: \"graph\" is not valid; expected stat, series, table or logs"),
+            (r#"{"metric":7}"#, "`metric`"),
+            (r#"{"groupBy":"pkt_srcaddr"}"#, "`groupBy`"),
+            (r#"{"groupBy":["pod"]}"#, "`groupBy`: `pod` is not a field"),
+            (r#"{"groupBy":["srcport","srcport"]}"#, "twice"),
+            (r#"{"format":"table","limit":100000}"#, "maximum"),
+            (r#"{"format":"table","rate":true}"#, "`rate`"),
+            (r#"{"filters":[{"field":"srcport","op":"like","value":"1"}]}"#, "op `like`"),
+            (r#"{"filters":[{"field":"srcport","op":"cidr","value":"10.0.0.0/8"}]}"#, "not an address"),
+            (r#"{"filters":[{"field":"srcaddr","op":"cidr","value":"10.0.0.1/8"}]}"#, "host bits"),
+            (r#"{"filters":[{"field":"srcaddr","op":"=~","value":"(10"}]}"#, "regex for `srcaddr` is invalid"),
+            (r#"{"filters":[{"field":"dstport","op":"range","value":"9-1"}]}"#, "not a range"),
+            (r#"{"filters":[{"field":"srcaddr","op":"=~","value":"a)|(b"}]}"#, "regex for `srcaddr` is invalid"),
+            (r#"{"filters":[{"field":"dstport","op":"=","value":[1]}]}"#, "must be a string"),
+            (r#"{"version":2}"#, "`version`"),
+            (r#"[]"#, "not a JSON object"),
+        ] {
+            let e = parse(json).unwrap_err().to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn steps_follow_grafana_and_cap_buckets() {
+        let mut r = req();
+        assert_eq!(step_ms(&r), 60_000);
+        r.interval_ms = 200;
+        assert_eq!(step_ms(&r), 8_000); // 86400 s / 11000 buckets, rounded up to whole seconds
+        r.range.to_ms = 60_000;
+        assert_eq!(step_ms(&r), 1_000);
+        r.interval_ms = 0;
+        r.max_data_points = 10;
+        assert_eq!(step_ms(&r), 6_000);
+    }
+}

@@ -1,0 +1,104 @@
+//! Plans: which backend-neutral steps answer a [`FlowQuery`], and the shapes
+//! of their results. Pure. Exact top-N is a two-step plan: rank the groups
+//! over the whole range, then fetch buckets for exactly those keys, because
+//! ranking per bucket (what `topk` in a range query and VictoriaLogs'
+//! `stats_query_range` do) gives more than N series.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Format, FlowQuery};
+
+/// One request to the backend, before rendering into a dialect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// The metric over the whole range.
+    Total,
+    /// The metric per group over the whole range, largest first, at most
+    /// `limit` groups (ties broken by key, ascending).
+    Rank {
+        /// Maximum groups.
+        limit: usize,
+    },
+    /// The metric per bucket of `FlowQuery::step_ms`, per group. `keys`
+    /// restricts the groups (from a previous `Rank`); `grouped: false` sums
+    /// every group together (for totals and `other`).
+    Buckets {
+        /// Group by the query's `groupBy` fields or not at all.
+        grouped: bool,
+        /// Only these group keys.
+        keys: Option<Vec<Vec<String>>>,
+    },
+    /// Raw records, newest first.
+    Records {
+        /// Maximum records.
+        limit: usize,
+    },
+    /// The user's hand-written query, as is.
+    Raw,
+}
+
+/// A group key: the group-by values in `groupBy` order.
+pub type Key = Vec<String>;
+
+/// The answer to one step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutput {
+    /// For [`Step::Total`].
+    Total(u64),
+    /// For [`Step::Rank`], ordered.
+    Ranked(Vec<(Key, u64)>),
+    /// For [`Step::Buckets`]: key -> bucket start (ms) -> value. Buckets
+    /// with no records are absent here and filled with 0 by the frames stage.
+    Buckets(BTreeMap<Key, BTreeMap<i64, u64>>),
+    /// For [`Step::Records`].
+    Records(Vec<Record>),
+    /// For [`Step::Raw`]: rows of fields as the backend returned them.
+    Rows(Vec<serde_json::Map<String, serde_json::Value>>),
+    /// For [`Step::Raw`] as series: labels -> (time ms, value) points.
+    Series(Vec<(BTreeMap<String, String>, Vec<(i64, f64)>)>),
+}
+
+/// One raw flow record for the logs view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Timestamp in ns.
+    pub time_ns: i64,
+    /// The log line.
+    pub body: String,
+    /// Stream labels and parsed fields.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The first step of a query's plan. Later steps depend on its result (see
+/// [`follow_up`]).
+pub fn first_step(q: &FlowQuery) -> Step {
+    if q.raw_query.is_some() {
+        return Step::Raw;
+    }
+    match (q.format, q.group_by.is_empty()) {
+        (Format::Stat, _) | (Format::Table, true) => Step::Total,
+        (Format::Table, false) => Step::Rank { limit: q.limit.unwrap_or(usize::MAX) },
+        (Format::Series, true) => Step::Buckets { grouped: false, keys: None },
+        (Format::Series, false) => Step::Rank { limit: q.limit.unwrap_or(usize::MAX) },
+        (Format::Logs, _) => Step::Records { limit: q.limit.unwrap_or(crate::model::LOGS_LIMIT.0) },
+    }
+}
+
+/// The steps that follow the first one, given its output: the series of the
+/// top keys, and the totals that `other` is computed from.
+pub fn follow_up(q: &FlowQuery, first: &StepOutput) -> Vec<Step> {
+    let StepOutput::Ranked(ranked) = first else { return Vec::new() };
+    let mut steps = Vec::new();
+    if q.format == Format::Series {
+        if ranked.is_empty() {
+            return steps;
+        }
+        steps.push(Step::Buckets { grouped: true, keys: Some(ranked.iter().map(|(k, _)| k.clone()).collect()) });
+        if q.other {
+            steps.push(Step::Buckets { grouped: false, keys: None });
+        }
+    } else if q.other && q.limit.is_some_and(|n| ranked.len() >= n) {
+        steps.push(Step::Total);
+    }
+    steps
+}

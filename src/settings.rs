@@ -1,0 +1,348 @@
+//! Datasource settings: Grafana's instance settings (URL, basic auth, jsonData,
+//! decrypted secureJsonData) validated once into [`Settings`]. Pure. Secrets
+//! live in [`Secret`], whose `Debug` never shows them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+use crate::schema::{RecordFormat, RecordSchema};
+use crate::selector::StreamSelector;
+
+/// Which log database the datasource talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// VictoriaLogs (LogsQL).
+    #[default]
+    Victorialogs,
+    /// Grafana Loki (LogQL).
+    Loki,
+}
+
+/// A secret value from secureJsonData. Printing it shows `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// How requests to the backend authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Auth {
+    /// No authentication.
+    None,
+    /// HTTP basic auth.
+    Basic {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Secret,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer(Secret),
+}
+
+/// A data link on a table column or series field.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+pub struct DataLink {
+    /// Canonical field the link is on (`pkt_srcaddr`).
+    pub field: String,
+    /// Link title.
+    pub title: String,
+    /// URL template; Grafana expands `${__value.raw}` etc.
+    pub url: String,
+}
+
+/// Validated datasource settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL of the backend (single node, `vlselect`, or Loki's query frontend).
+    pub url: url::Url,
+    /// Backend dialect.
+    pub backend: BackendKind,
+    /// Authentication.
+    pub auth: Auth,
+    /// Extra headers sent with every request (values are secrets).
+    pub headers: Vec<(String, Secret)>,
+    /// Skip TLS certificate verification.
+    pub tls_skip_verify: bool,
+    /// Extra CA certificate (PEM).
+    pub tls_ca_cert: Option<Secret>,
+    /// Timeout of one backend request.
+    pub timeout: Duration,
+    /// Which streams hold flow records.
+    pub stream: StreamSelector,
+    /// Where record fields live.
+    pub schema: RecordSchema,
+    /// The inside networks (pod subnets); `direction` is relative to them.
+    pub inside: Vec<IpNet>,
+    /// Default interface-id filter (the NAT gateway ENI).
+    pub interface_id: Option<String>,
+    /// Data links by field.
+    pub data_links: Vec<DataLink>,
+    /// Optional cost per GB processed.
+    pub cost_per_gb: Option<f64>,
+}
+
+/// jsonData as the frontend writes it. Lenient: unknown keys ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct JsonData {
+    backend: Option<BackendKind>,
+    stream_selector: Option<String>,
+    record_mode: Option<String>,
+    record_format: Option<String>,
+    field_mapping: BTreeMap<String, String>,
+    inside_cidrs: Vec<String>,
+    interface_id: Option<String>,
+    timeout_seconds: Option<f64>,
+    tls_skip_verify: bool,
+    bearer_auth: bool,
+    data_links: Vec<DataLink>,
+    cost_per_gb: Option<f64>,
+    #[serde(flatten)]
+    rest: HashMap<String, serde_json::Value>,
+}
+
+/// What Grafana hands a plugin for one datasource instance.
+#[derive(Debug, Default, Clone)]
+pub struct InstanceSettings<'a> {
+    /// Datasource URL.
+    pub url: &'a str,
+    /// Grafana's basic-auth toggle.
+    pub basic_auth_enabled: bool,
+    /// Grafana's basic-auth user.
+    pub basic_auth_user: &'a str,
+    /// Raw jsonData.
+    pub json_data: &'a [u8],
+    /// Decrypted secureJsonData.
+    pub secure: Option<&'a HashMap<String, String>>,
+}
+
+/// A setting that is invalid, named and explained.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("datasource settings: {0}")]
+pub struct SettingsError(pub String);
+
+impl Settings {
+    /// Validates Grafana's instance settings.
+    pub fn from_instance(i: &InstanceSettings<'_>) -> Result<Self, SettingsError> {
+        let err = |m: String| SettingsError(m);
+        let jd: JsonData = if i.json_data.is_empty() {
+            JsonData::default()
+        } else {
+            serde_json::from_slice(i.json_data).map_err(|e| err(format!("jsonData is not valid: {e}")))?
+        };
+        let empty = HashMap::new();
+        let secure = i.secure.unwrap_or(&empty);
+        let secret = |k: &str| secure.get(k).filter(|v| !v.is_empty()).map(|v| Secret(v.clone()));
+
+        let url = parse_url(i.url)?;
+        let auth = if i.basic_auth_enabled {
+            if i.basic_auth_user.is_empty() {
+                return Err(err("basic auth is enabled but the user is empty".into()));
+            }
+            Auth::Basic {
+                user: i.basic_auth_user.to_string(),
+                password: secret("basicAuthPassword").unwrap_or(Secret(String::new())),
+            }
+        } else if jd.bearer_auth {
+            Auth::Bearer(secret("bearerToken").ok_or_else(|| err("bearer auth is enabled but no token is set".into()))?)
+        } else {
+            Auth::None
+        };
+        let headers = header_settings(&jd.rest, secure)?;
+        let timeout = match jd.timeout_seconds {
+            None => Duration::from_secs(60),
+            Some(t) if t > 0.0 && t <= 3600.0 => Duration::from_secs_f64(t),
+            Some(t) => return Err(err(format!("timeoutSeconds {t} must be between 0 and 3600"))),
+        };
+        let stream = StreamSelector::parse(jd.stream_selector.as_deref().unwrap_or(""))
+            .map_err(|e| err(e.to_string()))?;
+        let schema = match jd.record_mode.as_deref().unwrap_or("raw") {
+            "raw" => RecordSchema::Raw(match jd.record_format.as_deref().map(str::trim) {
+                None | Some("") => RecordFormat::default(),
+                Some(f) => RecordFormat::parse(f).map_err(|e| err(e.to_string()))?,
+            }),
+            "fields" => {
+                for (canonical, log_field) in &jd.field_mapping {
+                    if crate::schema::field_type(canonical).is_none() {
+                        return Err(err(format!("fieldMapping: `{canonical}` is not a flow-log field")));
+                    }
+                    if log_field.trim().is_empty() {
+                        return Err(err(format!("fieldMapping: `{canonical}` maps to an empty field name")));
+                    }
+                }
+                RecordSchema::Fields(jd.field_mapping.clone())
+            }
+            other => return Err(err(format!("recordMode `{other}` must be `raw` or `fields`"))),
+        };
+        let inside = jd
+            .inside_cidrs
+            .iter()
+            .map(|c| parse_cidr(c).map_err(|e| err(format!("insideCidrs: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        for link in &jd.data_links {
+            if !schema.has(&link.field) {
+                return Err(err(format!("dataLinks: `{}` is not a field of the records", link.field)));
+            }
+        }
+        if let Some(c) = jd.cost_per_gb {
+            if !(c.is_finite() && c >= 0.0) {
+                return Err(err(format!("costPerGb {c} must be a non-negative number")));
+            }
+        }
+        Ok(Self {
+            url,
+            backend: jd.backend.unwrap_or_default(),
+            auth,
+            headers,
+            tls_skip_verify: jd.tls_skip_verify,
+            tls_ca_cert: secret("tlsCACert"),
+            timeout,
+            stream,
+            schema,
+            inside,
+            interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            data_links: jd.data_links,
+            cost_per_gb: jd.cost_per_gb,
+        })
+    }
+}
+
+fn parse_url(raw: &str) -> Result<url::Url, SettingsError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err(SettingsError("the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428".into()));
+    }
+    let url = url::Url::parse(raw).map_err(|e| SettingsError(format!("the URL `{raw}` is not valid: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(SettingsError(format!("the URL `{raw}` must start with http:// or https://")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(SettingsError("the URL must not contain credentials; use basic auth instead".into()));
+    }
+    Ok(url)
+}
+
+/// Grafana's custom-header convention: `httpHeaderName1` in jsonData,
+/// `httpHeaderValue1` in secureJsonData.
+fn header_settings(
+    rest: &HashMap<String, serde_json::Value>,
+    secure: &HashMap<String, String>,
+) -> Result<Vec<(String, Secret)>, SettingsError> {
+    let mut names: Vec<(u32, String)> = rest
+        .iter()
+        .filter_map(|(k, v)| {
+            let n = k.strip_prefix("httpHeaderName")?.parse().ok()?;
+            Some((n, v.as_str()?.trim().to_string()))
+        })
+        .filter(|(_, name)| !name.is_empty())
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|(n, name)| {
+            reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| SettingsError(format!("httpHeaderName{n} `{name}` is not a valid header name")))?;
+            let value = secure.get(&format!("httpHeaderValue{n}")).cloned().unwrap_or_default();
+            Ok((name, Secret(value)))
+        })
+        .collect()
+}
+
+/// Parses a CIDR (`10.0.32.0/20`) or a bare address (a /32 or /128).
+pub fn parse_cidr(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    if let Ok(net) = text.parse::<IpNet>() {
+        if net.trunc() != net {
+            return Err(format!("`{text}` has host bits set; did you mean {}?", net.trunc()));
+        }
+        return Ok(net);
+    }
+    text.parse::<std::net::IpAddr>()
+        .map(IpNet::from)
+        .map_err(|_| format!("`{text}` is not a CIDR such as 10.0.32.0/20"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(json: &str, secure: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let secure: HashMap<String, String> = secure.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_instance(&InstanceSettings {
+            url: "http://127.0.0.1:9428",
+            json_data: json.as_bytes(),
+            secure: Some(&secure),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn defaults() {
+        let s = settings("{}", &[]).unwrap();
+        assert_eq!(s.backend, BackendKind::Victorialogs);
+        assert_eq!(s.schema, RecordSchema::Raw(RecordFormat::default()));
+        assert_eq!(s.timeout, Duration::from_secs(60));
+        assert_eq!(s.auth, Auth::None);
+        assert!(s.stream.matchers.is_empty());
+    }
+
+    #[test]
+    fn full_settings_and_secrets_are_redacted() {
+        let s = settings(
+            r#"{"backend":"loki","streamSelector":"{logtype=\"flow\"}","insideCidrs":["10.0.32.0/20","10.0.48.7"],
+                "interfaceId":" eni-1 ","bearerAuth":true,"httpHeaderName1":"X-Scope-OrgID","timeoutSeconds":5,
+                "dataLinks":[{"field":"srcaddr","title":"t","url":"u"}],"grafanaAddsThis":1}"#,
+            &[("bearerToken", "s3cr3t"), ("httpHeaderValue1", "tenant-a")],
+        )
+        .unwrap();
+        assert_eq!(s.backend, BackendKind::Loki);
+        assert_eq!(s.inside.len(), 2);
+        assert_eq!(s.inside[1].to_string(), "10.0.48.7/32");
+        assert_eq!(s.interface_id.as_deref(), Some("eni-1"));
+        assert_eq!(s.headers[0].0, "X-Scope-OrgID");
+        assert_eq!(s.headers[0].1.expose(), "tenant-a");
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        for (json, want) in [
+            (r#"{"insideCidrs":["10.0.32.1/20"]}"#, "host bits"),
+            (r#"{"insideCidrs":["pods"]}"#, "insideCidrs"),
+            (r#"{"recordFormat":"${srcaddr} ${nope}"}"#, "`nope`"),
+            (r#"{"recordMode":"json"}"#, "recordMode"),
+            (r#"{"recordMode":"fields","fieldMapping":{"pkt_src":"x"}}"#, "fieldMapping"),
+            (r#"{"streamSelector":"logtype=flow"}"#, "stream selector"),
+            (r#"{"bearerAuth":true}"#, "no token"),
+            (r#"{"timeoutSeconds":-1}"#, "timeoutSeconds"),
+            (r#"{"httpHeaderName1":"bad header"}"#, "httpHeaderName1"),
+            (r#"{"dataLinks":[{"field":"pkt_srcaddr","title":"t","url":"u"}]}"#, "dataLinks"),
+            (r#"[1]"#, "jsonData"),
+        ] {
+            let e = settings(json, &[]).unwrap_err().to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+        let e = Settings::from_instance(&InstanceSettings { url: "ftp://x", ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("http://"), "{e}");
+        let e = Settings::from_instance(&InstanceSettings { url: "", ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("URL is empty"), "{e}");
+    }
+}

@@ -1,0 +1,97 @@
+//! Golden tests: a query in, the exact LogsQL out, for every panel of the
+//! NAT-gateway dashboard, every filter kind, both record modes and each plan
+//! step. Run with `UPDATE_GOLDEN=1` to rewrite the files, then read the diff.
+
+use flowlens::dialect::logsql::LogsQl;
+use flowlens::dialect::{Dialect, Target};
+use flowlens::model::{FlowQuery, Request, TimeRange};
+use flowlens::plan::{first_step, Step};
+use flowlens::settings::{InstanceSettings, Settings};
+
+const MISSION_FORMAT: &str = "${region} ${vpc-id} ${az-id} ${subnet-id} ${instance-id} ${interface-id} ${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${traffic-path} ${packets} ${bytes} ${action}";
+
+fn settings(mode: &str) -> Settings {
+    let json = serde_json::json!({
+        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}",
+        "recordMode": mode,
+        "recordFormat": MISSION_FORMAT,
+        "fieldMapping": {"pkt_srcaddr": "pkt_src_addr", "pkt_dstaddr": "pkt_dst_addr", "interface_id": "interface id"},
+        "insideCidrs": ["10.0.32.0/20"],
+        "interfaceId": "eni-0352f8c82da6aa229",
+    });
+    let json = serde_json::to_vec(&json).unwrap();
+    Settings::from_instance(&InstanceSettings { url: "http://127.0.0.1:9428", json_data: &json, ..Default::default() }).unwrap()
+}
+
+fn request() -> Request {
+    // 2026-11-20T00:00:00Z .. +24 h, Grafana's $__interval of 5 minutes.
+    Request { range: TimeRange { from_ms: 1_795_132_800_000, to_ms: 1_795_219_200_000 }, interval_ms: 300_000, max_data_points: 300 }
+}
+
+fn render(mode: &str, query: serde_json::Value, step: Option<Step>) -> String {
+    let s = settings(mode);
+    let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &request(), &s).unwrap();
+    let step = step.unwrap_or_else(|| first_step(&q));
+    LogsQl.render(&Target { stream: &s.stream, schema: &s.schema }, &q, &step)
+}
+
+fn check(name: &str, actual: &str) {
+    let path = format!("{}/tests/golden/logsql/{name}.logsql", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, format!("{actual}\n")).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing golden file {path}; run with UPDATE_GOLDEN=1"));
+    pretty_assertions::assert_eq!(expected.trim_end(), actual, "golden file {name}");
+}
+
+fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
+    use serde_json::json;
+    let keys = Some(vec![vec!["203.0.113.9".to_string()], vec!["198.51.100.7".to_string()]]);
+    vec![
+        ("nat-total", json!({"format": "stat", "direction": "any"}), None),
+        ("total-in", json!({"format": "stat", "direction": "in"}), None),
+        ("total-out", json!({"format": "stat", "direction": "out"}), None),
+        ("in-bytes-per-sec", json!({"format": "series", "direction": "in", "rate": true}), None),
+        ("top-remote-in-table", json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}), None),
+        ("top-pods-in-table", json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10}), None),
+        ("top-remote-series-rank", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true}), None),
+        ("top-remote-series-buckets", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "rate": true}),
+            Some(Step::Buckets { grouped: true, keys: keys.clone() })),
+        ("top-remote-series-other", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "other": true}),
+            Some(Step::Buckets { grouped: false, keys: None })),
+        ("in-by-ip-port", json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}), None),
+        ("in-by-ip-port-buckets", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport"], "limit": 2}),
+            Some(Step::Buckets { grouped: true, keys: Some(vec![vec!["203.0.113.9".into(), "443".into()], vec!["198.51.100.7".into(), "53".into()]]) })),
+        ("filters-every-kind", json!({"format": "stat", "metric": "packets", "direction": "all", "interfaceId": "", "filters": [
+            {"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1|10\\.0\\.32\\.2"},
+            {"field": "pkt_dstaddr", "op": "!~", "value": "192\\.168\\..*"},
+            {"field": "action", "op": "=", "value": "ACCEPT"},
+            {"field": "flow_direction", "op": "!=", "value": "egress"},
+            {"field": "srcaddr", "op": "cidr", "value": "10.0.0.0/16"},
+            {"field": "dstaddr", "op": "!cidr", "value": "2001:db8::/32"},
+            {"field": "dstport", "op": "range", "value": "1024-65535"},
+            {"field": "srcport", "op": "range", "value": "443"},
+            {"field": "pkt_srcaddr", "op": "=~", "value": ".*"}]}), None),
+        ("hostile-values", json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
+            {"field": "action", "op": "=", "value": "x\" | delete | \"y"},
+            {"field": "region", "op": "!=", "value": "back\\slash\nnewline`tick"},
+            {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}), None),
+        ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
+        ("raw", json!({"rawQuery": "* | stats count() records"}), None),
+    ]
+}
+
+#[test]
+fn raw_records_golden() {
+    for (name, query, step) in cases() {
+        check(&format!("raw-{name}"), &render("raw", query, step));
+    }
+}
+
+#[test]
+fn parsed_fields_golden() {
+    for (name, query, step) in cases() {
+        check(&format!("fields-{name}"), &render("fields", query, step));
+    }
+}
