@@ -1,1 +1,105 @@
-fn main(){}
+//! `flowlens`: the command line. `demo` starts a local VictoriaLogs, loads a
+//! day of generated flow logs and prints every dashboard panel; `query` runs
+//! one panel query against a datasource; `render` prints its backend query.
+
+use clap::{Parser, Subcommand};
+use flowlens::datasource::Datasource;
+use flowlens::model::{FlowQuery, Request, TimeRange};
+use flowlens::settings::{InstanceSettings, Settings};
+
+#[derive(Parser)]
+#[command(version, about = "Network flow logs from VictoriaLogs as Grafana frames")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct QueryArgs {
+    /// Backend URL, e.g. http://localhost:9428
+    #[arg(long, default_value = "http://127.0.0.1:9428")]
+    url: String,
+    /// Datasource jsonData (JSON text, or @file)
+    #[arg(long, default_value = "{}")]
+    settings: String,
+    /// The panel query (JSON text, or @file), see docs/query-model.md
+    #[arg(long)]
+    query: String,
+    /// Start: RFC 3339 or now-<n>(s|m|h|d)
+    #[arg(long, default_value = "now-24h")]
+    from: String,
+    /// End: RFC 3339 or now[-<n>(s|m|h|d)]
+    #[arg(long, default_value = "now")]
+    to: String,
+    /// Grafana's $__interval in seconds
+    #[arg(long, default_value_t = 60)]
+    interval: i64,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start a local VictoriaLogs with a day of generated records and print every panel
+    Demo {
+        /// Connections to generate (each gives several records)
+        #[arg(long, default_value_t = 20_000)]
+        connections: usize,
+    },
+    /// Run one query and print its frames
+    Query(QueryArgs),
+    /// Print the backend query a panel query starts with
+    Render(QueryArgs),
+}
+
+fn text_or_file(arg: &str) -> Result<Vec<u8>, String> {
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read(path).map_err(|e| format!("{path}: {e}")),
+        None => Ok(arg.as_bytes().to_vec()),
+    }
+}
+
+fn parse_time(text: &str, now: i64) -> Result<i64, String> {
+    if let Some(rest) = text.strip_prefix("now") {
+        let Some(ago) = rest.strip_prefix('-') else {
+            return if rest.is_empty() { Ok(now) } else { Err(format!("`{text}`: expected now-<n>(s|m|h|d)")) };
+        };
+        let (n, unit) = ago.split_at(ago.len().saturating_sub(1));
+        let n: i64 = n.parse().map_err(|_| format!("`{text}`: expected now-<n>(s|m|h|d)"))?;
+        let ms = match unit {
+            "s" => 1_000,
+            "m" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(format!("`{text}`: unit must be s, m, h or d")),
+        };
+        return Ok(now - n * ms);
+    }
+    chrono::DateTime::parse_from_rfc3339(text).map(|t| t.timestamp_millis()).map_err(|e| format!("`{text}`: {e}"))
+}
+
+fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
+    let json_data = text_or_file(&args.settings)?;
+    let settings = Settings::from_instance(&InstanceSettings { url: &args.url, json_data: &json_data, ..Default::default() })
+        .map_err(|e| e.to_string())?;
+    let ds = Datasource::new(settings).map_err(|e| e.message)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let range = TimeRange { from_ms: parse_time(&args.from, now)?, to_ms: parse_time(&args.to, now)? };
+    let req = Request { range, interval_ms: args.interval * 1000, max_data_points: 0 };
+    let q = FlowQuery::parse(&text_or_file(&args.query)?, &req, &ds.settings).map_err(|e| e.message)?;
+    Ok((ds, q))
+}
+
+#[tokio::main]
+async fn main() {
+    let result = match Cli::parse().command {
+        Command::Demo { connections } => flowlens::demo::run(connections).await,
+        Command::Query(args) => match prepare(&args) {
+            Ok((ds, q)) => ds.query(&q).await.map(|frames| print!("{}", flowlens::print::frames(&frames))).map_err(|e| e.message),
+            Err(e) => Err(e),
+        },
+        Command::Render(args) => prepare(&args).map(|(ds, q)| println!("{}", ds.render(&q).join("\n\n"))),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

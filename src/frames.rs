@@ -1,0 +1,324 @@
+//! Step outputs shaped into the frames panels draw as they are (the frame
+//! contract in ARCHITECTURE.md): named, typed, ordered, with units, display
+//! names that are bare values, empty buckets as 0, and data links. Pure.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Values};
+use crate::model::{Direction, Format, FlowQuery, Metric};
+use crate::plan::{Key, StepOutput};
+use crate::schema::{field_type, FieldType};
+use crate::settings::Settings;
+
+/// Label and display value of the `other` group.
+pub const OTHER: &str = "other";
+
+/// Builds the frames for a query from its step outputs, in plan order.
+pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], executed: &str) -> Vec<Frame> {
+    let meta = |kind: Option<(&str, [u32; 2])>, vis: &str| FrameMeta {
+        kind: kind.map(|(k, _)| k.to_string()),
+        type_version: kind.map(|(_, v)| v),
+        preferred_visualisation_type: Some(vis.to_string()),
+        executed_query_string: Some(executed.to_string()),
+        custom: (q.format == Format::Series).then(|| json!({"stepMs": q.step_ms})),
+        ..Default::default()
+    };
+    let mut frames = match (q.format, outputs) {
+        (_, [StepOutput::Rows(rows)]) => vec![rows_frame(rows, meta(None, if q.format == Format::Logs { "logs" } else { "table" }))],
+        (_, [StepOutput::Series(series)]) => raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
+        (Format::Logs, [StepOutput::Records(records)]) => vec![logs_frame(records, meta(Some(("log-lines", [0, 0])), "logs"))],
+        (Format::Stat | Format::Table, [StepOutput::Total(total)]) => {
+            let vis = if q.format == Format::Stat { "graph" } else { "table" };
+            vec![total_frame(q, settings, *total, meta(Some(("numeric-wide", [0, 1])), vis))]
+        }
+        (Format::Table, [StepOutput::Ranked(ranked), rest @ ..]) => {
+            let total = match rest {
+                [StepOutput::Total(t)] => Some(*t),
+                _ => None,
+            };
+            vec![table_frame(q, settings, ranked, total, meta(None, "table"))]
+        }
+        (Format::Series, outputs) => series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
+        _ => Vec::new(),
+    };
+    for f in &mut frames {
+        f.ref_id = q.ref_id.clone();
+    }
+    frames
+}
+
+/// "bytes in", "packets/sec out", "records".
+fn metric_label(q: &FlowQuery) -> String {
+    let mut label = q.metric.name().to_string();
+    if q.rate {
+        label.push_str("/sec");
+    }
+    match q.direction {
+        Direction::In => label.push_str(" in"),
+        Direction::Out => label.push_str(" out"),
+        Direction::Any | Direction::All => {}
+    }
+    label
+}
+
+fn unit(q: &FlowQuery) -> &'static str {
+    match (q.metric, q.rate) {
+        (Metric::Bytes, false) => "decbytes",
+        (Metric::Bytes, true) => "Bps",
+        (Metric::Packets, true) => "pps",
+        (Metric::Records, true) => "cps",
+        (_, false) => "short",
+    }
+}
+
+fn value_config(q: &FlowQuery, display: String) -> FieldConfig {
+    FieldConfig { display_name_from_ds: Some(display), unit: Some(unit(q).into()), ..Default::default() }
+}
+
+/// A readable column header for a canonical field.
+pub fn header(field: &str) -> String {
+    let known = match field {
+        "srcaddr" => "Source address",
+        "dstaddr" => "Destination address",
+        "pkt_srcaddr" => "Source address (packet)",
+        "pkt_dstaddr" => "Destination address (packet)",
+        "srcport" => "Source port",
+        "dstport" => "Destination port",
+        "interface_id" => "Interface",
+        "bytes" => "Bytes",
+        "packets" => "Packets",
+        "records" => "Records",
+        "protocol" => "Protocol",
+        "action" => "Action",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    let mut words = field.replace('_', " ");
+    if let Some(first) = words.get(0..1) {
+        words.replace_range(0..1, &first.to_uppercase());
+    }
+    words
+}
+
+fn links(settings: &Settings, field: &str) -> Vec<Link> {
+    settings
+        .data_links
+        .iter()
+        .filter(|l| l.field == field)
+        .map(|l| Link { title: l.title.clone(), url: l.url.clone() })
+        .collect()
+}
+
+fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) -> Frame {
+    let label = metric_label(q);
+    let mut fields = vec![Field::new(q.metric.name(), Values::U64(vec![Some(total)])).with_config(value_config(q, label.clone()))];
+    fields.extend(cost_field(q, settings, &[total]));
+    Frame { name: label, fields, meta, ..Default::default() }
+}
+
+/// Cost of the bytes, when a price per GB is configured.
+fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field> {
+    let price = settings.cost_per_gb.filter(|_| q.metric == Metric::Bytes)?;
+    let values = bytes.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
+    Some(Field::new("cost", Values::F64(values)).with_config(FieldConfig {
+        display_name_from_ds: Some("Cost".into()),
+        unit: Some("currencyUSD".into()),
+        ..Default::default()
+    }))
+}
+
+fn table_frame(q: &FlowQuery, settings: &Settings, ranked: &[(Key, u64)], total: Option<u64>, meta: FrameMeta) -> Frame {
+    let mut rows: Vec<(Vec<Option<String>>, u64)> =
+        ranked.iter().map(|(k, v)| (k.iter().map(|s| Some(s.clone())).collect(), *v)).collect();
+    if q.other {
+        let shown: u64 = ranked.iter().map(|(_, v)| v).sum();
+        let other = total.map_or(0, |t| t.saturating_sub(shown));
+        let mut key = vec![None; q.group_by.len()];
+        key[0] = Some(OTHER.to_string());
+        rows.push((key, other));
+    }
+    let mut fields: Vec<Field> = q
+        .group_by
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let column = rows.iter().map(|(k, _)| k[i].clone());
+            let values = if field_type(name) == Some(FieldType::Number) {
+                Values::U64(column.map(|v| v.and_then(|s| s.parse().ok())).collect())
+            } else {
+                Values::Str(column.collect())
+            };
+            Field::new(name.clone(), values).with_config(FieldConfig {
+                display_name_from_ds: Some(header(name)),
+                links: links(settings, name),
+                ..Default::default()
+            })
+        })
+        .collect();
+    let values: Vec<u64> = rows.iter().map(|(_, v)| *v).collect();
+    fields.push(
+        Field::new(q.metric.name(), Values::U64(values.iter().copied().map(Some).collect()))
+            .with_config(value_config(q, header(q.metric.name()))),
+    );
+    fields.extend(cost_field(q, settings, &values));
+    Frame { name: metric_label(q), fields, meta, ..Default::default() }
+}
+
+/// Bucket starts covering the range: aligned to multiples of the step since
+/// the epoch, as VictoriaLogs' `_time:step` and Grafana's `$__interval` are.
+pub fn bucket_starts(q: &FlowQuery) -> Vec<i64> {
+    let first = q.range.from_ms.div_euclid(q.step_ms) * q.step_ms;
+    (0..).map(|i| first + i * q.step_ms).take_while(|t| *t < q.range.to_ms).collect()
+}
+
+fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], meta: &FrameMeta) -> Vec<Frame> {
+    let times = bucket_starts(q);
+    let empty = BTreeMap::new();
+    let series_frame = |labels: BTreeMap<String, String>, display: String, buckets: &BTreeMap<i64, u64>, link_field: Option<&str>| {
+        let sums = times.iter().map(|t| buckets.get(t).copied().unwrap_or(0));
+        let values = if q.rate {
+            Values::F64(sums.map(|v| Some(rate(v, q.step_ms))).collect())
+        } else {
+            Values::U64(sums.map(Some).collect())
+        };
+        let mut config = value_config(q, display.clone());
+        if let Some(f) = link_field {
+            config.links = links(settings, f);
+        }
+        let value = Field { name: q.metric.name().to_string(), labels, config: Some(config), values };
+        Frame {
+            name: display,
+            fields: vec![Field::new("time", Values::Time(times.iter().map(|t| t * 1_000_000).collect())), value],
+            meta: meta.clone(),
+            ..Default::default()
+        }
+    };
+    match outputs {
+        [StepOutput::Buckets(all)] if q.group_by.is_empty() => {
+            vec![series_frame(BTreeMap::new(), metric_label(q), all.get(&Vec::new()).unwrap_or(&empty), None)]
+        }
+        [StepOutput::Ranked(ranked), rest @ ..] => {
+            let (grouped, totals) = match rest {
+                [StepOutput::Buckets(g), StepOutput::Buckets(t)] => (Some(g), Some(t)),
+                [StepOutput::Buckets(g)] => (Some(g), None),
+                _ => (None, None),
+            };
+            let no_groups = BTreeMap::new();
+            let grouped = grouped.unwrap_or(&no_groups);
+            let mut frames: Vec<Frame> = ranked
+                .iter()
+                .map(|(key, _)| {
+                    let labels: BTreeMap<String, String> = q.group_by.iter().cloned().zip(key.iter().cloned()).collect();
+                    let display = key.join(", ");
+                    series_frame(labels, display, grouped.get(key).unwrap_or(&empty), (q.group_by.len() == 1).then(|| q.group_by[0].as_str()))
+                })
+                .collect();
+            if q.other {
+                let totals = totals.and_then(|t| t.get(&Vec::new())).unwrap_or(&empty);
+                let other: BTreeMap<i64, u64> = times
+                    .iter()
+                    .map(|t| {
+                        let top: u64 = grouped.values().filter_map(|b| b.get(t)).sum();
+                        (*t, totals.get(t).copied().unwrap_or(0).saturating_sub(top))
+                    })
+                    .collect();
+                let labels = q.group_by.iter().map(|g| (g.clone(), OTHER.to_string())).collect();
+                frames.push(series_frame(labels, OTHER.to_string(), &other, None));
+            }
+            frames
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A bucket's sum per second of its width.
+pub fn rate(sum: u64, step_ms: i64) -> f64 {
+    sum as f64 / (step_ms as f64 / 1000.0)
+}
+
+fn logs_frame(records: &[crate::plan::Record], meta: FrameMeta) -> Frame {
+    Frame {
+        name: "flow records".into(),
+        fields: vec![
+            Field::new("labels", Values::Json(records.iter().map(|r| json!(r.labels)).collect())),
+            Field::new("timestamp", Values::Time(records.iter().map(|r| r.time_ns).collect())),
+            Field::new("body", Values::Str(records.iter().map(|r| Some(r.body.clone())).collect())),
+        ],
+        meta,
+        ..Default::default()
+    }
+}
+
+/// Rows of a hand-written query: columns in first-seen order; `_time` as a
+/// time column; columns whose every value is a number as numbers.
+fn rows_frame(rows: &[serde_json::Map<String, Value>], meta: FrameMeta) -> Frame {
+    let mut names: Vec<String> = Vec::new();
+    for row in rows {
+        for k in row.keys() {
+            if !names.contains(k) {
+                names.push(k.clone());
+            }
+        }
+    }
+    let text = |row: &serde_json::Map<String, Value>, name: &str| match row.get(name) {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(v) => Some(v.to_string()),
+    };
+    let fields = names
+        .iter()
+        .map(|name| {
+            let column: Vec<Option<String>> = rows.iter().map(|r| text(r, name)).collect();
+            let times: Option<Vec<i64>> = (name == "_time")
+                .then(|| column.iter().map(|v| v.as_deref().and_then(parse_time_ns)).collect())
+                .flatten();
+            let numbers: Option<Vec<Option<f64>>> = column
+                .iter()
+                .map(|v| v.as_deref().map_or(Some(None), |s| s.parse::<f64>().ok().map(Some)))
+                .collect();
+            let values = match (times, numbers) {
+                (Some(t), _) => Values::Time(t),
+                (None, Some(n)) if !rows.is_empty() => Values::F64(n),
+                _ => Values::Str(column),
+            };
+            Field::new(name.clone(), values)
+        })
+        .collect();
+    Frame { name: "result".into(), fields, meta, ..Default::default() }
+}
+
+fn raw_series_frames(series: &[(BTreeMap<String, String>, Vec<(i64, f64)>)], meta: &FrameMeta) -> Vec<Frame> {
+    series
+        .iter()
+        .map(|(labels, points)| {
+            let display = if labels.len() == 1 {
+                labels.values().next().cloned().unwrap_or_default()
+            } else {
+                labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+            };
+            Frame {
+                name: display.clone(),
+                fields: vec![
+                    Field::new("time", Values::Time(points.iter().map(|(t, _)| t * 1_000_000).collect())),
+                    Field {
+                        name: "value".into(),
+                        labels: labels.clone(),
+                        config: Some(FieldConfig { display_name_from_ds: Some(display), ..Default::default() }),
+                        values: Values::F64(points.iter().map(|(_, v)| Some(*v)).collect()),
+                    },
+                ],
+                meta: meta.clone(),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
+/// RFC 3339 to ns since the epoch.
+pub fn parse_time_ns(s: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(s).ok()?.timestamp_nanos_opt()
+}

@@ -1,0 +1,245 @@
+//! The Grafana plugin protocol (glue only): QueryData, CheckHealth and
+//! CallResource on the SDK's generated `pluginv2` services. Every query of a
+//! request runs in its own task; a bad or failing query becomes an error on
+//! its own refId and the others still answer.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use grafana_plugin_sdk::pluginv2 as pb;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tonic::{Request, Response, Status};
+
+use crate::datasource::Datasource;
+use crate::error::{ErrorSource, QueryError};
+use crate::model::{FlowQuery, Format, QueryJson, Request as QueryRequest, TimeRange};
+use crate::plan::{Step, StepOutput};
+use crate::settings::{InstanceSettings, Settings};
+
+/// Most values a `values` resource call returns.
+const MAX_VALUES: usize = 1_000;
+
+/// The plugin: a cache of datasources by instance and settings version.
+#[derive(Debug, Default)]
+pub struct FlowlensPlugin {
+    instances: Mutex<HashMap<(i64, String, i64), Arc<Datasource>>>,
+}
+
+impl FlowlensPlugin {
+    /// The datasource of a request, built once per settings version.
+    fn datasource(&self, ctx: Option<&pb::PluginContext>) -> Result<Arc<Datasource>, QueryError> {
+        let i = ctx
+            .and_then(|c| c.data_source_instance_settings.as_ref())
+            .ok_or_else(|| QueryError::plugin("the request carries no datasource settings"))?;
+        let key = (i.id, i.uid.clone(), i.last_updated_ms);
+        if let Some(ds) = self.instances.lock().expect("cache lock").get(&key) {
+            return Ok(ds.clone());
+        }
+        let settings = Settings::from_instance(&InstanceSettings {
+            url: &i.url,
+            basic_auth_enabled: i.basic_auth_enabled,
+            basic_auth_user: &i.basic_auth_user,
+            json_data: &i.json_data,
+            secure: Some(&i.decrypted_secure_json_data),
+        })
+        .map_err(|e| QueryError::plugin(e.to_string()))?;
+        let ds = Arc::new(Datasource::new(settings)?);
+        let mut cache = self.instances.lock().expect("cache lock");
+        cache.retain(|(id, uid, _), _| (*id, uid) != (key.0, &key.1));
+        cache.insert(key, ds.clone());
+        Ok(ds)
+    }
+}
+
+fn error_response(e: &QueryError) -> pb::DataResponse {
+    let who = match e.origin {
+        ErrorSource::Plugin => "plugin",
+        ErrorSource::Downstream => "downstream",
+    };
+    pb::DataResponse {
+        error: e.message.clone(),
+        status: i32::from(e.status),
+        json_meta: serde_json::to_vec(&json!({"errorSource": who})).unwrap_or_default(),
+        ..Default::default()
+    }
+}
+
+async fn answer(ds: Arc<Datasource>, q: pb::DataQuery) -> Result<Vec<Vec<u8>>, QueryError> {
+    let range = q.time_range.unwrap_or_default();
+    let req = QueryRequest {
+        range: TimeRange { from_ms: range.from_epoch_ms, to_ms: range.to_epoch_ms },
+        interval_ms: q.interval_ms,
+        max_data_points: q.max_data_points,
+    };
+    let mut query = FlowQuery::parse(&q.json, &req, &ds.settings)?;
+    query.ref_id = q.ref_id.clone();
+    let frames = ds.query(&query).await?;
+    frames
+        .iter()
+        .map(|f| f.to_arrow().map_err(|e| QueryError::plugin(format!("encoding the frame failed: {e}"))))
+        .collect()
+}
+
+#[tonic::async_trait]
+impl pb::data_server::Data for FlowlensPlugin {
+    async fn query_data(&self, request: Request<pb::QueryDataRequest>) -> Result<Response<pb::QueryDataResponse>, Status> {
+        let request = request.into_inner();
+        let ds = self.datasource(request.plugin_context.as_ref());
+        let tasks: Vec<_> = request
+            .queries
+            .into_iter()
+            .map(|q| {
+                let ref_id = q.ref_id.clone();
+                let ds = ds.clone();
+                let task = tokio::spawn(async move { answer(ds?, q).await });
+                (ref_id, task)
+            })
+            .collect();
+        let mut responses = HashMap::new();
+        for (ref_id, task) in tasks {
+            let response = match task.await {
+                Ok(Ok(frames)) => pb::DataResponse { frames, status: 200, ..Default::default() },
+                Ok(Err(e)) => {
+                    tracing::info!(ref_id = %ref_id, error = %e.message, "query failed");
+                    error_response(&e)
+                }
+                Err(join) => error_response(&QueryError::plugin(format!("internal error in the plugin: {join}"))),
+            };
+            responses.insert(ref_id, response);
+        }
+        Ok(Response::new(pb::QueryDataResponse { responses }))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::diagnostics_server::Diagnostics for FlowlensPlugin {
+    async fn check_health(&self, request: Request<pb::CheckHealthRequest>) -> Result<Response<pb::CheckHealthResponse>, Status> {
+        let health = match self.datasource(request.get_ref().plugin_context.as_ref()) {
+            Ok(ds) => crate::health::check(&ds).await,
+            Err(e) => crate::health::Health { ok: false, message: e.message },
+        };
+        let status = if health.ok {
+            pb::check_health_response::HealthStatus::Ok
+        } else {
+            pb::check_health_response::HealthStatus::Error
+        };
+        Ok(Response::new(pb::CheckHealthResponse { status: status as i32, message: health.message, json_details: Vec::new() }))
+    }
+
+    async fn collect_metrics(&self, _: Request<pb::CollectMetricsRequest>) -> Result<Response<pb::CollectMetricsResponse>, Status> {
+        Ok(Response::new(pb::CollectMetricsResponse::default()))
+    }
+}
+
+/// Body of the `render` and `values` resource calls.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct ResourceBody {
+    query: Option<Value>,
+    range: Option<RangeJson>,
+    interval_ms: i64,
+    max_data_points: i64,
+    field: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RangeJson {
+    from: i64,
+    to: i64,
+}
+
+impl ResourceBody {
+    fn flow_query(&self, ds: &Datasource, overrides: Value) -> Result<FlowQuery, QueryError> {
+        let mut query = self.query.clone().unwrap_or_else(|| json!({}));
+        if !query.is_object() {
+            return Err(QueryError::plugin("`query` must be a query object"));
+        }
+        if let (Some(target), Some(extra)) = (query.as_object_mut(), overrides.as_object()) {
+            target.extend(extra.clone());
+        }
+        let now = chrono::Utc::now().timestamp_millis();
+        let range = self.range.as_ref().map_or(TimeRange { from_ms: now - 3_600_000, to_ms: now }, |r| TimeRange { from_ms: r.from, to_ms: r.to });
+        let req = QueryRequest { range, interval_ms: self.interval_ms, max_data_points: self.max_data_points };
+        let json: QueryJson = serde_json::from_value(query).map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
+        FlowQuery::from_json(json, &req, &ds.settings)
+    }
+}
+
+async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
+    let ds = plugin.datasource(req.plugin_context.as_ref())?;
+    let body: ResourceBody = if req.body.is_empty() {
+        ResourceBody::default()
+    } else {
+        serde_json::from_slice(&req.body).map_err(|e| QueryError::plugin(format!("the request body is not valid: {e}")))?
+    };
+    match req.path.trim_matches('/') {
+        "render" => {
+            let q = body.flow_query(&ds, json!({}))?;
+            Ok(json!({"queries": ds.render(&q)}))
+        }
+        "values" => {
+            let field = body.field.clone().ok_or_else(|| QueryError::plugin("`field` is required"))?;
+            let limit = body.limit.unwrap_or(100).min(MAX_VALUES);
+            let q = body.flow_query(&ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
+            let (_, output) = ds.run_step(&q, &Step::Rank { limit }).await?;
+            let StepOutput::Ranked(ranked) = output else { return Ok(json!({"values": []})) };
+            Ok(json!({"values": ranked.into_iter().map(|(k, _)| k.into_iter().next().unwrap_or_default()).collect::<Vec<_>>()}))
+        }
+        "fields" => {
+            let fields: Vec<Value> = ds
+                .settings
+                .schema
+                .available_fields()
+                .into_iter()
+                .map(|(name, t)| json!({"name": name, "type": t, "label": crate::frames::header(&name)}))
+                .collect();
+            Ok(json!({"fields": fields, "formats": [Format::Stat, Format::Series, Format::Table, Format::Logs]}))
+        }
+        other => Err(QueryError { status: 404, ..QueryError::plugin(format!("no resource `{other}`; use render, values or fields")) }),
+    }
+}
+
+type ResourceStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::CallResourceResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::resource_server::Resource for FlowlensPlugin {
+    type CallResourceStream = ResourceStream;
+
+    async fn call_resource(&self, request: Request<pb::CallResourceRequest>) -> Result<Response<ResourceStream>, Status> {
+        let (code, body) = match resource(self, request.get_ref()).await {
+            Ok(v) => (200, v),
+            Err(e) => (i32::from(e.status), json!({"error": e.message})),
+        };
+        let headers = HashMap::from([("Content-Type".to_string(), pb::StringList { values: vec!["application/json".into()] })]);
+        let response = pb::CallResourceResponse { code, headers, body: serde_json::to_vec(&body).unwrap_or_default().into() };
+        Ok(Response::new(Box::pin(tokio_stream::once(Ok(response)))))
+    }
+}
+
+/// Serves the plugin the way Grafana's go-plugin host expects: listen on a
+/// loopback port, print the handshake line, serve gRPC with health checks.
+pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "1|2|tcp|{address}|grpc")?;
+        out.flush()?;
+    }
+    let plugin = Arc::new(FlowlensPlugin::default());
+    let (mut reporter, health) = tonic_health::server::health_reporter();
+    reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    tracing::info!(%address, "flowlens plugin serving");
+    tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(pb::data_server::DataServer::from_arc(plugin.clone()))
+        .add_service(pb::diagnostics_server::DiagnosticsServer::from_arc(plugin.clone()))
+        .add_service(pb::resource_server::ResourceServer::from_arc(plugin))
+        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+        .await?;
+    Ok(())
+}

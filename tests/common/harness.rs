@@ -1,0 +1,238 @@
+//! Plays Grafana: starts the built plugin executable, reads the go-plugin
+//! handshake line, and calls QueryData / CheckHealth / CallResource over
+//! gRPC with real plugin contexts. Frames are decoded with arrow-rs's IPC
+//! file reader, independently of the plugin's encoder.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use arrow::array::{Array, AsArray};
+use arrow::datatypes::{DataType, TimeUnit, UInt64Type, Float64Type, TimestampNanosecondType};
+use grafana_plugin_sdk::pluginv2 as pb;
+use serde_json::Value;
+
+/// A running plugin process and its gRPC clients.
+pub struct Plugin {
+    child: Child,
+    channel: tonic::transport::Channel,
+}
+
+impl Drop for Plugin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A decoded field.
+#[derive(Debug, Clone)]
+pub struct DecodedField {
+    pub name: String,
+    pub data_type: DataType,
+    pub nullable: bool,
+    pub labels: BTreeMap<String, String>,
+    pub config: Value,
+    pub values: Vec<Value>,
+}
+
+/// A decoded frame.
+#[derive(Debug, Clone)]
+pub struct DecodedFrame {
+    pub name: String,
+    pub ref_id: String,
+    pub meta: Value,
+    pub fields: Vec<DecodedField>,
+}
+
+impl DecodedFrame {
+    pub fn field(&self, name: &str) -> &DecodedField {
+        self.fields.iter().find(|f| f.name == name).unwrap_or_else(|| panic!("no field {name} in frame {self:?}"))
+    }
+}
+
+/// One refId's answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub frames: Vec<DecodedFrame>,
+    pub error: String,
+    pub status: i32,
+    pub json_meta: Value,
+}
+
+/// A datasource's instance settings as Grafana sends them.
+#[derive(Debug, Clone, Default)]
+pub struct Instance {
+    pub url: String,
+    pub json_data: Value,
+    pub secure: HashMap<String, String>,
+    pub basic_auth_user: Option<String>,
+    pub uid: String,
+}
+
+impl Instance {
+    pub fn context(&self) -> pb::PluginContext {
+        pb::PluginContext {
+            org_id: 1,
+            plugin_id: "flowlens-flowlogs-datasource".into(),
+            data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
+                id: 1,
+                uid: self.uid.clone(),
+                name: "flowlens".into(),
+                url: self.url.clone(),
+                basic_auth_enabled: self.basic_auth_user.is_some(),
+                basic_auth_user: self.basic_auth_user.clone().unwrap_or_default(),
+                json_data: serde_json::to_vec(&self.json_data).unwrap(),
+                decrypted_secure_json_data: self.secure.clone(),
+                last_updated_ms: 1,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+impl Plugin {
+    /// Starts the plugin binary and connects once it printed its handshake.
+    pub async fn start() -> Plugin {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_flowlens"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gpx_flowlens");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the handshake");
+        let parts: Vec<&str> = line.trim().split('|').collect();
+        assert_eq!(parts.len(), 5, "handshake line: {line:?}");
+        assert_eq!((parts[0], parts[1], parts[2], parts[4]), ("1", "2", "tcp", "grpc"), "handshake line: {line:?}");
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", parts[3]))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the plugin");
+        Plugin { child, channel }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// QueryData with several targets; answers by refId.
+    pub async fn query(&self, instance: &Instance, range: (i64, i64), interval_ms: i64, targets: &[Value]) -> HashMap<String, Answer> {
+        let queries = targets
+            .iter()
+            .map(|t| pb::DataQuery {
+                ref_id: t["refId"].as_str().unwrap_or("A").to_string(),
+                max_data_points: 1000,
+                interval_ms,
+                time_range: Some(pb::TimeRange { from_epoch_ms: range.0, to_epoch_ms: range.1 }),
+                json: serde_json::to_vec(t).unwrap(),
+                query_type: String::new(),
+            })
+            .collect();
+        let request = pb::QueryDataRequest { plugin_context: Some(instance.context()), headers: HashMap::new(), queries };
+        let response = pb::data_client::DataClient::new(self.channel.clone())
+            .query_data(request)
+            .await
+            .expect("QueryData must not fail as a whole")
+            .into_inner();
+        response
+            .responses
+            .into_iter()
+            .map(|(ref_id, r)| {
+                let frames = r.frames.iter().map(|bytes| decode(bytes)).collect();
+                let json_meta = if r.json_meta.is_empty() { Value::Null } else { serde_json::from_slice(&r.json_meta).unwrap() };
+                (ref_id, Answer { frames, error: r.error, status: r.status, json_meta })
+            })
+            .collect()
+    }
+
+    /// One target; panics on a query error.
+    pub async fn query_one(&self, instance: &Instance, range: (i64, i64), interval_ms: i64, target: Value) -> Vec<DecodedFrame> {
+        let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
+        let mut answers = self.query(instance, range, interval_ms, &[target.clone()]).await;
+        let answer = answers.remove(&ref_id).expect("an answer for the refId");
+        assert!(answer.error.is_empty(), "query {target} failed: {}", answer.error);
+        answer.frames
+    }
+
+    /// CheckHealth: (ok, message).
+    pub async fn check_health(&self, instance: &Instance) -> (bool, String) {
+        let r = pb::diagnostics_client::DiagnosticsClient::new(self.channel.clone())
+            .check_health(pb::CheckHealthRequest { plugin_context: Some(instance.context()), ..Default::default() })
+            .await
+            .expect("CheckHealth")
+            .into_inner();
+        (r.status == pb::check_health_response::HealthStatus::Ok as i32, r.message)
+    }
+
+    /// CallResource: (HTTP code, JSON body).
+    pub async fn resource(&self, instance: &Instance, method: &str, path: &str, body: Value) -> (i32, Value) {
+        use futures_util::StreamExt;
+        let request = pb::CallResourceRequest {
+            plugin_context: Some(instance.context()),
+            path: path.into(),
+            method: method.into(),
+            url: format!("/api/datasources/uid/{}/resources/{path}", instance.uid),
+            headers: HashMap::new(),
+            body: if body.is_null() { Default::default() } else { serde_json::to_vec(&body).unwrap().into() },
+        };
+        let mut stream = pb::resource_client::ResourceClient::new(self.channel.clone())
+            .call_resource(request)
+            .await
+            .expect("CallResource")
+            .into_inner();
+        let first = stream.next().await.expect("one response").expect("a response, not a status");
+        (first.code, serde_json::from_slice(&first.body).expect("a JSON body"))
+    }
+}
+
+/// Decodes one frame from Arrow IPC file bytes.
+pub fn decode(bytes: &[u8]) -> DecodedFrame {
+    assert!(bytes.starts_with(b"ARROW1"), "frames must be Arrow IPC files");
+    let reader = arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).expect("an Arrow file");
+    let schema = reader.schema();
+    let batches: Vec<_> = reader.map(|b| b.expect("a record batch")).collect();
+    let meta = schema.metadata();
+    let fields = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let md = f.metadata();
+            let mut values = Vec::new();
+            for batch in &batches {
+                let col = batch.column(i);
+                for row in 0..col.len() {
+                    values.push(if col.is_null(row) { Value::Null } else { cell(col.as_ref(), row) });
+                }
+            }
+            DecodedField {
+                name: f.name().clone(),
+                data_type: f.data_type().clone(),
+                nullable: f.is_nullable(),
+                labels: md.get("labels").map(|l| serde_json::from_str(l).unwrap()).unwrap_or_default(),
+                config: md.get("config").map(|c| serde_json::from_str(c).unwrap()).unwrap_or(Value::Null),
+                values,
+            }
+        })
+        .collect();
+    DecodedFrame {
+        name: meta.get("name").cloned().unwrap_or_default(),
+        ref_id: meta.get("refId").cloned().unwrap_or_default(),
+        meta: meta.get("meta").map(|m| serde_json::from_str(m).unwrap()).unwrap_or(Value::Null),
+        fields,
+    }
+}
+
+fn cell(col: &dyn Array, row: usize) -> Value {
+    match col.data_type() {
+        DataType::UInt64 => Value::from(col.as_primitive::<UInt64Type>().value(row)),
+        DataType::Float64 => Value::from(col.as_primitive::<Float64Type>().value(row)),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => Value::from(col.as_primitive::<TimestampNanosecondType>().value(row)),
+        DataType::Utf8 => Value::from(col.as_string::<i32>().value(row)),
+        DataType::Binary => serde_json::from_slice(col.as_binary::<i32>().value(row)).expect("JSON cell"),
+        other => panic!("unexpected column type {other}"),
+    }
+}
