@@ -50,7 +50,7 @@ impl Values {
 #[serde(rename_all = "camelCase")]
 pub struct FieldConfig {
     /// Name shown in legends and headers, set by the datasource.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "displayNameFromDS", skip_serializing_if = "Option::is_none")]
     pub display_name_from_ds: Option<String>,
     /// Unit id (`decbytes`, `Bps`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -81,7 +81,7 @@ pub struct GenConfig {
     pub from_ms: i64,
     /// End of the time window (exclusive); no record is at or after it.
     pub to_ms: i64,
-    /// Number of connections; one connection yields one to about thirty records.
+    /// Number of connections; each yields one to a few dozen records.
     pub connections: usize,
     /// Interface id of the NAT gateway.
     pub nat_eni: String,
@@ -114,7 +114,8 @@ impl Default for GenConfig {
 }
 
 /// One flow-log record. Every field of [`DEFAULT_V2_FORMAT`] and
-/// [`MISSION_FORMAT`]; `None` is AWS's `-`.
+/// [`MISSION_FORMAT`], named by its canonical name (AWS's with `-` -> `_`);
+/// `None` is AWS's `-`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowRecord {
     /// When the record was written (log timestamp), Unix milliseconds.
@@ -208,7 +209,9 @@ impl FlowRecord {
 /// A field value of a [`FlowRecord`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
+    /// Addresses, ids, `ACCEPT`, ...
     Text(&'a str),
+    /// Ports, counters, epoch seconds, ...
     Number(u64),
 }
 

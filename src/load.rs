@@ -164,7 +164,9 @@ impl Loader {
     }
 
     /// Make everything pushed so far searchable now (`/internal/force_flush`).
-    /// On a cluster, call it on every storage node.
+    /// On a cluster, call it on the insert node first (it buffers for about
+    /// two seconds), then on every storage node: see
+    /// [`crate::vlserver::VlCluster::flush_urls`].
     pub async fn force_flush(&self) -> Result<(), LoadError> {
         let url = format!("{}/internal/force_flush", self.base_url);
         let mut request = self.client.get(&url);

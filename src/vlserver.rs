@@ -71,7 +71,7 @@ pub struct VlCluster {
     pub insert_url: String,
     /// Where to query (the same node as `insert_url`).
     pub select_url: String,
-    /// The storage nodes' base URLs (for `/internal/force_flush`).
+    /// The storage nodes' base URLs (each answers queries for its share).
     pub storage_urls: Vec<String>,
     // Dropped in field order: the front node first, then its storage.
     _front: Process,
@@ -110,6 +110,17 @@ impl VlServer {
             _front: front,
             _storage: storage,
         })
+    }
+}
+
+impl VlCluster {
+    /// Where to call `/internal/force_flush`, in order, to make everything
+    /// pushed so far searchable: the insert node buffers for about two
+    /// seconds before forwarding, so it comes first, then the storage nodes.
+    pub fn flush_urls(&self) -> Vec<String> {
+        std::iter::once(self.insert_url.clone())
+            .chain(self.storage_urls.iter().cloned())
+            .collect()
     }
 }
 

@@ -1,0 +1,4 @@
+pub mod data;
+pub mod harness;
+pub mod panels;
+pub mod reference;

@@ -1,0 +1,187 @@
+//! Checks of the NAT-gateway dashboard's panels: each target sent to the
+//! plugin over gRPC, each decoded frame compared with the independent
+//! reference computation, to the byte.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use arrow::datatypes::DataType;
+use serde_json::{json, Value};
+
+use super::data::{NAT_ENI, POD_CIDR};
+use super::harness::{DecodedFrame, Instance, Plugin};
+use super::reference::{self as r, Dir, RefQuery};
+use flowlens::gen::FlowRecord;
+
+/// A time window and Grafana's `$__interval` for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub interval_ms: i64,
+}
+
+impl Window {
+    fn reference(&self, direction: Dir) -> RefQuery {
+        RefQuery::new(direction, POD_CIDR, Some(NAT_ENI), self.from_ms, self.to_ms)
+    }
+
+    fn bucket_starts(&self) -> Vec<i64> {
+        let first = self.from_ms - self.from_ms.rem_euclid(self.interval_ms);
+        (0..).map(|i| first + i * self.interval_ms).take_while(|t| *t < self.to_ms).collect()
+    }
+}
+
+fn dir(name: &str) -> Dir {
+    match name {
+        "in" => Dir::In,
+        "out" => Dir::Out,
+        "any" => Dir::Any,
+        _ => Dir::All,
+    }
+}
+
+fn u64s(values: &[Value]) -> Vec<u64> {
+    values.iter().map(|v| v.as_u64().unwrap_or_else(|| panic!("not a u64: {v}"))).collect()
+}
+
+fn assert_executed(frame: &DecodedFrame, what: &str) {
+    let q = frame.meta["executedQueryString"].as_str().unwrap_or_default();
+    assert!(q.contains("_time:[") && q.contains("stats") || q.contains("sort by (_time desc)"), "{what}: executed query missing: {q}");
+}
+
+/// A stat panel: one frame, one unsigned bytes field, equal to the reference.
+pub async fn stat(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, direction: &str) {
+    let what = format!("stat {direction} {w:?}");
+    let frames = plugin
+        .query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, json!({"refId": "A", "format": "stat", "direction": direction}))
+        .await;
+    assert_eq!(frames.len(), 1, "{what}");
+    let f = &frames[0];
+    assert_eq!(f.ref_id, "A");
+    assert_eq!(f.meta["type"], "numeric-wide", "{what}");
+    assert_executed(f, &what);
+    let bytes = f.field("bytes");
+    assert_eq!(bytes.data_type, DataType::UInt64, "{what}");
+    assert_eq!(bytes.config["unit"], "decbytes", "{what}");
+    let expected = r::total(records, &w.reference(dir(direction)));
+    assert!(expected > 0, "{what}: the fixture must have traffic");
+    assert_eq!(u64s(&bytes.values), vec![expected], "{what}");
+}
+
+/// A bytes/sec panel: one series, a value per bucket, rates from the bucket
+/// width, empty buckets 0.
+pub async fn rate_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, direction: &str) {
+    let what = format!("rate series {direction} {w:?}");
+    let frames = plugin
+        .query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, json!({"refId": "A", "format": "series", "direction": direction, "rate": true}))
+        .await;
+    assert_eq!(frames.len(), 1, "{what}");
+    let expected = r::buckets(records, &w.reference(dir(direction)), &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
+    check_series(&frames[0], &w, &expected, "Bps", &what);
+    assert_eq!(frames[0].meta["custom"]["stepMs"], w.interval_ms, "{what}");
+}
+
+fn check_series(f: &DecodedFrame, w: &Window, expected: &BTreeMap<i64, u64>, unit: &str, what: &str) {
+    assert_eq!(f.meta["type"], "timeseries-multi", "{what}");
+    let time = &f.fields[0];
+    assert!(matches!(time.data_type, DataType::Timestamp(_, _)) && !time.nullable, "{what}: time field {time:?}");
+    let starts = w.bucket_starts();
+    let times: Vec<i64> = time.values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
+    assert_eq!(times, starts, "{what}: bucket starts");
+    let value = &f.fields[1];
+    assert_eq!(value.config["unit"], unit, "{what}");
+    let seconds = w.interval_ms as f64 / 1000.0;
+    let got: Vec<f64> = value.values.iter().map(|v| v.as_f64().unwrap()).collect();
+    let want: Vec<f64> = starts.iter().map(|t| expected.get(t).copied().unwrap_or(0) as f64 / seconds).collect();
+    assert_eq!(got, want, "{what}: values");
+    assert!(expected.keys().all(|t| starts.contains(t)), "{what}: reference buckets outside the range");
+}
+
+/// A top-N table: exactly the reference's top N rows, typed columns,
+/// readable headers, no time column.
+pub async fn top_table(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, group_by: &[&str], limit: usize) {
+    let what = format!("top table {group_by:?} {w:?}");
+    let frames = plugin
+        .query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, json!({"refId": "T", "format": "table", "direction": "in", "groupBy": group_by, "limit": limit}))
+        .await;
+    assert_eq!(frames.len(), 1, "{what}");
+    let f = &frames[0];
+    assert_executed(f, &what);
+    let names: Vec<&str> = f.fields.iter().map(|x| x.name.as_str()).collect();
+    let mut want_names = group_by.to_vec();
+    want_names.push("bytes");
+    assert_eq!(names, want_names, "{what}: columns in groupBy order, no time column");
+    let expected: Vec<(Vec<String>, u64)> = r::groups(records, &w.reference(Dir::In), group_by).into_iter().take(limit).collect();
+    assert_eq!(expected.len(), limit, "{what}: the fixture must have more than N groups");
+    for (i, name) in group_by.iter().enumerate() {
+        let field = &f.fields[i];
+        let port = name.ends_with("port");
+        assert_eq!(field.data_type, if port { DataType::UInt64 } else { DataType::Utf8 }, "{what}: type of {name}");
+        assert!(field.config["displayNameFromDS"].as_str().is_some_and(|h| h.contains(' ')), "{what}: readable header {:?}", field.config);
+        let got: Vec<String> = field.values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect();
+        let want: Vec<String> = expected.iter().map(|(k, _)| k[i].clone()).collect();
+        assert_eq!(got, want, "{what}: column {name}");
+    }
+    let bytes = f.field("bytes");
+    assert_eq!(bytes.config["unit"], "decbytes", "{what}");
+    assert_eq!(u64s(&bytes.values), expected.iter().map(|(_, v)| *v).collect::<Vec<_>>(), "{what}: bytes");
+}
+
+/// Top-N series: exactly N series (plus `other`), the N largest over the
+/// whole range, display names that are bare values, per-bucket rates exact,
+/// `other` = total minus the top N per bucket.
+pub async fn top_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, limit: usize) {
+    let what = format!("top series {w:?}");
+    let frames = plugin
+        .query_one(
+            ds,
+            (w.from_ms, w.to_ms),
+            w.interval_ms,
+            json!({"refId": "S", "format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": limit, "rate": true, "other": true}),
+        )
+        .await;
+    assert_eq!(frames.len(), limit + 1, "{what}: exactly N series plus other");
+    let reference = w.reference(Dir::In);
+    let top: Vec<(Vec<String>, u64)> = r::groups(records, &reference, &["pkt_srcaddr"]).into_iter().take(limit).collect();
+    let per_key = r::buckets(records, &reference, &["pkt_srcaddr"], w.interval_ms);
+    let totals = r::buckets(records, &reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
+    for (f, (key, _)) in frames.iter().zip(&top) {
+        let value = &f.fields[1];
+        assert_eq!(value.labels, BTreeMap::from([("pkt_srcaddr".to_string(), key[0].clone())]), "{what}");
+        assert_eq!(value.config["displayNameFromDS"], key[0], "{what}: bare display name");
+        check_series(f, &w, &per_key[key], "Bps", &what);
+    }
+    let other: BTreeMap<i64, u64> = totals
+        .iter()
+        .map(|(t, total)| {
+            let top_sum: u64 = top.iter().filter_map(|(k, _)| per_key[k].get(t)).sum();
+            (*t, total - top_sum)
+        })
+        .collect();
+    let other_frame = frames.last().unwrap();
+    assert_eq!(other_frame.fields[1].config["displayNameFromDS"], "other", "{what}");
+    check_series(other_frame, &w, &other, "Bps", &format!("{what} other"));
+}
+
+/// The logs panel: newest first, the records' own lines, parsed fields as labels.
+pub async fn logs(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, format: &str) {
+    let frames = plugin
+        .query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, json!({"refId": "L", "format": "logs", "limit": 25}))
+        .await;
+    assert_eq!(frames.len(), 1);
+    let f = &frames[0];
+    assert_eq!(f.meta["type"], "log-lines");
+    let reference = w.reference(Dir::Any);
+    let matching: Vec<&FlowRecord> = r::matching(records, &reference).collect();
+    let newest = matching.iter().map(|r| r.time_ms).max().unwrap();
+    let times: Vec<i64> = f.field("timestamp").values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
+    assert_eq!(times.len(), 25);
+    assert_eq!(times[0], newest, "newest first");
+    assert!(times.windows(2).all(|p| p[0] >= p[1]), "descending: {times:?}");
+    let lines: std::collections::HashSet<String> = matching.iter().filter(|r| r.time_ms >= times[24]).map(|r| r.render(format)).collect();
+    for (body, labels) in f.field("body").values.iter().zip(&f.field("labels").values) {
+        assert!(lines.contains(body.as_str().unwrap()), "not a matching record: {body}");
+        assert_eq!(labels["interface_id"], NAT_ENI, "parsed fields as labels: {labels}");
+    }
+}

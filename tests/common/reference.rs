@@ -1,0 +1,277 @@
+//! Independent reference answers: totals, top-N groups and time buckets
+//! computed directly from generated records, without any flowlens query,
+//! schema or model code, to check what the plugin gets from a backend.
+//!
+//! Semantics: a record counts when its time is in `[from_ms, to_ms)`, its
+//! interface matches (when one is given), its direction matches and every
+//! filter holds. Missing (`-`) values read as `""` for filters and group keys
+//! and add 0 to sums (the record still counts for `Records`).
+#![allow(dead_code)] // each test crate uses a different part
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use flowlens::gen::FlowRecord;
+use regex::Regex;
+
+/// What is summed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Bytes,
+    Packets,
+    /// One per record.
+    Records,
+}
+
+/// Which records count, relative to the inside CIDRs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// `pkt_dstaddr` inside.
+    In,
+    /// `pkt_srcaddr` inside.
+    Out,
+    /// Either inside.
+    Any,
+    /// No direction check.
+    All,
+}
+
+/// An IPv4 network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    base: u32,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// `"10.0.32.0/20"`, or a bare address for /32.
+    pub fn parse(text: &str) -> Cidr {
+        let (addr, prefix) = text.split_once('/').unwrap_or((text, "32"));
+        let addr: Ipv4Addr = addr
+            .parse()
+            .unwrap_or_else(|_| panic!("bad CIDR address in {text:?}"));
+        let prefix: u8 = prefix
+            .parse()
+            .ok()
+            .filter(|p| *p <= 32)
+            .unwrap_or_else(|| panic!("bad prefix in {text:?}"));
+        Cidr {
+            base: u32::from(addr) & mask(prefix),
+            prefix,
+        }
+    }
+
+    /// Whether `value` is an IPv4 address inside the network.
+    pub fn contains(&self, value: &str) -> bool {
+        value
+            .parse::<Ipv4Addr>()
+            .is_ok_and(|a| u32::from(a) & mask(self.prefix) == self.base)
+    }
+}
+
+fn mask(prefix: u8) -> u32 {
+    u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
+}
+
+/// A condition on one canonical field.
+#[derive(Debug, Clone)]
+pub enum RefFilter {
+    Eq(String, String),
+    Ne(String, String),
+    /// Anchored: the whole value must match.
+    Regex(String, String),
+    NotRegex(String, String),
+    Cidr(String, Cidr),
+    /// True for missing and non-IPv4 values.
+    NotCidr(String, Cidr),
+    /// Inclusive; false for missing and non-numeric values.
+    Range(String, u64, u64),
+}
+
+impl RefFilter {
+    /// `field =~ re` (anchored).
+    pub fn regex(field: &str, re: &str) -> RefFilter {
+        RefFilter::Regex(field.to_string(), re.to_string())
+    }
+
+    /// `field = value`.
+    pub fn eq(field: &str, value: &str) -> RefFilter {
+        RefFilter::Eq(field.to_string(), value.to_string())
+    }
+
+    /// `field` inside `cidr`.
+    pub fn cidr(field: &str, cidr: &str) -> RefFilter {
+        RefFilter::Cidr(field.to_string(), Cidr::parse(cidr))
+    }
+
+    /// `field` in `lo..=hi`.
+    pub fn range(field: &str, lo: u64, hi: u64) -> RefFilter {
+        RefFilter::Range(field.to_string(), lo, hi)
+    }
+
+    fn holds(&self, record: &FlowRecord) -> bool {
+        let value = |field: &str| record.get(field).unwrap_or_default();
+        match self {
+            RefFilter::Eq(f, v) => value(f) == *v,
+            RefFilter::Ne(f, v) => value(f) != *v,
+            RefFilter::Regex(f, re) => anchored(re).is_match(&value(f)),
+            RefFilter::NotRegex(f, re) => !anchored(re).is_match(&value(f)),
+            RefFilter::Cidr(f, c) => c.contains(&value(f)),
+            RefFilter::NotCidr(f, c) => !c.contains(&value(f)),
+            RefFilter::Range(f, lo, hi) => value(f)
+                .parse::<u64>()
+                .is_ok_and(|n| (*lo..=*hi).contains(&n)),
+        }
+    }
+}
+
+fn anchored(re: &str) -> Regex {
+    Regex::new(&format!("^(?:{re})$")).unwrap_or_else(|e| panic!("bad regex {re:?}: {e}"))
+}
+
+/// A question to answer from records.
+#[derive(Debug, Clone)]
+pub struct RefQuery {
+    pub metric: Metric,
+    pub direction: Dir,
+    pub inside: Vec<Cidr>,
+    pub interface_id: Option<String>,
+    pub filters: Vec<RefFilter>,
+    pub from_ms: i64,
+    /// Exclusive.
+    pub to_ms: i64,
+}
+
+impl RefQuery {
+    /// Bytes in `direction` on `interface_id` (the NAT ENI in most tests),
+    /// pods in `inside`, over `[from_ms, to_ms)`, no filters.
+    pub fn new(
+        direction: Dir,
+        inside: &str,
+        interface_id: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> RefQuery {
+        RefQuery {
+            metric: Metric::Bytes,
+            direction,
+            inside: vec![Cidr::parse(inside)],
+            interface_id: interface_id.map(str::to_string),
+            filters: Vec::new(),
+            from_ms,
+            to_ms,
+        }
+    }
+
+    fn matches(&self, record: &FlowRecord) -> bool {
+        (self.from_ms..self.to_ms).contains(&record.time_ms)
+            && self
+                .interface_id
+                .as_ref()
+                .is_none_or(|id| record.get("interface_id").as_ref() == Some(id))
+            && self.direction_matches(record)
+            && self.filters.iter().all(|f| f.holds(record))
+    }
+
+    fn direction_matches(&self, record: &FlowRecord) -> bool {
+        let inside = |field: &str| {
+            let value = record.get(field).unwrap_or_default();
+            self.inside.iter().any(|c| c.contains(&value))
+        };
+        match self.direction {
+            Dir::In => inside("pkt_dstaddr"),
+            Dir::Out => inside("pkt_srcaddr"),
+            Dir::Any => inside("pkt_srcaddr") || inside("pkt_dstaddr"),
+            Dir::All => true,
+        }
+    }
+
+    fn value(&self, record: &FlowRecord) -> u64 {
+        let number = |field: &str| record.get(field).and_then(|v| v.parse().ok()).unwrap_or(0);
+        match self.metric {
+            Metric::Bytes => number("bytes"),
+            Metric::Packets => number("packets"),
+            Metric::Records => 1,
+        }
+    }
+}
+
+/// The records the query counts, in their order (e.g. for raw-log checks).
+pub fn matching<'a>(
+    records: &'a [FlowRecord],
+    query: &'a RefQuery,
+) -> impl Iterator<Item = &'a FlowRecord> + 'a {
+    records.iter().filter(|r| query.matches(r))
+}
+
+/// The metric summed over every matching record.
+pub fn total(records: &[FlowRecord], query: &RefQuery) -> u64 {
+    matching(records, query).map(|r| query.value(r)).sum()
+}
+
+/// The group key of a record: the values of `group_by`, `""` for missing.
+fn key(record: &FlowRecord, group_by: &[&str]) -> Vec<String> {
+    group_by
+        .iter()
+        .map(|f| record.get(f).unwrap_or_default())
+        .collect()
+}
+
+/// The metric per group, largest first; ties by keys in natural order (first
+/// key first). Every group with a matching record is listed, even at 0.
+pub fn groups(
+    records: &[FlowRecord],
+    query: &RefQuery,
+    group_by: &[&str],
+) -> Vec<(Vec<String>, u64)> {
+    let mut sums: BTreeMap<Vec<String>, u64> = BTreeMap::new();
+    for record in matching(records, query) {
+        *sums.entry(key(record, group_by)).or_default() += query.value(record);
+    }
+    let mut groups: Vec<(Vec<String>, u64)> = sums.into_iter().collect();
+    groups.sort_by(|(ka, va), (kb, vb)| vb.cmp(va).then_with(|| natural_keys(ka, kb)));
+    groups
+}
+
+/// The metric per group and per bucket of `step_ms` (bucket starts are
+/// multiples of `step_ms` since the epoch). Only buckets with a matching
+/// record are present.
+pub fn buckets(
+    records: &[FlowRecord],
+    query: &RefQuery,
+    group_by: &[&str],
+    step_ms: i64,
+) -> BTreeMap<Vec<String>, BTreeMap<i64, u64>> {
+    let mut series: BTreeMap<Vec<String>, BTreeMap<i64, u64>> = BTreeMap::new();
+    for record in matching(records, query) {
+        let bucket = record.time_ms - record.time_ms.rem_euclid(step_ms);
+        *series
+            .entry(key(record, group_by))
+            .or_default()
+            .entry(bucket)
+            .or_default() += query.value(record);
+    }
+    series
+}
+
+/// Keys compared value by value with [`natural`].
+pub fn natural_keys(a: &[String], b: &[String]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| natural(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
+/// Two numbers compare numerically, two IPv4 addresses numerically, anything
+/// else byte-wise.
+pub fn natural(a: &str, b: &str) -> Ordering {
+    if let (Ok(x), Ok(y)) = (a.parse::<u64>(), b.parse::<u64>()) {
+        return x.cmp(&y);
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<Ipv4Addr>(), b.parse::<Ipv4Addr>()) {
+        return x.cmp(&y);
+    }
+    a.as_bytes().cmp(b.as_bytes())
+}

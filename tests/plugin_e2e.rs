@@ -1,0 +1,192 @@
+//! The plugin binary over gRPC against a real VictoriaLogs loaded with the
+//! generated fixture: every panel of the NAT-gateway dashboard, in both
+//! record modes, on a single node and on a cluster, equal to the
+//! independent reference.
+
+mod common;
+
+use common::data::{self, FIELD_MAPPING, NAT_ENI, POD_CIDR};
+use common::harness::{Instance, Plugin};
+use common::panels::{self, Window};
+use common::reference::{self as r, Dir, RefFilter, RefQuery};
+use flowlens::gen::{FlowRecord, DEFAULT_V2_FORMAT, MISSION_FORMAT};
+use flowlens::vlserver::{VlOptions, VlServer};
+use serde_json::{json, Value};
+
+fn raw_instance(url: &str) -> Instance {
+    Instance {
+        url: url.into(),
+        uid: "raw".into(),
+        json_data: json!({
+            "streamSelector": "{logtype=\"flow\", environment=\"ops\"}",
+            "recordFormat": MISSION_FORMAT,
+            "insideCidrs": [POD_CIDR],
+            "interfaceId": NAT_ENI,
+            "dataLinks": [{"field": "pkt_srcaddr", "title": "Who is ${__value.raw}", "url": "https://ipinfo.io/${__value.raw}"}],
+        }),
+        ..Default::default()
+    }
+}
+
+fn fields_instance(url: &str) -> Instance {
+    let mapping: serde_json::Map<String, Value> = FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
+    Instance {
+        url: url.into(),
+        uid: "fields".into(),
+        json_data: json!({
+            "streamSelector": "{logtype=\"flowfields\"}",
+            "recordMode": "fields",
+            "fieldMapping": mapping,
+            "insideCidrs": [POD_CIDR],
+            "interfaceId": NAT_ENI,
+        }),
+        ..Default::default()
+    }
+}
+
+const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interval_ms: 300_000 };
+/// Not aligned to buckets at either end; the first and last buckets are partial.
+const ODD: Window = Window { from_ms: data::FROM_MS + 433_000, to_ms: data::TO_MS - 3 * 3_600_000 - 17_000, interval_ms: 600_000 };
+
+async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool) {
+    for w in [DAY, ODD] {
+        for direction in ["any", "in", "out"] {
+            panels::stat(plugin, ds, records, w, direction).await;
+        }
+        panels::rate_series(plugin, ds, records, w, "in").await;
+        panels::rate_series(plugin, ds, records, w, "out").await;
+        panels::top_table(plugin, ds, records, w, &["pkt_srcaddr"], 10).await;
+        panels::top_table(plugin, ds, records, w, &["pkt_dstaddr"], 10).await;
+        panels::top_table(plugin, ds, records, w, &["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], 10).await;
+        panels::top_series(plugin, ds, records, w, 10).await;
+    }
+    if with_logs {
+        panels::logs(plugin, ds, records, DAY, MISSION_FORMAT).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_panels_equal_the_reference_on_a_single_node() {
+    let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
+    let loaded = data::load(&server.url).await;
+    let plugin = Plugin::start().await;
+    let records = loaded.records;
+
+    dashboard(&plugin, &raw_instance(&server.url), records, true).await;
+    dashboard(&plugin, &fields_instance(&server.url), records, false).await;
+
+    // Data links from the settings ride on the address column.
+    let frames = plugin
+        .query_one(&raw_instance(&server.url), (DAY.from_ms, DAY.to_ms), DAY.interval_ms,
+            json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 3}))
+        .await;
+    assert_eq!(frames[0].field("pkt_srcaddr").config["links"][0]["url"], "https://ipinfo.io/${__value.raw}");
+
+    // The default version-2 format: no pkt_* fields, so filters on srcaddr/dstaddr.
+    let v2 = Instance {
+        url: server.url.clone(),
+        uid: "v2".into(),
+        json_data: json!({"streamSelector": "{environment=\"v2\"}", "recordFormat": DEFAULT_V2_FORMAT}),
+        ..Default::default()
+    };
+    let target = json!({"refId": "A", "format": "table", "metric": "packets", "groupBy": ["dstport"], "limit": 5,
+        "filters": [{"field": "dstaddr", "op": "cidr", "value": POD_CIDR}, {"field": "action", "op": "=", "value": "ACCEPT"}]});
+    let frames = plugin.query_one(&v2, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, target).await;
+    let mut q = RefQuery::new(Dir::All, POD_CIDR, None, DAY.from_ms, DAY.to_ms);
+    q.metric = r::Metric::Packets;
+    q.filters = vec![RefFilter::cidr("dstaddr", POD_CIDR), RefFilter::eq("action", "ACCEPT")];
+    let expected: Vec<(Vec<String>, u64)> = r::groups(records, &q, &["dstport"]).into_iter().take(5).collect();
+    let got_ports: Vec<u64> = frames[0].field("dstport").values.iter().map(|v| v.as_u64().unwrap()).collect();
+    let got_packets: Vec<u64> = frames[0].field("packets").values.iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(got_ports, expected.iter().map(|(k, _)| k[0].parse::<u64>().unwrap()).collect::<Vec<_>>());
+    assert_eq!(got_packets, expected.iter().map(|(_, v)| *v).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_are_anchored_and_values_are_data() {
+    let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&server.url).await;
+    let plugin = Plugin::start().await;
+    let ds = raw_instance(&server.url);
+    let records = loaded.records;
+    let cases: Vec<(Value, Vec<RefFilter>)> = vec![
+        // The mission's trap: an unanchored `10.0.32.1` also matched 10.0.32.1x and 110.0.32.1.
+        (json!([{"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1"}]), vec![RefFilter::regex("pkt_srcaddr", "10\\.0\\.32\\.1")]),
+        (json!([{"field": "pkt_dstaddr", "op": "=~", "value": "10\\.0\\.3[23]\\..*|10\\.0\\.40\\.7"}]), vec![RefFilter::regex("pkt_dstaddr", "10\\.0\\.3[23]\\..*|10\\.0\\.40\\.7")]),
+        (json!([{"field": "pkt_srcaddr", "op": "=~", "value": ".*"}, {"field": "dstport", "op": "range", "value": "1024-65535"}]), vec![RefFilter::range("dstport", 1024, 65535)]),
+        (json!([{"field": "pkt_dstaddr", "op": "cidr", "value": "10.0.40.0/22"}, {"field": "srcport", "op": "=", "value": "443"}]),
+            vec![RefFilter::cidr("pkt_dstaddr", "10.0.40.0/22"), RefFilter::eq("srcport", "443")]),
+        (json!([{"field": "action", "op": "=", "value": "x\" or action:=\"ACCEPT"}]), vec![RefFilter::eq("action", "x\" or action:=\"ACCEPT")]),
+        (json!([{"field": "pkt_src_aws_service", "op": "!=", "value": "S3"}]), vec![RefFilter::Ne("pkt_src_aws_service".into(), "S3".into())]),
+    ];
+    for (filters, ref_filters) in cases {
+        for direction in ["in", "out"] {
+            let target = json!({"refId": "F", "format": "stat", "direction": direction, "filters": filters});
+            let frames = plugin.query_one(&ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, target.clone()).await;
+            let mut q = RefQuery::new(if direction == "in" { Dir::In } else { Dir::Out }, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms);
+            q.filters = ref_filters.clone();
+            assert_eq!(frames[0].field("bytes").values, vec![json!(r::total(records, &q))], "{target}");
+        }
+    }
+
+    // One bad target does not take the others down; errors name the field.
+    let answers = plugin
+        .query(&ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, &[
+            json!({"refId": "good", "format": "stat", "direction": "in"}),
+            json!({"refId": "bad-op", "filters": [{"field": "pkt_srcaddr", "op": "like", "value": "x"}]}),
+            json!({"refId": "bad-regex", "filters": [{"field": "pkt_srcaddr", "op": "=~", "value": "a)|(b"}]}),
+            json!({"refId": "bad-type", "limit": "ten"}),
+            json!({"refId": "bad-raw", "rawQuery": "| nonsense ("}),
+        ])
+        .await;
+    assert!(answers["good"].error.is_empty(), "{:?}", answers["good"]);
+    assert!(answers["bad-op"].error.contains("op `like`"), "{:?}", answers["bad-op"]);
+    assert_eq!(answers["bad-op"].status, 400);
+    assert_eq!(answers["bad-op"].json_meta["errorSource"], "plugin");
+    assert!(answers["bad-regex"].error.contains("regex for `pkt_srcaddr` is invalid"), "{:?}", answers["bad-regex"]);
+    assert!(answers["bad-type"].error.contains("`limit`"), "{:?}", answers["bad-type"]);
+    assert!(answers["bad-raw"].error.contains("VictoriaLogs rejected the query"), "{:?}", answers["bad-raw"]);
+    assert_eq!(answers["bad-raw"].json_meta["errorSource"], "downstream");
+    let mut plugin = plugin;
+    assert!(plugin.alive(), "the plugin keeps serving");
+
+    // Resource calls: the editor's preview, variable values, fields.
+    let (code, body) = plugin
+        .resource(&ds, "POST", "render", json!({"query": {"format": "stat", "direction": "in"}, "range": {"from": DAY.from_ms, "to": DAY.to_ms}}))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body["queries"][0].as_str().unwrap().contains("pkt_dstaddr:ipv4_range(\"10.0.32.0/20\")"), "{body}");
+    let (code, body) = plugin.resource(&ds, "POST", "render", json!({"query": {"format": "pie"}})).await;
+    assert_eq!(code, 400);
+    assert!(body["error"].as_str().unwrap().contains("`format`"), "{body}");
+    let (code, body) = plugin
+        .resource(&ds, "POST", "values", json!({"field": "pkt_dstaddr", "query": {"direction": "in"}, "range": {"from": DAY.from_ms, "to": DAY.to_ms}, "limit": 5}))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let top_pods: Vec<String> = r::groups(records, &RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms), &["pkt_dstaddr"])
+        .into_iter()
+        .take(5)
+        .map(|(k, _)| k[0].clone())
+        .collect();
+    assert_eq!(body["values"], json!(top_pods));
+    let (code, body) = plugin.resource(&ds, "GET", "fields", Value::Null).await;
+    assert_eq!(code, 200);
+    assert_eq!(body["fields"].as_array().unwrap().len(), 19);
+    let (code, _) = plugin.resource(&ds, "GET", "nope", Value::Null).await;
+    assert_eq!(code, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_gives_the_same_numbers() {
+    let cluster = VlServer::start_cluster(VlOptions::default()).await.expect("VictoriaLogs cluster must start");
+    let loaded = data::load_into(&cluster.insert_url, &cluster.flush_urls()).await;
+    let plugin = Plugin::start().await;
+    let records = loaded.records;
+    for ds in [raw_instance(&cluster.select_url), fields_instance(&cluster.select_url)] {
+        for direction in ["any", "in", "out"] {
+            panels::stat(&plugin, &ds, records, DAY, direction).await;
+        }
+        panels::top_table(&plugin, &ds, records, DAY, &["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], 10).await;
+        panels::top_series(&plugin, &ds, records, ODD, 10).await;
+    }
+}
