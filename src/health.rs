@@ -101,6 +101,9 @@ fn raw_format_problem(format: &RecordFormat, sample: &[serde_json::Map<String, V
     for row in sample {
         let msg = row.get("_msg").and_then(Value::as_str).unwrap_or_default();
         let values: Vec<&str> = msg.split(' ').collect();
+        if values.iter().all(|v| field_type(&v.replace('-', "_")).is_some()) {
+            continue; // a header line of some format
+        }
         if values.len() != format.fields().len() {
             return Some(format!(
                 "The record format has {} fields but a record has {}: `{}`. Set the record format to the one the flow log was created with",

@@ -21,10 +21,10 @@ use crate::settings::{InstanceSettings, Settings};
 /// Most values a `values` resource call returns.
 const MAX_VALUES: usize = 1_000;
 
-/// The plugin: a cache of datasources by instance and settings version.
+/// The plugin: a cache of datasources by instance and settings.
 #[derive(Debug, Default)]
 pub struct FlowlensPlugin {
-    instances: Mutex<HashMap<(i64, String, i64), Arc<Datasource>>>,
+    instances: Mutex<HashMap<(i64, String, u64), Arc<Datasource>>>,
 }
 
 impl FlowlensPlugin {
@@ -33,7 +33,15 @@ impl FlowlensPlugin {
         let i = ctx
             .and_then(|c| c.data_source_instance_settings.as_ref())
             .ok_or_else(|| QueryError::plugin("the request carries no datasource settings"))?;
-        let key = (i.id, i.uid.clone(), i.last_updated_ms);
+        // Keyed by the whole settings, not only Grafana's last-updated time,
+        // so an edited datasource is never answered with stale settings.
+        let fingerprint = {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            prost::Message::encode_to_vec(i).hash(&mut h);
+            h.finish()
+        };
+        let key = (i.id, i.uid.clone(), fingerprint);
         if let Some(ds) = self.instances.lock().expect("cache lock").get(&key) {
             return Ok(ds.clone());
         }

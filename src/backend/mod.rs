@@ -94,10 +94,13 @@ impl HttpClient {
                 code,
                 format!("{product} refused the credentials (HTTP {code}): check the basic auth user and password or the bearer token. {text}"),
             ),
-            400 | 422 => QueryError::downstream(code, format!("{product} rejected the query (HTTP {code}): {text}")),
-            404 => QueryError::downstream(
+            // VictoriaLogs answers an unknown path with 400 "unsupported path requested".
+            400 | 422 if !text.contains("unsupported path requested") => {
+                QueryError::downstream(code, format!("{product} rejected the query (HTTP {code}): {text}"))
+            }
+            400 | 404 => QueryError::downstream(
                 code,
-                format!("{product} has no API at {} (HTTP 404): is the URL the {product} address? {text}", self.url("")),
+                format!("{product} has no API at {} (HTTP {code}): is the URL the {product} address? {text}", self.url("")),
             ),
             _ => QueryError::downstream(code, format!("{product} failed (HTTP {code}): {text}")),
         })
