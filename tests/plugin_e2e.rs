@@ -190,3 +190,45 @@ async fn a_cluster_gives_the_same_numbers() {
         panels::top_series(&plugin, &ds, records, ODD, 10).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_queries_and_table_other() {
+    let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&server.url).await;
+    let plugin = Plugin::start().await;
+    let ds = raw_instance(&server.url);
+    let records = loaded.records;
+    let range = (DAY.from_ms, DAY.to_ms);
+
+    // A table with `other`: the top 5 plus everything else, adding up to the total.
+    let frames = plugin
+        .query_one(&ds, range, DAY.interval_ms, json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 5, "other": true}))
+        .await;
+    let reference = RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms);
+    let top: Vec<(Vec<String>, u64)> = r::groups(records, &reference, &["pkt_srcaddr"]).into_iter().take(5).collect();
+    let total = r::total(records, &reference);
+    let mut want: Vec<u64> = top.iter().map(|(_, v)| *v).collect();
+    want.push(total - want.iter().sum::<u64>());
+    let got: Vec<u64> = frames[0].field("bytes").values.iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(got, want);
+    assert_eq!(frames[0].field("pkt_srcaddr").values.last().unwrap(), "other");
+
+    // A hand-written query: the plugin applies the time range.
+    let frames = plugin
+        .query_one(&ds, (DAY.from_ms, DAY.from_ms + 3_600_000), DAY.interval_ms,
+            json!({"refId": "R", "rawQuery": "{logtype=\"flow\", environment=\"ops\"} \"eni-0352f8c82da6aa229\" | stats count() as n"}))
+        .await;
+    let hour = RefQuery::new(Dir::All, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.from_ms + 3_600_000);
+    let expected = r::matching(records, &hour).count() as f64;
+    assert_eq!(frames[0].field("n").values, vec![json!(expected)]);
+    assert!(frames[0].meta["executedQueryString"].as_str().unwrap().contains("stats count() as n"));
+
+    // A hand-written stats query as series: stepped by the plugin with stats_query_range.
+    let frames = plugin
+        .query_one(&ds, (DAY.from_ms, DAY.from_ms + 3_600_000), 600_000,
+            json!({"refId": "R", "format": "series", "rawQuery": "{logtype=\"flow\", environment=\"ops\"} \"eni-0352f8c82da6aa229\" | stats count() as n"}))
+        .await;
+    assert_eq!(frames.len(), 1);
+    let counted: f64 = frames[0].fields[1].values.iter().map(|v| v.as_f64().unwrap()).sum();
+    assert_eq!(counted, expected, "per-step counts add up to the hour's count");
+}
