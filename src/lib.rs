@@ -2,6 +2,7 @@
 //! Loki as typed Grafana data frames. See ARCHITECTURE.md for the stages.
 
 pub mod backend;
+pub mod bench;
 pub mod datasource;
 pub mod demo;
 pub mod dialect;

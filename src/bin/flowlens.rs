@@ -44,6 +44,15 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         connections: usize,
     },
+    /// Hand-written LogsQL vs flowlens's on the same local data: medians and ratios
+    Bench {
+        /// Connections to generate
+        #[arg(long, default_value_t = 100_000)]
+        connections: usize,
+        /// Runs per query (the median is printed)
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Run one query and print its frames
     Query(QueryArgs),
     /// Print the backend query a panel query starts with
@@ -92,6 +101,7 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
 async fn main() {
     let result = match Cli::parse().command {
         Command::Demo { connections } => flowlens::demo::run(connections).await,
+        Command::Bench { connections, runs } => flowlens::bench::run(connections, runs.max(1)).await,
         Command::Query(args) => match prepare(&args) {
             Ok((ds, q)) => ds.query(&q).await.map(|frames| print!("{}", flowlens::print::frames(&frames))).map_err(|e| e.message),
             Err(e) => Err(e),
