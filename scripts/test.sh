@@ -11,3 +11,6 @@ echo "== VictoriaLogs: $VICTORIALOGS_BIN"
 
 echo "== Rust tests"
 cargo test --locked --all-targets
+
+echo "== Frontend: install, typecheck, build, unit tests"
+(cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm run build && npm test)

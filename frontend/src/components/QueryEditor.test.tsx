@@ -1,0 +1,188 @@
+import React, { useState } from 'react';
+import { dateTime, TimeRange } from '@grafana/data';
+import { render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+
+import { DataSource } from '../datasource';
+import { makeDataSource } from '../test/datasource';
+import { choose, radio } from '../test/ui';
+import { FieldInfo, FlowQuery } from '../types';
+import { QueryEditor } from './QueryEditor';
+import { QUERY } from './selectors';
+
+const range: TimeRange = { from: dateTime(1_700_000_000_000), to: dateTime(1_700_003_600_000), raw: { from: 'now-1h', to: 'now' } };
+
+const FIELDS: FieldInfo[] = [
+  { name: 'interface_id', type: 'string' },
+  { name: 'srcport', type: 'number' },
+  { name: 'dstport', type: 'number' },
+  { name: 'pkt_srcaddr', type: 'ip' },
+  { name: 'pkt_dstaddr', type: 'ip' },
+  { name: 'bytes', type: 'number' },
+  { name: 'action', type: 'string' },
+];
+
+function setup(initial: FlowQuery, render_: (q: FlowQuery) => Promise<string[]> = async () => ['RENDERED QUERY']) {
+  const ds = makeDataSource({ insideCidrs: ['10.0.32.0/20'], interfaceId: 'eni-0352f8c82da6aa229' });
+  vi.spyOn(ds, 'fields').mockResolvedValue(FIELDS);
+  const renderQuery = vi.spyOn(ds, 'renderQuery').mockImplementation((q) => render_(q));
+  const onChange = vi.fn();
+  const onRunQuery = vi.fn();
+  function Harness() {
+    const [query, setQuery] = useState(initial);
+    return (
+      <QueryEditor
+        datasource={ds as DataSource}
+        query={query}
+        range={range}
+        onChange={(q) => {
+          setQuery(q);
+          onChange(q);
+        }}
+        onRunQuery={onRunQuery}
+      />
+    );
+  }
+  render(<Harness />);
+  const last = (): FlowQuery => onChange.mock.calls[onChange.mock.calls.length - 1][0];
+  return { ds, renderQuery, onChange, onRunQuery, last, user: userEvent.setup() };
+}
+
+describe('QueryEditor', () => {
+  it('shows the backend query the target will run, from the render resource', async () => {
+    const { renderQuery } = setup({ refId: 'A', format: 'stat', direction: 'in' });
+    expect(await screen.findByTestId(QUERY.rendered)).toHaveTextContent('RENDERED QUERY');
+    expect(renderQuery).toHaveBeenCalledWith(expect.objectContaining({ format: 'stat', direction: 'in', version: 1 }), range, 60_000, 1000);
+  });
+
+  it('debounces render calls while typing', async () => {
+    const { renderQuery, user } = setup({ refId: 'A', filters: [{ field: 'action', op: '=', value: '' }] });
+    await screen.findByTestId(QUERY.rendered);
+    renderQuery.mockClear();
+    await user.type(screen.getByLabelText(QUERY.filterValue(0)), 'ACCEPT');
+    await waitFor(() => expect(renderQuery).toHaveBeenCalled());
+    await new Promise((r) => setTimeout(r, 500));
+    expect(renderQuery).toHaveBeenCalledTimes(1);
+    expect(renderQuery.mock.calls[0][0].filters).toEqual([{ field: 'action', op: '=', value: 'ACCEPT' }]);
+  });
+
+  it('shows the backend error when the query cannot be rendered', async () => {
+    setup({ refId: 'A' }, async () => {
+      throw new Error('direction: in needs insideCidrs in the datasource settings');
+    });
+    expect(await screen.findByTestId(QUERY.renderError)).toHaveTextContent('needs insideCidrs');
+  });
+
+  it('changes format, metric and direction and runs the query', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'A', format: 'series', rate: true });
+    await user.click(radio(QUERY.format, 'Table'));
+    expect(last()).toMatchObject({ format: 'table', rate: false, limit: 0 });
+    await user.click(radio(QUERY.metric, 'Packets'));
+    expect(last().metric).toBe('packets');
+    await user.click(radio(QUERY.direction, 'Out'));
+    expect(last().direction).toBe('out');
+    expect(onRunQuery).toHaveBeenCalledTimes(3);
+  });
+
+  it('groups by fields from the fields resource, with top 10 for series', async () => {
+    const { user, last } = setup({ refId: 'A', format: 'series' });
+    await waitFor(() => expect(screen.getByLabelText(QUERY.groupBy)).toBeInTheDocument());
+    await choose(user, QUERY.groupBy, 'pkt_srcaddr');
+    expect(last()).toMatchObject({ groupBy: ['pkt_srcaddr'], limit: 10 });
+    await choose(user, QUERY.groupBy, 'srcport');
+    expect(last().groupBy).toEqual(['pkt_srcaddr', 'srcport']);
+    const limit = screen.getByLabelText(QUERY.limit);
+    await user.clear(limit);
+    await user.type(limit, '5');
+    expect(last().limit).toBe(5);
+    await user.click(screen.getByLabelText(QUERY.other));
+    expect(last().other).toBe(true);
+    await user.click(screen.getByLabelText(QUERY.rate));
+    expect(last().rate).toBe(true);
+  });
+
+  it('hides group by for stat and shows a record limit for logs', async () => {
+    const { user } = setup({ refId: 'A', format: 'stat' });
+    expect(screen.queryByLabelText(QUERY.groupBy)).not.toBeInTheDocument();
+    await user.click(radio(QUERY.format, 'Logs'));
+    expect(screen.queryByLabelText(QUERY.groupBy)).not.toBeInTheDocument();
+    expect(screen.getByLabelText(QUERY.limit)).toHaveValue('100');
+  });
+
+  it('adds, edits and removes filters; typing runs the query on blur', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'A', format: 'stat' });
+    await user.click(screen.getByRole('button', { name: QUERY.addFilter }));
+    expect(last().filters).toEqual([{ field: 'pkt_srcaddr', op: '=~', value: '' }]);
+    expect(onRunQuery).not.toHaveBeenCalled();
+    await choose(user, QUERY.filterField(0), 'pkt_dstaddr');
+    await choose(user, QUERY.filterOp(0), 'cidr');
+    await user.type(screen.getByLabelText(QUERY.filterValue(0)), '10.0.32.0/20');
+    expect(last().filters).toEqual([{ field: 'pkt_dstaddr', op: 'cidr', value: '10.0.32.0/20' }]);
+    const runs = onRunQuery.mock.calls.length;
+    await user.tab();
+    expect(onRunQuery).toHaveBeenCalledTimes(runs + 1);
+    await user.click(screen.getByLabelText(QUERY.removeFilter(0)));
+    expect(last().filters).toEqual([]);
+  });
+
+  it('accepts dashboard variables in filter values and flags invalid values', async () => {
+    const { user } = setup({
+      refId: 'A',
+      filters: [
+        { field: 'pkt_srcaddr', op: '=~', value: '${kubernetes_pod_ip}' },
+        { field: 'pkt_dstaddr', op: 'cidr', value: '10.0.32.1/20' },
+      ],
+    });
+    const errors = await screen.findByTestId(QUERY.errors);
+    expect(errors).toHaveTextContent('filter on pkt_dstaddr: `10.0.32.1/20` has host bits set; did you mean 10.0.32.0/20?');
+    expect(errors).not.toHaveTextContent('pkt_srcaddr');
+    const value = screen.getByLabelText(QUERY.filterValue(1));
+    await user.clear(value);
+    await user.type(value, '10.0.32.0/20');
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+  });
+
+  it('flags group-by fields the records do not have', async () => {
+    setup({ refId: 'A', format: 'table', groupBy: ['tcp_flags'] });
+    expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent('groupBy: `tcp_flags` is not a field of the records');
+  });
+
+  it('overrides the interface filter per query', async () => {
+    const { user, last } = setup({ refId: 'A' });
+    expect(radio(QUERY.interfaceId, /Default \(eni-0352f8c82da6aa229\)/)).toBeChecked();
+    await user.click(radio(QUERY.interfaceId, 'Off'));
+    expect(last().interfaceId).toBe('');
+    await user.click(radio(QUERY.interfaceId, 'Custom'));
+    const input = screen.getByLabelText(`${QUERY.interfaceId} id`);
+    await user.clear(input);
+    await user.type(input, 'eni-1');
+    expect(last().interfaceId).toBe('eni-1');
+    await user.click(radio(QUERY.interfaceId, /Default/));
+    expect(last().interfaceId).toBeNull();
+  });
+
+  it('switches to raw mode starting from the rendered query, and back', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'A', format: 'stat' });
+    await screen.findByTestId(QUERY.rendered);
+    await user.click(radio(QUERY.mode, 'Raw'));
+    expect(last().rawQuery).toBe('RENDERED QUERY');
+    const text = screen.getByLabelText(QUERY.rawQuery);
+    await user.clear(text);
+    await user.type(text, '* | stats count() records');
+    expect(last().rawQuery).toBe('* | stats count() records');
+    await user.tab();
+    expect(onRunQuery).toHaveBeenCalled();
+    await user.click(radio(QUERY.mode, 'Builder'));
+    expect(last().rawQuery).toBeNull();
+    expect(screen.getByRole('radiogroup', { name: QUERY.format })).toBeInTheDocument();
+  });
+
+  it('opens a saved raw query in raw mode and says when it is empty', async () => {
+    const { user } = setup({ refId: 'A', rawQuery: 'x' });
+    const text = screen.getByLabelText(QUERY.rawQuery);
+    expect(text).toHaveValue('x');
+    await user.clear(text);
+    expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent('rawQuery: is empty');
+    expect(screen.getByLabelText(QUERY.rawQuery)).toBeInTheDocument();
+  });
+});

@@ -1,0 +1,71 @@
+import React from 'react';
+import { SelectableValue } from '@grafana/data';
+import { FieldSet, InlineField, Input, RadioButtonGroup } from '@grafana/ui';
+
+import { BackendKind, SETTINGS_DEFAULTS } from '../../types';
+import { validateTimeout, validateUrl } from '../../validation';
+import { NumberInput } from '../NumberInput';
+import { CONFIG } from '../selectors';
+import { LABEL_WIDTH, SectionProps } from './options';
+
+const BACKENDS: Array<SelectableValue<BackendKind>> = [
+  { label: 'VictoriaLogs', value: 'victorialogs', description: 'LogsQL; single node or vlselect' },
+  { label: 'Loki', value: 'loki', description: 'LogQL; single binary or query frontend' },
+];
+
+const PORT_HINT: Record<BackendKind, string> = {
+  victorialogs: 'http://localhost:9428',
+  loki: 'http://localhost:3100',
+};
+
+/** Where the log database is and how long one request may take. */
+export function ConnectionSection({ options, onEdit }: SectionProps) {
+  const backend = options.jsonData.backend ?? SETTINGS_DEFAULTS.backend;
+  const urlError = options.url ? validateUrl(options.url) : undefined;
+  const timeout = options.jsonData.timeoutSeconds;
+  const timeoutError = validateTimeout(timeout);
+  return (
+    <FieldSet label="Connection">
+      <InlineField label={CONFIG.backend} labelWidth={LABEL_WIDTH}>
+        <RadioButtonGroup
+          aria-label={CONFIG.backend}
+          options={BACKENDS}
+          value={backend}
+          onChange={(v) => onEdit({ jsonData: { backend: v } })}
+        />
+      </InlineField>
+      <InlineField
+        label={CONFIG.url}
+        labelWidth={LABEL_WIDTH}
+        invalid={!!urlError}
+        error={urlError}
+        required
+        tooltip="Base URL of the backend's HTTP API"
+      >
+        <Input
+          aria-label={CONFIG.url}
+          width={40}
+          value={options.url ?? ''}
+          placeholder={PORT_HINT[backend]}
+          onChange={(e) => onEdit({ top: { url: e.currentTarget.value.trim() } })}
+        />
+      </InlineField>
+      <InlineField
+        label={CONFIG.timeout}
+        labelWidth={LABEL_WIDTH}
+        invalid={!!timeoutError}
+        error={timeoutError}
+        tooltip="Seconds one backend request may take"
+      >
+        <NumberInput
+          aria-label={CONFIG.timeout}
+          width={12}
+          suffix="s"
+          value={timeout}
+          placeholder={String(SETTINGS_DEFAULTS.timeoutSeconds)}
+          onChange={(timeoutSeconds) => onEdit({ jsonData: { timeoutSeconds } })}
+        />
+      </InlineField>
+    </FieldSet>
+  );
+}

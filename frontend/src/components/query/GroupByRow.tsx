@@ -1,0 +1,85 @@
+import React from 'react';
+import { SelectableValue } from '@grafana/data';
+import { InlineField, InlineFieldRow, InlineSwitch, MultiSelect } from '@grafana/ui';
+
+import { FieldInfo, Format } from '../../types';
+import { NumberInput } from '../NumberInput';
+import { QUERY } from '../selectors';
+
+interface Props {
+  format: Format;
+  fields: FieldInfo[];
+  groupBy: string[];
+  limit: number;
+  other: boolean;
+  rate: boolean;
+  onChange: (change: { groupBy?: string[]; limit?: number; other?: boolean; rate?: boolean }) => void;
+  onBlur: () => void;
+}
+
+/**
+ * Group by fields (in column order), top-N limit, `other`, and rate (series
+ * only). Stat has none of these; logs only a record limit.
+ */
+export function GroupByRow({ format, fields, groupBy, limit, other, rate, onChange, onBlur }: Props) {
+  if (format === 'stat') {
+    return null;
+  }
+  const limitInput = (
+    <NumberInput
+      aria-label={QUERY.limit}
+      width={8}
+      value={limit}
+      onChange={(n) => onChange({ limit: n ?? 0 })}
+      onBlur={onBlur}
+    />
+  );
+  if (format === 'logs') {
+    return (
+      <InlineFieldRow>
+        <InlineField label={QUERY.limit} labelWidth={12} tooltip="Newest N records; 0 = the backend's default">
+          {limitInput}
+        </InlineField>
+      </InlineFieldRow>
+    );
+  }
+  const options: Array<SelectableValue<string>> = fields.map((f) => ({ label: f.name, value: f.name, description: f.type }));
+  // Keep fields the records do not (or no longer) have visible so they can be removed.
+  for (const g of groupBy) {
+    if (!options.some((o) => o.value === g)) {
+      options.push({ label: g, value: g, description: 'not a field of the records' });
+    }
+  }
+  const grouped = groupBy.length > 0;
+  return (
+    <InlineFieldRow>
+      <InlineField label={QUERY.groupBy} labelWidth={12} grow>
+        <MultiSelect
+          aria-label={QUERY.groupBy}
+          inputId="flowlens-group-by"
+          options={options}
+          value={groupBy}
+          placeholder="no grouping"
+          onChange={(values: Array<SelectableValue<string>>) =>
+            onChange({ groupBy: values.map((v) => v.value).filter((v): v is string => !!v) })
+          }
+        />
+      </InlineField>
+      {grouped && (
+        <InlineField label={QUERY.limit} tooltip="Top N groups over the whole range; 0 = no limit">
+          {limitInput}
+        </InlineField>
+      )}
+      {grouped && limit > 0 && (
+        <InlineField label={QUERY.other} tooltip="Add an `other` group: the total minus the top N">
+          <InlineSwitch aria-label={QUERY.other} value={other} onChange={() => onChange({ other: !other })} />
+        </InlineField>
+      )}
+      {format === 'series' && (
+        <InlineField label={QUERY.rate} tooltip="Divide each bucket by its width in seconds (bytes/sec)">
+          <InlineSwitch aria-label={QUERY.rate} value={rate} onChange={() => onChange({ rate: !rate })} />
+        </InlineField>
+      )}
+    </InlineFieldRow>
+  );
+}

@@ -1,0 +1,234 @@
+import {
+  AdHocVariableFilter,
+  CoreApp,
+  CustomVariableSupport,
+  dateTime,
+  DataQueryRequest,
+  DataQueryResponse,
+  DataSourceInstanceSettings,
+  LegacyMetricFindQueryOptions,
+  MetricFindValue,
+  ScopedVars,
+  TimeRange,
+} from '@grafana/data';
+import { DataSourceWithBackend, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
+import { from, map, Observable } from 'rxjs';
+
+import { VariableQueryEditor } from './components/VariableQueryEditor';
+import { ALL_FIELDS, isKnownField } from './fields';
+import { interpolateFilter, interpolatePlain, interpolateRaw } from './interpolate';
+import { migrateQuery, migrateVariableQuery } from './migrate';
+import {
+  DEFAULT_VARIABLE_LIMIT,
+  FieldInfo,
+  FilterOp,
+  FlowDataSourceOptions,
+  FlowFilter,
+  FlowQuery,
+  FlowVariableQuery,
+  QUERY_VERSION,
+} from './types';
+
+/** The time range as the resource calls take it. */
+export interface RangeMs {
+  from: number;
+  to: number;
+}
+
+export function toRangeMs(range: TimeRange): RangeMs {
+  return { from: range.from.valueOf(), to: range.to.valueOf() };
+}
+
+/** The message of a failed resource call: the backend's `{"error"}`, Grafana's `{"message"}`, or the error's own. */
+export function errorMessage(e: unknown): string {
+  const err = e as { data?: { error?: string; message?: string }; message?: string; statusText?: string };
+  return err?.data?.error ?? err?.data?.message ?? err?.message ?? err?.statusText ?? String(e);
+}
+
+const AD_HOC_OPS = new Map<string, FilterOp>([
+  ['=', '='],
+  ['!=', '!='],
+  ['=~', '=~'],
+  ['!~', '!~'],
+]);
+
+export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceOptions> {
+  private fieldsPromise?: Promise<FieldInfo[]>;
+
+  constructor(
+    readonly instanceSettings: DataSourceInstanceSettings<FlowDataSourceOptions>,
+    private readonly templates?: TemplateSrv
+  ) {
+    super(instanceSettings);
+    this.variables = new FlowVariableSupport(this);
+  }
+
+  private get templateSrv(): TemplateSrv {
+    return this.templates ?? getTemplateSrv();
+  }
+
+  /** A new query shows data at once: bytes/sec over time, both directions (no direction filter when no inside CIDRs are set). */
+  getDefaultQuery(_app: CoreApp): Partial<FlowQuery> {
+    const hasInside = (this.instanceSettings.jsonData.insideCidrs ?? []).length > 0;
+    return {
+      version: QUERY_VERSION,
+      format: 'series',
+      metric: 'bytes',
+      direction: hasInside ? 'any' : 'all',
+      rate: true,
+      groupBy: [],
+      filters: [],
+    };
+  }
+
+  filterQuery(query: FlowQuery): boolean {
+    return !query.hide;
+  }
+
+  /**
+   * Migrates the target and interpolates variables into values as data (see
+   * interpolate.ts). Ad-hoc filters on known fields become filters.
+   */
+  applyTemplateVariables(query: FlowQuery, scopedVars: ScopedVars, adHocFilters?: AdHocVariableFilter[]): FlowQuery {
+    const q = migrateQuery(query);
+    const srv = this.templateSrv;
+    const adHoc: FlowFilter[] = (adHocFilters ?? [])
+      .filter((f) => isKnownField(f.key) && AD_HOC_OPS.has(f.operator))
+      .map((f) => ({ field: f.key, op: AD_HOC_OPS.get(f.operator)!, value: f.value }));
+    return {
+      ...q,
+      // A row still being filled in (no field or no value yet) is not sent.
+      filters: [...(q.filters ?? []), ...adHoc]
+        .filter((f) => f.field !== '' && f.value !== '')
+        .map((f) => interpolateFilter(f, scopedVars, srv)),
+      rawQuery: q.rawQuery?.trim() ? interpolateRaw(q.rawQuery, scopedVars, srv) : null,
+      interfaceId: q.interfaceId ? interpolatePlain(q.interfaceId, scopedVars, srv) : q.interfaceId,
+    };
+  }
+
+  interpolateVariablesInQueries(queries: FlowQuery[], scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): FlowQuery[] {
+    return queries.map((q) => this.applyTemplateVariables(q, scopedVars, filters));
+  }
+
+  /** Short text for query history and collapsed query rows. */
+  getQueryDisplayText(query: FlowQuery): string {
+    const q = migrateQuery(query);
+    if (q.rawQuery) {
+      return q.rawQuery;
+    }
+    const parts = [`${q.format} of ${q.metric}${q.rate ? '/s' : ''}`, `direction ${q.direction}`];
+    if (q.groupBy?.length) {
+      parts.push(`by ${q.groupBy.join(', ')}${q.limit ? ` top ${q.limit}` : ''}`);
+    }
+    for (const f of q.filters ?? []) {
+      parts.push(`${f.field} ${f.op} ${f.value}`);
+    }
+    return parts.join(', ');
+  }
+
+  /** Fields of the configured record format (`fields` resource); all AWS fields if the call fails. */
+  fields(): Promise<FieldInfo[]> {
+    if (!this.fieldsPromise) {
+      this.fieldsPromise = this.getResource<{ fields?: FieldInfo[] }>('fields')
+        .then((r) => (r?.fields?.length ? r.fields : [...ALL_FIELDS]))
+        .catch(() => {
+          this.fieldsPromise = undefined; // ask again next time
+          return [...ALL_FIELDS];
+        });
+    }
+    return this.fieldsPromise;
+  }
+
+  /** The backend query text(s) a target will run (`render` resource). Throws the backend's message. */
+  async renderQuery(query: FlowQuery, range: TimeRange, intervalMs: number, maxDataPoints: number): Promise<string[]> {
+    try {
+      const r = await this.postResource<{ queries?: string[]; error?: string }>('render', {
+        query: this.applyTemplateVariables(query, {}),
+        range: toRangeMs(range),
+        intervalMs,
+        maxDataPoints,
+      });
+      if (r?.error) {
+        throw new Error(r.error);
+      }
+      return r?.queries ?? [];
+    } catch (e) {
+      throw new Error(errorMessage(e));
+    }
+  }
+
+  /** Values of one field, most bytes first (`values` resource). */
+  async fieldValues(field: string, range: TimeRange, query?: FlowQuery, limit = DEFAULT_VARIABLE_LIMIT): Promise<string[]> {
+    try {
+      const r = await this.postResource<{ values?: string[] }>('values', {
+        field,
+        query,
+        range: toRangeMs(range),
+        limit,
+      });
+      return r?.values ?? [];
+    } catch (e) {
+      throw new Error(errorMessage(e));
+    }
+  }
+
+  /** Variable values: the top values of a field, optionally narrowed by direction and filters. */
+  async metricFindQuery(
+    query: FlowVariableQuery | string,
+    options?: LegacyMetricFindQueryOptions
+  ): Promise<MetricFindValue[]> {
+    const q = migrateVariableQuery(query);
+    if (!q.field) {
+      return [];
+    }
+    const limit = q.limit && q.limit > 0 ? q.limit : DEFAULT_VARIABLE_LIMIT;
+    const target = this.applyTemplateVariables(
+      {
+        refId: q.refId,
+        format: 'table',
+        metric: 'bytes',
+        direction: q.direction ?? 'all',
+        groupBy: [q.field],
+        limit,
+        filters: q.filters ?? [],
+      },
+      options?.scopedVars ?? {}
+    );
+    const range = options?.range ?? lastHour();
+    const values = await this.fieldValues(q.field, range, target, limit);
+    return values.map((v) => ({ text: v, value: v }));
+  }
+
+  /** Ad-hoc filter keys: the record's fields. */
+  async getTagKeys(): Promise<MetricFindValue[]> {
+    return (await this.fields()).map((f) => ({ text: f.name }));
+  }
+
+  /** Ad-hoc filter values: the top values of the key. */
+  async getTagValues(options: { key: string; timeRange?: TimeRange }): Promise<MetricFindValue[]> {
+    const range = options.timeRange ?? lastHour();
+    return (await this.fieldValues(options.key, range)).map((v) => ({ text: v }));
+  }
+}
+
+/** The range when Grafana passes none (older callers of metricFindQuery). */
+function lastHour(): TimeRange {
+  const to = dateTime();
+  return { from: dateTime(to).subtract(1, 'hour'), to, raw: { from: 'now-1h', to: 'now' } };
+}
+
+/** Variable queries through the `values` resource, with VariableQueryEditor as the editor. */
+export class FlowVariableSupport extends CustomVariableSupport<DataSource, FlowVariableQuery> {
+  editor = VariableQueryEditor;
+
+  constructor(private readonly ds: DataSource) {
+    super();
+  }
+
+  query(request: DataQueryRequest<FlowVariableQuery>): Observable<DataQueryResponse> {
+    const q = request.targets[0];
+    return from(this.ds.metricFindQuery(q, { range: request.range, scopedVars: request.scopedVars })).pipe(
+      map((data) => ({ data }))
+    );
+  }
+}

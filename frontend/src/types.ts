@@ -1,0 +1,135 @@
+// The query model v1 and the datasource settings, mirroring
+// docs/query-model.md (the contract with the Rust backend, whose type is
+// `flowlens::model::QueryJson`). examples/queries.json is parsed by both test
+// suites so the two cannot drift apart silently.
+import { DataQuery, DataSourceJsonData } from '@grafana/schema';
+
+/** Current query model version. */
+export const QUERY_VERSION = 1;
+
+export type Format = 'stat' | 'series' | 'table' | 'logs';
+export type Metric = 'bytes' | 'packets' | 'records';
+/**
+ * Relative to the datasource's inside CIDRs: `in` = pkt_dstaddr inside,
+ * `out` = pkt_srcaddr inside, `any` = either inside, `all` = no direction filter.
+ */
+export type Direction = 'in' | 'out' | 'any' | 'all';
+export type FilterOp = '=' | '!=' | '=~' | '!~' | 'cidr' | '!cidr' | 'range';
+
+export const FORMATS: readonly Format[] = ['stat', 'series', 'table', 'logs'];
+export const METRICS: readonly Metric[] = ['bytes', 'packets', 'records'];
+export const DIRECTIONS: readonly Direction[] = ['in', 'out', 'any', 'all'];
+export const FILTER_OPS: readonly FilterOp[] = ['=', '!=', '=~', '!~', 'cidr', '!cidr', 'range'];
+export const REGEX_OPS: readonly FilterOp[] = ['=~', '!~'];
+export const EXACT_OPS: readonly FilterOp[] = ['=', '!='];
+
+/** One ANDed filter. `value` is data: the backend quotes it, never parses it as syntax. */
+export interface FlowFilter {
+  field: string;
+  op: FilterOp;
+  value: string;
+}
+
+/** A panel target, query model version 1. Every field but refId is optional with a default. */
+export interface FlowQuery extends DataQuery {
+  version?: number;
+  format?: Format;
+  metric?: Metric;
+  direction?: Direction;
+  /** Canonical field names in column order. */
+  groupBy?: string[];
+  /** Top-N over the whole range (exactly N groups); 0 or absent = the default: 10 series, 100 table rows, 1000 records. */
+  limit?: number;
+  /** Add an `other` series/row = total minus the top N. */
+  other?: boolean;
+  /** Series only: divide each bucket by its width in seconds (unit Bps). */
+  rate?: boolean;
+  filters?: FlowFilter[];
+  /** null/absent = the datasource default; "" turns the default interface filter off. */
+  interfaceId?: string | null;
+  /** Hand-written LogsQL/LogQL; the plugin applies time range and step. */
+  rawQuery?: string | null;
+}
+
+/** Defaults of docs/query-model.md, for fields a saved query may lack. */
+export const QUERY_DEFAULTS = {
+  version: QUERY_VERSION,
+  format: 'series' as Format,
+  metric: 'bytes' as Metric,
+  direction: 'any' as Direction,
+  groupBy: [] as string[],
+  other: false,
+  rate: false,
+  filters: [] as FlowFilter[],
+  interfaceId: null as string | null,
+  rawQuery: null as string | null,
+};
+
+/** Limit the editor shows for a new query: 10 for series with groupBy, else 0 (the backend's default). */
+export function defaultLimit(format: Format, groupBy: string[]): number {
+  return format === 'series' && groupBy.length > 0 ? 10 : 0;
+}
+
+/** A template variable query: the values of one field, largest by bytes first. */
+export interface FlowVariableQuery extends DataQuery {
+  field: string;
+  direction?: Direction;
+  filters?: FlowFilter[];
+  limit?: number;
+}
+
+export const DEFAULT_VARIABLE_LIMIT = 100;
+
+export type BackendKind = 'victorialogs' | 'loki';
+export type RecordMode = 'raw' | 'fields';
+
+export interface DataLinkSetting {
+  /** Canonical field the link is on (`pkt_srcaddr`). */
+  field: string;
+  title: string;
+  /** URL template; Grafana expands `${__value.raw}`. */
+  url: string;
+}
+
+/**
+ * jsonData. Extra headers follow Grafana's convention: `httpHeaderName1..N`
+ * here, values in secureJsonData `httpHeaderValue1..N`. Basic auth uses the
+ * datasource's own `basicAuth`/`basicAuthUser` and secureJsonData
+ * `basicAuthPassword`.
+ */
+export interface FlowDataSourceOptions extends DataSourceJsonData {
+  backend?: BackendKind;
+  streamSelector?: string;
+  recordMode?: RecordMode;
+  recordFormat?: string;
+  /** `fields` mode: canonical name -> log field name. */
+  fieldMapping?: Record<string, string>;
+  insideCidrs?: string[];
+  interfaceId?: string;
+  timeoutSeconds?: number;
+  tlsSkipVerify?: boolean;
+  bearerAuth?: boolean;
+  dataLinks?: DataLinkSetting[];
+  costPerGb?: number;
+  [httpHeaderName: `httpHeaderName${number}`]: string | undefined;
+}
+
+export interface FlowSecureJsonData {
+  basicAuthPassword?: string;
+  bearerToken?: string;
+  tlsCACert?: string;
+  [httpHeaderValue: `httpHeaderValue${number}`]: string | undefined;
+}
+
+export const SETTINGS_DEFAULTS = {
+  backend: 'victorialogs' as BackendKind,
+  recordMode: 'raw' as RecordMode,
+  timeoutSeconds: 60,
+};
+
+/** A field of the configured record format, as the `fields` resource answers. */
+export type FieldType = 'string' | 'ip' | 'number';
+export interface FieldInfo {
+  name: string;
+  type: FieldType;
+}

@@ -1,0 +1,331 @@
+// Validation the editors show as the user types. The backend validates again
+// (it is the authority); these mirror its rules and messages so a mistake is
+// seen before "Save & test" or before a panel runs. Every function returns
+// undefined when the input is valid, else a message naming what is wrong.
+import { AWS_FIELD_NAMES, canonicalName, fieldType, isKnownField } from './fields';
+import { DIRECTIONS, FILTER_OPS, FlowFilter, FlowQuery, FORMATS, METRICS, REGEX_OPS } from './types';
+
+/** An AWS format string: `${name}` tokens separated by single spaces, each a documented field, none repeated. */
+export function validateRecordFormat(format: string): string | undefined {
+  const f = format.trim();
+  if (f === '') {
+    return 'the format is empty; expected e.g. ${srcaddr} ${dstaddr} ${bytes}';
+  }
+  const seen = new Set<string>();
+  for (const token of f.split(' ')) {
+    const m = /^\$\{(.*)\}$/.exec(token);
+    if (!m) {
+      return token === ''
+        ? 'fields must be separated by single spaces'
+        : `\`${token}\` is not a \${field} token (fields are separated by single spaces)`;
+    }
+    const aws = m[1];
+    if (aws.includes('_') || !isKnownField(canonicalName(aws))) {
+      const hint = aws.includes('_') && isKnownField(aws) ? ` (AWS writes it \`${aws.replace(/_/g, '-')}\`)` : '';
+      return `\`${aws}\` is not an AWS flow-log field${hint}; known fields: ${AWS_FIELD_NAMES.join(', ')}`;
+    }
+    if (seen.has(aws)) {
+      return `\`${aws}\` appears twice`;
+    }
+    seen.add(aws);
+  }
+  return undefined;
+}
+
+function parseIpv4(text: string): number[] | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)) {
+    return undefined;
+  }
+  return parts.map(Number);
+}
+
+/** An IPv6 address as 16 bytes, or undefined. Accepts `::` and an embedded IPv4 tail. */
+function parseIpv6(text: string): number[] | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(text) || text.split('::').length > 2) {
+    return undefined;
+  }
+  const groups = (part: string): number[] | undefined => {
+    if (part === '') {
+      return [];
+    }
+    const out: number[] = [];
+    const items = part.split(':');
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (i === items.length - 1 && item.includes('.')) {
+        const v4 = parseIpv4(item);
+        if (!v4) {
+          return undefined;
+        }
+        out.push(v4[0], v4[1], v4[2], v4[3]);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(item)) {
+        const n = parseInt(item, 16);
+        out.push(n >> 8, n & 0xff);
+      } else {
+        return undefined;
+      }
+    }
+    return out;
+  };
+  const [head, tail] = text.split('::');
+  const a = groups(head);
+  const b = tail === undefined ? [] : groups(tail);
+  if (!a || !b) {
+    return undefined;
+  }
+  if (tail === undefined) {
+    return a.length === 16 ? a : undefined;
+  }
+  return a.length + b.length <= 14 ? [...a, ...new Array(16 - a.length - b.length).fill(0), ...b] : undefined;
+}
+
+/** An IPv4 or IPv6 address as bytes, or undefined. */
+export function parseIp(text: string): number[] | undefined {
+  return text.includes(':') ? parseIpv6(text) : parseIpv4(text);
+}
+
+/** A CIDR such as 10.0.32.0/20, or a bare address (a /32 or /128); host bits must be zero. */
+export function validateCidr(text: string): string | undefined {
+  const t = text.trim();
+  const [addr, prefix, ...more] = t.split('/');
+  const bytes = parseIp(addr);
+  if (!bytes || more.length > 0) {
+    return `\`${t}\` is not a CIDR such as 10.0.32.0/20`;
+  }
+  if (prefix === undefined) {
+    return undefined;
+  }
+  const bits = bytes.length * 8;
+  if (!/^(0|[1-9][0-9]*)$/.test(prefix) || Number(prefix) > bits) {
+    return `\`${t}\` has an invalid prefix length; expected 0 to ${bits}`;
+  }
+  const len = Number(prefix);
+  const network = bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, len - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
+  if (network.some((b, i) => b !== bytes[i])) {
+    const shown = bytes.length === 4 ? network.join('.') : formatIpv6(network);
+    return `\`${t}\` has host bits set; did you mean ${shown}/${len}?`;
+  }
+  return undefined;
+}
+
+function formatIpv6(bytes: number[]): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) {
+    groups.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  }
+  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::');
+}
+
+/** `{label="value", ...}` with =, !=, =~, !~ and double- or backtick-quoted values; empty or `{}` = all streams. */
+export function validateStreamSelector(text: string): string | undefined {
+  const t = text.trim();
+  if (t === '') {
+    return undefined;
+  }
+  if (!t.startsWith('{') || !t.endsWith('}')) {
+    return `\`${t}\` must be enclosed in braces, e.g. {logtype="flow"}`;
+  }
+  let rest = t.slice(1, -1).trimStart();
+  while (rest !== '') {
+    const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest);
+    if (!name) {
+      return `expected a label name at \`${rest}\``;
+    }
+    const label = name[0];
+    rest = rest.slice(label.length).trimStart();
+    const op = ['!=', '=~', '!~', '='].find((o) => rest.startsWith(o));
+    if (!op) {
+      return `expected =, !=, =~ or !~ after \`${label}\``;
+    }
+    rest = rest.slice(op.length).trimStart();
+    const quoted = /^"(?:[^"\\]|\\.)*"/.exec(rest) ?? /^`[^`]*`/.exec(rest);
+    if (!quoted) {
+      return `the value of \`${label}\` must be a quoted string, e.g. ${label}="flow"`;
+    }
+    rest = rest.slice(quoted[0].length).trimStart();
+    if (rest.startsWith(',')) {
+      rest = rest.slice(1).trimStart();
+    } else if (rest !== '') {
+      return `expected \`,\` or \`}\` at \`${rest}\``;
+    }
+  }
+  return undefined;
+}
+
+export function validateUrl(text: string): string | undefined {
+  const t = text.trim();
+  if (t === '') {
+    return 'the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428';
+  }
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    return `the URL \`${t}\` is not valid`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `the URL \`${t}\` must start with http:// or https://`;
+  }
+  if (url.username !== '' || url.password !== '') {
+    return 'the URL must not contain credentials; use basic auth instead';
+  }
+  return undefined;
+}
+
+export function validateTimeout(seconds: number | undefined): string | undefined {
+  if (seconds === undefined) {
+    return undefined;
+  }
+  if (Number.isNaN(seconds)) {
+    return 'the timeout must be a number of seconds';
+  }
+  return Number.isFinite(seconds) && seconds > 0 && seconds <= 3600
+    ? undefined
+    : `timeout ${seconds} must be between 0 and 3600 seconds`;
+}
+
+export function validateCostPerGb(cost: number | undefined): string | undefined {
+  if (cost === undefined) {
+    return undefined;
+  }
+  if (Number.isNaN(cost)) {
+    return 'cost per GB must be a number, e.g. 0.045';
+  }
+  return Number.isFinite(cost) && cost >= 0 ? undefined : `cost per GB ${cost} must be a non-negative number`;
+}
+
+/** A soft check: AWS interface ids look like `eni-0352f8c82da6aa229`. */
+export function validateInterfaceId(id: string): string | undefined {
+  const t = id.trim();
+  return t === '' || /^eni-[0-9a-f]{8,17}$/.test(t) || hasVariable(t)
+    ? undefined
+    : `\`${t}\` does not look like an interface id such as eni-0352f8c82da6aa229`;
+}
+
+/** Grafana's variable syntaxes: $name, ${name...}, [[name...]]. */
+export const VARIABLE_PATTERN = /\$(\w+)|\[\[(\w+?)(?::(\w+))?\]\]|\$\{(\w+)(?:\.([^:^}]+))?(?::([^}]+))?\}/g;
+
+export function hasVariable(text: string): boolean {
+  return new RegExp(VARIABLE_PATTERN.source).test(text);
+}
+
+function validateRange(value: string): string | undefined {
+  const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(value);
+  if (!m) {
+    return `range \`${value}\` must be two numbers such as 1024-65535`;
+  }
+  return Number(m[1]) <= Number(m[2]) ? undefined : `range \`${value}\` starts after it ends`;
+}
+
+/** One filter; `fields` are the fields the records have (all AWS fields when unknown). */
+export function validateFilter(f: FlowFilter, fields?: readonly string[]): string | undefined {
+  const known = fields ? fields.includes(f.field) : isKnownField(f.field);
+  if (!f.field) {
+    return 'filter: choose a field';
+  }
+  if (!known) {
+    return `filter: \`${f.field}\` is not a field of the records`;
+  }
+  if (!FILTER_OPS.includes(f.op)) {
+    return `filter on ${f.field}: \`${f.op}\` is not one of ${FILTER_OPS.join(' ')}`;
+  }
+  if (typeof f.value !== 'string') {
+    return `filter on ${f.field}: the value must be a string`;
+  }
+  if (f.value === '') {
+    return `filter on ${f.field}: enter a value (until then the filter is not applied)`;
+  }
+  if (hasVariable(f.value)) {
+    return undefined; // checked after interpolation, by the backend
+  }
+  if (f.op === 'cidr' || f.op === '!cidr') {
+    if (fieldType(f.field) !== 'ip') {
+      return `filter on ${f.field}: ${f.op} needs an address field`;
+    }
+    const e = validateCidr(f.value);
+    return e ? `filter on ${f.field}: ${e}` : undefined;
+  }
+  if (f.op === 'range') {
+    if (fieldType(f.field) !== 'number') {
+      return `filter on ${f.field}: range needs a numeric field such as dstport`;
+    }
+    const e = validateRange(f.value);
+    return e ? `filter on ${f.field}: ${e}` : undefined;
+  }
+  if (REGEX_OPS.includes(f.op)) {
+    try {
+      new RegExp(f.value);
+    } catch {
+      return `filter on ${f.field}: \`${f.value}\` is not a valid regular expression`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Problems of a (migrated) query, each naming the field; empty = valid.
+ * `fields`: the fields the datasource's records have, if known.
+ */
+export function validateQuery(q: FlowQuery, fields?: readonly string[]): string[] {
+  const errors: string[] = [];
+  const field = (name: string) => (fields ? fields.includes(name) : isKnownField(name));
+  if (q.version !== undefined && q.version !== 1) {
+    errors.push(`version: ${q.version} is not supported; this plugin reads version 1`);
+  }
+  if (q.rawQuery !== undefined && q.rawQuery !== null) {
+    if (typeof q.rawQuery !== 'string') {
+      errors.push('rawQuery: must be a string');
+    } else if (q.rawQuery.trim() === '') {
+      errors.push('rawQuery: is empty; write a query or switch to the builder');
+    }
+  }
+  if (q.format !== undefined && !FORMATS.includes(q.format)) {
+    errors.push(`format: \`${q.format}\` must be one of ${FORMATS.join(', ')}`);
+  }
+  if (q.metric !== undefined && !METRICS.includes(q.metric)) {
+    errors.push(`metric: \`${q.metric}\` must be one of ${METRICS.join(', ')}`);
+  }
+  if (q.direction !== undefined && !DIRECTIONS.includes(q.direction)) {
+    errors.push(`direction: \`${q.direction}\` must be one of ${DIRECTIONS.join(', ')}`);
+  }
+  if (q.groupBy !== undefined) {
+    if (!Array.isArray(q.groupBy)) {
+      errors.push('groupBy: must be a list of field names');
+    } else {
+      for (const g of q.groupBy) {
+        if (!field(g)) {
+          errors.push(`groupBy: \`${g}\` is not a field of the records`);
+        }
+      }
+      if (new Set(q.groupBy).size !== q.groupBy.length) {
+        errors.push('groupBy: a field appears twice');
+      }
+    }
+  }
+  if (q.limit !== undefined && !(Number.isInteger(q.limit) && q.limit >= 0)) {
+    errors.push(`limit: ${q.limit} must be a whole number, 0 for no limit`);
+  }
+  if (q.rate && q.format !== undefined && q.format !== 'series') {
+    errors.push(`rate: only applies to series, not ${q.format}`);
+  }
+  if (q.filters !== undefined) {
+    if (!Array.isArray(q.filters)) {
+      errors.push('filters: must be a list of {field, op, value}');
+    } else {
+      for (const f of q.filters) {
+        const e = validateFilter(f, fields);
+        if (e) {
+          errors.push(e);
+        }
+      }
+    }
+  }
+  if (q.interfaceId !== undefined && q.interfaceId !== null && typeof q.interfaceId !== 'string') {
+    errors.push('interfaceId: must be a string');
+  }
+  return errors;
+}
