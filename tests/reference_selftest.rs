@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use common::data::{self, FROM_MS, NAT_ENI, POD_CIDR, TO_MS};
 use common::reference::{
+    anchored,
     buckets, groups, matching, natural, total, Cidr, Dir, Metric, RefFilter, RefQuery,
 };
 use flowlens::gen::{
@@ -193,10 +194,7 @@ fn reference_filters() {
     assert_eq!(t(RefFilter::regex("pkt_dstaddr", r"10\.0\.32\.5.*")), 1050);
     assert_eq!(t(RefFilter::regex("pkt_srcaddr", ".*")), 1150);
     assert_eq!(
-        t(RefFilter::NotRegex(
-            "pkt_srcaddr".into(),
-            "10.0.32.5".into()
-        )),
+        t(RefFilter::NotRegex("pkt_srcaddr".into(), anchored("10.0.32.5"))),
         1050
     );
     assert_eq!(t(RefFilter::eq("action", "ACCEPT")), 1100);

@@ -2,6 +2,7 @@
 //! handshake line, and calls QueryData / CheckHealth / CallResource over
 //! gRPC with real plugin contexts. Frames are decoded with arrow-rs's IPC
 //! file reader, independently of the plugin's encoder.
+#![allow(dead_code)] // each test crate uses a different part
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};

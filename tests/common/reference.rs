@@ -79,9 +79,9 @@ fn mask(prefix: u8) -> u32 {
 pub enum RefFilter {
     Eq(String, String),
     Ne(String, String),
-    /// Anchored: the whole value must match.
-    Regex(String, String),
-    NotRegex(String, String),
+    /// Anchored: the whole value must match (see [`anchored`]).
+    Regex(String, Regex),
+    NotRegex(String, Regex),
     Cidr(String, Cidr),
     /// True for missing and non-IPv4 values.
     NotCidr(String, Cidr),
@@ -92,7 +92,7 @@ pub enum RefFilter {
 impl RefFilter {
     /// `field =~ re` (anchored).
     pub fn regex(field: &str, re: &str) -> RefFilter {
-        RefFilter::Regex(field.to_string(), re.to_string())
+        RefFilter::Regex(field.to_string(), anchored(re))
     }
 
     /// `field = value`.
@@ -115,8 +115,8 @@ impl RefFilter {
         match self {
             RefFilter::Eq(f, v) => value(f) == *v,
             RefFilter::Ne(f, v) => value(f) != *v,
-            RefFilter::Regex(f, re) => anchored(re).is_match(&value(f)),
-            RefFilter::NotRegex(f, re) => !anchored(re).is_match(&value(f)),
+            RefFilter::Regex(f, re) => re.is_match(&value(f)),
+            RefFilter::NotRegex(f, re) => !re.is_match(&value(f)),
             RefFilter::Cidr(f, c) => c.contains(&value(f)),
             RefFilter::NotCidr(f, c) => !c.contains(&value(f)),
             RefFilter::Range(f, lo, hi) => value(f)
@@ -126,7 +126,8 @@ impl RefFilter {
     }
 }
 
-fn anchored(re: &str) -> Regex {
+/// `re` compiled to match whole values only.
+pub fn anchored(re: &str) -> Regex {
     Regex::new(&format!("^(?:{re})$")).unwrap_or_else(|e| panic!("bad regex {re:?}: {e}"))
 }
 

@@ -1,0 +1,126 @@
+//! The shipped provisioning is the fixture: the datasource from
+//! `provisioning/datasources/flowlens.yaml` and every target of
+//! `provisioning/dashboards/nat-gateway.json`, interpolated the way Grafana's
+//! frontend does, sent to the plugin binary over gRPC against real
+//! VictoriaLogs and checked against the independent reference. The dashboard
+//! cannot rot without this test failing.
+
+mod common;
+
+use common::data;
+use common::harness::{Instance, Plugin};
+use common::panels::{self, Window};
+use common::reference::{self as r, Cidr, Dir, RefFilter, RefQuery};
+use flowlens::vlserver::{VlOptions, VlServer};
+use serde_json::Value;
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The provisioned datasource, pointed at the test's VictoriaLogs. Grafana
+/// expands `$NAME` in provisioning files and turns `$$` into `$`.
+fn provisioned_datasource(url: &str) -> Instance {
+    let yaml: serde_norway::Value = serde_norway::from_str(&repo_file("provisioning/datasources/flowlens.yaml")).unwrap();
+    let ds = &yaml["datasources"][0];
+    assert_eq!(ds["type"].as_str(), Some("flowlens-flowlogs-datasource"));
+    let json_data = serde_json::to_string(&ds["jsonData"]).unwrap().replace("$$", "$");
+    Instance { url: url.into(), uid: ds["uid"].as_str().unwrap().into(), json_data: serde_json::from_str(&json_data).unwrap(), ..Default::default() }
+}
+
+/// Grafana's `rangeutil.roundInterval`: the nice interval at or below a raw one.
+fn round_interval(ms: i64) -> i64 {
+    const STEPS: [(i64, i64); 24] = [
+        (1_500, 1_000), (3_500, 2_000), (7_500, 5_000), (12_500, 10_000), (17_500, 15_000), (25_000, 20_000),
+        (45_000, 30_000), (90_000, 60_000), (210_000, 120_000), (450_000, 300_000), (750_000, 600_000),
+        (1_050_000, 900_000), (1_500_000, 1_200_000), (2_700_000, 1_800_000), (5_400_000, 3_600_000),
+        (9_000_000, 7_200_000), (16_200_000, 10_800_000), (27_000_000, 21_600_000), (86_400_000, 43_200_000),
+        (604_800_000, 86_400_000), (1_814_400_000, 604_800_000), (3_628_800_000, 2_592_000_000),
+        (i64::MAX, 31_536_000_000), (i64::MAX, 31_536_000_000),
+    ];
+    STEPS.iter().find(|(below, _)| ms < *below).map_or(1_000, |(_, step)| *step)
+}
+
+/// Replaces `${var}` and `$var` with the variable's value, as Grafana does
+/// for a single-value textbox variable.
+fn interpolate(target: &Value, vars: &[(&str, &str)]) -> Value {
+    let mut text = serde_json::to_string(target).unwrap();
+    for (name, value) in vars {
+        let escaped = serde_json::to_string(value).unwrap();
+        let escaped = &escaped[1..escaped.len() - 1];
+        text = text.replace(&format!("${{{name}}}"), escaped).replace(&format!("${name}"), escaped);
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The reference question a target asks, read from the target itself.
+fn reference_for(target: &Value, ds: &Instance, w: &Window) -> RefQuery {
+    let direction = match target["direction"].as_str().unwrap_or("any") {
+        "in" => Dir::In,
+        "out" => Dir::Out,
+        "all" => Dir::All,
+        _ => Dir::Any,
+    };
+    let inside = ds.json_data["insideCidrs"][0].as_str().unwrap();
+    let mut q = RefQuery::new(direction, inside, ds.json_data["interfaceId"].as_str(), w.from_ms, w.to_ms);
+    q.inside = ds.json_data["insideCidrs"].as_array().unwrap().iter().map(|c| Cidr::parse(c.as_str().unwrap())).collect();
+    for f in target["filters"].as_array().cloned().unwrap_or_default() {
+        let (field, value) = (f["field"].as_str().unwrap(), f["value"].as_str().unwrap());
+        q.filters.push(match f["op"].as_str().unwrap() {
+            "=~" if value == ".*" => continue,
+            "=~" => RefFilter::regex(field, value),
+            "!~" => RefFilter::NotRegex(field.into(), r::anchored(value)),
+            "=" => RefFilter::eq(field, value),
+            "!=" => RefFilter::Ne(field.into(), value.into()),
+            "cidr" => RefFilter::cidr(field, value),
+            op => panic!("the dashboard uses op {op}; teach this test its reference"),
+        });
+    }
+    q
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shipped_panel_equals_the_reference() {
+    let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/nat-gateway.json")).unwrap();
+    let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&server.url).await;
+    let records = loaded.records;
+    let plugin = Plugin::start().await;
+    let ds = provisioned_datasource(&server.url);
+    assert_eq!(ds.json_data["recordFormat"], flowlens::gen::MISSION_FORMAT, "the provisioned format is the mission's");
+
+    // Last 24 h of the fixture; a 1,000-point panel gets Grafana's 1m interval.
+    let (from_ms, to_ms) = (data::FROM_MS, data::TO_MS);
+    let w = Window { from_ms, to_ms, interval_ms: round_interval((to_ms - from_ms) / 1000) };
+    assert_eq!(w.interval_ms, 60_000);
+
+    // The busiest pod, to narrow every panel as a user picking it would.
+    let busiest = r::groups(records, &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), from_ms, to_ms), &["pkt_dstaddr"])[0].0[0].clone();
+    let busiest_re = busiest.replace('.', "\\.");
+    let variable_sets: [Vec<(&str, &str)>; 2] =
+        [vec![("kubernetes_pod_ip", ".*"), ("remote_svc_ip", ".*")], vec![("kubernetes_pod_ip", &busiest_re), ("remote_svc_ip", ".*")]];
+
+    let panels_json = dashboard["panels"].as_array().unwrap();
+    let mut checked = 0;
+    for panel in panels_json {
+        let title = panel["title"].as_str().unwrap_or_default();
+        assert!(panel.get("transformations").is_none_or(|t| t.as_array().is_some_and(Vec::is_empty)), "{title}: transformations");
+        for target in panel["targets"].as_array().cloned().unwrap_or_default() {
+            for vars in &variable_sets {
+                let target = interpolate(&target, vars);
+                let reference = reference_for(&target, &ds, &w);
+                let group_by = target["groupBy"].as_array().map_or(0, Vec::len);
+                match (target["format"].as_str().unwrap(), group_by) {
+                    ("stat", _) => panels::check_stat(&plugin, &ds, records, w, target, &reference).await,
+                    ("series", 0) => panels::check_rate_series(&plugin, &ds, records, w, target, &reference).await,
+                    ("series", _) => panels::check_top_series(&plugin, &ds, records, w, target, &reference).await,
+                    ("table", _) => panels::check_top_table(&plugin, &ds, records, w, target, &reference).await,
+                    ("logs", _) => panels::check_logs(&plugin, &ds, records, w, target, &reference, flowlens::gen::MISSION_FORMAT).await,
+                    (other, _) => panic!("{title}: format {other} has no check"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 20, "every panel's targets, twice: {checked}");
+}
