@@ -84,6 +84,8 @@ pub fn header(field: &str) -> String {
         "dstaddr" => "Destination address",
         "pkt_srcaddr" => "Source address (packet)",
         "pkt_dstaddr" => "Destination address (packet)",
+        "inside_addr" => "Inside address",
+        "outside_addr" => "Outside address",
         "srcport" => "Source port",
         "dstport" => "Destination port",
         "interface_id" => "Interface",

@@ -249,7 +249,23 @@ impl FlowQuery {
                 )))
             }
         };
+        let sided = |what: &str, f: &str| -> Result<String, QueryError> {
+            let inside_side = match direction {
+                Direction::In => "dst",
+                Direction::Out => "src",
+                Direction::Any if what == "filters" => return Ok(f.to_string()), // resolved per side by the dialect
+                _ => {
+                    let need = if what == "filters" { "in, out or any" } else { "in or out" };
+                    return Err(QueryError::plugin(format!("`{what}`: `{f}` is relative to the direction; use direction {need}")));
+                }
+            };
+            Ok(resolve_side(schema, f, inside_side).to_string())
+        };
         let group_by: Vec<String> = typed("groupBy", &q.group_by, "a list of field names")?.unwrap_or_default();
+        let group_by = group_by
+            .into_iter()
+            .map(|f| if is_sided(&f) { sided("groupBy", &f) } else { Ok(f) })
+            .collect::<Result<Vec<_>, _>>()?;
         for (i, f) in group_by.iter().enumerate() {
             require_field("groupBy", f)?;
             if group_by[..i].contains(f) {
@@ -293,8 +309,12 @@ impl FlowQuery {
         let filters_json: Vec<FilterJson> =
             typed("filters", &q.filters, "a list of {field, op, value}")?.unwrap_or_default();
         let mut filters = Vec::new();
-        for f in filters_json {
-            require_field("filters", &f.field)?;
+        for mut f in filters_json {
+            if is_sided(&f.field) {
+                f.field = sided("filters", &f.field)?;
+            } else {
+                require_field("filters", &f.field)?;
+            }
             if let Some(filter) = validate_filter(f)? {
                 filters.push(filter);
             }
@@ -333,6 +353,28 @@ impl FlowQuery {
     }
 }
 
+/// The address on the inside (pod) side of a flow, whichever direction it goes.
+pub const INSIDE_ADDR: &str = "inside_addr";
+/// The address on the other (remote) side of a flow.
+pub const OUTSIDE_ADDR: &str = "outside_addr";
+
+/// Whether a field is relative to the direction (`inside_addr`, `outside_addr`).
+pub fn is_sided(field: &str) -> bool {
+    field == INSIDE_ADDR || field == OUTSIDE_ADDR
+}
+
+/// The record field a direction-relative field stands for when the
+/// `inside_side` address (`src` or `dst`) is the inside one; other fields
+/// are returned unchanged.
+pub fn resolve_side<'a>(schema: &crate::schema::RecordSchema, field: &'a str, inside_side: &str) -> &'a str {
+    let other_side = if inside_side == "src" { "dst" } else { "src" };
+    match field {
+        INSIDE_ADDR => address_field(schema, inside_side),
+        OUTSIDE_ADDR => address_field(schema, other_side),
+        f => f,
+    }
+}
+
 /// The address field a direction filter looks at: `pkt_srcaddr`/`pkt_dstaddr`
 /// where the records have them (they hold the original addresses through a
 /// NAT gateway), else `srcaddr`/`dstaddr`.
@@ -356,7 +398,7 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
             )))
         }
     };
-    let ftype = crate::schema::field_type(&field).unwrap_or(FieldType::String);
+    let ftype = if is_sided(&field) { FieldType::Ip } else { crate::schema::field_type(&field).unwrap_or(FieldType::String) };
     let bad = |what: String| QueryError::plugin(format!("`filters`: {what}"));
     Ok(Some(match f.op.as_str() {
         "=" => Filter::Eq(field, value),
@@ -460,6 +502,15 @@ mod tests {
     }
 
     #[test]
+    fn sided_fields_resolve_by_direction() {
+        let q = parse(r#"{"direction":"out","groupBy":["inside_addr"],"filters":[{"field":"outside_addr","op":"cidr","value":"52.0.0.0/8"}]}"#).unwrap();
+        assert_eq!(q.group_by, vec!["pkt_srcaddr"]);
+        assert_eq!(q.filters, vec![Filter::Cidr("pkt_dstaddr".into(), "52.0.0.0/8".parse().unwrap())]);
+        let q = parse(r#"{"direction":"any","filters":[{"field":"inside_addr","op":"=","value":"10.0.32.7"}]}"#).unwrap();
+        assert_eq!(q.filters, vec![Filter::Eq(INSIDE_ADDR.into(), "10.0.32.7".into())]);
+    }
+
+    #[test]
     fn all_regex_is_dropped() {
         let q = parse(r#"{"filters":[{"field":"pkt_srcaddr","op":"=~","value":".*"},{"field":"dstport","op":"range","value":"1024-65535"}]}"#).unwrap();
         assert_eq!(q.filters, vec![Filter::Range("dstport".into(), 1024, 65535)]);
@@ -483,6 +534,8 @@ mod tests {
             (r#"{"filters":[{"field":"srcaddr","op":"=~","value":"a)|(b"}]}"#, "regex for `srcaddr` is invalid"),
             (r#"{"filters":[{"field":"dstport","op":"=","value":[1]}]}"#, "must be a string"),
             (r#"{"version":2}"#, "`version`"),
+            (r#"{"direction":"all","filters":[{"field":"inside_addr","op":"=","value":"1"}]}"#, "use direction in, out or any"),
+            (r#"{"direction":"any","groupBy":["outside_addr"]}"#, "use direction in or out"),
             (r#"[]"#, "not a JSON object"),
         ] {
             let e = parse(json).unwrap_err().to_string();

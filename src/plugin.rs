@@ -197,13 +197,18 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
             Ok(json!({"values": ranked.into_iter().map(|(k, _)| k.into_iter().next().unwrap_or_default()).collect::<Vec<_>>()}))
         }
         "fields" => {
-            let fields: Vec<Value> = ds
+            let mut fields: Vec<Value> = ds
                 .settings
                 .schema
                 .available_fields()
                 .into_iter()
                 .map(|(name, t)| json!({"name": name, "type": t, "label": crate::frames::header(&name)}))
                 .collect();
+            if !ds.settings.inside.is_empty() {
+                for name in [crate::model::INSIDE_ADDR, crate::model::OUTSIDE_ADDR] {
+                    fields.push(json!({"name": name, "type": "ip", "label": crate::frames::header(name), "relative": true}));
+                }
+            }
             Ok(json!({"fields": fields, "formats": [Format::Stat, Format::Series, Format::Table, Format::Logs]}))
         }
         other => Err(QueryError { status: 404, ..QueryError::plugin(format!("no resource `{other}`; use render, values or fields")) }),

@@ -77,6 +77,11 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
             {"field": "action", "op": "=", "value": "x\" | delete | \"y"},
             {"field": "region", "op": "!=", "value": "back\\slash\nnewline`tick"},
             {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}), None),
+        ("nat-total-narrowed", json!({"format": "stat", "direction": "any", "filters": [
+            {"field": "inside_addr", "op": "=~", "value": "10\\.0\\.32\\.7"},
+            {"field": "outside_addr", "op": "=~", "value": "52\\..*"}]}), None),
+        ("top-pods-in-narrowed", json!({"format": "table", "direction": "in", "groupBy": ["inside_addr"], "limit": 10, "filters": [
+            {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}), None),
         ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
         ("raw", json!({"rawQuery": "* | stats count() records"}), None),
     ]

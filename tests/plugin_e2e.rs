@@ -119,6 +119,23 @@ async fn filters_are_anchored_and_values_are_data() {
         (json!([{"field": "action", "op": "=", "value": "x\" or action:=\"ACCEPT"}]), vec![RefFilter::eq("action", "x\" or action:=\"ACCEPT")]),
         (json!([{"field": "pkt_src_aws_service", "op": "!=", "value": "S3"}]), vec![RefFilter::Ne("pkt_src_aws_service".into(), "S3".into())]),
     ];
+    let sided: Vec<(Value, Vec<RefFilter>)> = vec![
+        // Direction-relative addresses: one pod both ways, to and from remotes in 52.0.0.0/8.
+        (json!([{"field": "inside_addr", "op": "=~", "value": "10\\.0\\.3[2-5]\\..*"}, {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]),
+            vec![RefFilter::regex("inside_addr", "10\\.0\\.3[2-5]\\..*"), RefFilter::cidr("outside_addr", "52.0.0.0/8")]),
+        (json!([{"field": "outside_addr", "op": "=", "value": "110.0.32.1"}]), vec![RefFilter::eq("outside_addr", "110.0.32.1")]),
+    ];
+    for (filters, ref_filters) in &sided {
+        for (direction, dir) in [("in", Dir::In), ("out", Dir::Out), ("any", Dir::Any)] {
+            let target = json!({"refId": "F", "format": "stat", "direction": direction, "filters": filters});
+            let frames = plugin.query_one(&ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, target.clone()).await;
+            let mut q = RefQuery::new(dir, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms);
+            q.filters = ref_filters.clone();
+            let expected = r::total(records, &q);
+            assert!(expected > 0, "{target}: the fixture must have such traffic");
+            assert_eq!(frames[0].field("bytes").values, vec![json!(expected)], "{target}");
+        }
+    }
     for (filters, ref_filters) in cases {
         for direction in ["in", "out"] {
             let target = json!({"refId": "F", "format": "stat", "direction": direction, "filters": filters});
@@ -171,7 +188,7 @@ async fn filters_are_anchored_and_values_are_data() {
     assert_eq!(body["values"], json!(top_pods));
     let (code, body) = plugin.resource(&ds, "GET", "fields", Value::Null).await;
     assert_eq!(code, 200);
-    assert_eq!(body["fields"].as_array().unwrap().len(), 19);
+    assert_eq!(body["fields"].as_array().unwrap().len(), 21, "19 record fields and inside_addr, outside_addr");
     let (code, _) = plugin.resource(&ds, "GET", "nope", Value::Null).await;
     assert_eq!(code, 404);
 }

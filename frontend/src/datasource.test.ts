@@ -3,7 +3,7 @@ import { BackendSrv, setBackendSrv } from '@grafana/runtime';
 import { lastValueFrom, of, throwError } from 'rxjs';
 
 import { errorMessage } from './datasource';
-import { ALL_FIELDS } from './fields';
+import { ALL_FIELDS, RELATIVE_FIELDS } from './fields';
 import { makeDataSource } from './test/datasource';
 import { FakeTemplateSrv } from './test/fakeTemplateSrv';
 import { FlowQuery } from './types';
@@ -146,7 +146,7 @@ describe('DataSource', () => {
     fakeBackend(() => {
       throw { status: 500, data: { message: 'down' } };
     });
-    expect(await makeDataSource().fields()).toEqual(ALL_FIELDS);
+    expect(await makeDataSource().fields()).toEqual([...ALL_FIELDS, ...RELATIVE_FIELDS]);
   });
 
   it('finds variable values through the values resource', async () => {

@@ -15,7 +15,7 @@ import { DataSourceWithBackend, getTemplateSrv, TemplateSrv } from '@grafana/run
 import { from, map, Observable } from 'rxjs';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
-import { ALL_FIELDS, isKnownField } from './fields';
+import { ALL_FIELDS, RELATIVE_FIELDS, isQueryField } from './fields';
 import { interpolateFilter, interpolatePlain, interpolateRaw } from './interpolate';
 import { migrateQuery, migrateVariableQuery } from './migrate';
 import {
@@ -93,7 +93,7 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
     const q = migrateQuery(query);
     const srv = this.templateSrv;
     const adHoc: FlowFilter[] = (adHocFilters ?? [])
-      .filter((f) => isKnownField(f.key) && AD_HOC_OPS.has(f.operator))
+      .filter((f) => isQueryField(f.key) && AD_HOC_OPS.has(f.operator))
       .map((f) => ({ field: f.key, op: AD_HOC_OPS.get(f.operator)!, value: f.value }));
     return {
       ...q,
@@ -130,10 +130,10 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
   fields(): Promise<FieldInfo[]> {
     if (!this.fieldsPromise) {
       this.fieldsPromise = this.getResource<{ fields?: FieldInfo[] }>('fields')
-        .then((r) => (r?.fields?.length ? r.fields : [...ALL_FIELDS]))
+        .then((r) => (r?.fields?.length ? r.fields : [...ALL_FIELDS, ...RELATIVE_FIELDS]))
         .catch(() => {
           this.fieldsPromise = undefined; // ask again next time
-          return [...ALL_FIELDS];
+          return [...ALL_FIELDS, ...RELATIVE_FIELDS];
         });
     }
     return this.fieldsPromise;

@@ -56,15 +56,32 @@ export const AWS_FIELD_NAMES: readonly string[] = AWS_FIELDS.map(([name]) => nam
 /** Every canonical field with its type: the fallback when the `fields` resource cannot be asked. */
 export const ALL_FIELDS: readonly FieldInfo[] = AWS_FIELDS.map(([name, type]) => ({ name: canonicalName(name), type }));
 
-const TYPES = new Map(ALL_FIELDS.map((f) => [f.name, f.type]));
+/**
+ * Direction-relative addresses a query can filter (and, with direction in or
+ * out, group) on: the inside (pod) side of a flow and the other side,
+ * whichever way the flow goes. Not record fields: never mapped or extracted.
+ */
+export const RELATIVE_FIELDS: readonly FieldInfo[] = [
+  { name: 'inside_addr', type: 'ip' },
+  { name: 'outside_addr', type: 'ip' },
+];
 
-/** Type of a canonical field, or undefined if AWS does not define it. */
+const TYPES = new Map(ALL_FIELDS.map((f) => [f.name, f.type]));
+const RELATIVE = new Map(RELATIVE_FIELDS.map((f) => [f.name, f.type]));
+
+/** Type of a canonical or direction-relative field, or undefined if unknown. */
 export function fieldType(canonical: string): FieldType | undefined {
-  return TYPES.get(canonical);
+  return TYPES.get(canonical) ?? RELATIVE.get(canonical);
 }
 
+/** Whether AWS defines the field (a record field). */
 export function isKnownField(canonical: string): boolean {
   return TYPES.has(canonical);
+}
+
+/** Whether a query may name the field: a record field or a direction-relative one. */
+export function isQueryField(name: string): boolean {
+  return TYPES.has(name) || RELATIVE.has(name);
 }
 
 /** AWS's default version-2 record format. */

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
-import { formatFields, NAT_GATEWAY_FORMAT } from './fields';
+import { formatFields, NAT_GATEWAY_FORMAT, RELATIVE_FIELDS } from './fields';
 import { migrateQuery } from './migrate';
 import { FlowDataSourceOptions, FlowQuery } from './types';
 import { validateCidr, validateInterfaceId, validateQuery, validateRecordFormat, validateStreamSelector, validateUrl } from './validation';
@@ -75,7 +75,7 @@ describe('provisioned datasource', () => {
 });
 
 describe('NAT gateway dashboard', () => {
-  const fields = formatFields(NAT_GATEWAY_FORMAT)!.map((f) => f.name);
+  const fields = [...formatFields(NAT_GATEWAY_FORMAT)!, ...RELATIVE_FIELDS].map((f) => f.name);
 
   it('has every panel of the mission', () => {
     expect(panels.map((p) => [p.type, p.title])).toEqual([
@@ -114,12 +114,11 @@ describe('NAT gateway dashboard', () => {
       expect(t.datasource).toEqual({ type: 'flowlens-flowlogs-datasource', uid: 'flowlens' });
       expect(t.version).toBe(1);
       expect(validateQuery(migrateQuery(t), fields)).toEqual([]);
-      // The variables narrow every target: the pod one on the inside address.
-      const podField = t.direction === 'in' ? 'pkt_dstaddr' : 'pkt_srcaddr';
-      const remoteField = t.direction === 'in' ? 'pkt_srcaddr' : 'pkt_dstaddr';
+      // The variables narrow every target, whichever way its traffic goes:
+      // the pod one on the inside address, the remote one on the other side.
       expect(t.filters).toEqual([
-        { field: podField, op: '=~', value: '${kubernetes_pod_ip}' },
-        { field: remoteField, op: '=~', value: '${remote_svc_ip}' },
+        { field: 'inside_addr', op: '=~', value: '${kubernetes_pod_ip}' },
+        { field: 'outside_addr', op: '=~', value: '${remote_svc_ip}' },
       ]);
     }
   );

@@ -2,7 +2,7 @@
 // (it is the authority); these mirror its rules and messages so a mistake is
 // seen before "Save & test" or before a panel runs. Every function returns
 // undefined when the input is valid, else a message naming what is wrong.
-import { AWS_FIELD_NAMES, canonicalName, fieldType, isKnownField } from './fields';
+import { AWS_FIELD_NAMES, canonicalName, fieldType, isKnownField, isQueryField } from './fields';
 import { DIRECTIONS, FILTER_OPS, FlowFilter, FlowQuery, FORMATS, METRICS, REGEX_OPS } from './types';
 
 /** An AWS format string: `${name}` tokens separated by single spaces, each a documented field, none repeated. */
@@ -223,7 +223,7 @@ function validateRange(value: string): string | undefined {
 
 /** One filter; `fields` are the fields the records have (all AWS fields when unknown). */
 export function validateFilter(f: FlowFilter, fields?: readonly string[]): string | undefined {
-  const known = fields ? fields.includes(f.field) : isKnownField(f.field);
+  const known = fields ? fields.includes(f.field) : isQueryField(f.field);
   if (!f.field) {
     return 'filter: choose a field';
   }
@@ -272,7 +272,7 @@ export function validateFilter(f: FlowFilter, fields?: readonly string[]): strin
  */
 export function validateQuery(q: FlowQuery, fields?: readonly string[]): string[] {
   const errors: string[] = [];
-  const field = (name: string) => (fields ? fields.includes(name) : isKnownField(name));
+  const field = (name: string) => (fields ? fields.includes(name) : isQueryField(name));
   if (q.version !== undefined && q.version !== 1) {
     errors.push(`version: ${q.version} is not supported; this plugin reads version 1`);
   }

@@ -17,7 +17,7 @@ use chrono::{SecondsFormat, TimeZone, Utc};
 use ipnet::IpNet;
 
 use super::{Dialect, Target};
-use crate::model::{address_field, Direction, Filter, FlowQuery, TimeRange};
+use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::Step;
 use crate::schema::{RecordFormat, RecordSchema};
 use crate::selector::quote;
@@ -126,7 +126,7 @@ pub fn header_line(format: &RecordFormat) -> String {
 /// The canonical fields a query reads: filters, groups, metric, direction,
 /// interface.
 fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
-    let mut fields: Vec<String> = q.filters.iter().map(|f| f.field().to_string()).collect();
+    let mut fields: Vec<String> = q.filters.iter().map(|f| f.field().to_string()).filter(|f| !is_sided(f)).collect();
     let sides: &[&str] = match q.direction {
         Direction::In => &["dst"],
         Direction::Out => &["src"],
@@ -191,41 +191,48 @@ fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
     phrases
 }
 
-/// Field conditions (ANDed): interface, direction, filters.
+/// Field conditions (ANDed): interface, direction, filters. With direction
+/// `any`, filters on `inside_addr`/`outside_addr` hold on either side:
+/// `(src inside and <filters as src/dst>) or (dst inside and <filters as dst/src>)`.
 fn conditions(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
     let f = |canonical: &str| field_name(schema.log_field(canonical));
     let mut out = Vec::new();
     if let Some(eni) = &q.interface_id {
         out.push(format!("{}:={}", f("interface_id"), quote(eni)));
     }
-    let inside = |side: &str| -> Vec<String> {
+    let inside = |side: &str| -> String {
         let field = f(address_field(schema, side));
-        q.inside.iter().map(|net| cidr_condition(&field, net)).collect()
+        let terms: Vec<String> = q.inside.iter().map(|net| cidr_condition(&field, net)).collect();
+        if terms.len() == 1 { terms[0].clone() } else { format!("({})", terms.join(" or ")) }
     };
-    let direction_terms = match q.direction {
-        Direction::In => inside("dst"),
-        Direction::Out => inside("src"),
-        Direction::Any => [inside("src"), inside("dst")].concat(),
-        Direction::All => Vec::new(),
+    let (sided, plain): (Vec<&Filter>, Vec<&Filter>) = q.filters.iter().partition(|x| is_sided(x.field()));
+    let rendered = |filters: &[&Filter], inside_side: &str| -> Vec<String> {
+        filters.iter().map(|x| filter_condition(x, &f(resolve_side(schema, x.field(), inside_side)))).collect()
     };
-    match direction_terms.len() {
-        0 => {}
-        1 => out.push(direction_terms[0].clone()),
-        _ => out.push(format!("({})", direction_terms.join(" or "))),
+    match q.direction {
+        Direction::In => out.push(inside("dst")),
+        Direction::Out => out.push(inside("src")),
+        Direction::Any if sided.is_empty() => out.push(format!("({} or {})", inside("src"), inside("dst"))),
+        Direction::Any => {
+            let branch = |side: &str| [vec![inside(side)], rendered(&sided, side)].concat().join(" ");
+            out.push(format!("(({}) or ({}))", branch("src"), branch("dst")));
+        }
+        Direction::All => {}
     }
-    for filter in &q.filters {
-        let name = f(filter.field());
-        out.push(match filter {
-            Filter::Eq(_, v) => format!("{name}:={}", quote(v)),
-            Filter::Ne(_, v) => format!("!{name}:={}", quote(v)),
-            Filter::Re(_, re) => format!("{name}:~{}", quote(&anchored(re))),
-            Filter::NotRe(_, re) => format!("!{name}:~{}", quote(&anchored(re))),
-            Filter::Cidr(_, net) => cidr_condition(&name, net),
-            Filter::NotCidr(_, net) => format!("!{}", cidr_condition(&name, net)),
-            Filter::Range(_, lo, hi) => format!("{name}:range[{lo}, {hi}]"),
-        });
-    }
+    out.extend(rendered(&plain, "dst"));
     out
+}
+
+fn filter_condition(filter: &Filter, name: &str) -> String {
+    match filter {
+        Filter::Eq(_, v) => format!("{name}:={}", quote(v)),
+        Filter::Ne(_, v) => format!("!{name}:={}", quote(v)),
+        Filter::Re(_, re) => format!("{name}:~{}", quote(&anchored(re))),
+        Filter::NotRe(_, re) => format!("!{name}:~{}", quote(&anchored(re))),
+        Filter::Cidr(_, net) => cidr_condition(name, net),
+        Filter::NotCidr(_, net) => format!("!{}", cidr_condition(name, net)),
+        Filter::Range(_, lo, hi) => format!("{name}:range[{lo}, {hi}]"),
+    }
 }
 
 fn anchored(re: &str) -> String {

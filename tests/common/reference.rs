@@ -110,8 +110,18 @@ impl RefFilter {
         RefFilter::Range(field.to_string(), lo, hi)
     }
 
-    fn holds(&self, record: &FlowRecord) -> bool {
-        let value = |field: &str| record.get(field).unwrap_or_default();
+    /// Whether the filter holds; `inside_addr`/`outside_addr` read the
+    /// address fields of `reading`.
+    fn holds(&self, record: &FlowRecord, reading: Option<(&str, &str)>) -> bool {
+        let value = |field: &str| {
+            let field = match (field, reading) {
+                ("inside_addr", Some((inside, _))) => inside,
+                ("outside_addr", Some((_, outside))) => outside,
+                ("inside_addr" | "outside_addr", None) => panic!("{field} needs a direction"),
+                (f, _) => f,
+            };
+            record.get(field).unwrap_or_default()
+        };
         match self {
             RefFilter::Eq(f, v) => value(f) == *v,
             RefFilter::Ne(f, v) => value(f) != *v,
@@ -165,26 +175,33 @@ impl RefQuery {
         }
     }
 
+    /// In the time window, on the interface, and for some way round the
+    /// record can be read in this direction (which of its addresses is the
+    /// inside one), the inside address is inside and every filter holds.
     fn matches(&self, record: &FlowRecord) -> bool {
         (self.from_ms..self.to_ms).contains(&record.time_ms)
             && self
                 .interface_id
                 .as_ref()
                 .is_none_or(|id| record.get("interface_id").as_ref() == Some(id))
-            && self.direction_matches(record)
-            && self.filters.iter().all(|f| f.holds(record))
+            && self.readings().iter().any(|reading| {
+                reading.is_none_or(|(inside_field, _)| {
+                    let value = record.get(inside_field).unwrap_or_default();
+                    self.inside.iter().any(|c| c.contains(&value))
+                }) && self.filters.iter().all(|f| f.holds(record, *reading))
+            })
     }
 
-    fn direction_matches(&self, record: &FlowRecord) -> bool {
-        let inside = |field: &str| {
-            let value = record.get(field).unwrap_or_default();
-            self.inside.iter().any(|c| c.contains(&value))
-        };
+    /// The ways round a record is read: (inside address field, outside
+    /// address field), or `None` for no direction.
+    fn readings(&self) -> Vec<Option<(&'static str, &'static str)>> {
+        const IN: (&str, &str) = ("pkt_dstaddr", "pkt_srcaddr");
+        const OUT: (&str, &str) = ("pkt_srcaddr", "pkt_dstaddr");
         match self.direction {
-            Dir::In => inside("pkt_dstaddr"),
-            Dir::Out => inside("pkt_srcaddr"),
-            Dir::Any => inside("pkt_srcaddr") || inside("pkt_dstaddr"),
-            Dir::All => true,
+            Dir::In => vec![Some(IN)],
+            Dir::Out => vec![Some(OUT)],
+            Dir::Any => vec![Some(OUT), Some(IN)],
+            Dir::All => vec![None],
         }
     }
 
