@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Values};
 use crate::model::{Direction, Format, FlowQuery, Metric};
-use crate::plan::{Key, StepOutput};
+use crate::plan::{Key, LabelledSeries, StepOutput};
 use crate::schema::{field_type, FieldType};
 use crate::settings::Settings;
 
@@ -293,7 +293,7 @@ fn rows_frame(rows: &[serde_json::Map<String, Value>], meta: FrameMeta) -> Frame
     Frame { name: "result".into(), fields, meta, ..Default::default() }
 }
 
-fn raw_series_frames(series: &[(BTreeMap<String, String>, Vec<(i64, f64)>)], meta: &FrameMeta) -> Vec<Frame> {
+fn raw_series_frames(series: &[LabelledSeries], meta: &FrameMeta) -> Vec<Frame> {
     series
         .iter()
         .map(|(labels, points)| {

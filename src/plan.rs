@@ -40,6 +40,9 @@ pub enum Step {
 /// A group key: the group-by values in `groupBy` order.
 pub type Key = Vec<String>;
 
+/// A labelled series of (time ms, value) points, from a hand-written query.
+pub type LabelledSeries = (BTreeMap<String, String>, Vec<(i64, f64)>);
+
 /// The answer to one step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOutput {
@@ -55,7 +58,7 @@ pub enum StepOutput {
     /// For [`Step::Raw`]: rows of fields as the backend returned them.
     Rows(Vec<serde_json::Map<String, serde_json::Value>>),
     /// For [`Step::Raw`] as series: labels -> (time ms, value) points.
-    Series(Vec<(BTreeMap<String, String>, Vec<(i64, f64)>)>),
+    Series(Vec<LabelledSeries>),
 }
 
 /// One raw flow record for the logs view.

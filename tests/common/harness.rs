@@ -152,7 +152,7 @@ impl Plugin {
     /// One target; panics on a query error.
     pub async fn query_one(&self, instance: &Instance, range: (i64, i64), interval_ms: i64, target: Value) -> Vec<DecodedFrame> {
         let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
-        let mut answers = self.query(instance, range, interval_ms, &[target.clone()]).await;
+        let mut answers = self.query(instance, range, interval_ms, std::slice::from_ref(&target)).await;
         let answer = answers.remove(&ref_id).expect("an answer for the refId");
         assert!(answer.error.is_empty(), "query {target} failed: {}", answer.error);
         answer.frames
