@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The test suite: builds VictoriaLogs (cached) and runs every Rust test, the
-# live ones against real VictoriaLogs processes the tests start themselves.
-# A test that needs VictoriaLogs fails, never skips, when it cannot start.
+# The test suite: builds VictoriaLogs (cached), installs the frontend's
+# packages, then runs every Rust test (the live ones against real
+# VictoriaLogs processes the tests start themselves, the browser test in
+# Debian's Chromium) and the frontend's typecheck, build and unit tests.
+# A test that needs VictoriaLogs, Chromium or node_modules fails, never
+# skips, when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,8 +12,11 @@ VICTORIALOGS_BIN="$(bash scripts/victorialogs.sh)"
 export VICTORIALOGS_BIN
 echo "== VictoriaLogs: $VICTORIALOGS_BIN"
 
+echo "== Frontend packages"
+(cd frontend && npm ci --no-audit --no-fund)
+
 echo "== Rust tests"
 cargo test --locked --all-targets
 
-echo "== Frontend: install, typecheck, build, unit tests"
-(cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm run build && npm test)
+echo "== Frontend: typecheck, build, unit tests"
+(cd frontend && npm run typecheck && npm run build && npm test)

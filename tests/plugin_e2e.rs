@@ -14,18 +14,7 @@ use flowlens::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 fn raw_instance(url: &str) -> Instance {
-    Instance {
-        url: url.into(),
-        uid: "raw".into(),
-        json_data: json!({
-            "streamSelector": "{logtype=\"flow\", environment=\"ops\"}",
-            "recordFormat": MISSION_FORMAT,
-            "insideCidrs": [POD_CIDR],
-            "interfaceId": NAT_ENI,
-            "dataLinks": [{"field": "pkt_srcaddr", "title": "Who is ${__value.raw}", "url": "https://ipinfo.io/${__value.raw}"}],
-        }),
-        ..Default::default()
-    }
+    data::raw_instance(url, "raw")
 }
 
 fn fields_instance(url: &str) -> Instance {

@@ -109,3 +109,21 @@ pub async fn load_into(insert_url: &str, flush_urls: &[String]) -> Loaded {
         field_entries: fields.expect("push parsed fields"),
     }
 }
+
+/// A datasource on the raw mission-format stream, configured as the user
+/// would: stream selector, the 19-field format, the pod CIDR, the NAT ENI and
+/// a data link on the remote address.
+pub fn raw_instance(url: &str, uid: &str) -> super::harness::Instance {
+    super::harness::Instance {
+        url: url.into(),
+        uid: uid.into(),
+        json_data: serde_json::json!({
+            "streamSelector": "{logtype=\"flow\", environment=\"ops\"}",
+            "recordFormat": MISSION_FORMAT,
+            "insideCidrs": [POD_CIDR],
+            "interfaceId": NAT_ENI,
+            "dataLinks": [{"field": "pkt_srcaddr", "title": "Who is ${__value.raw}", "url": "https://ipinfo.io/${__value.raw}"}],
+        }),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,262 @@
+// The browser test page: the plugin's real editors (as module.ts wires them)
+// with @grafana/ui, in place of Grafana's panel editor and datasource
+// settings page. Backend calls go through @grafana/runtime's backend service,
+// set here to a window.fetch implementation that talks to the test's bridge
+// (tests/browser.rs), which forwards /api/datasources/uid/<uid>/resources/*
+// to the plugin's CallResource and /health to CheckHealth, as Grafana does.
+//
+// What the editors emit is kept on `window.__e2e` for e2e/run.mjs to read.
+import React, { useMemo, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import {
+  CoreApp,
+  DataSourceInstanceSettings,
+  DataSourcePluginMeta,
+  DataSourceSettings,
+  dateTime,
+  TimeRange,
+} from '@grafana/data';
+import { BackendSrv, BackendSrvRequest, FetchResponse, setBackendSrv, setTemplateSrv } from '@grafana/runtime';
+import { Alert, Button, GlobalStyles, useTheme2 } from '@grafana/ui';
+import { lastValueFrom, Observable } from 'rxjs';
+
+import { DataSource } from '../src/datasource';
+import { plugin } from '../src/module';
+import pluginJson from '../src/plugin.json';
+import { FakeTemplateSrv } from '../src/test/fakeTemplateSrv';
+import { FlowDataSourceOptions, FlowQuery, FlowSecureJsonData } from '../src/types';
+
+type Options = DataSourceSettings<FlowDataSourceOptions, FlowSecureJsonData>;
+
+interface Recorded {
+  method: string;
+  url: string;
+  body: unknown;
+  status?: number;
+  response?: unknown;
+}
+
+interface E2EState {
+  ready: boolean;
+  query?: FlowQuery;
+  changes: number;
+  runs: number;
+  options?: Options;
+  requests: Recorded[];
+  health?: { status: string; message: string };
+  fatal?: string;
+}
+
+declare global {
+  interface Window {
+    __e2e: E2EState;
+  }
+}
+
+const state: E2EState = { ready: false, changes: 0, runs: 0, requests: [] };
+window.__e2e = state;
+
+/**
+ * Grafana's backend service over window.fetch, for the calls a datasource
+ * makes: JSON in, JSON out; a non-2xx answer is an error shaped like
+ * Grafana's FetchError (`status`, `statusText`, `data` = the parsed body).
+ */
+function bridgeFetch<T>(options: BackendSrvRequest): Observable<FetchResponse<T>> {
+  return new Observable<FetchResponse<T>>((subscriber) => {
+    const abort = new AbortController();
+    const method = (options.method ?? 'GET').toUpperCase();
+    const params = options.params ? `?${new URLSearchParams(options.params as Record<string, string>)}` : '';
+    const url = `${options.url}${params}`;
+    const hasBody = options.data !== undefined && method !== 'GET';
+    const record: Recorded = { method, url, body: hasBody ? options.data : undefined };
+    state.requests.push(record);
+    window
+      .fetch(url, {
+        method,
+        headers: { ...(options.headers ?? {}), ...(hasBody ? { 'Content-Type': 'application/json' } : {}) },
+        body: hasBody ? JSON.stringify(options.data) : undefined,
+        signal: abort.signal,
+      })
+      .then(async (r) => {
+        const text = await r.text();
+        let data: unknown = text;
+        try {
+          data = text === '' ? undefined : JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        record.status = r.status;
+        record.response = data;
+        const response = {
+          data: data as T,
+          status: r.status,
+          statusText: r.statusText,
+          ok: r.ok,
+          headers: r.headers,
+          redirected: r.redirected,
+          type: r.type,
+          url: r.url,
+          config: options,
+        } as FetchResponse<T>;
+        if (r.ok) {
+          subscriber.next(response);
+          subscriber.complete();
+        } else {
+          subscriber.error({ status: r.status, statusText: r.statusText, data, config: options });
+        }
+      })
+      .catch((e) => subscriber.error(e));
+    return () => abort.abort();
+  });
+}
+
+const call = <T,>(method: string, url: string, data?: unknown, options?: Partial<BackendSrvRequest>) =>
+  lastValueFrom(bridgeFetch<T>({ ...options, method, url, data })).then((r) => r.data);
+
+const backendSrv: BackendSrv = {
+  fetch: bridgeFetch,
+  get: (url, params, _requestId, options) => call('GET', url, undefined, { ...options, params }),
+  delete: (url, data, options) => call('DELETE', url, data, options),
+  post: (url, data, options) => call('POST', url, data, options),
+  patch: (url, data, options) => call('PATCH', url, data, options),
+  put: (url, data, options) => call('PUT', url, data, options),
+  request: (options) => lastValueFrom(bridgeFetch(options)).then((r) => r.data as never),
+  datasourceRequest: (options) => lastValueFrom(bridgeFetch(options)) as never,
+  chunked: () => {
+    throw new Error('chunked requests are not used by this plugin');
+  },
+};
+setBackendSrv(backendSrv);
+
+// Dashboard variables the test interpolates: `pod` has two values, so a
+// regex filter on it becomes an alternation of the escaped values.
+const templateSrv = new FakeTemplateSrv([
+  { name: 'pod', type: 'custom', value: ['10.0.32.7', '10.0.32.15'], options: ['10.0.32.7', '10.0.32.15'], multi: true },
+]);
+setTemplateSrv(templateSrv);
+
+/** The panel's time range: `?from=<ms>&to=<ms>` of the page URL, else the last hour. */
+function pageRange(): TimeRange {
+  const params = new URLSearchParams(window.location.search);
+  const to = dateTime(Number(params.get('to') ?? Date.now()));
+  const from = params.has('from') ? dateTime(Number(params.get('from'))) : dateTime(to).subtract(1, 'hour');
+  return { from, to, raw: { from, to } };
+}
+
+function instanceSettings(options: Options): DataSourceInstanceSettings<FlowDataSourceOptions> {
+  return {
+    id: options.id,
+    uid: options.uid,
+    type: options.type,
+    name: options.name,
+    access: 'proxy',
+    readOnly: options.readOnly,
+    url: options.url,
+    jsonData: options.jsonData,
+    meta: pluginJson as unknown as DataSourcePluginMeta<FlowDataSourceOptions>,
+  };
+}
+
+function Section({ title, testId, children }: { title: string; testId: string; children: React.ReactNode }) {
+  const theme = useTheme2();
+  return (
+    <section
+      data-testid={testId}
+      style={{
+        padding: theme.spacing(2),
+        marginBottom: theme.spacing(2),
+        background: theme.colors.background.primary,
+        border: `1px solid ${theme.colors.border.weak}`,
+      }}
+    >
+      <h3>{title}</h3>
+      {children}
+    </section>
+  );
+}
+
+function App({ settings }: { settings: Options }) {
+  const range = useMemo(pageRange, []);
+  // One datasource instance, as Grafana keeps one per datasource.
+  const ds = useMemo(() => new plugin.DataSourceClass(instanceSettings(settings)) as DataSource, [settings]);
+  const [query, setQuery] = useState<FlowQuery>(() => ({ refId: 'A', ...ds.getDefaultQuery(CoreApp.PanelEditor) }));
+  const [options, setOptions] = useState<Options>(settings);
+  const [health, setHealth] = useState<{ status: string; message: string }>();
+  const [testing, setTesting] = useState(false);
+  const QueryEditor = plugin.components.QueryEditor!;
+  const ConfigEditor = plugin.components.ConfigEditor!;
+  const theme = useTheme2();
+
+  const saveAndTest = async () => {
+    setTesting(true);
+    try {
+      const r = (await ds.testDatasource()) as { status: string; message: string };
+      state.health = { status: r.status, message: r.message };
+    } catch (e) {
+      const err = e as { status?: string; message?: string };
+      state.health = { status: err.status ?? 'error', message: err.message ?? String(e) };
+    }
+    setHealth(state.health);
+    setTesting(false);
+  };
+
+  return (
+    <div style={{ padding: theme.spacing(2), maxWidth: 1200 }}>
+      <Section title="Query editor" testId="e2e-query-editor">
+        <QueryEditor
+          datasource={ds}
+          query={query}
+          range={range}
+          app={CoreApp.PanelEditor}
+          onChange={(q: FlowQuery) => {
+            state.query = q;
+            state.changes++;
+            setQuery(q);
+          }}
+          onRunQuery={() => {
+            state.runs++;
+          }}
+        />
+        <pre data-testid="e2e-query-json" style={{ marginTop: theme.spacing(2), fontSize: theme.typography.bodySmall.fontSize }}>
+          {JSON.stringify(query)}
+        </pre>
+      </Section>
+      <Section title="Datasource settings" testId="e2e-config-editor">
+        <ConfigEditor
+          options={options}
+          onOptionsChange={(o: Options) => {
+            state.options = o;
+            setOptions(o);
+          }}
+        />
+        <Button onClick={saveAndTest} disabled={testing} data-testid="e2e-save-and-test">
+          Save &amp; test
+        </Button>
+        {health && (
+          <div data-testid="e2e-health" style={{ marginTop: theme.spacing(2) }}>
+            <Alert title={health.message} severity={health.status === 'success' ? 'success' : 'error'} />
+          </div>
+        )}
+      </Section>
+    </div>
+  );
+}
+
+async function main() {
+  const uid = new URLSearchParams(window.location.search).get('uid') ?? 'flowlens';
+  // The datasource's saved settings, as Grafana's /api/datasources/uid/<uid> answers them.
+  const settings = await backendSrv.get<Options>(`/api/datasources/uid/${uid}`);
+  state.options = settings;
+  createRoot(document.getElementById('root')!).render(
+    <>
+      <GlobalStyles />
+      <App settings={settings} />
+    </>
+  );
+  state.ready = true;
+}
+
+main().catch((e) => {
+  state.fatal = String(e?.stack ?? e?.message ?? e);
+  document.body.textContent = `The test page failed to start: ${state.fatal}`;
+});

@@ -1,0 +1,442 @@
+#!/usr/bin/env node
+// The browser test: headless Chromium (Debian's, driven by playwright-core)
+// opens the test page (e2e/page.tsx) served by the bridge of
+// tests/browser.rs, uses the query editor and the settings editor as a user
+// would, and checks after each step
+//   - the query object the editor emitted (window.__e2e.query), and
+//   - the preview text, which the real plugin backend renders (`render`
+//     resource), against the exact LogsQL the Rust CLI prints for the same
+//     query (`flowlens render`), and
+//   - that the backend's own error message reaches the editor.
+// Screenshots go to test-artifacts/browser/ (or --artifacts DIR).
+//
+// Usage: node e2e/run.mjs --url http://127.0.0.1:PORT [--records N] [--artifacts DIR]
+//   --records N   the record count "Save & test" must report (the fixture's lines)
+//   CHROMIUM=/path overrides /usr/bin/chromium.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    url: { type: 'string' },
+    records: { type: 'string' },
+    artifacts: { type: 'string', default: path.join(here, '../../test-artifacts/browser') },
+  },
+});
+if (!args.url) {
+  console.error('usage: node e2e/run.mjs --url http://127.0.0.1:PORT [--records N] [--artifacts DIR]');
+  process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) {
+  console.error(`no Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (as root), or set CHROMIUM`);
+  process.exit(2);
+}
+
+// The fixture's day (tests/common/data.rs FROM_MS, TO_MS): the panel's time range.
+const FROM = Date.UTC(2026, 10, 20);
+const TO = FROM + 86_400_000;
+const UID = 'flowlens';
+const PAGE_URL = `${args.url.replace(/\/$/, '')}/?uid=${UID}&from=${FROM}&to=${TO}`;
+const STEP_TIMEOUT_MS = 10_000;
+
+// ---- The expected LogsQL, exactly as `flowlens render` prints it for the same
+// query and settings (tests/browser.rs's jsonData, range = the fixture day).
+const HEAD =
+  '_time:[2026-11-20T00:00:00Z, 2026-11-21T00:00:00Z) {logtype="flow", environment="ops"} ' +
+  '!_msg:="region vpc-id az-id subnet-id instance-id interface-id flow-direction srcaddr dstaddr srcport dstport ' +
+  'pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service traffic-path packets bytes action" "eni-0352f8c82da6aa229"';
+const EXTRACT_BOTH = '| extract "<_> <_> <_> <_> <_> <interface_id> <_> <_> <_> <_> <_> <pkt_srcaddr> <pkt_dstaddr> <_> <_> <_> <_> <bytes> "';
+const EXTRACT_DST = '| extract "<_> <_> <_> <_> <_> <interface_id> <_> <_> <_> <_> <_> <_> <pkt_dstaddr> <_> <_> <_> <_> <bytes> "';
+const ENI = 'interface_id:="eni-0352f8c82da6aa229"';
+const ANY = '(pkt_srcaddr:ipv4_range("10.0.32.0/20") or pkt_dstaddr:ipv4_range("10.0.32.0/20"))';
+const IN = 'pkt_dstaddr:ipv4_range("10.0.32.0/20")';
+const lines = (...l) => l.join('\n');
+const EXPECTED = {
+  initial: lines(HEAD, EXTRACT_BOTH, `| filter ${ENI} ${ANY}`, '| stats by (_time:60s) sum(bytes) as value'),
+  tableAny: lines(HEAD, EXTRACT_BOTH, `| filter ${ENI} ${ANY}`, '| stats sum(bytes) as value'),
+  tableIn: lines(HEAD, EXTRACT_DST, `| filter ${ENI} ${IN}`, '| stats sum(bytes) as value'),
+  grouped: (limit, filter = '') =>
+    lines(
+      HEAD,
+      EXTRACT_BOTH,
+      `| filter ${ENI} ${IN}${filter}`,
+      '| stats by (pkt_srcaddr) sum(bytes) as value',
+      `| sort by (value desc, pkt_srcaddr) limit ${limit}`
+    ),
+};
+const REGEX_FILTER = ' pkt_dstaddr:~"^(?:10\\\\.0\\\\.3[2-9]\\\\..*)$"';
+// `${pod}` (two values) becomes an alternation of the escaped values.
+const POD_FILTER = ' pkt_dstaddr:~"^(?:(10\\\\.0\\\\.32\\\\.7|10\\\\.0\\\\.32\\\\.15))$"';
+
+// ---- The query objects the editor must emit.
+const BASE = {
+  refId: 'A',
+  version: 1,
+  format: 'series',
+  metric: 'bytes',
+  direction: 'any',
+  groupBy: [],
+  limit: 0,
+  other: false,
+  rate: true,
+  filters: [],
+  interfaceId: null,
+  rawQuery: null,
+};
+
+// ---- Helpers.
+mkdirSync(args.artifacts, { recursive: true });
+// This run's screenshots only (a FAILED.png of an earlier run would mislead).
+for (const old of readdirSync(args.artifacts).filter((f) => f.endsWith('.png'))) {
+  rmSync(path.join(args.artifacts, old), { force: true });
+}
+const screenshots = [];
+let page;
+
+async function shot(name, locator) {
+  // Click the empty margin first, as a user would, so no focus tooltip covers the editor.
+  await page.mouse.click(2, 2);
+  const file = path.join(args.artifacts, `${name}.png`);
+  await (locator ?? page).screenshot({ path: file, ...(locator ? {} : { fullPage: true }) });
+  screenshots.push(file);
+}
+
+/** Polls `read` until `ok(value)`; on timeout returns the last value (the caller asserts it for a diff). */
+async function until(read, ok, timeout = STEP_TIMEOUT_MS) {
+  const end = Date.now() + timeout;
+  let value = await read();
+  while (!ok(value) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+    value = await read();
+  }
+  return value;
+}
+
+const isDeepEqual = (a, b) => {
+  try {
+    assert.deepStrictEqual(a, b);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const emitted = () => page.evaluate(() => window.__e2e.query ?? null);
+
+async function expectQuery(expected) {
+  const q = await until(emitted, (v) => isDeepEqual(v, expected));
+  assert.deepStrictEqual(q, expected, 'the query object the editor emitted');
+}
+
+const previewText = () =>
+  page.evaluate(() => document.querySelector('[data-testid="flowlens-rendered-query"]')?.textContent ?? null);
+const renderErrorText = () =>
+  page.evaluate(() => document.querySelector('[data-testid="flowlens-render-error"]')?.textContent ?? null);
+
+async function expectPreview(expected) {
+  const text = await until(previewText, (v) => v === expected);
+  assert.equal(text, expected, 'the preview (rendered by the backend)');
+  assert.equal(await renderErrorText(), null, 'no render error');
+}
+
+/** The last `render` resource call the page made, and its answer. */
+const lastRender = () =>
+  page.evaluate(() => [...window.__e2e.requests].reverse().find((r) => r.url.endsWith('/resources/render')) ?? null);
+
+/** Clicks an option of the RadioButtonGroup labelled `group` (the transparent radio input over its label takes the click). */
+async function radio(group, option) {
+  await page.getByRole('radiogroup', { name: group, exact: true }).getByRole('radio', { name: option, exact: true }).click();
+}
+
+/** Flips the switch labelled `name` by clicking the visible toggle (its label, drawn over the checkbox). */
+async function toggle(name) {
+  await page.getByRole('switch', { name, exact: true }).locator('xpath=following-sibling::label').click();
+}
+
+/** Picks `option` in the Select labelled `label`: click, type, click the option. */
+async function choose(label, option) {
+  await page.getByLabel(label, { exact: true }).click();
+  await page.keyboard.type(option);
+  await page.getByRole('option').filter({ hasText: new RegExp(`^${option}`) }).first().click();
+}
+
+/** Replaces the text of the input labelled `label` by typing, then leaves it (Tab), as a user does. */
+async function typeInto(label, text, { blur = true } = {}) {
+  const input = page.getByRole('textbox', { name: label, exact: true });
+  await input.click();
+  await input.press('ControlOrMeta+a');
+  await input.press('Backspace');
+  await input.pressSequentially(text);
+  if (blur) {
+    await input.press('Tab');
+  }
+}
+
+const steps = [];
+async function step(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+  } catch (e) {
+    console.log(`FAIL ${name} (${Date.now() - t0} ms)`);
+    try {
+      await shot('FAILED');
+    } catch {
+      // the page may be gone
+    }
+    throw e;
+  }
+  steps.push(name);
+  console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+}
+
+// ---- The run.
+const started = Date.now();
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  // playwright-core makes a fresh --user-data-dir for each launch.
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+  timeout: 30_000,
+});
+const pageErrors = [];
+const consoleErrors = [];
+let failed = false;
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // Only the bridge: anything else would be a request off this machine.
+  await context.route(
+    (url) => !url.href.startsWith(args.url),
+    (route) => {
+      pageErrors.push(`request outside the bridge: ${route.request().url()}`);
+      return route.abort();
+    }
+  );
+  page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
+  page.on('console', (m) => {
+    // Grafana's web fonts are not on the page (the system font is used instead).
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) {
+      consoleErrors.push(m.text());
+    }
+  });
+  page.on('requestfailed', (r) => {
+    if (!r.url().includes('/public/fonts/')) {
+      pageErrors.push(`request failed: ${r.url()} ${r.failure()?.errorText ?? ''}`);
+    }
+  });
+
+  await step('the page renders the query editor; the preview is the new query the backend renders', async () => {
+    await page.goto(PAGE_URL);
+    await page.getByRole('radiogroup', { name: 'Format' }).waitFor();
+    assert.equal(await page.evaluate(() => window.__e2e.fatal ?? null), null);
+    await expectPreview(EXPECTED.initial);
+    const render = await lastRender();
+    assert.equal(render.method, 'POST');
+    assert.equal(render.status, 200);
+    assert.deepStrictEqual(render.body.range, { from: FROM, to: TO });
+    assert.deepStrictEqual(render.body.query, { ...BASE, rawQuery: null });
+  });
+
+  await step('the group-by choices are the fields resource answer (the fields of the record format)', async () => {
+    const fields = await page.evaluate(() => window.__e2e.requests.find((r) => r.url.endsWith('/resources/fields')));
+    assert.equal(fields?.method, 'GET');
+    assert.equal(fields?.status, 200);
+    const names = fields.response.fields.map((f) => f.name);
+    assert.ok(names.includes('pkt_srcaddr') && names.includes('pkt_dstaddr'), `fields: ${names}`);
+    assert.ok(!names.includes('ecs_cluster_name'), 'not the fields the format lacks');
+    await page.getByLabel('Group by', { exact: true }).click();
+    const options = await until(
+      () => page.getByRole('option').allTextContents(),
+      (o) => o.length === names.length
+    );
+    // An option reads "<name><type>", e.g. "pkt_srcaddrip".
+    assert.deepStrictEqual(
+      options.map((o, i) => o.startsWith(names[i])),
+      names.map(() => true),
+      `options: ${options.join(', ')}; fields: ${names.join(', ')}`
+    );
+    await page.keyboard.press('Escape');
+  });
+
+  await step('format Table', async () => {
+    await radio('Format', 'Table');
+    await expectQuery({ ...BASE, format: 'table', rate: false });
+    await expectPreview(EXPECTED.tableAny);
+  });
+
+  await step('direction In', async () => {
+    await radio('Direction', 'In');
+    await expectQuery({ ...BASE, format: 'table', rate: false, direction: 'in' });
+    await expectPreview(EXPECTED.tableIn);
+  });
+
+  const grouped = { ...BASE, format: 'table', rate: false, direction: 'in', groupBy: ['pkt_srcaddr'] };
+  await step('group by pkt_srcaddr (table default: the top 100)', async () => {
+    await choose('Group by', 'pkt_srcaddr');
+    await page.keyboard.press('Escape');
+    await expectQuery(grouped);
+    await expectPreview(EXPECTED.grouped(100));
+  });
+
+  await step('limit 5; leaving the box runs the query', async () => {
+    const runs = await page.evaluate(() => window.__e2e.runs);
+    await typeInto('Limit', '5');
+    await expectQuery({ ...grouped, limit: 5 });
+    await expectPreview(EXPECTED.grouped(5));
+    assert.ok((await page.evaluate(() => window.__e2e.runs)) > runs, 'onRunQuery after the limit box');
+  });
+
+  const filter = (value) => ({ ...grouped, limit: 5, filters: [{ field: 'pkt_dstaddr', op: '=~', value }] });
+  await step('add a filter: pkt_dstaddr =~ 10\\.0\\.3[2-9]\\..*', async () => {
+    const before = await page.evaluate(() => window.__e2e.requests.length);
+    await page.getByRole('button', { name: 'Add filter' }).click();
+    await expectQuery({ ...grouped, limit: 5, filters: [{ field: 'pkt_srcaddr', op: '=~', value: '' }] });
+    // The changed query is rendered again, but a row without a value is not sent: the preview stays.
+    const render = await until(
+      () => page.evaluate((n) => window.__e2e.requests.slice(n).find((r) => r.url.endsWith('/resources/render') && r.status), before),
+      (r) => r !== undefined
+    );
+    assert.deepStrictEqual(render?.body?.query?.filters, [], 'the empty filter row is not sent');
+    await expectPreview(EXPECTED.grouped(5));
+    await choose('Filter 1 field', 'pkt_dstaddr');
+    await expectQuery(filter(''));
+    await typeInto('Filter 1 value', '10\\.0\\.3[2-9]\\..*');
+    await expectQuery(filter('10\\.0\\.3[2-9]\\..*'));
+    await expectPreview(EXPECTED.grouped(5, REGEX_FILTER));
+    const text = await previewText();
+    for (const part of ['stats by (pkt_srcaddr) sum(bytes) as value', 'sort by (value desc, pkt_srcaddr) limit 5',
+      'pkt_dstaddr:~"^(?:10\\\\.0\\\\.3[2-9]\\\\..*)$"']) {
+      assert.ok(text.includes(part), `the preview has ${part}`);
+    }
+    assert.equal(await page.getByTestId('flowlens-query-errors').count(), 0, 'no validation errors');
+    await shot('query-table-filter', page.getByTestId('e2e-query-editor'));
+  });
+
+  await step('a regex only the backend rejects (look-ahead): its message is shown in the editor', async () => {
+    await typeInto('Filter 1 value', '10\\.0\\.32\\.(?=1)');
+    await expectQuery(filter('10\\.0\\.32\\.(?=1)'));
+    const error = await until(renderErrorText, (t) => t !== null && t.includes('look-around'));
+    assert.ok(error?.includes('`filters`: the regex for `pkt_dstaddr` is invalid'), `render error: ${error}`);
+    assert.ok(error.includes('look-around, including look-ahead and look-behind, is not supported'), `render error: ${error}`);
+    const render = await lastRender();
+    assert.equal(render.status, 400);
+    assert.equal(render.response.error, error, 'the editor shows the backend message as it is');
+    assert.equal(await previewText(), null, 'no stale preview next to the error');
+    // JavaScript accepts the look-ahead, so this message can only be the backend's.
+    assert.equal(await page.getByTestId('flowlens-query-errors').count(), 0);
+    await shot('query-backend-error', page.getByTestId('e2e-query-editor'));
+  });
+
+  await step('a regex both reject: the editor names it at once, the backend too', async () => {
+    await typeInto('Filter 1 value', '10\\.0\\.(3');
+    await expectQuery(filter('10\\.0\\.(3'));
+    await page.getByTestId('flowlens-query-errors').waitFor();
+    const alert = await page.getByTestId('flowlens-query-errors').textContent();
+    assert.ok(alert.includes('filter on pkt_dstaddr: `10\\.0\\.(3` is not a valid regular expression'), alert);
+    const error = await until(renderErrorText, (t) => t !== null && t.includes('unclosed group'));
+    assert.ok(error?.includes('the regex for `pkt_dstaddr` is invalid'), `render error: ${error}`);
+  });
+
+  await step('a multi-value variable ${pod} in the value: kept in the query, sent as escaped values', async () => {
+    await typeInto('Filter 1 value', '${pod}');
+    await expectQuery(filter('${pod}'));
+    await expectPreview(EXPECTED.grouped(5, POD_FILTER));
+    const render = await lastRender();
+    assert.deepStrictEqual(render.body.query.filters, [{ field: 'pkt_dstaddr', op: '=~', value: '(10\\.0\\.32\\.7|10\\.0\\.32\\.15)' }]);
+  });
+
+  const series = { ...filter('${pod}'), format: 'series', limit: 10, rate: true, other: true };
+  await step('format Series (top 10), Rate and Other switched on', async () => {
+    await radio('Format', 'Series');
+    await expectQuery({ ...series, rate: false, other: false });
+    await toggle('Rate');
+    await expectQuery({ ...series, other: false });
+    await toggle('Other');
+    await expectQuery(series);
+    // The ranking step over the whole range comes first; the buckets follow from its answer.
+    await expectPreview(EXPECTED.grouped(10, POD_FILTER));
+    assert.equal((await page.getByRole('textbox', { name: 'Limit', exact: true }).inputValue()), '10');
+    await shot('query-series', page.getByTestId('e2e-query-editor'));
+  });
+
+  await step('Raw mode starts from the rendered query', async () => {
+    await radio('Query mode', 'Raw');
+    await expectQuery({ ...series, rawQuery: EXPECTED.grouped(10, POD_FILTER) });
+    assert.equal(await page.getByRole('textbox', { name: 'Raw query' }).inputValue(), EXPECTED.grouped(10, POD_FILTER));
+    await expectPreview(EXPECTED.grouped(10, POD_FILTER));
+    await typeInto('Raw query', '{logtype="flow"} ACCEPT | stats count() records');
+    await expectQuery({ ...series, rawQuery: '{logtype="flow"} ACCEPT | stats count() records' });
+    await expectPreview('{logtype="flow"} ACCEPT | stats count() records');
+    await shot('query-raw', page.getByTestId('e2e-query-editor'));
+    await radio('Query mode', 'Builder');
+    await expectQuery(series);
+  });
+
+  await step('settings: a CIDR with host bits set is named, a good list is emitted', async () => {
+    const config = page.getByTestId('e2e-config-editor');
+    await config.scrollIntoViewIfNeeded();
+    assert.equal(await page.getByRole('textbox', { name: 'Inside CIDRs', exact: true }).inputValue(), '10.0.32.0/20');
+    await typeInto('Inside CIDRs', '10.0.32.0/20, 10.0.48.1/20', { blur: false });
+    const message = '`10.0.48.1/20` has host bits set; did you mean 10.0.48.0/20?';
+    await config.getByText(message).waitFor();
+    const options = await page.evaluate(() => window.__e2e.options);
+    assert.deepStrictEqual(options.jsonData.insideCidrs, ['10.0.32.0/20', '10.0.48.1/20']);
+    await shot('config-bad-cidr', page.getByTestId('e2e-config-editor'));
+    await typeInto('Inside CIDRs', '10.0.32.0/20, 10.0.48.0/20');
+    await config.getByText(message).waitFor({ state: 'detached' });
+    const fixed = await page.evaluate(() => window.__e2e.options);
+    assert.deepStrictEqual(fixed.jsonData.insideCidrs, ['10.0.32.0/20', '10.0.48.0/20']);
+    assert.equal(fixed.jsonData.interfaceId, 'eni-0352f8c82da6aa229', 'other settings kept');
+  });
+
+  await step('Save & test: CheckHealth against the loaded VictoriaLogs', async () => {
+    await page.getByTestId('e2e-save-and-test').click();
+    await page.getByTestId('e2e-health').waitFor();
+    const health = await page.evaluate(() => window.__e2e.health);
+    assert.equal(health.status, 'success', health.message);
+    const count = args.records ?? '\\d+';
+    assert.match(
+      health.message,
+      new RegExp(`^Connected to VictoriaLogs: ${count} records match \\{logtype="flow", environment="ops"\\}, and the sampled records fit the record format \\(19 fields\\)$`)
+    );
+    await shot('config-health', page.getByTestId('e2e-config-editor'));
+  });
+
+  await shot('page');
+  assert.deepStrictEqual(pageErrors, [], 'no uncaught errors or failed requests on the page');
+  assert.deepStrictEqual(consoleErrors, [], 'no console errors on the page');
+} catch (e) {
+  failed = true;
+  console.error(e?.stack ?? e);
+  if (pageErrors.length) {
+    console.error(`page errors:\n  ${pageErrors.join('\n  ')}`);
+  }
+  if (consoleErrors.length) {
+    console.error(`console errors:\n  ${consoleErrors.join('\n  ')}`);
+  }
+} finally {
+  await browser.close();
+}
+
+for (const file of screenshots) {
+  console.log(`screenshot: ${file}`);
+}
+console.log(`browser test: ${steps.length} steps passed${failed ? ', one failed' : ''} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failed ? 1 : 0);
