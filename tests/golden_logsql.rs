@@ -100,3 +100,22 @@ fn parsed_fields_golden() {
         check(&format!("fields-{name}"), &render("fields", query, step));
     }
 }
+
+/// The example queries the frontend's test suite parses too: every one is a
+/// valid query for the mission's datasource, in both record modes, and renders.
+#[test]
+fn shared_examples_are_valid_queries() {
+    let text = std::fs::read_to_string(format!("{}/examples/queries.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let examples: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert!(examples.len() >= 10);
+    for mode in ["raw", "fields"] {
+        let s = settings(mode);
+        for example in &examples {
+            let name = example["name"].as_str().unwrap();
+            let q = FlowQuery::parse(&serde_json::to_vec(&example["query"]).unwrap(), &request(), &s)
+                .unwrap_or_else(|e| panic!("example {name} ({mode}): {e}"));
+            let text = LogsQl.render(&Target { stream: &s.stream, schema: &s.schema }, &q, &first_step(&q));
+            assert!(!text.is_empty(), "example {name}");
+        }
+    }
+}
