@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Values};
+use crate::backend::victorialogs::MAX_RAW_ROWS;
+use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Notice, Values};
 use crate::model::{Direction, Format, FlowQuery, Metric};
 use crate::plan::{Key, LabelledSeries, StepOutput};
 use crate::schema::{field_type, FieldType};
@@ -43,10 +44,31 @@ pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], execute
         (Format::Series, outputs) => series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
         _ => Vec::new(),
     };
+    if let Some(text) = limit_notice(q, outputs) {
+        for f in &mut frames {
+            f.meta.notices.push(Notice { severity: "warning".into(), text: text.clone() });
+        }
+    }
     for f in &mut frames {
         f.ref_id = q.ref_id.clone();
     }
     frames
+}
+
+/// Says so when an answer stopped at a row limit, so nobody takes a cut-off
+/// answer for the whole one.
+fn limit_notice(q: &FlowQuery, outputs: &[StepOutput]) -> Option<String> {
+    match outputs {
+        [StepOutput::Rows(rows)] if rows.len() >= MAX_RAW_ROWS => Some(format!(
+            "Only the first {MAX_RAW_ROWS} rows of the query's answer are shown; aggregate with `stats` or narrow the query."
+        )),
+        [StepOutput::Records(records)] if q.limit.is_some_and(|n| records.len() >= n) => Some(format!(
+            "Showing the newest {} records of the time range; raise the limit (at most {}) or narrow the range to see more.",
+            records.len(),
+            crate::model::LOGS_LIMIT.1
+        )),
+        _ => None,
+    }
 }
 
 /// "bytes in", "packets/sec out", "records".

@@ -200,6 +200,10 @@ pub async fn check_logs(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], 
     let f = &frames[0];
     assert_eq!(f.meta["type"], "log-lines");
     let matching: Vec<&FlowRecord> = r::matching(records, reference).collect();
+    if matching.len() > limit {
+        let notice = f.meta["notices"][0]["text"].as_str().unwrap_or_default();
+        assert!(notice.contains(&format!("newest {limit} records")), "a cut-off answer says so: {}", f.meta);
+    }
     let newest = matching.iter().map(|r| r.time_ms).max().unwrap();
     let times: Vec<i64> = f.field("timestamp").values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
     assert_eq!(times.len(), limit.min(matching.len()));
