@@ -95,25 +95,29 @@ impl pb::data_server::Data for FlowlensPlugin {
     async fn query_data(&self, request: Request<pb::QueryDataRequest>) -> Result<Response<pb::QueryDataResponse>, Status> {
         let request = request.into_inner();
         let ds = self.datasource(request.plugin_context.as_ref());
-        let tasks: Vec<_> = request
-            .queries
-            .into_iter()
-            .map(|q| {
-                let ref_id = q.ref_id.clone();
-                let ds = ds.clone();
-                let task = tokio::spawn(async move { answer(ds?, q).await });
-                (ref_id, task)
-            })
-            .collect();
+        // A JoinSet aborts every query still running when Grafana cancels
+        // the request (this future is dropped), so nothing outlives it.
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut ref_ids = HashMap::new();
+        for q in request.queries {
+            let ref_id = q.ref_id.clone();
+            let ds = ds.clone();
+            let handle = tasks.spawn(async move { answer(ds?, q).await });
+            ref_ids.insert(handle.id(), ref_id);
+        }
         let mut responses = HashMap::new();
-        for (ref_id, task) in tasks {
-            let response = match task.await {
-                Ok(Ok(frames)) => pb::DataResponse { frames, status: 200, ..Default::default() },
-                Ok(Err(e)) => {
+        while let Some(joined) = tasks.join_next_with_id().await {
+            let (id, result) = match joined {
+                Ok((id, result)) => (id, result),
+                Err(e) => (e.id(), Err(QueryError::plugin(format!("internal error in the plugin: {e}")))),
+            };
+            let ref_id = ref_ids.remove(&id).unwrap_or_default();
+            let response = match result {
+                Ok(frames) => pb::DataResponse { frames, status: 200, ..Default::default() },
+                Err(e) => {
                     tracing::info!(ref_id = %ref_id, error = %e.message, "query failed");
                     error_response(&e)
                 }
-                Err(join) => error_response(&QueryError::plugin(format!("internal error in the plugin: {join}"))),
             };
             responses.insert(ref_id, response);
         }

@@ -33,7 +33,14 @@ async fn fake_backend(reply: Option<&'static str>) -> (String, Arc<Mutex<Vec<Str
                         let _ = socket.write_all(head.as_bytes()).await;
                         let _ = socket.write_all(body.as_bytes()).await;
                     }
-                    None => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
+                    None => {
+                        // Never answer; note when the plugin hangs up.
+                        let mut rest = [0u8; 1024];
+                        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), socket.read(&mut rest)).await;
+                        if matches!(closed, Ok(Ok(0))) {
+                            log.lock().unwrap().push("CLOSED".into());
+                        }
+                    }
                 }
             });
         }
@@ -90,4 +97,20 @@ async fn a_garbled_answer_is_a_downstream_error() {
     let answers = plugin.query(&instance(&url, json!({}), &[]), (0, 3_600_000), 60_000, &[json!({"refId": "A", "format": "stat"})]).await;
     assert!(answers["A"].error.contains("not a JSON object: <html>proxy error</html>"), "{:?}", answers["A"]);
     assert_eq!(answers["A"].status, 502);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_request_stops_its_backend_queries() {
+    let (url, seen) = fake_backend(None).await;
+    let plugin = Plugin::start().await;
+    let ds = instance(&url, json!({"timeoutSeconds": 60}), &[]);
+    // Grafana gives up (dashboard closed, query cancelled): the call is dropped.
+    let targets = [json!({"refId": "A", "format": "stat"})];
+    let call = plugin.query(&ds, (0, 3_600_000), 60_000, &targets);
+    assert!(tokio::time::timeout(std::time::Duration::from_secs(1), call).await.is_err(), "the fake never answers");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.lock().unwrap().iter().any(|r| r == "CLOSED") {
+        assert!(std::time::Instant::now() < deadline, "the plugin kept waiting on the backend after the request was cancelled");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
