@@ -110,6 +110,103 @@ pub async fn run(connections: usize, runs: usize) -> Result<(), String> {
             hand_ms / fields_ms
         );
     }
-    println!("\nspeedup = by-hand median / flowlens median (same server, same records, same result)");
+    println!("\nspeedup = by-hand median / flowlens median (same server, same records, same result)\n");
+    plugin_memory(&server, &raw, &req).await
+}
+
+/// `VmHWM`/`VmRSS` of a process, in KiB.
+fn status_kib(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The plugin binary's peak memory while it answers every dashboard panel and
+/// the largest raw answers (10,000 records, 10,000 rows), next to what
+/// VictoriaLogs sent for those answers and what VictoriaLogs itself holds.
+async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Result<(), String> {
+    use grafana_plugin_sdk::pluginv2 as pb;
+    use tokio::io::AsyncBufReadExt;
+
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
+    let mut child = tokio::process::Command::new(&exe)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{}: {e} (build it with cargo build --release)", exe.display()))?;
+    let pid = child.id().ok_or("the plugin exited")?;
+    let mut line = String::new();
+    tokio::io::BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line).await.map_err(|e| e.to_string())?;
+    let address = line.trim().split('|').nth(3).ok_or_else(|| format!("bad handshake {line:?}"))?.to_string();
+    // go-plugin's gRPC client accepts messages up to 2 GiB (math.MaxInt32); so does this one.
+    let mut client = pb::data_client::DataClient::connect(format!("http://{address}"))
+        .await
+        .map_err(|e| e.to_string())?
+        .max_decoding_message_size(i32::MAX as usize);
+    let idle = status_kib(pid, "VmRSS:").unwrap_or(0);
+
+    let mut targets: Vec<serde_json::Value> = crate::demo::panels().into_iter().map(|(_, t)| t).collect();
+    targets.push(serde_json::json!({"format": "logs", "limit": crate::model::LOGS_LIMIT.1}));
+    targets.push(serde_json::json!({"rawQuery": "{logtype=\"flow\"} | limit 10000"}));
+    let mut answer_bytes = 0u64;
+    for target in &targets {
+        let q = FlowQuery::parse(&serde_json::to_vec(target).expect("json"), req, &raw.settings).map_err(|e| e.message)?;
+        let query = q.raw_query.clone().unwrap_or_else(|| raw.render_step(&q, &first_step(&q)));
+        let form = [("query", query)];
+        let body = reqwest::Client::new()
+            .post(format!("{}/select/logsql/query", server.url))
+            .form(&form)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await
+            .map_err(|e| e.to_string())?;
+        answer_bytes += body.len() as u64;
+    }
+    let settings_json = serde_json::json!({
+        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
+        "insideCidrs": ["10.0.32.0/20"], "interfaceId": "eni-0352f8c82da6aa229"});
+    let context = pb::PluginContext {
+        data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
+            url: server.url.clone(),
+            json_data: serde_json::to_vec(&settings_json).expect("json"),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let queries = targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| pb::DataQuery {
+            ref_id: format!("Q{i}"),
+            max_data_points: req.max_data_points,
+            interval_ms: req.interval_ms,
+            time_range: Some(pb::TimeRange { from_epoch_ms: req.range.from_ms, to_epoch_ms: req.range.to_ms }),
+            json: serde_json::to_vec(t).expect("json"),
+            query_type: String::new(),
+        })
+        .collect();
+    let response = client
+        .query_data(pb::QueryDataRequest { plugin_context: Some(context), headers: Default::default(), queries })
+        .await
+        .map_err(|e| e.to_string())?
+        .into_inner();
+    let failed: Vec<&String> = response.responses.iter().filter(|(_, r)| !r.error.is_empty()).map(|(k, _)| k).collect();
+    if !failed.is_empty() {
+        return Err(format!("plugin queries failed: {failed:?}"));
+    }
+    let frame_bytes: usize = response.responses.values().flat_map(|r| r.frames.iter().map(Vec::len)).sum();
+    let peak = status_kib(pid, "VmHWM:").unwrap_or(0);
+    let vl = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!("plugin memory, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):", targets.len());
+    println!("  backend answers (JSON lines, same queries):  {:>8.1} MiB", answer_bytes as f64 / 1048576.0);
+    println!("  frames returned (Arrow IPC):                 {:>8.1} MiB", frame_bytes as f64 / 1048576.0);
+    println!("  plugin RSS idle / peak:                      {:>8.1} / {:.1} MiB", mib(idle), mib(peak));
+    println!("  VictoriaLogs RSS after the queries:          {:>8.1} MiB", mib(vl));
+    println!("  plugin peak / VictoriaLogs RSS:              {:>8.2}x", peak as f64 / vl.max(1) as f64);
     Ok(())
 }

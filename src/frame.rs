@@ -23,8 +23,8 @@ pub enum Values {
     F64(Vec<Option<f64>>),
     /// Strings (addresses, ids).
     Str(Vec<Option<String>>),
-    /// JSON documents (logs labels).
-    Json(Vec<Value>),
+    /// JSON documents (logs labels), already serialized.
+    Json(Vec<Vec<u8>>),
 }
 
 impl Values {
@@ -163,10 +163,7 @@ impl Frame {
                 Values::U64(v) => (DataType::UInt64, v.iter().any(Option::is_none), Arc::new(UInt64Array::from(v.clone()))),
                 Values::F64(v) => (DataType::Float64, v.iter().any(Option::is_none), Arc::new(Float64Array::from(v.clone()))),
                 Values::Str(v) => (DataType::Utf8, v.iter().any(Option::is_none), Arc::new(StringArray::from(v.clone()))),
-                Values::Json(v) => {
-                    let docs: Vec<Vec<u8>> = v.iter().map(|d| serde_json::to_vec(d).expect("json serializes")).collect();
-                    (DataType::Binary, false, Arc::new(BinaryArray::from_iter_values(docs.iter())))
-                }
+                Values::Json(v) => (DataType::Binary, false, Arc::new(BinaryArray::from_iter_values(v.iter()))),
             };
             arrow_fields.push(ArrowField::new(&f.name, data_type, nullable).with_metadata(meta));
             columns.push(column);

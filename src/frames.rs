@@ -268,7 +268,10 @@ fn logs_frame(records: &[crate::plan::Record], meta: FrameMeta) -> Frame {
     Frame {
         name: "flow records".into(),
         fields: vec![
-            Field::new("labels", Values::Json(records.iter().map(|r| json!(r.labels)).collect())),
+            Field::new(
+                "labels",
+                Values::Json(records.iter().map(|r| serde_json::to_vec(&r.labels).expect("labels serialize")).collect()),
+            ),
             Field::new("timestamp", Values::Time(records.iter().map(|r| r.time_ns).collect())),
             Field::new("body", Values::Str(records.iter().map(|r| Some(r.body.clone())).collect())),
         ],

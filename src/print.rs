@@ -42,7 +42,7 @@ fn cell(values: &Values, row: usize, unit: Option<&str>) -> String {
         Values::U64(v) => v[row].map(|x| number(x as f64)).unwrap_or_default(),
         Values::F64(v) => v[row].map(number).unwrap_or_default(),
         Values::Str(v) => v[row].clone().unwrap_or_default(),
-        Values::Json(v) => v[row].to_string(),
+        Values::Json(v) => String::from_utf8_lossy(&v[row]).into_owned(),
     }
 }
 

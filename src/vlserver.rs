@@ -90,6 +90,11 @@ impl VlServer {
         })
     }
 
+    /// The server's process id (for memory measurements).
+    pub fn pid(&self) -> u32 {
+        self._process.child.id()
+    }
+
     /// Start two storage nodes and an insert+select node in front of them.
     pub async fn start_cluster(opts: VlOptions) -> Result<VlCluster, String> {
         let binary = find_binary()?;

@@ -207,8 +207,25 @@ fn metric(row: &Row) -> Result<u64, QueryError> {
 }
 
 fn record(row: Row) -> Record {
-    let time_ns = row.get("_time").and_then(Value::as_str).and_then(parse_time_ns).unwrap_or(0);
-    let body = text_of(row.get("_msg"));
-    let labels = row.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), text_of(Some(v)))).collect();
-    Record { time_ns, body, labels }
+    let mut record = Record { time_ns: 0, body: String::new(), labels: BTreeMap::new() };
+    for (k, v) in row {
+        match k.as_str() {
+            "_time" => record.time_ns = v.as_str().and_then(parse_time_ns).unwrap_or(0),
+            "_msg" => record.body = owned_text(v),
+            _ if k.starts_with('_') => {}
+            _ => {
+                record.labels.insert(k, owned_text(v));
+            }
+        }
+    }
+    record
+}
+
+/// A value as text, moved out rather than copied.
+fn owned_text(v: Value) -> String {
+    match v {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }

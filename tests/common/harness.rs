@@ -133,7 +133,9 @@ impl Plugin {
             })
             .collect();
         let request = pb::QueryDataRequest { plugin_context: Some(instance.context()), headers: HashMap::new(), queries };
+        // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
         let response = pb::data_client::DataClient::new(self.channel.clone())
+            .max_decoding_message_size(i32::MAX as usize)
             .query_data(request)
             .await
             .expect("QueryData must not fail as a whole")
