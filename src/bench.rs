@@ -59,18 +59,34 @@ pub async fn run(connections: usize, runs: usize) -> Result<(), String> {
         "insideCidrs": ["10.0.32.0/20"], "interfaceId": "eni-0352f8c82da6aa229"});
     let fields_json = serde_json::to_vec(&fields_json).expect("json");
     let fields = Datasource::new(
-        Settings::from_instance(&InstanceSettings { url: &server.url, json_data: &fields_json, ..Default::default() }).map_err(|e| e.to_string())?,
+        Settings::from_instance(&InstanceSettings { url: &server.url, json_data: &fields_json, ..Default::default() })
+            .map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.message)?;
-    let req = Request { range: TimeRange { from_ms: cfg.from_ms, to_ms: cfg.to_ms }, interval_ms: 600_000, max_data_points: 144 };
+    let req = Request {
+        range: TimeRange { from_ms: cfg.from_ms, to_ms: cfg.to_ms },
+        interval_ms: 600_000,
+        max_data_points: 144,
+    };
     let time = format!(
         "_time:[{}, {})",
-        chrono::DateTime::from_timestamp_millis(cfg.from_ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-        chrono::DateTime::from_timestamp_millis(cfg.to_ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        chrono::DateTime::from_timestamp_millis(cfg.from_ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        chrono::DateTime::from_timestamp_millis(cfg.to_ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
     );
-    println!("{:<22} {:>12} {:>12} {:>9} {:>14} {:>9}", "panel", "by hand ms", "flowlens ms", "speedup", "fields mode ms", "speedup");
+    println!(
+        "{:<22} {:>12} {:>12} {:>9} {:>14} {:>9}",
+        "panel", "by hand ms", "flowlens ms", "speedup", "fields mode ms", "speedup"
+    );
     for (title, direction, condition) in [
-        ("NAT total processed", "any", "(pkt_src_addr:ipv4_range(\"10.0.32.0/20\") OR pkt_dst_addr:ipv4_range(\"10.0.32.0/20\"))"),
+        (
+            "NAT total processed",
+            "any",
+            "(pkt_src_addr:ipv4_range(\"10.0.32.0/20\") OR pkt_dst_addr:ipv4_range(\"10.0.32.0/20\"))",
+        ),
         ("Total IN", "in", "pkt_dst_addr:ipv4_range(\"10.0.32.0/20\")"),
         ("Total OUT", "out", "pkt_src_addr:ipv4_range(\"10.0.32.0/20\")"),
     ] {
@@ -81,7 +97,11 @@ pub async fn run(connections: usize, runs: usize) -> Result<(), String> {
             let mut total = 0;
             raw.client()
                 .stream_rows(&hand, &[], |row| {
-                    total = row.get("bytes_total").and_then(|v| v.as_str()).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
+                    total = row
+                        .get("bytes_total")
+                        .and_then(|v| v.as_str())
+                        .and_then(|v| v.parse::<f64>().ok())
+                        .unwrap_or(0.0) as u64;
                     Ok(true)
                 })
                 .await
@@ -102,7 +122,9 @@ pub async fn run(connections: usize, runs: usize) -> Result<(), String> {
         let (ours_ms, ours_value) = median_ms(runs, || total_of(&raw)).await?;
         let (fields_ms, fields_value) = median_ms(runs, || total_of(&fields)).await?;
         if hand_value != ours_value || ours_value != fields_value {
-            return Err(format!("{title}: results differ: by hand {hand_value}, flowlens {ours_value}, fields mode {fields_value}"));
+            return Err(format!(
+                "{title}: results differ: by hand {hand_value}, flowlens {ours_value}, fields mode {fields_value}"
+            ));
         }
         println!(
             "{title:<22} {hand_ms:>12.1} {ours_ms:>12.1} {:>8.2}x {fields_ms:>14.1} {:>8.2}x",
@@ -137,7 +159,10 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Re
         .map_err(|e| format!("{}: {e} (build it with cargo build --release)", exe.display()))?;
     let pid = child.id().ok_or("the plugin exited")?;
     let mut line = String::new();
-    tokio::io::BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line).await.map_err(|e| e.to_string())?;
+    tokio::io::BufReader::new(child.stdout.take().ok_or("no stdout")?)
+        .read_line(&mut line)
+        .await
+        .map_err(|e| e.to_string())?;
     let address = line.trim().split('|').nth(3).ok_or_else(|| format!("bad handshake {line:?}"))?.to_string();
     // go-plugin's gRPC client accepts messages up to 2 GiB (math.MaxInt32); so does this one.
     let mut client = pb::data_client::DataClient::connect(format!("http://{address}"))
@@ -151,7 +176,8 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Re
     targets.push(serde_json::json!({"rawQuery": "{logtype=\"flow\"} | limit 10000"}));
     let mut answer_bytes = 0u64;
     for target in &targets {
-        let q = FlowQuery::parse(&serde_json::to_vec(target).expect("json"), req, &raw.settings).map_err(|e| e.message)?;
+        let q =
+            FlowQuery::parse(&serde_json::to_vec(target).expect("json"), req, &raw.settings).map_err(|e| e.message)?;
         let query = q.raw_query.clone().unwrap_or_else(|| raw.render_step(&q, &first_step(&q)));
         let form = [("query", query)];
         let body = reqwest::Client::new()
@@ -202,7 +228,10 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Re
     let peak = status_kib(pid, "VmHWM:").unwrap_or(0);
     let vl = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
     let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("plugin memory, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):", targets.len());
+    println!(
+        "plugin memory, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):",
+        targets.len()
+    );
     println!("  backend answers (JSON lines, same queries):  {:>8.1} MiB", answer_bytes as f64 / 1048576.0);
     println!("  frames returned (Arrow IPC):                 {:>8.1} MiB", frame_bytes as f64 / 1048576.0);
     println!("  plugin RSS idle / peak:                      {:>8.1} / {:.1} MiB", mib(idle), mib(peak));

@@ -20,10 +20,19 @@ pub fn panels() -> Vec<(&'static str, Value)> {
         ("Total OUT", json!({"format": "stat", "direction": "out"})),
         ("IN bytes/sec", json!({"format": "series", "direction": "in", "rate": true})),
         ("OUT bytes/sec", json!({"format": "series", "direction": "out", "rate": true})),
-        ("Top 10 remote IPs IN", json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10})),
+        (
+            "Top 10 remote IPs IN",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}),
+        ),
         ("Top 10 pods IN", json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10})),
-        ("Top 10 remote IPs IN, bytes/sec", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true, "other": true})),
-        ("IN by IP and port", json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10})),
+        (
+            "Top 10 remote IPs IN, bytes/sec",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true, "other": true}),
+        ),
+        (
+            "IN by IP and port",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}),
+        ),
         ("Latest flow records", json!({"format": "logs", "limit": 5})),
     ]
 }
@@ -37,7 +46,8 @@ pub fn settings(url: &str) -> Settings {
         "interfaceId": "eni-0352f8c82da6aa229",
     });
     let json = serde_json::to_vec(&json).expect("settings serialize");
-    Settings::from_instance(&InstanceSettings { url, json_data: &json, ..Default::default() }).expect("demo settings are valid")
+    Settings::from_instance(&InstanceSettings { url, json_data: &json, ..Default::default() })
+        .expect("demo settings are valid")
 }
 
 /// Runs the demo and prints every panel.
@@ -59,9 +69,14 @@ pub async fn run(connections: usize) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     let ds = Datasource::new(settings(&server.url)).map_err(|e| e.message)?;
-    let req = Request { range: TimeRange { from_ms: cfg.from_ms, to_ms: cfg.to_ms }, interval_ms: 600_000, max_data_points: 144 };
+    let req = Request {
+        range: TimeRange { from_ms: cfg.from_ms, to_ms: cfg.to_ms },
+        interval_ms: 600_000,
+        max_data_points: 144,
+    };
     for (title, target) in panels() {
-        let q = FlowQuery::parse(&serde_json::to_vec(&target).expect("json"), &req, &ds.settings).map_err(|e| e.message)?;
+        let q =
+            FlowQuery::parse(&serde_json::to_vec(&target).expect("json"), &req, &ds.settings).map_err(|e| e.message)?;
         let t = std::time::Instant::now();
         let frames = ds.query(&q).await.map_err(|e| format!("{title}: {}", e.message))?;
         println!("== {title}  ({:.0} ms)", t.elapsed().as_secs_f64() * 1000.0);

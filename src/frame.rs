@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BinaryArray, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array};
+use arrow_array::{
+    ArrayRef, BinaryArray, Float64Array, RecordBatch, StringArray, TimestampNanosecondArray, UInt64Array,
+};
 use arrow_schema::{DataType, Field as ArrowField, Schema, TimeUnit};
 use serde::Serialize;
 use serde_json::Value;
@@ -160,15 +162,22 @@ impl Frame {
                     false,
                     Arc::new(TimestampNanosecondArray::from(v.clone())),
                 ),
-                Values::U64(v) => (DataType::UInt64, v.iter().any(Option::is_none), Arc::new(UInt64Array::from(v.clone()))),
-                Values::F64(v) => (DataType::Float64, v.iter().any(Option::is_none), Arc::new(Float64Array::from(v.clone()))),
-                Values::Str(v) => (DataType::Utf8, v.iter().any(Option::is_none), Arc::new(StringArray::from(v.clone()))),
+                Values::U64(v) => {
+                    (DataType::UInt64, v.iter().any(Option::is_none), Arc::new(UInt64Array::from(v.clone())))
+                }
+                Values::F64(v) => {
+                    (DataType::Float64, v.iter().any(Option::is_none), Arc::new(Float64Array::from(v.clone())))
+                }
+                Values::Str(v) => {
+                    (DataType::Utf8, v.iter().any(Option::is_none), Arc::new(StringArray::from(v.clone())))
+                }
                 Values::Json(v) => (DataType::Binary, false, Arc::new(BinaryArray::from_iter_values(v.iter()))),
             };
             arrow_fields.push(ArrowField::new(&f.name, data_type, nullable).with_metadata(meta));
             columns.push(column);
         }
-        let mut schema_meta = HashMap::from([("name".to_string(), self.name.clone()), ("refId".to_string(), self.ref_id.clone())]);
+        let mut schema_meta =
+            HashMap::from([("name".to_string(), self.name.clone()), ("refId".to_string(), self.ref_id.clone())]);
         schema_meta.insert("meta".into(), serde_json::to_string(&self.meta).expect("meta serializes"));
         let schema = Arc::new(Schema::new(arrow_fields).with_metadata(schema_meta));
         let batch = if columns.is_empty() {

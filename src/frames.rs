@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::backend::victorialogs::MAX_RAW_ROWS;
 use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Notice, Values};
-use crate::model::{Direction, Format, FlowQuery, Metric};
+use crate::model::{Direction, FlowQuery, Format, Metric};
 use crate::plan::{Key, LabelledSeries, StepOutput};
 use crate::schema::{field_type, FieldType};
 use crate::settings::Settings;
@@ -27,9 +27,15 @@ pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], execute
         ..Default::default()
     };
     let mut frames = match (q.format, outputs) {
-        (_, [StepOutput::Rows(rows)]) => vec![rows_frame(rows, meta(None, if q.format == Format::Logs { "logs" } else { "table" }))],
-        (_, [StepOutput::Series(series)]) => raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
-        (Format::Logs, [StepOutput::Records(records)]) => vec![logs_frame(records, meta(Some(("log-lines", [0, 0])), "logs"))],
+        (_, [StepOutput::Rows(rows)]) => {
+            vec![rows_frame(rows, meta(None, if q.format == Format::Logs { "logs" } else { "table" }))]
+        }
+        (_, [StepOutput::Series(series)]) => {
+            raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
+        }
+        (Format::Logs, [StepOutput::Records(records)]) => {
+            vec![logs_frame(records, meta(Some(("log-lines", [0, 0])), "logs"))]
+        }
         (Format::Stat | Format::Table, [StepOutput::Total(total)]) => {
             let vis = if q.format == Format::Stat { "graph" } else { "table" };
             vec![total_frame(q, settings, *total, meta(Some(("numeric-wide", [0, 1])), vis))]
@@ -41,7 +47,9 @@ pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], execute
             };
             vec![table_frame(q, settings, ranked, total, meta(None, "table"))]
         }
-        (Format::Series, outputs) => series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
+        (Format::Series, outputs) => {
+            series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
+        }
         _ => Vec::new(),
     };
     if let Some(text) = limit_notice(q, outputs) {
@@ -139,7 +147,8 @@ fn links(settings: &Settings, field: &str) -> Vec<Link> {
 
 fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) -> Frame {
     let label = metric_label(q);
-    let mut fields = vec![Field::new(q.metric.name(), Values::U64(vec![Some(total)])).with_config(value_config(q, label.clone()))];
+    let mut fields =
+        vec![Field::new(q.metric.name(), Values::U64(vec![Some(total)])).with_config(value_config(q, label.clone()))];
     fields.extend(cost_field(q, settings, &[total]));
     Frame { name: label, fields, meta, ..Default::default() }
 }
@@ -155,7 +164,13 @@ fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field
     }))
 }
 
-fn table_frame(q: &FlowQuery, settings: &Settings, ranked: &[(Key, u64)], total: Option<u64>, meta: FrameMeta) -> Frame {
+fn table_frame(
+    q: &FlowQuery,
+    settings: &Settings,
+    ranked: &[(Key, u64)],
+    total: Option<u64>,
+    meta: FrameMeta,
+) -> Frame {
     let mut rows: Vec<(Vec<Option<String>>, u64)> =
         ranked.iter().map(|(k, v)| (k.iter().map(|s| Some(s.clone())).collect(), *v)).collect();
     if q.other {
@@ -202,25 +217,26 @@ pub fn bucket_starts(q: &FlowQuery) -> Vec<i64> {
 fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], meta: &FrameMeta) -> Vec<Frame> {
     let times = bucket_starts(q);
     let empty = BTreeMap::new();
-    let series_frame = |labels: BTreeMap<String, String>, display: String, buckets: &BTreeMap<i64, u64>, link_field: Option<&str>| {
-        let sums = times.iter().map(|t| buckets.get(t).copied().unwrap_or(0));
-        let values = if q.rate {
-            Values::F64(sums.map(|v| Some(rate(v, q.step_ms))).collect())
-        } else {
-            Values::U64(sums.map(Some).collect())
+    let series_frame =
+        |labels: BTreeMap<String, String>, display: String, buckets: &BTreeMap<i64, u64>, link_field: Option<&str>| {
+            let sums = times.iter().map(|t| buckets.get(t).copied().unwrap_or(0));
+            let values = if q.rate {
+                Values::F64(sums.map(|v| Some(rate(v, q.step_ms))).collect())
+            } else {
+                Values::U64(sums.map(Some).collect())
+            };
+            let mut config = value_config(q, display.clone());
+            if let Some(f) = link_field {
+                config.links = links(settings, f);
+            }
+            let value = Field { name: q.metric.name().to_string(), labels, config: Some(config), values };
+            Frame {
+                name: display,
+                fields: vec![Field::new("time", Values::Time(times.iter().map(|t| t * 1_000_000).collect())), value],
+                meta: meta.clone(),
+                ..Default::default()
+            }
         };
-        let mut config = value_config(q, display.clone());
-        if let Some(f) = link_field {
-            config.links = links(settings, f);
-        }
-        let value = Field { name: q.metric.name().to_string(), labels, config: Some(config), values };
-        Frame {
-            name: display,
-            fields: vec![Field::new("time", Values::Time(times.iter().map(|t| t * 1_000_000).collect())), value],
-            meta: meta.clone(),
-            ..Default::default()
-        }
-    };
     match outputs {
         [StepOutput::Buckets(all)] if q.group_by.is_empty() => {
             vec![series_frame(BTreeMap::new(), metric_label(q), all.get(&Vec::new()).unwrap_or(&empty), None)]
@@ -236,9 +252,15 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
             let mut frames: Vec<Frame> = ranked
                 .iter()
                 .map(|(key, _)| {
-                    let labels: BTreeMap<String, String> = q.group_by.iter().cloned().zip(key.iter().cloned()).collect();
+                    let labels: BTreeMap<String, String> =
+                        q.group_by.iter().cloned().zip(key.iter().cloned()).collect();
                     let display = key.join(", ");
-                    series_frame(labels, display, grouped.get(key).unwrap_or(&empty), (q.group_by.len() == 1).then(|| q.group_by[0].as_str()))
+                    series_frame(
+                        labels,
+                        display,
+                        grouped.get(key).unwrap_or(&empty),
+                        (q.group_by.len() == 1).then(|| q.group_by[0].as_str()),
+                    )
                 })
                 .collect();
             if q.other {
@@ -270,7 +292,9 @@ fn logs_frame(records: &[crate::plan::Record], meta: FrameMeta) -> Frame {
         fields: vec![
             Field::new(
                 "labels",
-                Values::Json(records.iter().map(|r| serde_json::to_vec(&r.labels).expect("labels serialize")).collect()),
+                Values::Json(
+                    records.iter().map(|r| serde_json::to_vec(&r.labels).expect("labels serialize")).collect(),
+                ),
             ),
             Field::new("timestamp", Values::Time(records.iter().map(|r| r.time_ns).collect())),
             Field::new("body", Values::Str(records.iter().map(|r| Some(r.body.clone())).collect())),
@@ -303,10 +327,8 @@ fn rows_frame(rows: &[serde_json::Map<String, Value>], meta: FrameMeta) -> Frame
             let times: Option<Vec<i64>> = (name == "_time")
                 .then(|| column.iter().map(|v| v.as_deref().and_then(parse_time_ns)).collect())
                 .flatten();
-            let numbers: Option<Vec<Option<f64>>> = column
-                .iter()
-                .map(|v| v.as_deref().map_or(Some(None), |s| s.parse::<f64>().ok().map(Some)))
-                .collect();
+            let numbers: Option<Vec<Option<f64>>> =
+                column.iter().map(|v| v.as_deref().map_or(Some(None), |s| s.parse::<f64>().ok().map(Some))).collect();
             let values = match (times, numbers) {
                 (Some(t), _) => Values::Time(t),
                 (None, Some(n)) if !rows.is_empty() => Values::F64(n),

@@ -27,11 +27,7 @@ pub enum LoadError {
     },
     /// The server answered with an error status.
     #[error("{url} answered {status}: {body}")]
-    Status {
-        url: String,
-        status: u16,
-        body: String,
-    },
+    Status { url: String, status: u16, body: String },
 }
 
 /// Pushes records to one VictoriaLogs (single node or a cluster's insert node).
@@ -61,11 +57,7 @@ impl Loader {
             .timeout(Duration::from_secs(120))
             .build()
             .expect("a reqwest client with default TLS builds");
-        Loader {
-            base_url: base_url.trim_end_matches('/').to_string(),
-            client,
-            basic_auth: None,
-        }
+        Loader { base_url: base_url.trim_end_matches('/').to_string(), client, basic_auth: None }
     }
 
     /// Send HTTP basic auth with every request.
@@ -90,10 +82,7 @@ impl Loader {
         format: &str,
         stream: &[(&str, &str)],
     ) -> Result<usize, LoadError> {
-        let url = format!(
-            "{}/insert/loki/api/v1/push?_stream_fields={PROMTAIL_STREAM_FIELDS}",
-            self.base_url
-        );
+        let url = format!("{}/insert/loki/api/v1/push?_stream_fields={PROMTAIL_STREAM_FIELDS}", self.base_url);
         let template = Template::parse(format);
         let header = template.header();
         let mut clock = NanoClock::default();
@@ -102,18 +91,10 @@ impl Loader {
             let mut values = Vec::with_capacity(batch.len() + 1);
             values.push([clock.stamp(batch[0].time_ms).to_string(), header.clone()]);
             for record in batch {
-                values.push([
-                    clock.stamp(record.time_ms).to_string(),
-                    template.render(record),
-                ]);
+                values.push([clock.stamp(record.time_ms).to_string(), template.render(record)]);
             }
             sent += values.len();
-            let body = LokiPush {
-                streams: [LokiStream {
-                    stream: labels(stream),
-                    values,
-                }],
-            };
+            let body = LokiPush { streams: [LokiStream { stream: labels(stream), values }] };
             let body = serde_json::to_vec(&body).expect("push body serializes");
             self.post(&url, "application/json", body).await?;
         }
@@ -149,11 +130,7 @@ impl Loader {
         for batch in records.chunks(BATCH_RECORDS) {
             let mut body = Vec::with_capacity(batch.len() * 700);
             for record in batch {
-                let line = FieldLine {
-                    record,
-                    stream,
-                    fields: &fields,
-                };
+                let line = FieldLine { record, stream, fields: &fields };
                 serde_json::to_writer(&mut body, &line).expect("a JSON object serializes");
                 body.push(b'\n');
             }
@@ -177,11 +154,7 @@ impl Loader {
     }
 
     async fn post(&self, url: &str, content_type: &str, body: Vec<u8>) -> Result<(), LoadError> {
-        let mut request = self
-            .client
-            .post(url)
-            .header(reqwest::header::CONTENT_TYPE, content_type)
-            .body(body);
+        let mut request = self.client.post(url).header(reqwest::header::CONTENT_TYPE, content_type).body(body);
         if let Some((user, password)) = &self.basic_auth {
             request = request.basic_auth(user, Some(password));
         }
@@ -191,32 +164,19 @@ impl Loader {
 
 /// Turn a transport failure or an error status into a [`LoadError`] with the
 /// server's answer.
-async fn check(
-    url: &str,
-    response: Result<reqwest::Response, reqwest::Error>,
-) -> Result<(), LoadError> {
-    let http = |source| LoadError::Http {
-        url: url.to_string(),
-        source,
-    };
+async fn check(url: &str, response: Result<reqwest::Response, reqwest::Error>) -> Result<(), LoadError> {
+    let http = |source| LoadError::Http { url: url.to_string(), source };
     let response = response.map_err(http)?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
     }
     let body = response.text().await.map_err(http)?;
-    Err(LoadError::Status {
-        url: url.to_string(),
-        status: status.as_u16(),
-        body,
-    })
+    Err(LoadError::Status { url: url.to_string(), status: status.as_u16(), body })
 }
 
 fn labels(stream: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
-    stream
-        .iter()
-        .map(|(name, value)| (name.to_string(), serde_json::Value::from(*value)))
-        .collect()
+    stream.iter().map(|(name, value)| (name.to_string(), serde_json::Value::from(*value))).collect()
 }
 
 /// The JSON-lines object of one record: stream labels, `_time`, `_msg`, then
@@ -252,11 +212,7 @@ impl Serialize for FieldLine<'_> {
 /// A short human summary of a record, e.g.
 /// `ACCEPT 10.0.32.7:43211 > 52.216.8.5:443 1200 bytes`.
 fn summary(record: &FlowRecord) -> String {
-    let field = |name: &str| {
-        record
-            .value(name)
-            .map_or_else(|| "-".to_string(), |v| v.to_string())
-    };
+    let field = |name: &str| record.value(name).map_or_else(|| "-".to_string(), |v| v.to_string());
     format!(
         "{} {}:{} > {}:{} {} bytes",
         field("action"),

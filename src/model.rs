@@ -209,8 +209,8 @@ impl FlowQuery {
         if !value.is_object() {
             return Err(QueryError::plugin(format!("the query is not a JSON object: {value}")));
         }
-        let q: QueryJson = serde_json::from_value(value)
-            .map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
+        let q: QueryJson =
+            serde_json::from_value(value).map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
         Self::from_json(q, req, settings)
     }
 
@@ -218,20 +218,22 @@ impl FlowQuery {
     pub fn from_json(q: QueryJson, req: &Request, settings: &Settings) -> Result<Self, QueryError> {
         if let Some(v) = typed::<u32>("version", &q.version, "1")? {
             if v != 1 {
-                return Err(QueryError::plugin(format!("`version`: {v} is not supported; this plugin reads version 1")));
+                return Err(QueryError::plugin(format!(
+                    "`version`: {v} is not supported; this plugin reads version 1"
+                )));
             }
         }
         let raw_query: Option<String> = typed::<String>("rawQuery", &q.raw_query, "a string")?
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
-        let format = typed("format", &q.format, "stat, series, table or logs")?
-            .unwrap_or(if raw_query.is_some() { Format::Table } else { Format::Series });
-        let metric = typed("metric", &q.metric, "bytes, packets or records")?.unwrap_or(Metric::Bytes);
-        let direction = typed("direction", &q.direction, "in, out, any or all")?.unwrap_or(if settings.inside.is_empty() {
-            Direction::All
+        let format = typed("format", &q.format, "stat, series, table or logs")?.unwrap_or(if raw_query.is_some() {
+            Format::Table
         } else {
-            Direction::Any
+            Format::Series
         });
+        let metric = typed("metric", &q.metric, "bytes, packets or records")?.unwrap_or(Metric::Bytes);
+        let direction = typed("direction", &q.direction, "in, out, any or all")?
+            .unwrap_or(if settings.inside.is_empty() { Direction::All } else { Direction::Any });
         if direction != Direction::All && settings.inside.is_empty() && raw_query.is_none() {
             return Err(QueryError::plugin(format!(
                 "`direction`: {} needs the datasource's inside CIDRs (insideCidrs, e.g. the pod subnet); set them or use direction `all`",
@@ -256,7 +258,9 @@ impl FlowQuery {
                 Direction::Any if what == "filters" => return Ok(f.to_string()), // resolved per side by the dialect
                 _ => {
                     let need = if what == "filters" { "in, out or any" } else { "in or out" };
-                    return Err(QueryError::plugin(format!("`{what}`: `{f}` is relative to the direction; use direction {need}")));
+                    return Err(QueryError::plugin(format!(
+                        "`{what}`: `{f}` is relative to the direction; use direction {need}"
+                    )));
                 }
             };
             Ok(resolve_side(schema, f, inside_side).to_string())
@@ -277,8 +281,12 @@ impl FlowQuery {
                 require_field("metric", m)?;
             }
             match direction {
-                Direction::In => require_field("direction", "pkt_dstaddr").or_else(|_| require_field("direction", "dstaddr"))?,
-                Direction::Out => require_field("direction", "pkt_srcaddr").or_else(|_| require_field("direction", "srcaddr"))?,
+                Direction::In => {
+                    require_field("direction", "pkt_dstaddr").or_else(|_| require_field("direction", "dstaddr"))?
+                }
+                Direction::Out => {
+                    require_field("direction", "pkt_srcaddr").or_else(|_| require_field("direction", "srcaddr"))?
+                }
                 Direction::Any => {
                     require_field("direction", address_field(schema, "src"))?;
                     require_field("direction", address_field(schema, "dst"))?;
@@ -297,7 +305,9 @@ impl FlowQuery {
             Some(0) | None if format == Format::Series && group_by.is_empty() => None,
             Some(0) | None => Some(default_limit),
             Some(n) if n > max_limit => {
-                return Err(QueryError::plugin(format!("`limit`: {n} is more than the maximum of {max_limit} for format {format:?}")))
+                return Err(QueryError::plugin(format!(
+                    "`limit`: {n} is more than the maximum of {max_limit} for format {format:?}"
+                )))
             }
             Some(n) => Some(n),
         };
@@ -329,10 +339,7 @@ impl FlowQuery {
         }
         let range = req.range;
         if range.to_ms <= range.from_ms {
-            return Err(QueryError::plugin(format!(
-                "the time range is empty ({} .. {})",
-                range.from_ms, range.to_ms
-            )));
+            return Err(QueryError::plugin(format!("the time range is empty ({} .. {})", range.from_ms, range.to_ms)));
         }
         Ok(Self {
             ref_id: q.ref_id,
@@ -393,12 +400,11 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
         other => {
-            return Err(QueryError::plugin(format!(
-                "`filters`: the value for `{field}` must be a string, not {other}"
-            )))
+            return Err(QueryError::plugin(format!("`filters`: the value for `{field}` must be a string, not {other}")))
         }
     };
-    let ftype = if is_sided(&field) { FieldType::Ip } else { crate::schema::field_type(&field).unwrap_or(FieldType::String) };
+    let ftype =
+        if is_sided(&field) { FieldType::Ip } else { crate::schema::field_type(&field).unwrap_or(FieldType::String) };
     let bad = |what: String| QueryError::plugin(format!("`filters`: {what}"));
     Ok(Some(match f.op.as_str() {
         "=" => Filter::Eq(field, value),
@@ -410,8 +416,7 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
             }
             // Checked alone first: `a)|(b` is only valid once wrapped, and
             // would then escape the anchors.
-            regex::Regex::new(&value)
-                .map_err(|e| bad(format!("the regex for `{field}` is invalid: {e}")))?;
+            regex::Regex::new(&value).map_err(|e| bad(format!("the regex for `{field}` is invalid: {e}")))?;
             if f.op == "=~" {
                 Filter::Re(field, value)
             } else {
@@ -420,7 +425,9 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
         }
         "cidr" | "!cidr" => {
             if ftype != FieldType::Ip {
-                return Err(bad(format!("`{field}` is not an address field; cidr needs one of srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr")));
+                return Err(bad(format!(
+                    "`{field}` is not an address field; cidr needs one of srcaddr, dstaddr, pkt_srcaddr, pkt_dstaddr"
+                )));
             }
             let net = parse_cidr(&value).map_err(|e| bad(format!("`{field}`: {e}")))?;
             if f.op == "cidr" {
@@ -444,9 +451,7 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
             }
         }
         op => {
-            return Err(bad(format!(
-                "op `{op}` for `{field}` is not valid; use =, !=, =~, !~, cidr, !cidr or range"
-            )))
+            return Err(bad(format!("op `{op}` for `{field}` is not valid; use =, !=, =~, !~, cidr, !cidr or range")))
         }
     }))
 }
@@ -506,7 +511,8 @@ mod tests {
         let q = parse(r#"{"direction":"out","groupBy":["inside_addr"],"filters":[{"field":"outside_addr","op":"cidr","value":"52.0.0.0/8"}]}"#).unwrap();
         assert_eq!(q.group_by, vec!["pkt_srcaddr"]);
         assert_eq!(q.filters, vec![Filter::Cidr("pkt_dstaddr".into(), "52.0.0.0/8".parse().unwrap())]);
-        let q = parse(r#"{"direction":"any","filters":[{"field":"inside_addr","op":"=","value":"10.0.32.7"}]}"#).unwrap();
+        let q =
+            parse(r#"{"direction":"any","filters":[{"field":"inside_addr","op":"=","value":"10.0.32.7"}]}"#).unwrap();
         assert_eq!(q.filters, vec![Filter::Eq(INSIDE_ADDR.into(), "10.0.32.7".into())]);
     }
 
@@ -534,7 +540,10 @@ mod tests {
             (r#"{"filters":[{"field":"srcaddr","op":"=~","value":"a)|(b"}]}"#, "regex for `srcaddr` is invalid"),
             (r#"{"filters":[{"field":"dstport","op":"=","value":[1]}]}"#, "must be a string"),
             (r#"{"version":2}"#, "`version`"),
-            (r#"{"direction":"all","filters":[{"field":"inside_addr","op":"=","value":"1"}]}"#, "use direction in, out or any"),
+            (
+                r#"{"direction":"all","filters":[{"field":"inside_addr","op":"=","value":"1"}]}"#,
+                "use direction in, out or any",
+            ),
             (r#"{"direction":"any","groupBy":["outside_addr"]}"#, "use direction in or out"),
             (r#"[]"#, "not a JSON object"),
         ] {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Format, FlowQuery};
+use crate::model::{FlowQuery, Format};
 
 /// One request to the backend, before rendering into a dialect.
 #[derive(Debug, Clone, PartialEq)]

@@ -92,7 +92,10 @@ async fn answer(ds: Arc<Datasource>, q: pb::DataQuery) -> Result<Vec<Vec<u8>>, Q
 
 #[tonic::async_trait]
 impl pb::data_server::Data for FlowlensPlugin {
-    async fn query_data(&self, request: Request<pb::QueryDataRequest>) -> Result<Response<pb::QueryDataResponse>, Status> {
+    async fn query_data(
+        &self,
+        request: Request<pb::QueryDataRequest>,
+    ) -> Result<Response<pb::QueryDataResponse>, Status> {
         let request = request.into_inner();
         let ds = self.datasource(request.plugin_context.as_ref());
         // A JoinSet aborts every query still running when Grafana cancels
@@ -127,7 +130,10 @@ impl pb::data_server::Data for FlowlensPlugin {
 
 #[tonic::async_trait]
 impl pb::diagnostics_server::Diagnostics for FlowlensPlugin {
-    async fn check_health(&self, request: Request<pb::CheckHealthRequest>) -> Result<Response<pb::CheckHealthResponse>, Status> {
+    async fn check_health(
+        &self,
+        request: Request<pb::CheckHealthRequest>,
+    ) -> Result<Response<pb::CheckHealthResponse>, Status> {
         let health = match self.datasource(request.get_ref().plugin_context.as_ref()) {
             Ok(ds) => crate::health::check(&ds).await,
             Err(e) => crate::health::Health { ok: false, message: e.message },
@@ -137,10 +143,17 @@ impl pb::diagnostics_server::Diagnostics for FlowlensPlugin {
         } else {
             pb::check_health_response::HealthStatus::Error
         };
-        Ok(Response::new(pb::CheckHealthResponse { status: status as i32, message: health.message, json_details: Vec::new() }))
+        Ok(Response::new(pb::CheckHealthResponse {
+            status: status as i32,
+            message: health.message,
+            json_details: Vec::new(),
+        }))
     }
 
-    async fn collect_metrics(&self, _: Request<pb::CollectMetricsRequest>) -> Result<Response<pb::CollectMetricsResponse>, Status> {
+    async fn collect_metrics(
+        &self,
+        _: Request<pb::CollectMetricsRequest>,
+    ) -> Result<Response<pb::CollectMetricsResponse>, Status> {
         Ok(Response::new(pb::CollectMetricsResponse::default()))
     }
 }
@@ -173,9 +186,13 @@ impl ResourceBody {
             target.extend(extra.clone());
         }
         let now = chrono::Utc::now().timestamp_millis();
-        let range = self.range.as_ref().map_or(TimeRange { from_ms: now - 3_600_000, to_ms: now }, |r| TimeRange { from_ms: r.from, to_ms: r.to });
+        let range = self
+            .range
+            .as_ref()
+            .map_or(TimeRange { from_ms: now - 3_600_000, to_ms: now }, |r| TimeRange { from_ms: r.from, to_ms: r.to });
         let req = QueryRequest { range, interval_ms: self.interval_ms, max_data_points: self.max_data_points };
-        let json: QueryJson = serde_json::from_value(query).map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
+        let json: QueryJson =
+            serde_json::from_value(query).map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
         FlowQuery::from_json(json, &req, &ds.settings)
     }
 }
@@ -185,7 +202,8 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
     let body: ResourceBody = if req.body.is_empty() {
         ResourceBody::default()
     } else {
-        serde_json::from_slice(&req.body).map_err(|e| QueryError::plugin(format!("the request body is not valid: {e}")))?
+        serde_json::from_slice(&req.body)
+            .map_err(|e| QueryError::plugin(format!("the request body is not valid: {e}")))?
     };
     match req.path.trim_matches('/') {
         "render" => {
@@ -195,10 +213,13 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
         "values" => {
             let field = body.field.clone().ok_or_else(|| QueryError::plugin("`field` is required"))?;
             let limit = body.limit.unwrap_or(100).min(MAX_VALUES);
-            let q = body.flow_query(&ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
+            let q =
+                body.flow_query(&ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
             let (_, output) = ds.run_step(&q, &Step::Rank { limit }).await?;
             let StepOutput::Ranked(ranked) = output else { return Ok(json!({"values": []})) };
-            Ok(json!({"values": ranked.into_iter().map(|(k, _)| k.into_iter().next().unwrap_or_default()).collect::<Vec<_>>()}))
+            Ok(
+                json!({"values": ranked.into_iter().map(|(k, _)| k.into_iter().next().unwrap_or_default()).collect::<Vec<_>>()}),
+            )
         }
         "fields" => {
             let mut fields: Vec<Value> = ds
@@ -210,12 +231,17 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
                 .collect();
             if !ds.settings.inside.is_empty() {
                 for name in [crate::model::INSIDE_ADDR, crate::model::OUTSIDE_ADDR] {
-                    fields.push(json!({"name": name, "type": "ip", "label": crate::frames::header(name), "relative": true}));
+                    fields.push(
+                        json!({"name": name, "type": "ip", "label": crate::frames::header(name), "relative": true}),
+                    );
                 }
             }
             Ok(json!({"fields": fields, "formats": [Format::Stat, Format::Series, Format::Table, Format::Logs]}))
         }
-        other => Err(QueryError { status: 404, ..QueryError::plugin(format!("no resource `{other}`; use render, values or fields")) }),
+        other => Err(QueryError {
+            status: 404,
+            ..QueryError::plugin(format!("no resource `{other}`; use render, values or fields"))
+        }),
     }
 }
 
@@ -225,13 +251,18 @@ type ResourceStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::CallRes
 impl pb::resource_server::Resource for FlowlensPlugin {
     type CallResourceStream = ResourceStream;
 
-    async fn call_resource(&self, request: Request<pb::CallResourceRequest>) -> Result<Response<ResourceStream>, Status> {
+    async fn call_resource(
+        &self,
+        request: Request<pb::CallResourceRequest>,
+    ) -> Result<Response<ResourceStream>, Status> {
         let (code, body) = match resource(self, request.get_ref()).await {
             Ok(v) => (200, v),
             Err(e) => (i32::from(e.status), json!({"error": e.message})),
         };
-        let headers = HashMap::from([("Content-Type".to_string(), pb::StringList { values: vec!["application/json".into()] })]);
-        let response = pb::CallResourceResponse { code, headers, body: serde_json::to_vec(&body).unwrap_or_default().into() };
+        let headers =
+            HashMap::from([("Content-Type".to_string(), pb::StringList { values: vec!["application/json".into()] })]);
+        let response =
+            pb::CallResourceResponse { code, headers, body: serde_json::to_vec(&body).unwrap_or_default().into() };
         Ok(Response::new(Box::pin(tokio_stream::once(Ok(response)))))
     }
 }

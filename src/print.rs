@@ -28,7 +28,11 @@ pub fn human_bytes(v: f64) -> String {
         v /= 1000.0;
         unit += 1;
     }
-    if unit == 0 { format!("{v:.0} B") } else { format!("{v:.2} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.2} {}", UNITS[unit])
+    }
 }
 
 fn cell(values: &Values, row: usize, unit: Option<&str>) -> String {
@@ -55,14 +59,16 @@ fn unit(f: &crate::frame::Field) -> Option<&str> {
 }
 
 fn stat(f: &Frame) -> String {
-    let parts: Vec<String> = f.fields.iter().map(|x| format!("{}: {}", display(x), cell(&x.values, 0, unit(x)))).collect();
+    let parts: Vec<String> =
+        f.fields.iter().map(|x| format!("{}: {}", display(x), cell(&x.values, 0, unit(x)))).collect();
     format!("  {}\n", parts.join("   "))
 }
 
 fn table(f: &Frame) -> String {
     let rows = f.fields.first().map_or(0, |x| x.values.len());
     let header: Vec<String> = f.fields.iter().map(display).collect();
-    let cells: Vec<Vec<String>> = (0..rows).map(|r| f.fields.iter().map(|x| cell(&x.values, r, unit(x))).collect()).collect();
+    let cells: Vec<Vec<String>> =
+        (0..rows).map(|r| f.fields.iter().map(|x| cell(&x.values, r, unit(x))).collect()).collect();
     let widths: Vec<usize> = (0..header.len())
         .map(|c| cells.iter().map(|r| r[c].len()).chain([header[c].len()]).max().unwrap_or(0))
         .collect();
@@ -96,8 +102,12 @@ fn series(f: &Frame) -> String {
 }
 
 fn logs(f: &Frame) -> String {
-    let (Some(time), Some(body)) = (f.fields.iter().find(|x| x.name == "timestamp"), f.fields.iter().find(|x| x.name == "body")) else {
+    let (Some(time), Some(body)) =
+        (f.fields.iter().find(|x| x.name == "timestamp"), f.fields.iter().find(|x| x.name == "body"))
+    else {
         return String::new();
     };
-    (0..body.values.len()).map(|r| format!("  {}  {}\n", cell(&time.values, r, None), cell(&body.values, r, None))).collect()
+    (0..body.values.len())
+        .map(|r| format!("  {}  {}\n", cell(&time.values, r, None), cell(&body.values, r, None)))
+        .collect()
 }

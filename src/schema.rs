@@ -69,10 +69,7 @@ const AWS_FIELDS: &[(&str, FieldType)] = &[
 /// The type of a canonical field name (`pkt_srcaddr`), or `None` if AWS does
 /// not define it.
 pub fn field_type(canonical: &str) -> Option<FieldType> {
-    AWS_FIELDS
-        .iter()
-        .find(|(aws, _)| canonical_name(aws) == canonical)
-        .map(|(_, t)| *t)
+    AWS_FIELDS.iter().find(|(aws, _)| canonical_name(aws) == canonical).map(|(_, t)| *t)
 }
 
 /// Every canonical field name AWS defines, in AWS's order.
@@ -105,14 +102,9 @@ impl RecordFormat {
         }
         let mut fields = Vec::new();
         for token in format.split(' ') {
-            let aws = token
-                .strip_prefix("${")
-                .and_then(|t| t.strip_suffix('}'))
-                .ok_or_else(|| {
-                    FormatError(format!(
-                        "`{token}` is not a `${{field}}` token (fields are separated by single spaces)"
-                    ))
-                })?;
+            let aws = token.strip_prefix("${").and_then(|t| t.strip_suffix('}')).ok_or_else(|| {
+                FormatError(format!("`{token}` is not a `${{field}}` token (fields are separated by single spaces)"))
+            })?;
             let canonical = canonical_name(aws);
             if field_type(&canonical).is_none() || aws.contains('_') {
                 return Err(FormatError(format!(
@@ -184,11 +176,9 @@ impl RecordSchema {
     /// The fields a query can use, with their types.
     pub fn available_fields(&self) -> Vec<(String, FieldType)> {
         match self {
-            Self::Raw(format) => format
-                .fields()
-                .iter()
-                .map(|f| (f.clone(), field_type(f).expect("validated at parse")))
-                .collect(),
+            Self::Raw(format) => {
+                format.fields().iter().map(|f| (f.clone(), field_type(f).expect("validated at parse"))).collect()
+            }
             Self::Fields(_) => all_fields().collect(),
         }
     }

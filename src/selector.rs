@@ -125,11 +125,8 @@ fn parse_quoted(s: &str) -> Option<(String, &str)> {
 impl fmt::Display for StreamSelector {
     /// Canonical form: `{label="value", ...}` with JSON escaping.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = self
-            .matchers
-            .iter()
-            .map(|m| format!("{}{}{}", m.label, m.op.as_str(), quote(&m.value)))
-            .collect();
+        let parts: Vec<String> =
+            self.matchers.iter().map(|m| format!("{}{}{}", m.label, m.op.as_str(), quote(&m.value))).collect();
         write!(f, "{{{}}}", parts.join(", "))
     }
 }
@@ -151,10 +148,7 @@ mod tests {
         assert_eq!(s.matchers[1].op, MatchOp::Re);
         assert_eq!(s.matchers[2].value, "a\"b");
         assert_eq!(s.matchers[3].value, "\\d+");
-        assert_eq!(
-            s.to_string(),
-            r#"{logtype="flow", environment=~"ops|prod", x!="a\"b", y!~"\\d+"}"#
-        );
+        assert_eq!(s.to_string(), r#"{logtype="flow", environment=~"ops|prod", x!="a\"b", y!~"\\d+"}"#);
         assert!(StreamSelector::parse("").unwrap().matchers.is_empty());
         assert!(StreamSelector::parse("{}").unwrap().matchers.is_empty());
     }

@@ -171,8 +171,8 @@ impl Settings {
             Some(t) if t > 0.0 && t <= 3600.0 => Duration::from_secs_f64(t),
             Some(t) => return Err(err(format!("timeoutSeconds {t} must be between 0 and 3600"))),
         };
-        let stream = StreamSelector::parse(jd.stream_selector.as_deref().unwrap_or(""))
-            .map_err(|e| err(e.to_string()))?;
+        let stream =
+            StreamSelector::parse(jd.stream_selector.as_deref().unwrap_or("")).map_err(|e| err(e.to_string()))?;
         let schema = match jd.record_mode.as_deref().unwrap_or("raw") {
             "raw" => RecordSchema::Raw(match jd.record_format.as_deref().map(str::trim) {
                 None | Some("") => RecordFormat::default(),
@@ -227,7 +227,9 @@ impl Settings {
 fn parse_url(raw: &str) -> Result<url::Url, SettingsError> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(SettingsError("the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428".into()));
+        return Err(SettingsError(
+            "the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428".into(),
+        ));
     }
     let url = url::Url::parse(raw).map_err(|e| SettingsError(format!("the URL `{raw}` is not valid: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {

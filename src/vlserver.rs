@@ -35,16 +35,12 @@ pub fn find_binary() -> Result<PathBuf, String> {
         .into_iter()
         .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
         .map(|dir| dir.join("victoria-logs"));
-    let cached = std::env::var_os("HOME")
-        .map(|home| PathBuf::from(home).join(".cache/flowlens/bin/victoria-logs"));
-    on_path
-        .chain(cached)
-        .find(|path| path.is_file())
-        .ok_or_else(|| {
-            "no victoria-logs binary: set VICTORIALOGS_BIN, put victoria-logs on PATH, \
+    let cached = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/flowlens/bin/victoria-logs"));
+    on_path.chain(cached).find(|path| path.is_file()).ok_or_else(|| {
+        "no victoria-logs binary: set VICTORIALOGS_BIN, put victoria-logs on PATH, \
          or run scripts/victorialogs.sh to build it into ~/.cache/flowlens/bin"
-                .to_string()
-        })
+            .to_string()
+    })
 }
 
 /// How to start VictoriaLogs.
@@ -84,10 +80,7 @@ impl VlServer {
     pub async fn start(opts: VlOptions) -> Result<VlServer, String> {
         let binary = find_binary()?;
         let process = Process::launch(&binary, "single", &[], &opts).await?;
-        Ok(VlServer {
-            url: process.url.clone(),
-            _process: process,
-        })
+        Ok(VlServer { url: process.url.clone(), _process: process })
     }
 
     /// The server's process id (for memory measurements).
@@ -102,10 +95,7 @@ impl VlServer {
         for role in ["storage1", "storage2"] {
             storage.push(Process::launch(&binary, role, &[], &VlOptions::default()).await?);
         }
-        let nodes: Vec<String> = storage
-            .iter()
-            .map(|p| format!("127.0.0.1:{}", p.port))
-            .collect();
+        let nodes: Vec<String> = storage.iter().map(|p| format!("127.0.0.1:{}", p.port)).collect();
         let front_args = [format!("-storageNode={}", nodes.join(","))];
         let front = Process::launch(&binary, "front", &front_args, &opts).await?;
         Ok(VlCluster {
@@ -123,9 +113,7 @@ impl VlCluster {
     /// pushed so far searchable: the insert node buffers for about two
     /// seconds before forwarding, so it comes first, then the storage nodes.
     pub fn flush_urls(&self) -> Vec<String> {
-        std::iter::once(self.insert_url.clone())
-            .chain(self.storage_urls.iter().cloned())
-            .collect()
+        std::iter::once(self.insert_url.clone()).chain(self.storage_urls.iter().cloned()).collect()
     }
 }
 
@@ -140,12 +128,7 @@ struct Process {
 impl Process {
     /// Start `binary` on a free port and wait for `/health`, retrying when
     /// another process grabbed the port between probing and binding.
-    async fn launch(
-        binary: &Path,
-        role: &str,
-        args: &[String],
-        opts: &VlOptions,
-    ) -> Result<Process, String> {
+    async fn launch(binary: &Path, role: &str, args: &[String], opts: &VlOptions) -> Result<Process, String> {
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let mut process = Process::spawn(binary, role, args, opts)?;
@@ -158,19 +141,11 @@ impl Process {
         Err(last_error)
     }
 
-    fn spawn(
-        binary: &Path,
-        role: &str,
-        args: &[String],
-        opts: &VlOptions,
-    ) -> Result<Process, String> {
+    fn spawn(binary: &Path, role: &str, args: &[String], opts: &VlOptions) -> Result<Process, String> {
         let port = free_port()?;
         let dir = fresh_dir(role)?;
-        let log = File::create(dir.join("victoria-logs.log"))
-            .map_err(|e| format!("cannot create log file: {e}"))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| format!("cannot share log file: {e}"))?;
+        let log = File::create(dir.join("victoria-logs.log")).map_err(|e| format!("cannot create log file: {e}"))?;
+        let log_err = log.try_clone().map_err(|e| format!("cannot share log file: {e}"))?;
         let mut command = Command::new(binary);
         command
             .arg(format!("-storageDataPath={}", dir.join("data").display()))
@@ -182,20 +157,13 @@ impl Process {
             .stdout(log)
             .stderr(log_err);
         if let Some((user, password)) = &opts.basic_auth {
-            command
-                .arg(format!("-httpAuth.username={user}"))
-                .arg(format!("-httpAuth.password={password}"));
+            command.arg(format!("-httpAuth.username={user}")).arg(format!("-httpAuth.password={password}"));
         }
         let child = command.spawn().map_err(|e| {
             let _ = fs::remove_dir_all(&dir);
             format!("cannot run {}: {e}", binary.display())
         })?;
-        Ok(Process {
-            child,
-            dir,
-            port,
-            url: format!("http://127.0.0.1:{port}"),
-        })
+        Ok(Process { child, dir, port, url: format!("http://127.0.0.1:{port}") })
     }
 
     /// Poll `/health` until it answers 200, the process exits, or
@@ -208,10 +176,7 @@ impl Process {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "victoria-logs exited ({status}) during startup:\n{}",
-                    self.log_tail()
-                ));
+                return Err(format!("victoria-logs exited ({status}) during startup:\n{}", self.log_tail()));
             }
             let mut request = client.get(format!("{}/health", self.url));
             if let Some((user, password)) = &opts.basic_auth {

@@ -241,12 +241,18 @@ async fn editors_in_chromium_against_the_plugin() {
     println!("test page built in {:.1} s", t0.elapsed().as_secs_f64());
 
     let t = Instant::now();
-    let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
+    let server =
+        VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
     let loaded = data::load(&server.url).await;
     let plugin = Plugin::start().await;
-    println!("VictoriaLogs loaded ({} raw lines) and plugin started in {:.1} s", loaded.raw_lines, t.elapsed().as_secs_f64());
+    println!(
+        "VictoriaLogs loaded ({} raw lines) and plugin started in {:.1} s",
+        loaded.raw_lines,
+        t.elapsed().as_secs_f64()
+    );
 
-    let url = start_bridge(Bridge { plugin, instance: instance(&server.url), root: repo().join("frontend/e2e/dist") }).await;
+    let url =
+        start_bridge(Bridge { plugin, instance: instance(&server.url), root: repo().join("frontend/e2e/dist") }).await;
     let artifacts = repo().join("test-artifacts/browser");
     let t = Instant::now();
     let run = tokio::process::Command::new("node")

@@ -36,7 +36,8 @@ async fn fake_backend(reply: Option<&'static str>) -> (String, Arc<Mutex<Vec<Str
                     None => {
                         // Never answer; note when the plugin hangs up.
                         let mut rest = [0u8; 1024];
-                        let closed = tokio::time::timeout(std::time::Duration::from_secs(30), socket.read(&mut rest)).await;
+                        let closed =
+                            tokio::time::timeout(std::time::Duration::from_secs(30), socket.read(&mut rest)).await;
                         if matches!(closed, Ok(Ok(0))) {
                             log.lock().unwrap().push("CLOSED".into());
                         }
@@ -94,7 +95,9 @@ async fn bearer_token_and_headers_are_sent_and_never_shown() {
 async fn a_garbled_answer_is_a_downstream_error() {
     let (url, _) = fake_backend(Some("{\"value\":\"1\"}\n<html>proxy error</html>\n")).await;
     let plugin = Plugin::start().await;
-    let answers = plugin.query(&instance(&url, json!({}), &[]), (0, 3_600_000), 60_000, &[json!({"refId": "A", "format": "stat"})]).await;
+    let answers = plugin
+        .query(&instance(&url, json!({}), &[]), (0, 3_600_000), 60_000, &[json!({"refId": "A", "format": "stat"})])
+        .await;
     assert!(answers["A"].error.contains("not a JSON object: <html>proxy error</html>"), "{:?}", answers["A"]);
     assert_eq!(answers["A"].status, 502);
 }
@@ -110,7 +113,10 @@ async fn a_cancelled_request_stops_its_backend_queries() {
     assert!(tokio::time::timeout(std::time::Duration::from_secs(1), call).await.is_err(), "the fake never answers");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while !seen.lock().unwrap().iter().any(|r| r == "CLOSED") {
-        assert!(std::time::Instant::now() < deadline, "the plugin kept waiting on the backend after the request was cancelled");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the plugin kept waiting on the backend after the request was cancelled"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -21,22 +21,46 @@ fn repo_file(path: &str) -> String {
 /// The provisioned datasource, pointed at the test's VictoriaLogs. Grafana
 /// expands `$NAME` in provisioning files and turns `$$` into `$`.
 fn provisioned_datasource(url: &str) -> Instance {
-    let yaml: serde_norway::Value = serde_norway::from_str(&repo_file("provisioning/datasources/flowlens.yaml")).unwrap();
+    let yaml: serde_norway::Value =
+        serde_norway::from_str(&repo_file("provisioning/datasources/flowlens.yaml")).unwrap();
     let ds = &yaml["datasources"][0];
     assert_eq!(ds["type"].as_str(), Some("flowlens-flowlogs-datasource"));
     let json_data = serde_json::to_string(&ds["jsonData"]).unwrap().replace("$$", "$");
-    Instance { url: url.into(), uid: ds["uid"].as_str().unwrap().into(), json_data: serde_json::from_str(&json_data).unwrap(), ..Default::default() }
+    Instance {
+        url: url.into(),
+        uid: ds["uid"].as_str().unwrap().into(),
+        json_data: serde_json::from_str(&json_data).unwrap(),
+        ..Default::default()
+    }
 }
 
 /// Grafana's `rangeutil.roundInterval`: the nice interval at or below a raw one.
 fn round_interval(ms: i64) -> i64 {
     const STEPS: [(i64, i64); 24] = [
-        (1_500, 1_000), (3_500, 2_000), (7_500, 5_000), (12_500, 10_000), (17_500, 15_000), (25_000, 20_000),
-        (45_000, 30_000), (90_000, 60_000), (210_000, 120_000), (450_000, 300_000), (750_000, 600_000),
-        (1_050_000, 900_000), (1_500_000, 1_200_000), (2_700_000, 1_800_000), (5_400_000, 3_600_000),
-        (9_000_000, 7_200_000), (16_200_000, 10_800_000), (27_000_000, 21_600_000), (86_400_000, 43_200_000),
-        (604_800_000, 86_400_000), (1_814_400_000, 604_800_000), (3_628_800_000, 2_592_000_000),
-        (i64::MAX, 31_536_000_000), (i64::MAX, 31_536_000_000),
+        (1_500, 1_000),
+        (3_500, 2_000),
+        (7_500, 5_000),
+        (12_500, 10_000),
+        (17_500, 15_000),
+        (25_000, 20_000),
+        (45_000, 30_000),
+        (90_000, 60_000),
+        (210_000, 120_000),
+        (450_000, 300_000),
+        (750_000, 600_000),
+        (1_050_000, 900_000),
+        (1_500_000, 1_200_000),
+        (2_700_000, 1_800_000),
+        (5_400_000, 3_600_000),
+        (9_000_000, 7_200_000),
+        (16_200_000, 10_800_000),
+        (27_000_000, 21_600_000),
+        (86_400_000, 43_200_000),
+        (604_800_000, 86_400_000),
+        (1_814_400_000, 604_800_000),
+        (3_628_800_000, 2_592_000_000),
+        (i64::MAX, 31_536_000_000),
+        (i64::MAX, 31_536_000_000),
     ];
     STEPS.iter().find(|(below, _)| ms < *below).map_or(1_000, |(_, step)| *step)
 }
@@ -63,7 +87,8 @@ fn reference_for(target: &Value, ds: &Instance, w: &Window) -> RefQuery {
     };
     let inside = ds.json_data["insideCidrs"][0].as_str().unwrap();
     let mut q = RefQuery::new(direction, inside, ds.json_data["interfaceId"].as_str(), w.from_ms, w.to_ms);
-    q.inside = ds.json_data["insideCidrs"].as_array().unwrap().iter().map(|c| Cidr::parse(c.as_str().unwrap())).collect();
+    q.inside =
+        ds.json_data["insideCidrs"].as_array().unwrap().iter().map(|c| Cidr::parse(c.as_str().unwrap())).collect();
     for f in target["filters"].as_array().cloned().unwrap_or_default() {
         let (field, value) = (f["field"].as_str().unwrap(), f["value"].as_str().unwrap());
         q.filters.push(match f["op"].as_str().unwrap() {
@@ -95,16 +120,27 @@ async fn every_shipped_panel_equals_the_reference() {
     assert_eq!(w.interval_ms, 60_000);
 
     // The busiest pod, to narrow every panel as a user picking it would.
-    let busiest = r::groups(records, &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), from_ms, to_ms), &["pkt_dstaddr"])[0].0[0].clone();
+    let busiest = r::groups(
+        records,
+        &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), from_ms, to_ms),
+        &["pkt_dstaddr"],
+    )[0]
+    .0[0]
+        .clone();
     let busiest_re = busiest.replace('.', "\\.");
-    let variable_sets: [Vec<(&str, &str)>; 2] =
-        [vec![("kubernetes_pod_ip", ".*"), ("remote_svc_ip", ".*")], vec![("kubernetes_pod_ip", &busiest_re), ("remote_svc_ip", ".*")]];
+    let variable_sets: [Vec<(&str, &str)>; 2] = [
+        vec![("kubernetes_pod_ip", ".*"), ("remote_svc_ip", ".*")],
+        vec![("kubernetes_pod_ip", &busiest_re), ("remote_svc_ip", ".*")],
+    ];
 
     let panels_json = dashboard["panels"].as_array().unwrap();
     let mut checked = 0;
     for panel in panels_json {
         let title = panel["title"].as_str().unwrap_or_default();
-        assert!(panel.get("transformations").is_none_or(|t| t.as_array().is_some_and(Vec::is_empty)), "{title}: transformations");
+        assert!(
+            panel.get("transformations").is_none_or(|t| t.as_array().is_some_and(Vec::is_empty)),
+            "{title}: transformations"
+        );
         for target in panel["targets"].as_array().cloned().unwrap_or_default() {
             for vars in &variable_sets {
                 let target = interpolate(&target, vars);
@@ -115,7 +151,10 @@ async fn every_shipped_panel_equals_the_reference() {
                     ("series", 0) => panels::check_rate_series(&plugin, &ds, records, w, target, &reference).await,
                     ("series", _) => panels::check_top_series(&plugin, &ds, records, w, target, &reference).await,
                     ("table", _) => panels::check_top_table(&plugin, &ds, records, w, target, &reference).await,
-                    ("logs", _) => panels::check_logs(&plugin, &ds, records, w, target, &reference, flowlens::gen::MISSION_FORMAT).await,
+                    ("logs", _) => {
+                        panels::check_logs(&plugin, &ds, records, w, target, &reference, flowlens::gen::MISSION_FORMAT)
+                            .await
+                    }
                     (other, _) => panic!("{title}: format {other} has no check"),
                 }
                 checked += 1;

@@ -20,12 +20,17 @@ fn settings(mode: &str) -> Settings {
         "interfaceId": "eni-0352f8c82da6aa229",
     });
     let json = serde_json::to_vec(&json).unwrap();
-    Settings::from_instance(&InstanceSettings { url: "http://127.0.0.1:9428", json_data: &json, ..Default::default() }).unwrap()
+    Settings::from_instance(&InstanceSettings { url: "http://127.0.0.1:9428", json_data: &json, ..Default::default() })
+        .unwrap()
 }
 
 fn request() -> Request {
     // 2026-11-20T00:00:00Z .. +24 h, Grafana's $__interval of 5 minutes.
-    Request { range: TimeRange { from_ms: 1_795_132_800_000, to_ms: 1_795_219_200_000 }, interval_ms: 300_000, max_data_points: 300 }
+    Request {
+        range: TimeRange { from_ms: 1_795_132_800_000, to_ms: 1_795_219_200_000 },
+        interval_ms: 300_000,
+        max_data_points: 300,
+    }
 }
 
 fn render(mode: &str, query: serde_json::Value, step: Option<Step>) -> String {
@@ -41,7 +46,8 @@ fn check(name: &str, actual: &str) {
         std::fs::write(&path, format!("{actual}\n")).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("missing golden file {path}; run with UPDATE_GOLDEN=1"));
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing golden file {path}; run with UPDATE_GOLDEN=1"));
     pretty_assertions::assert_eq!(expected.trim_end(), actual, "golden file {name}");
 }
 
@@ -53,17 +59,47 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
         ("total-in", json!({"format": "stat", "direction": "in"}), None),
         ("total-out", json!({"format": "stat", "direction": "out"}), None),
         ("in-bytes-per-sec", json!({"format": "series", "direction": "in", "rate": true}), None),
-        ("top-remote-in-table", json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}), None),
-        ("top-pods-in-table", json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10}), None),
-        ("top-remote-series-rank", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true}), None),
-        ("top-remote-series-buckets", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "rate": true}),
-            Some(Step::Buckets { grouped: true, keys: keys.clone() })),
-        ("top-remote-series-other", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "other": true}),
-            Some(Step::Buckets { grouped: false, keys: None })),
-        ("in-by-ip-port", json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}), None),
-        ("in-by-ip-port-buckets", json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport"], "limit": 2}),
-            Some(Step::Buckets { grouped: true, keys: Some(vec![vec!["203.0.113.9".into(), "443".into()], vec!["198.51.100.7".into(), "53".into()]]) })),
-        ("filters-every-kind", json!({"format": "stat", "metric": "packets", "direction": "all", "interfaceId": "", "filters": [
+        (
+            "top-remote-in-table",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}),
+            None,
+        ),
+        (
+            "top-pods-in-table",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10}),
+            None,
+        ),
+        (
+            "top-remote-series-rank",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true}),
+            None,
+        ),
+        (
+            "top-remote-series-buckets",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "rate": true}),
+            Some(Step::Buckets { grouped: true, keys: keys.clone() }),
+        ),
+        (
+            "top-remote-series-other",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "other": true}),
+            Some(Step::Buckets { grouped: false, keys: None }),
+        ),
+        (
+            "in-by-ip-port",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}),
+            None,
+        ),
+        (
+            "in-by-ip-port-buckets",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport"], "limit": 2}),
+            Some(Step::Buckets {
+                grouped: true,
+                keys: Some(vec![vec!["203.0.113.9".into(), "443".into()], vec!["198.51.100.7".into(), "53".into()]]),
+            }),
+        ),
+        (
+            "filters-every-kind",
+            json!({"format": "stat", "metric": "packets", "direction": "all", "interfaceId": "", "filters": [
             {"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1|10\\.0\\.32\\.2"},
             {"field": "pkt_dstaddr", "op": "!~", "value": "192\\.168\\..*"},
             {"field": "action", "op": "=", "value": "ACCEPT"},
@@ -72,16 +108,30 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
             {"field": "dstaddr", "op": "!cidr", "value": "2001:db8::/32"},
             {"field": "dstport", "op": "range", "value": "1024-65535"},
             {"field": "srcport", "op": "range", "value": "443"},
-            {"field": "pkt_srcaddr", "op": "=~", "value": ".*"}]}), None),
-        ("hostile-values", json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
+            {"field": "pkt_srcaddr", "op": "=~", "value": ".*"}]}),
+            None,
+        ),
+        (
+            "hostile-values",
+            json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
             {"field": "action", "op": "=", "value": "x\" | delete | \"y"},
             {"field": "region", "op": "!=", "value": "back\\slash\nnewline`tick"},
-            {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}), None),
-        ("nat-total-narrowed", json!({"format": "stat", "direction": "any", "filters": [
+            {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}),
+            None,
+        ),
+        (
+            "nat-total-narrowed",
+            json!({"format": "stat", "direction": "any", "filters": [
             {"field": "inside_addr", "op": "=~", "value": "10\\.0\\.32\\.7"},
-            {"field": "outside_addr", "op": "=~", "value": "52\\..*"}]}), None),
-        ("top-pods-in-narrowed", json!({"format": "table", "direction": "in", "groupBy": ["inside_addr"], "limit": 10, "filters": [
-            {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}), None),
+            {"field": "outside_addr", "op": "=~", "value": "52\\..*"}]}),
+            None,
+        ),
+        (
+            "top-pods-in-narrowed",
+            json!({"format": "table", "direction": "in", "groupBy": ["inside_addr"], "limit": 10, "filters": [
+            {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}),
+            None,
+        ),
         ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
         ("raw", json!({"rawQuery": "* | stats count() records"}), None),
     ]

@@ -11,10 +11,12 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_messages_say_what_to_fix() {
-    let server = VlServer::start(VlOptions { basic_auth: Some(("flow".into(), "s3cret-pass".into())), ..Default::default() })
-        .await
-        .expect("VictoriaLogs must start");
-    let cfg = GenConfig { connections: 300, from_ms: 1_795_132_800_000, to_ms: 1_795_136_400_000, ..GenConfig::default() };
+    let server =
+        VlServer::start(VlOptions { basic_auth: Some(("flow".into(), "s3cret-pass".into())), ..Default::default() })
+            .await
+            .expect("VictoriaLogs must start");
+    let cfg =
+        GenConfig { connections: 300, from_ms: 1_795_132_800_000, to_ms: 1_795_136_400_000, ..GenConfig::default() };
     let records = generate(&cfg);
     let loader = Loader::new(&server.url).with_basic_auth("flow", "s3cret-pass");
     let stream = [("logtype", "flow"), ("environment", "ops"), ("logger_type", "vpc")];
@@ -32,7 +34,10 @@ async fn health_messages_say_what_to_fix() {
     };
     let (ok, message) = plugin.check_health(&good).await;
     assert!(ok, "{message}");
-    assert!(message.contains(&format!("{} records match", records.len() + 1)) && message.contains("19 fields"), "{message}");
+    assert!(
+        message.contains(&format!("{} records match", records.len() + 1)) && message.contains("19 fields"),
+        "{message}"
+    );
 
     let mut cases: Vec<(&str, Instance, &str)> = Vec::new();
     let mut unreachable = good.clone();
@@ -48,7 +53,9 @@ async fn health_messages_say_what_to_fix() {
     wrong_format.json_data["recordFormat"] = json!(DEFAULT_V2_FORMAT);
     cases.push(("format", wrong_format, "The record format has 14 fields but a record has 19"));
     let mut swapped = good.clone();
-    swapped.json_data["recordFormat"] = json!(MISSION_FORMAT.replace("${az-id} ${subnet-id}", "${subnet-id} ${az-id}").replace("${srcport} ${dstport} ${pkt-srcaddr}", "${pkt-srcaddr} ${dstport} ${srcport}"));
+    swapped.json_data["recordFormat"] = json!(MISSION_FORMAT
+        .replace("${az-id} ${subnet-id}", "${subnet-id} ${az-id}")
+        .replace("${srcport} ${dstport} ${pkt-srcaddr}", "${pkt-srcaddr} ${dstport} ${srcport}"));
     cases.push(("order", swapped, "field `pkt_srcaddr` holds"));
     let mut fields = good.clone();
     fields.json_data["recordMode"] = json!("fields");
@@ -64,6 +71,9 @@ async fn health_messages_say_what_to_fix() {
         let (ok, message) = plugin.check_health(&instance).await;
         assert!(!ok, "{name}: {message}");
         assert!(message.contains(want), "{name}: {message}");
-        assert!(!message.contains("s3cret-pass") && !message.contains("wrong-pass"), "{name}: a secret leaked: {message}");
+        assert!(
+            !message.contains("s3cret-pass") && !message.contains("wrong-pass"),
+            "{name}: a secret leaked: {message}"
+        );
     }
 }

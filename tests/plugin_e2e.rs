@@ -18,7 +18,8 @@ fn raw_instance(url: &str) -> Instance {
 }
 
 fn fields_instance(url: &str) -> Instance {
-    let mapping: serde_json::Map<String, Value> = FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
+    let mapping: serde_json::Map<String, Value> =
+        FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
     Instance {
         url: url.into(),
         uid: "fields".into(),
@@ -35,7 +36,8 @@ fn fields_instance(url: &str) -> Instance {
 
 const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interval_ms: 300_000 };
 /// Not aligned to buckets at either end; the first and last buckets are partial.
-const ODD: Window = Window { from_ms: data::FROM_MS + 433_000, to_ms: data::TO_MS - 3 * 3_600_000 - 17_000, interval_ms: 600_000 };
+const ODD: Window =
+    Window { from_ms: data::FROM_MS + 433_000, to_ms: data::TO_MS - 3 * 3_600_000 - 17_000, interval_ms: 600_000 };
 
 async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool) {
     for w in [DAY, ODD] {
@@ -56,7 +58,8 @@ async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_panels_equal_the_reference_on_a_single_node() {
-    let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
+    let server =
+        VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
     let loaded = data::load(&server.url).await;
     let plugin = Plugin::start().await;
     let records = loaded.records;
@@ -66,8 +69,12 @@ async fn dashboard_panels_equal_the_reference_on_a_single_node() {
 
     // Data links from the settings ride on the address column.
     let frames = plugin
-        .query_one(&raw_instance(&server.url), (DAY.from_ms, DAY.to_ms), DAY.interval_ms,
-            json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 3}))
+        .query_one(
+            &raw_instance(&server.url),
+            (DAY.from_ms, DAY.to_ms),
+            DAY.interval_ms,
+            json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 3}),
+        )
         .await;
     assert_eq!(frames[0].field("pkt_srcaddr").config["links"][0]["url"], "https://ipinfo.io/${__value.raw}");
 
@@ -100,19 +107,44 @@ async fn filters_are_anchored_and_values_are_data() {
     let records = loaded.records;
     let cases: Vec<(Value, Vec<RefFilter>)> = vec![
         // The mission's trap: an unanchored `10.0.32.1` also matched 10.0.32.1x and 110.0.32.1.
-        (json!([{"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1"}]), vec![RefFilter::regex("pkt_srcaddr", "10\\.0\\.32\\.1")]),
-        (json!([{"field": "pkt_dstaddr", "op": "=~", "value": "10\\.0\\.3[23]\\..*|10\\.0\\.40\\.7"}]), vec![RefFilter::regex("pkt_dstaddr", "10\\.0\\.3[23]\\..*|10\\.0\\.40\\.7")]),
-        (json!([{"field": "pkt_srcaddr", "op": "=~", "value": ".*"}, {"field": "dstport", "op": "range", "value": "1024-65535"}]), vec![RefFilter::range("dstport", 1024, 65535)]),
-        (json!([{"field": "pkt_dstaddr", "op": "cidr", "value": "10.0.40.0/22"}, {"field": "srcport", "op": "=", "value": "443"}]),
-            vec![RefFilter::cidr("pkt_dstaddr", "10.0.40.0/22"), RefFilter::eq("srcport", "443")]),
-        (json!([{"field": "action", "op": "=", "value": "x\" or action:=\"ACCEPT"}]), vec![RefFilter::eq("action", "x\" or action:=\"ACCEPT")]),
-        (json!([{"field": "pkt_src_aws_service", "op": "!=", "value": "S3"}]), vec![RefFilter::Ne("pkt_src_aws_service".into(), "S3".into())]),
+        (
+            json!([{"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1"}]),
+            vec![RefFilter::regex("pkt_srcaddr", "10\\.0\\.32\\.1")],
+        ),
+        (
+            json!([{"field": "pkt_dstaddr", "op": "=~", "value": "10\\.0\\.3[23]\\..*|10\\.0\\.40\\.7"}]),
+            vec![RefFilter::regex("pkt_dstaddr", "10\\.0\\.3[23]\\..*|10\\.0\\.40\\.7")],
+        ),
+        (
+            json!([{"field": "pkt_srcaddr", "op": "=~", "value": ".*"}, {"field": "dstport", "op": "range", "value": "1024-65535"}]),
+            vec![RefFilter::range("dstport", 1024, 65535)],
+        ),
+        (
+            json!([{"field": "pkt_dstaddr", "op": "cidr", "value": "10.0.40.0/22"}, {"field": "srcport", "op": "=", "value": "443"}]),
+            vec![RefFilter::cidr("pkt_dstaddr", "10.0.40.0/22"), RefFilter::eq("srcport", "443")],
+        ),
+        (
+            json!([{"field": "action", "op": "=", "value": "x\" or action:=\"ACCEPT"}]),
+            vec![RefFilter::eq("action", "x\" or action:=\"ACCEPT")],
+        ),
+        (
+            json!([{"field": "pkt_src_aws_service", "op": "!=", "value": "S3"}]),
+            vec![RefFilter::Ne("pkt_src_aws_service".into(), "S3".into())],
+        ),
     ];
     let sided: Vec<(Value, Vec<RefFilter>)> = vec![
         // Direction-relative addresses: one pod both ways, to and from remotes in 52.0.0.0/8.
-        (json!([{"field": "inside_addr", "op": "=~", "value": "10\\.0\\.3[2-5]\\..*"}, {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]),
-            vec![RefFilter::regex("inside_addr", "10\\.0\\.3[2-5]\\..*"), RefFilter::cidr("outside_addr", "52.0.0.0/8")]),
-        (json!([{"field": "outside_addr", "op": "=", "value": "110.0.32.1"}]), vec![RefFilter::eq("outside_addr", "110.0.32.1")]),
+        (
+            json!([{"field": "inside_addr", "op": "=~", "value": "10\\.0\\.3[2-5]\\..*"}, {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]),
+            vec![
+                RefFilter::regex("inside_addr", "10\\.0\\.3[2-5]\\..*"),
+                RefFilter::cidr("outside_addr", "52.0.0.0/8"),
+            ],
+        ),
+        (
+            json!([{"field": "outside_addr", "op": "=", "value": "110.0.32.1"}]),
+            vec![RefFilter::eq("outside_addr", "110.0.32.1")],
+        ),
     ];
     for (filters, ref_filters) in &sided {
         for (direction, dir) in [("in", Dir::In), ("out", Dir::Out), ("any", Dir::Any)] {
@@ -129,7 +161,13 @@ async fn filters_are_anchored_and_values_are_data() {
         for direction in ["in", "out"] {
             let target = json!({"refId": "F", "format": "stat", "direction": direction, "filters": filters});
             let frames = plugin.query_one(&ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, target.clone()).await;
-            let mut q = RefQuery::new(if direction == "in" { Dir::In } else { Dir::Out }, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms);
+            let mut q = RefQuery::new(
+                if direction == "in" { Dir::In } else { Dir::Out },
+                POD_CIDR,
+                Some(NAT_ENI),
+                DAY.from_ms,
+                DAY.to_ms,
+            );
             q.filters = ref_filters.clone();
             assert_eq!(frames[0].field("bytes").values, vec![json!(r::total(records, &q))], "{target}");
         }
@@ -137,13 +175,18 @@ async fn filters_are_anchored_and_values_are_data() {
 
     // One bad target does not take the others down; errors name the field.
     let answers = plugin
-        .query(&ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, &[
-            json!({"refId": "good", "format": "stat", "direction": "in"}),
-            json!({"refId": "bad-op", "filters": [{"field": "pkt_srcaddr", "op": "like", "value": "x"}]}),
-            json!({"refId": "bad-regex", "filters": [{"field": "pkt_srcaddr", "op": "=~", "value": "a)|(b"}]}),
-            json!({"refId": "bad-type", "limit": "ten"}),
-            json!({"refId": "bad-raw", "rawQuery": "| nonsense ("}),
-        ])
+        .query(
+            &ds,
+            (DAY.from_ms, DAY.to_ms),
+            DAY.interval_ms,
+            &[
+                json!({"refId": "good", "format": "stat", "direction": "in"}),
+                json!({"refId": "bad-op", "filters": [{"field": "pkt_srcaddr", "op": "like", "value": "x"}]}),
+                json!({"refId": "bad-regex", "filters": [{"field": "pkt_srcaddr", "op": "=~", "value": "a)|(b"}]}),
+                json!({"refId": "bad-type", "limit": "ten"}),
+                json!({"refId": "bad-raw", "rawQuery": "| nonsense ("}),
+            ],
+        )
         .await;
     assert!(answers["good"].error.is_empty(), "{:?}", answers["good"]);
     assert!(answers["bad-op"].error.contains("op `like`"), "{:?}", answers["bad-op"]);
@@ -158,7 +201,12 @@ async fn filters_are_anchored_and_values_are_data() {
 
     // Resource calls: the editor's preview, variable values, fields.
     let (code, body) = plugin
-        .resource(&ds, "POST", "render", json!({"query": {"format": "stat", "direction": "in"}, "range": {"from": DAY.from_ms, "to": DAY.to_ms}}))
+        .resource(
+            &ds,
+            "POST",
+            "render",
+            json!({"query": {"format": "stat", "direction": "in"}, "range": {"from": DAY.from_ms, "to": DAY.to_ms}}),
+        )
         .await;
     assert_eq!(code, 200, "{body}");
     assert!(body["queries"][0].as_str().unwrap().contains("pkt_dstaddr:ipv4_range(\"10.0.32.0/20\")"), "{body}");
@@ -169,11 +217,12 @@ async fn filters_are_anchored_and_values_are_data() {
         .resource(&ds, "POST", "values", json!({"field": "pkt_dstaddr", "query": {"direction": "in"}, "range": {"from": DAY.from_ms, "to": DAY.to_ms}, "limit": 5}))
         .await;
     assert_eq!(code, 200, "{body}");
-    let top_pods: Vec<String> = r::groups(records, &RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms), &["pkt_dstaddr"])
-        .into_iter()
-        .take(5)
-        .map(|(k, _)| k[0].clone())
-        .collect();
+    let top_pods: Vec<String> =
+        r::groups(records, &RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), DAY.from_ms, DAY.to_ms), &["pkt_dstaddr"])
+            .into_iter()
+            .take(5)
+            .map(|(k, _)| k[0].clone())
+            .collect();
     assert_eq!(body["values"], json!(top_pods));
     let (code, body) = plugin.resource(&ds, "GET", "fields", Value::Null).await;
     assert_eq!(code, 200);

@@ -112,7 +112,10 @@ impl HttpClient {
         if e.is_timeout() {
             return QueryError::downstream(
                 504,
-                format!("{product} did not answer within {}s; narrow the time range or raise the timeout", self.timeout_s),
+                format!(
+                    "{product} did not answer within {}s; narrow the time range or raise the timeout",
+                    self.timeout_s
+                ),
             );
         }
         let mut cause = String::new();
@@ -124,6 +127,9 @@ impl HttpClient {
         if e.is_connect() {
             return QueryError::downstream(502, format!("cannot connect to {product} at {}: {cause}", self.base));
         }
-        QueryError::downstream(502, format!("{product} connection failed: {}", if cause.is_empty() { e.to_string() } else { cause }))
+        QueryError::downstream(
+            502,
+            format!("{product} connection failed: {}", if cause.is_empty() { e.to_string() } else { cause }),
+        )
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::HttpClient;
 use crate::error::QueryError;
 use crate::frames::parse_time_ns;
-use crate::model::{Format, FlowQuery};
+use crate::model::{FlowQuery, Format};
 use crate::plan::{Key, Record, Step, StepOutput};
 use crate::schema::RecordSchema;
 
@@ -61,7 +61,13 @@ impl VictoriaLogs {
     }
 
     /// Runs one step's query text and reads its answer.
-    pub async fn run(&self, q: &FlowQuery, schema: &RecordSchema, step: &Step, text: &str) -> Result<StepOutput, QueryError> {
+    pub async fn run(
+        &self,
+        q: &FlowQuery,
+        schema: &RecordSchema,
+        step: &Step,
+        text: &str,
+    ) -> Result<StepOutput, QueryError> {
         let keys = |row: &Row, grouped: bool| -> Key {
             if !grouped {
                 return Vec::new();
@@ -95,7 +101,8 @@ impl VictoriaLogs {
                         .and_then(Value::as_str)
                         .and_then(parse_time_ns)
                         .ok_or_else(|| unexpected("a bucket row without a valid _time", &row))?;
-                    *buckets.entry(keys(&row, *grouped)).or_default().entry(t / 1_000_000).or_default() += metric(&row)?;
+                    *buckets.entry(keys(&row, *grouped)).or_default().entry(t / 1_000_000).or_default() +=
+                        metric(&row)?;
                     Ok(true)
                 })
                 .await?;
@@ -134,10 +141,9 @@ impl VictoriaLogs {
         ];
         let response = self.http.post_form("/select/logsql/stats_query_range", &form).await?;
         let body: Value = response.json().await.map_err(|e| self.http.transport_error(&e))?;
-        let result = body
-            .pointer("/data/result")
-            .and_then(Value::as_array)
-            .ok_or_else(|| QueryError::downstream(502, format!("VictoriaLogs answered stats_query_range without data.result: {body}")))?;
+        let result = body.pointer("/data/result").and_then(Value::as_array).ok_or_else(|| {
+            QueryError::downstream(502, format!("VictoriaLogs answered stats_query_range without data.result: {body}"))
+        })?;
         let series = result
             .iter()
             .map(|s| {
@@ -167,9 +173,7 @@ impl VictoriaLogs {
 }
 
 fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn handle_line(line: &[u8], on_row: &mut impl FnMut(Row) -> Result<bool, QueryError>) -> Result<bool, QueryError> {
@@ -180,7 +184,10 @@ fn handle_line(line: &[u8], on_row: &mut impl FnMut(Row) -> Result<bool, QueryEr
     let row: Row = serde_json::from_slice(line).map_err(|_| {
         QueryError::downstream(
             502,
-            format!("VictoriaLogs sent a line that is not a JSON object: {}", String::from_utf8_lossy(&line[..line.len().min(300)])),
+            format!(
+                "VictoriaLogs sent a line that is not a JSON object: {}",
+                String::from_utf8_lossy(&line[..line.len().min(300)])
+            ),
         )
     })?;
     on_row(row)

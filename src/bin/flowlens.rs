@@ -87,8 +87,9 @@ fn parse_time(text: &str, now: i64) -> Result<i64, String> {
 
 fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
     let json_data = text_or_file(&args.settings)?;
-    let settings = Settings::from_instance(&InstanceSettings { url: &args.url, json_data: &json_data, ..Default::default() })
-        .map_err(|e| e.to_string())?;
+    let settings =
+        Settings::from_instance(&InstanceSettings { url: &args.url, json_data: &json_data, ..Default::default() })
+            .map_err(|e| e.to_string())?;
     let ds = Datasource::new(settings).map_err(|e| e.message)?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = TimeRange { from_ms: parse_time(&args.from, now)?, to_ms: parse_time(&args.to, now)? };
@@ -103,7 +104,9 @@ async fn main() {
         Command::Demo { connections } => flowlens::demo::run(connections).await,
         Command::Bench { connections, runs } => flowlens::bench::run(connections, runs.max(1)).await,
         Command::Query(args) => match prepare(&args) {
-            Ok((ds, q)) => ds.query(&q).await.map(|frames| print!("{}", flowlens::print::frames(&frames))).map_err(|e| e.message),
+            Ok((ds, q)) => {
+                ds.query(&q).await.map(|frames| print!("{}", flowlens::print::frames(&frames))).map_err(|e| e.message)
+            }
             Err(e) => Err(e),
         },
         Command::Render(args) => prepare(&args).map(|(ds, q)| println!("{}", ds.render(&q).join("\n\n"))),

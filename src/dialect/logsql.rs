@@ -68,7 +68,11 @@ impl Dialect for LogsQl {
             if grouped {
                 fields.extend(q.group_by.iter().map(|f| field_name(schema.log_field(f))));
             }
-            if fields.is_empty() { String::new() } else { format!("by ({}) ", fields.join(", ")) }
+            if fields.is_empty() {
+                String::new()
+            } else {
+                format!("by ({}) ", fields.join(", "))
+            }
         };
         let aggregate = match q.metric.field() {
             Some(f) => format!("sum({}) as {VALUE}", field_name(schema.log_field(f))),
@@ -115,7 +119,11 @@ fn field_name(name: &str) -> String {
     let plain = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         && !matches!(name.to_ascii_lowercase().as_str(), "and" | "or" | "not" | "by" | "in" | "as");
-    if plain { name.to_string() } else { quote(name) }
+    if plain {
+        name.to_string()
+    } else {
+        quote(name)
+    }
 }
 
 /// The header line S3 flow-log files start with, for records stored raw.
@@ -203,7 +211,11 @@ fn conditions(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
     let inside = |side: &str| -> String {
         let field = f(address_field(schema, side));
         let terms: Vec<String> = q.inside.iter().map(|net| cidr_condition(&field, net)).collect();
-        if terms.len() == 1 { terms[0].clone() } else { format!("({})", terms.join(" or ")) }
+        if terms.len() == 1 {
+            terms[0].clone()
+        } else {
+            format!("({})", terms.join(" or "))
+        }
     };
     let (sided, plain): (Vec<&Filter>, Vec<&Filter>) = q.filters.iter().partition(|x| is_sided(x.field()));
     let rendered = |filters: &[&Filter], inside_side: &str| -> Vec<String> {

@@ -30,24 +30,12 @@ const REGION: &str = "us-east-1";
 const ACCOUNT_ID: &str = "123456789012";
 const VPC_ID: &str = "vpc-0a1b2c3d4e5f67890";
 const AZ_IDS: [&str; 3] = ["use1-az1", "use1-az2", "use1-az4"];
-const POD_SUBNETS: [&str; 3] = [
-    "subnet-0c1d2e3f4a5b60001",
-    "subnet-0c1d2e3f4a5b60002",
-    "subnet-0c1d2e3f4a5b60003",
-];
+const POD_SUBNETS: [&str; 3] = ["subnet-0c1d2e3f4a5b60001", "subnet-0c1d2e3f4a5b60002", "subnet-0c1d2e3f4a5b60003"];
 const PUBLIC_SUBNET: &str = "subnet-0f9e8d7c6b5a40001";
 /// Private hosts outside the pod CIDR that also use the NAT gateway: the
 /// neighbours of 10.0.32.0/20 on both sides and a bastion.
-const OTHER_PRIVATE_HOSTS: [&str; 8] = [
-    "10.0.31.250",
-    "10.0.31.254",
-    "10.0.48.5",
-    "10.0.48.10",
-    "10.0.48.11",
-    "10.0.2.15",
-    "10.0.2.16",
-    "10.0.3.200",
-];
+const OTHER_PRIVATE_HOSTS: [&str; 8] =
+    ["10.0.31.250", "10.0.31.254", "10.0.48.5", "10.0.48.10", "10.0.48.11", "10.0.2.15", "10.0.2.16", "10.0.3.200"];
 /// Databases inside the VPC that pods talk to without the NAT gateway.
 const DATABASES: [&str; 3] = ["10.0.64.10", "10.0.64.11", "10.0.64.12"];
 /// IPv6 clients of the dual-stack load balancer.
@@ -58,10 +46,8 @@ const IPV6_CLIENTS: [&str; 4] = [
     "2606:4700:4700::1111",
 ];
 /// Hourly traffic shape (UTC), percent of the peak.
-const DAILY_SHAPE: [u64; 24] = [
-    30, 25, 22, 20, 20, 25, 35, 50, 65, 80, 90, 95, 100, 100, 95, 90, 85, 80, 70, 60, 50, 45, 40,
-    35,
-];
+const DAILY_SHAPE: [u64; 24] =
+    [30, 25, 22, 20, 20, 25, 35, 50, 65, 80, 90, 95, 100, 100, 95, 90, 85, 80, 70, 60, 50, 45, 40, 35];
 /// A long-lived connection reports once per aggregation interval.
 const AGGREGATION_MS: i64 = 60_000;
 const HOUR_MS: i64 = 3_600_000;

@@ -131,9 +131,7 @@ impl Template {
         let mut pieces = Vec::new();
         let mut rest = format;
         while !rest.is_empty() {
-            let field = rest
-                .find("${")
-                .and_then(|open| Some((open, rest[open..].find('}')? + open)));
+            let field = rest.find("${").and_then(|open| Some((open, rest[open..].find('}')? + open)));
             match field {
                 Some((0, close)) => {
                     let name = &rest[2..close];
@@ -180,9 +178,7 @@ impl Template {
             match piece {
                 Piece::Literal(text) => line.push_str(text),
                 Piece::Field(_, name) => match record.value(name) {
-                    Some(value) => {
-                        write!(line, "{value}").expect("writing to a String cannot fail")
-                    }
+                    Some(value) => write!(line, "{value}").expect("writing to a String cannot fail"),
                     None => line.push('-'),
                 },
             }

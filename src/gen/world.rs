@@ -14,18 +14,10 @@ use super::*;
 /// address, or has room for fewer than `pods` addresses; if `pods < 2`,
 /// `remotes < 16`, or the window is shorter than a second.
 pub fn generate(cfg: &GenConfig) -> Vec<FlowRecord> {
-    assert!(
-        cfg.to_ms - cfg.from_ms >= 1000,
-        "the time window must span at least a second"
-    );
+    assert!(cfg.to_ms - cfg.from_ms >= 1000, "the time window must span at least a second");
     let mut rng = Rng(cfg.seed);
     let world = World::new(cfg, &mut rng);
-    let mut gen = Generator {
-        cfg,
-        world,
-        rng,
-        records: Vec::new(),
-    };
+    let mut gen = Generator { cfg, world, rng, records: Vec::new() };
     gen.run();
     let mut records = gen.records;
     records.sort_by_key(|r| r.time_ms);
@@ -91,10 +83,7 @@ impl Cidr {
         let (addr, prefix) = text.split_once('/')?;
         let addr: Ipv4Addr = addr.parse().ok()?;
         let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
-        Some(Cidr {
-            base: u32::from(addr) & Self::mask(prefix),
-            prefix,
-        })
+        Some(Cidr { base: u32::from(addr) & Self::mask(prefix), prefix })
     }
 
     fn mask(prefix: u8) -> u32 {
@@ -106,8 +95,7 @@ impl Cidr {
     }
 
     fn contains(self, addr: &str) -> bool {
-        addr.parse::<Ipv4Addr>()
-            .is_ok_and(|a| u32::from(a) & Self::mask(self.prefix) == self.base)
+        addr.parse::<Ipv4Addr>().is_ok_and(|a| u32::from(a) & Self::mask(self.prefix) == self.base)
     }
 
     fn host(self, offset: u64) -> String {
@@ -142,19 +130,8 @@ struct Remote {
 impl Remote {
     fn new(ip: &str, port: u64, aws_service: Option<&'static str>, reply: (u64, u64)) -> Remote {
         let protocol = if port == 53 || port == 123 { UDP } else { TCP };
-        let request = if protocol == UDP {
-            (40, 120)
-        } else {
-            (40, 20_000)
-        };
-        Remote {
-            ip: ip.to_string(),
-            port,
-            protocol,
-            aws_service,
-            request,
-            reply,
-        }
+        let request = if protocol == UDP { (40, 120) } else { (40, 20_000) };
+        Remote { ip: ip.to_string(), port, protocol, aws_service, request, reply }
     }
 
     /// A random public service: mostly HTTPS APIs, some bulk downloads and
@@ -167,11 +144,7 @@ impl Remote {
             80..=83 => 22,
             _ => rng.range(1024, 65_535),
         };
-        let reply = if rng.chance(80) {
-            (10_000, 10_000_000)
-        } else {
-            (40, 300_000)
-        };
+        let reply = if rng.chance(80) { (10_000, 10_000_000) } else { (40, 300_000) };
         let mut remote = Remote::new(&ip, port, None, reply);
         if remote.protocol == UDP {
             remote.reply = (40, 120);
@@ -195,14 +168,10 @@ struct World {
 
 impl World {
     fn new(cfg: &GenConfig, rng: &mut Rng) -> World {
-        let pod_cidr = Cidr::parse(&cfg.pod_cidr)
-            .unwrap_or_else(|| panic!("pod_cidr {:?} is not an IPv4 CIDR", cfg.pod_cidr));
+        let pod_cidr =
+            Cidr::parse(&cfg.pod_cidr).unwrap_or_else(|| panic!("pod_cidr {:?} is not an IPv4 CIDR", cfg.pod_cidr));
         for fixed in [NAT_PRIVATE_IP, LB_PRIVATE_IP] {
-            assert!(
-                !pod_cidr.contains(fixed),
-                "pod_cidr {} must not contain {fixed}",
-                cfg.pod_cidr
-            );
+            assert!(!pod_cidr.contains(fixed), "pod_cidr {} must not contain {fixed}", cfg.pod_cidr);
         }
         assert!(cfg.pods >= 2, "at least 2 pods are needed");
         assert!(cfg.remotes >= 16, "at least 16 remotes are needed");
@@ -218,10 +187,7 @@ impl World {
         let pods = pod_addresses(pod_cidr, cfg.pods, rng)
             .into_iter()
             .enumerate()
-            .map(|(i, ip)| Pod {
-                ip,
-                node: i % node_count,
-            })
+            .map(|(i, ip)| Pod { ip, node: i % node_count })
             .collect();
         let remotes = remote_services(cfg.remotes, rng);
         let remote_weights = (0..remotes.len() as u64)
@@ -231,18 +197,8 @@ impl World {
             })
             .collect();
         World {
-            nat: Eni {
-                id: cfg.nat_eni.clone(),
-                subnet_id: PUBLIC_SUBNET,
-                az_id: AZ_IDS[0],
-                instance_id: None,
-            },
-            lb: Eni {
-                id: LB_ENI.to_string(),
-                subnet_id: PUBLIC_SUBNET,
-                az_id: AZ_IDS[0],
-                instance_id: None,
-            },
+            nat: Eni { id: cfg.nat_eni.clone(), subnet_id: PUBLIC_SUBNET, az_id: AZ_IDS[0], instance_id: None },
+            lb: Eni { id: LB_ENI.to_string(), subnet_id: PUBLIC_SUBNET, az_id: AZ_IDS[0], instance_id: None },
             nodes,
             pods,
             remotes,
@@ -262,17 +218,9 @@ impl World {
 /// regex traps x.x.x.10 to x.x.x.19, then random hosts.
 fn pod_addresses(cidr: Cidr, count: usize, rng: &mut Rng) -> Vec<String> {
     let hosts = cidr.size().saturating_sub(2);
-    assert!(
-        hosts >= count as u64,
-        "pod_cidr {} has fewer than {count} host addresses",
-        cidr.host(0)
-    );
-    let mut offsets: Vec<u64> = [1]
-        .into_iter()
-        .chain(10..=19)
-        .chain([hosts])
-        .filter(|&o| o >= 1 && o <= hosts)
-        .collect();
+    assert!(hosts >= count as u64, "pod_cidr {} has fewer than {count} host addresses", cidr.host(0));
+    let mut offsets: Vec<u64> =
+        [1].into_iter().chain(10..=19).chain([hosts]).filter(|&o| o >= 1 && o <= hosts).collect();
     offsets.dedup();
     offsets.truncate(count);
     let mut seen: HashSet<u64> = offsets.iter().copied().collect();
@@ -353,14 +301,7 @@ struct Flow<'a> {
 impl<'a> Flow<'a> {
     /// An accepted flow seen entering the interface (so without traffic
     /// path), whose packets carry the interface addresses.
-    fn new(
-        src: &'a str,
-        srcport: u64,
-        dst: &'a str,
-        dstport: u64,
-        protocol: u64,
-        bytes: u64,
-    ) -> Self {
+    fn new(src: &'a str, srcport: u64, dst: &'a str, dstport: u64, protocol: u64, bytes: u64) -> Self {
         Flow {
             src,
             dst,
@@ -380,20 +321,12 @@ impl<'a> Flow<'a> {
 
     /// The packets' own addresses, when they differ (NAT gateway legs).
     fn packet_addrs(self, pkt_src: &'a str, pkt_dst: &'a str) -> Self {
-        Flow {
-            pkt_src,
-            pkt_dst,
-            ..self
-        }
+        Flow { pkt_src, pkt_dst, ..self }
     }
 
     /// Seen leaving the interface, towards `traffic_path`.
     fn egress(self, traffic_path: u64) -> Self {
-        Flow {
-            egress: true,
-            traffic_path: Some(traffic_path),
-            ..self
-        }
+        Flow { egress: true, traffic_path: Some(traffic_path), ..self }
     }
 
     fn accepted(self, accept: bool) -> Self {
@@ -449,11 +382,7 @@ impl Generator<'_> {
 
     fn random_connection(&mut self, conn: u64) {
         let t = self.random_time();
-        let intervals = if self.rng.chance(850) {
-            1
-        } else {
-            self.rng.range(2, 6)
-        };
+        let intervals = if self.rng.chance(850) { 1 } else { self.rng.range(2, 6) };
         match self.rng.below(1000) {
             0..=739 => self.nat_from_pod(conn, t, intervals),
             740..=799 => self.nat_from_other_host(conn, t, intervals),
@@ -478,10 +407,7 @@ impl Generator<'_> {
 
     /// The times of a connection's intervals that fall in the window.
     fn interval_times(&self, t: i64, intervals: u64) -> Vec<i64> {
-        (0..intervals as i64)
-            .map(|i| t + i * AGGREGATION_MS)
-            .take_while(|&at| at < self.cfg.to_ms)
-            .collect()
+        (0..intervals as i64).map(|i| t + i * AGGREGATION_MS).take_while(|&at| at < self.cfg.to_ms).collect()
     }
 
     /// `t + delay_ms`, but never past the window's last millisecond.
@@ -563,21 +489,9 @@ impl Generator<'_> {
 
     /// The NAT gateway's four legs per interval, as AWS records them on the
     /// NAT ENI; legs 1 and 2 carry the request bytes, 3 and 4 the reply's.
-    fn nat_connection(
-        &mut self,
-        conn: u64,
-        t: i64,
-        intervals: u64,
-        client: &str,
-        client_iface: Option<Iface>,
-    ) {
+    fn nat_connection(&mut self, conn: u64, t: i64, intervals: u64, client: &str, client_iface: Option<Iface>) {
         let remote = self.world.popular_remote(&mut self.rng);
-        let (r, r_port, proto, svc) = (
-            remote.ip.clone(),
-            remote.port,
-            remote.protocol,
-            remote.aws_service,
-        );
+        let (r, r_port, proto, svc) = (remote.ip.clone(), remote.port, remote.protocol, remote.aws_service);
         let (request, reply) = (remote.request, remote.reply);
         let client_port = self.rng.ephemeral_port();
         let nat_port = self.rng.range(1024, 65_535);
@@ -591,13 +505,9 @@ impl Generator<'_> {
             let reply_rejected = (4..8).contains(&outcome);
             let legs = [
                 Flow::new(client, client_port, n, r_port, proto, req).packet_addrs(client, &r),
-                Flow::new(n, nat_port, &r, r_port, proto, req)
-                    .egress(8)
-                    .accepted(!request_rejected),
+                Flow::new(n, nat_port, &r, r_port, proto, req).egress(8).accepted(!request_rejected),
                 Flow::new(&r, r_port, n, nat_port, proto, rep).accepted(!reply_rejected),
-                Flow::new(n, r_port, client, client_port, proto, rep)
-                    .packet_addrs(&r, client)
-                    .egress(1),
+                Flow::new(n, r_port, client, client_port, proto, rep).packet_addrs(&r, client).egress(1),
             ];
             let leg_count = if request_rejected {
                 2
@@ -608,13 +518,7 @@ impl Generator<'_> {
             };
             for (i, leg) in legs.into_iter().take(leg_count).enumerate() {
                 let time = self.at(at, i as i64);
-                self.push(
-                    conn,
-                    Some(i as u8 + 1),
-                    Iface::Nat,
-                    time,
-                    leg.service(&r, svc),
-                );
+                self.push(conn, Some(i as u8 + 1), Iface::Nat, time, leg.service(&r, svc));
             }
             if let Some(iface) = client_iface {
                 let out = Flow::new(client, client_port, &r, r_port, proto, req).egress(1);
@@ -646,12 +550,8 @@ impl Generator<'_> {
         for at in self.interval_times(t, intervals) {
             let req = self.rng.log_uniform(40, 50_000);
             let rep = self.rng.log_uniform(40, 2_000_000);
-            let out = Flow::new(&a_ip, a_port, &b_ip, port, TCP, req)
-                .accepted(accept)
-                .service(&b_ip, svc);
-            let back = Flow::new(&b_ip, port, &a_ip, a_port, TCP, rep)
-                .accepted(accept)
-                .service(&b_ip, svc);
+            let out = Flow::new(&a_ip, a_port, &b_ip, port, TCP, req).accepted(accept).service(&b_ip, svc);
+            let back = Flow::new(&b_ip, port, &a_ip, a_port, TCP, rep).accepted(accept).service(&b_ip, svc);
             self.push(conn, None, Iface::Node(a_node), at, out.egress(path));
             if accept {
                 let time = self.at(at, 2);
@@ -713,8 +613,7 @@ impl Generator<'_> {
         let srcport = self.rng.range(1024, 65_535);
         let bytes = self.rng.range(40, 180);
         let accept = self.rng.chance(300);
-        let flow =
-            Flow::new(&scanner, srcport, NAT_PRIVATE_IP, port, protocol, bytes).accepted(accept);
+        let flow = Flow::new(&scanner, srcport, NAT_PRIVATE_IP, port, protocol, bytes).accepted(accept);
         self.push(conn, None, Iface::Nat, t, flow);
     }
 
@@ -725,15 +624,8 @@ impl Generator<'_> {
             1 => Iface::Lb,
             _ => Iface::Node(self.rng.below(self.world.nodes.len() as u64) as usize),
         };
-        let status = if self.rng.chance(700) {
-            "NODATA"
-        } else {
-            "SKIPDATA"
-        };
-        let record = FlowRecord {
-            log_status: Some(status.to_string()),
-            ..self.base_record(conn, iface, t, 60)
-        };
+        let status = if self.rng.chance(700) { "NODATA" } else { "SKIPDATA" };
+        let record = FlowRecord { log_status: Some(status.to_string()), ..self.base_record(conn, iface, t, 60) };
         self.records.push(record);
     }
 }

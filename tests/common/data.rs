@@ -16,19 +16,11 @@ pub const NAT_ENI: &str = "eni-0352f8c82da6aa229";
 pub const POD_CIDR: &str = "10.0.32.0/20";
 
 /// Raw mission-format lines, as Lambda Promtail pushes them.
-pub const RAW_STREAM: [(&str, &str); 4] = [
-    ("logtype", "flow"),
-    ("environment", "ops"),
-    ("logger_type", "vpc"),
-    ("component", "devops"),
-];
+pub const RAW_STREAM: [(&str, &str); 4] =
+    [("logtype", "flow"), ("environment", "ops"), ("logger_type", "vpc"), ("component", "devops")];
 /// The same records as raw default version-2 lines.
-pub const V2_STREAM: [(&str, &str); 4] = [
-    ("logtype", "flow"),
-    ("environment", "v2"),
-    ("logger_type", "vpc"),
-    ("component", "devops"),
-];
+pub const V2_STREAM: [(&str, &str); 4] =
+    [("logtype", "flow"), ("environment", "v2"), ("logger_type", "vpc"), ("component", "devops")];
 /// The same records with fields parsed at ingest (names from [`field_name`]).
 pub const FIELDS_STREAM: [(&str, &str); 2] = [("logtype", "flowfields"), ("environment", "ops")];
 
@@ -46,11 +38,7 @@ pub const FIELD_MAPPING: [(&str, &str); 6] = [
 
 /// The log field name of a canonical field in the fields stream.
 pub fn field_name(canonical: &str) -> String {
-    FIELD_MAPPING
-        .iter()
-        .find(|(c, _)| *c == canonical)
-        .map_or(canonical, |(_, name)| name)
-        .to_string()
+    FIELD_MAPPING.iter().find(|(c, _)| *c == canonical).map_or(canonical, |(_, name)| name).to_string()
 }
 
 /// The fixture's generator config: seed 42, 20 000 connections.

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, TimeUnit, UInt64Type, Float64Type, TimestampNanosecondType};
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType, UInt64Type};
 use grafana_plugin_sdk::pluginv2 as pb;
 use serde_json::Value;
 
@@ -120,7 +120,13 @@ impl Plugin {
     }
 
     /// QueryData with several targets; answers by refId.
-    pub async fn query(&self, instance: &Instance, range: (i64, i64), interval_ms: i64, targets: &[Value]) -> HashMap<String, Answer> {
+    pub async fn query(
+        &self,
+        instance: &Instance,
+        range: (i64, i64),
+        interval_ms: i64,
+        targets: &[Value],
+    ) -> HashMap<String, Answer> {
         let queries = targets
             .iter()
             .map(|t| pb::DataQuery {
@@ -132,7 +138,8 @@ impl Plugin {
                 query_type: String::new(),
             })
             .collect();
-        let request = pb::QueryDataRequest { plugin_context: Some(instance.context()), headers: HashMap::new(), queries };
+        let request =
+            pb::QueryDataRequest { plugin_context: Some(instance.context()), headers: HashMap::new(), queries };
         // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
         let response = pb::data_client::DataClient::new(self.channel.clone())
             .max_decoding_message_size(i32::MAX as usize)
@@ -145,14 +152,21 @@ impl Plugin {
             .into_iter()
             .map(|(ref_id, r)| {
                 let frames = r.frames.iter().map(|bytes| decode(bytes)).collect();
-                let json_meta = if r.json_meta.is_empty() { Value::Null } else { serde_json::from_slice(&r.json_meta).unwrap() };
+                let json_meta =
+                    if r.json_meta.is_empty() { Value::Null } else { serde_json::from_slice(&r.json_meta).unwrap() };
                 (ref_id, Answer { frames, error: r.error, status: r.status, json_meta })
             })
             .collect()
     }
 
     /// One target; panics on a query error.
-    pub async fn query_one(&self, instance: &Instance, range: (i64, i64), interval_ms: i64, target: Value) -> Vec<DecodedFrame> {
+    pub async fn query_one(
+        &self,
+        instance: &Instance,
+        range: (i64, i64),
+        interval_ms: i64,
+        target: Value,
+    ) -> Vec<DecodedFrame> {
         let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
         let mut answers = self.query(instance, range, interval_ms, std::slice::from_ref(&target)).await;
         let answer = answers.remove(&ref_id).expect("an answer for the refId");
@@ -194,7 +208,8 @@ impl Plugin {
 /// Decodes one frame from Arrow IPC file bytes.
 pub fn decode(bytes: &[u8]) -> DecodedFrame {
     assert!(bytes.starts_with(b"ARROW1"), "frames must be Arrow IPC files");
-    let reader = arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).expect("an Arrow file");
+    let reader =
+        arrow::ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes.to_vec()), None).expect("an Arrow file");
     let schema = reader.schema();
     let batches: Vec<_> = reader.map(|b| b.expect("a record batch")).collect();
     let meta = schema.metadata();
@@ -233,7 +248,9 @@ fn cell(col: &dyn Array, row: usize) -> Value {
     match col.data_type() {
         DataType::UInt64 => Value::from(col.as_primitive::<UInt64Type>().value(row)),
         DataType::Float64 => Value::from(col.as_primitive::<Float64Type>().value(row)),
-        DataType::Timestamp(TimeUnit::Nanosecond, _) => Value::from(col.as_primitive::<TimestampNanosecondType>().value(row)),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+            Value::from(col.as_primitive::<TimestampNanosecondType>().value(row))
+        }
         DataType::Utf8 => Value::from(col.as_string::<i32>().value(row)),
         DataType::Binary => serde_json::from_slice(col.as_binary::<i32>().value(row)).expect("JSON cell"),
         other => panic!("unexpected column type {other}"),

@@ -47,7 +47,10 @@ fn u64s(values: &[Value]) -> Vec<u64> {
 
 fn assert_executed(frame: &DecodedFrame, what: &str) {
     let q = frame.meta["executedQueryString"].as_str().unwrap_or_default();
-    assert!(q.contains("_time:[") && q.contains("stats") || q.contains("sort by (_time desc)"), "{what}: executed query missing: {q}");
+    assert!(
+        q.contains("_time:[") && q.contains("stats") || q.contains("sort by (_time desc)"),
+        "{what}: executed query missing: {q}"
+    );
 }
 
 /// A stat panel: one frame, one unsigned bytes field, equal to the reference.
@@ -57,7 +60,14 @@ pub async fn stat(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Win
 }
 
 /// Checks a stat target against the reference query.
-pub async fn check_stat(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, target: Value, reference: &RefQuery) {
+pub async fn check_stat(
+    plugin: &Plugin,
+    ds: &Instance,
+    records: &[FlowRecord],
+    w: Window,
+    target: Value,
+    reference: &RefQuery,
+) {
     let what = format!("stat {target} {w:?}");
     let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
     let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
@@ -82,7 +92,14 @@ pub async fn rate_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord],
 }
 
 /// Checks an ungrouped rate series target against the reference query.
-pub async fn check_rate_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, target: Value, reference: &RefQuery) {
+pub async fn check_rate_series(
+    plugin: &Plugin,
+    ds: &Instance,
+    records: &[FlowRecord],
+    w: Window,
+    target: Value,
+    reference: &RefQuery,
+) {
     let what = format!("rate series {target} {w:?}");
     let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
     assert_eq!(frames.len(), 1, "{what}");
@@ -109,13 +126,27 @@ fn check_series(f: &DecodedFrame, w: &Window, expected: &BTreeMap<i64, u64>, uni
 
 /// A top-N table: exactly the reference's top N rows, typed columns,
 /// readable headers, no time column.
-pub async fn top_table(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, group_by: &[&str], limit: usize) {
+pub async fn top_table(
+    plugin: &Plugin,
+    ds: &Instance,
+    records: &[FlowRecord],
+    w: Window,
+    group_by: &[&str],
+    limit: usize,
+) {
     let target = json!({"refId": "T", "format": "table", "direction": "in", "groupBy": group_by, "limit": limit});
     check_top_table(plugin, ds, records, w, target, &w.reference(Dir::In)).await;
 }
 
 /// Checks a grouped table target (its `groupBy` and `limit`) against the reference query.
-pub async fn check_top_table(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, target: Value, reference: &RefQuery) {
+pub async fn check_top_table(
+    plugin: &Plugin,
+    ds: &Instance,
+    records: &[FlowRecord],
+    w: Window,
+    target: Value,
+    reference: &RefQuery,
+) {
     let what = format!("top table {target} {w:?}");
     let group_by: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap();
     let group_by: Vec<&str> = group_by.iter().map(String::as_str).collect();
@@ -136,8 +167,13 @@ pub async fn check_top_table(plugin: &Plugin, ds: &Instance, records: &[FlowReco
         let field = &f.fields[i];
         let port = name.ends_with("port");
         assert_eq!(field.data_type, if port { DataType::UInt64 } else { DataType::Utf8 }, "{what}: type of {name}");
-        assert!(field.config["displayNameFromDS"].as_str().is_some_and(|h| h.contains(' ')), "{what}: readable header {:?}", field.config);
-        let got: Vec<String> = field.values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect();
+        assert!(
+            field.config["displayNameFromDS"].as_str().is_some_and(|h| h.contains(' ')),
+            "{what}: readable header {:?}",
+            field.config
+        );
+        let got: Vec<String> =
+            field.values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect();
         let want: Vec<String> = expected.iter().map(|(k, _)| k[i].clone()).collect();
         assert_eq!(got, want, "{what}: column {name}");
     }
@@ -155,14 +191,22 @@ pub async fn top_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], 
 }
 
 /// Checks a rate series target grouped by `pkt_srcaddr` (its `limit`, `other`) against the reference query.
-pub async fn check_top_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, target: Value, reference: &RefQuery) {
+pub async fn check_top_series(
+    plugin: &Plugin,
+    ds: &Instance,
+    records: &[FlowRecord],
+    w: Window,
+    target: Value,
+    reference: &RefQuery,
+) {
     let what = format!("top series {target} {w:?}");
     let limit = target["limit"].as_u64().unwrap() as usize;
     let other = target["other"].as_bool().unwrap_or(false);
     assert_eq!(target["groupBy"], json!(["pkt_srcaddr"]), "{what}: this check knows one group field");
     let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
     assert_eq!(frames.len(), limit + usize::from(other), "{what}: exactly N series (plus other)");
-    let top: Vec<(Vec<String>, u64)> = r::groups(records, reference, &["pkt_srcaddr"]).into_iter().take(limit).collect();
+    let top: Vec<(Vec<String>, u64)> =
+        r::groups(records, reference, &["pkt_srcaddr"]).into_iter().take(limit).collect();
     let per_key = r::buckets(records, reference, &["pkt_srcaddr"], w.interval_ms);
     let totals = r::buckets(records, reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
     for (f, (key, _)) in frames.iter().zip(&top) {
@@ -193,7 +237,15 @@ pub async fn logs(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Win
 }
 
 /// Checks a logs target (its `limit`) against the reference query.
-pub async fn check_logs(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, target: Value, reference: &RefQuery, format: &str) {
+pub async fn check_logs(
+    plugin: &Plugin,
+    ds: &Instance,
+    records: &[FlowRecord],
+    w: Window,
+    target: Value,
+    reference: &RefQuery,
+    format: &str,
+) {
     let limit = target["limit"].as_u64().unwrap() as usize;
     let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
     assert_eq!(frames.len(), 1);
@@ -210,7 +262,8 @@ pub async fn check_logs(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], 
     assert_eq!(times[0], newest, "newest first");
     assert!(times.windows(2).all(|p| p[0] >= p[1]), "descending: {times:?}");
     let oldest = *times.last().unwrap();
-    let lines: std::collections::HashSet<String> = matching.iter().filter(|r| r.time_ms >= oldest).map(|r| r.render(format)).collect();
+    let lines: std::collections::HashSet<String> =
+        matching.iter().filter(|r| r.time_ms >= oldest).map(|r| r.render(format)).collect();
     for (body, labels) in f.field("body").values.iter().zip(&f.field("labels").values) {
         assert!(lines.contains(body.as_str().unwrap()), "not a matching record: {body}");
         assert_eq!(labels["interface_id"], NAT_ENI, "parsed fields as labels: {labels}");

@@ -48,25 +48,14 @@ impl Cidr {
     /// `"10.0.32.0/20"`, or a bare address for /32.
     pub fn parse(text: &str) -> Cidr {
         let (addr, prefix) = text.split_once('/').unwrap_or((text, "32"));
-        let addr: Ipv4Addr = addr
-            .parse()
-            .unwrap_or_else(|_| panic!("bad CIDR address in {text:?}"));
-        let prefix: u8 = prefix
-            .parse()
-            .ok()
-            .filter(|p| *p <= 32)
-            .unwrap_or_else(|| panic!("bad prefix in {text:?}"));
-        Cidr {
-            base: u32::from(addr) & mask(prefix),
-            prefix,
-        }
+        let addr: Ipv4Addr = addr.parse().unwrap_or_else(|_| panic!("bad CIDR address in {text:?}"));
+        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).unwrap_or_else(|| panic!("bad prefix in {text:?}"));
+        Cidr { base: u32::from(addr) & mask(prefix), prefix }
     }
 
     /// Whether `value` is an IPv4 address inside the network.
     pub fn contains(&self, value: &str) -> bool {
-        value
-            .parse::<Ipv4Addr>()
-            .is_ok_and(|a| u32::from(a) & mask(self.prefix) == self.base)
+        value.parse::<Ipv4Addr>().is_ok_and(|a| u32::from(a) & mask(self.prefix) == self.base)
     }
 }
 
@@ -129,9 +118,7 @@ impl RefFilter {
             RefFilter::NotRegex(f, re) => !re.is_match(&value(f)),
             RefFilter::Cidr(f, c) => c.contains(&value(f)),
             RefFilter::NotCidr(f, c) => !c.contains(&value(f)),
-            RefFilter::Range(f, lo, hi) => value(f)
-                .parse::<u64>()
-                .is_ok_and(|n| (*lo..=*hi).contains(&n)),
+            RefFilter::Range(f, lo, hi) => value(f).parse::<u64>().is_ok_and(|n| (*lo..=*hi).contains(&n)),
         }
     }
 }
@@ -157,13 +144,7 @@ pub struct RefQuery {
 impl RefQuery {
     /// Bytes in `direction` on `interface_id` (the NAT ENI in most tests),
     /// pods in `inside`, over `[from_ms, to_ms)`, no filters.
-    pub fn new(
-        direction: Dir,
-        inside: &str,
-        interface_id: Option<&str>,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> RefQuery {
+    pub fn new(direction: Dir, inside: &str, interface_id: Option<&str>, from_ms: i64, to_ms: i64) -> RefQuery {
         RefQuery {
             metric: Metric::Bytes,
             direction,
@@ -180,10 +161,7 @@ impl RefQuery {
     /// inside one), the inside address is inside and every filter holds.
     fn matches(&self, record: &FlowRecord) -> bool {
         (self.from_ms..self.to_ms).contains(&record.time_ms)
-            && self
-                .interface_id
-                .as_ref()
-                .is_none_or(|id| record.get("interface_id").as_ref() == Some(id))
+            && self.interface_id.as_ref().is_none_or(|id| record.get("interface_id").as_ref() == Some(id))
             && self.readings().iter().any(|reading| {
                 reading.is_none_or(|(inside_field, _)| {
                     let value = record.get(inside_field).unwrap_or_default();
@@ -216,10 +194,7 @@ impl RefQuery {
 }
 
 /// The records the query counts, in their order (e.g. for raw-log checks).
-pub fn matching<'a>(
-    records: &'a [FlowRecord],
-    query: &'a RefQuery,
-) -> impl Iterator<Item = &'a FlowRecord> + 'a {
+pub fn matching<'a>(records: &'a [FlowRecord], query: &'a RefQuery) -> impl Iterator<Item = &'a FlowRecord> + 'a {
     records.iter().filter(|r| query.matches(r))
 }
 
@@ -230,19 +205,12 @@ pub fn total(records: &[FlowRecord], query: &RefQuery) -> u64 {
 
 /// The group key of a record: the values of `group_by`, `""` for missing.
 fn key(record: &FlowRecord, group_by: &[&str]) -> Vec<String> {
-    group_by
-        .iter()
-        .map(|f| record.get(f).unwrap_or_default())
-        .collect()
+    group_by.iter().map(|f| record.get(f).unwrap_or_default()).collect()
 }
 
 /// The metric per group, largest first; ties by keys in natural order (first
 /// key first). Every group with a matching record is listed, even at 0.
-pub fn groups(
-    records: &[FlowRecord],
-    query: &RefQuery,
-    group_by: &[&str],
-) -> Vec<(Vec<String>, u64)> {
+pub fn groups(records: &[FlowRecord], query: &RefQuery, group_by: &[&str]) -> Vec<(Vec<String>, u64)> {
     let mut sums: BTreeMap<Vec<String>, u64> = BTreeMap::new();
     for record in matching(records, query) {
         *sums.entry(key(record, group_by)).or_default() += query.value(record);
@@ -264,22 +232,14 @@ pub fn buckets(
     let mut series: BTreeMap<Vec<String>, BTreeMap<i64, u64>> = BTreeMap::new();
     for record in matching(records, query) {
         let bucket = record.time_ms - record.time_ms.rem_euclid(step_ms);
-        *series
-            .entry(key(record, group_by))
-            .or_default()
-            .entry(bucket)
-            .or_default() += query.value(record);
+        *series.entry(key(record, group_by)).or_default().entry(bucket).or_default() += query.value(record);
     }
     series
 }
 
 /// Keys compared value by value with [`natural`].
 pub fn natural_keys(a: &[String], b: &[String]) -> Ordering {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| natural(x, y))
-        .find(|o| o.is_ne())
-        .unwrap_or_else(|| a.len().cmp(&b.len()))
+    a.iter().zip(b).map(|(x, y)| natural(x, y)).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
 }
 
 /// Two numbers compare numerically, two IPv4 addresses numerically, anything
