@@ -15,6 +15,9 @@ echo "== VictoriaLogs: $VICTORIALOGS_BIN"
 echo "== Frontend packages"
 (cd frontend && npm ci --no-audit --no-fund)
 
+echo "== Rust formatting"
+cargo fmt --check
+
 echo "== Rust tests"
 cargo test --locked --all-targets
 
