@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use common::data;
 use common::harness::{Instance, Plugin};
+use common::reference::{self as r, Dir, RefQuery};
 use flowlens::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -251,6 +252,18 @@ async fn editors_in_chromium_against_the_plugin() {
         t.elapsed().as_secs_f64()
     );
 
+    // The variable's expected values: the top 5 pods by bytes in, from the independent reference.
+    let top_pods: Vec<String> = r::groups(
+        loaded.records,
+        &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), data::FROM_MS, data::TO_MS),
+        &["pkt_dstaddr"],
+    )
+    .into_iter()
+    .take(5)
+    .map(|(key, _)| key[0].clone())
+    .collect();
+    assert_eq!(top_pods.len(), 5, "the fixture has at least 5 pods with traffic in");
+
     let url =
         start_bridge(Bridge { plugin, instance: instance(&server.url), root: repo().join("frontend/e2e/dist") }).await;
     let artifacts = repo().join("test-artifacts/browser");
@@ -261,6 +274,8 @@ async fn editors_in_chromium_against_the_plugin() {
         .arg(&url)
         .arg("--records")
         .arg(loaded.raw_lines.to_string())
+        .arg("--top-pods")
+        .arg(serde_json::to_string(&top_pods).unwrap())
         .arg("--artifacts")
         .arg(&artifacts)
         .env("CHROMIUM", &chromium)

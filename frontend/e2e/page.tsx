@@ -5,16 +5,23 @@
 // (tests/browser.rs), which forwards /api/datasources/uid/<uid>/resources/*
 // to the plugin's CallResource and /health to CheckHealth, as Grafana does.
 //
+// "New variable" mounts the variable editor as Grafana does for a datasource
+// with CustomVariableSupport, and runs `ds.variables.query` on each change.
+//
 // What the editors emit is kept on `window.__e2e` for e2e/run.mjs to read.
 import React, { useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
   CoreApp,
+  CustomVariableSupport,
+  DataQueryRequest,
   DataSourceInstanceSettings,
   DataSourcePluginMeta,
   DataSourceSettings,
   dateTime,
+  MetricFindValue,
   TimeRange,
+  VariableSupportType,
 } from '@grafana/data';
 import { BackendSrv, BackendSrvRequest, FetchResponse, setBackendSrv, setTemplateSrv } from '@grafana/runtime';
 import { Alert, Button, GlobalStyles, useTheme2 } from '@grafana/ui';
@@ -24,7 +31,7 @@ import { DataSource } from '../src/datasource';
 import { plugin } from '../src/module';
 import pluginJson from '../src/plugin.json';
 import { FakeTemplateSrv } from '../src/test/fakeTemplateSrv';
-import { FlowDataSourceOptions, FlowQuery, FlowSecureJsonData } from '../src/types';
+import { FlowDataSourceOptions, FlowQuery, FlowSecureJsonData, FlowVariableQuery } from '../src/types';
 
 type Options = DataSourceSettings<FlowDataSourceOptions, FlowSecureJsonData>;
 
@@ -45,6 +52,13 @@ interface E2EState {
   requests: Recorded[];
   health?: { status: string; message: string };
   fatal?: string;
+  /** The last query the variable editor emitted. */
+  variableQuery?: FlowVariableQuery;
+  variableChanges: number;
+  /** The values of the last variable query run (texts, in order), and the query it ran for. */
+  variableValues?: string[];
+  variableValuesFor?: FlowVariableQuery;
+  variableError?: string;
 }
 
 declare global {
@@ -53,7 +67,7 @@ declare global {
   }
 }
 
-const state: E2EState = { ready: false, changes: 0, runs: 0, requests: [] };
+const state: E2EState = { ready: false, changes: 0, runs: 0, requests: [], variableChanges: 0 };
 window.__e2e = state;
 
 /**
@@ -175,6 +189,85 @@ function Section({ title, testId, children }: { title: string; testId: string; c
   );
 }
 
+/**
+ * Dashboard settings → Variables → New variable (type Query, this datasource):
+ * the datasource's variable editor as Grafana mounts it for a datasource with
+ * CustomVariableSupport (`ds.variables.editor`, given the variable's saved
+ * query, '' for a new variable), and the "Preview of values": on each change
+ * Grafana runs `ds.variables.query` with a request for the dashboard's range
+ * and lists the MetricFindValue texts in the order returned (sort: disabled).
+ */
+function VariableSection({ ds, range }: { ds: DataSource; range: TimeRange }) {
+  const theme = useTheme2();
+  if (ds.variables?.getType() !== VariableSupportType.Custom) {
+    throw new Error('the datasource has no custom variable support');
+  }
+  const variables = ds.variables as CustomVariableSupport<DataSource, FlowVariableQuery>;
+  const Editor = variables.editor;
+  // A new query variable's query is the empty string until the editor changes it.
+  const [query, setQuery] = useState<FlowVariableQuery | string>('');
+  const [values, setValues] = useState<string[]>([]);
+  const runs = React.useRef(0);
+
+  const run = async (q: FlowVariableQuery) => {
+    const n = ++runs.current;
+    const request = {
+      app: CoreApp.Dashboard,
+      requestId: `variable-${n}`,
+      timezone: 'utc',
+      range,
+      interval: '1m',
+      intervalMs: 60_000,
+      targets: [q],
+      scopedVars: {},
+      startTime: Date.now(),
+    } as DataQueryRequest<FlowVariableQuery>;
+    try {
+      const response = await lastValueFrom(variables.query(request));
+      const texts = (response.data as MetricFindValue[]).map((v) => String(v.text));
+      if (n === runs.current) {
+        state.variableValues = texts;
+        state.variableValuesFor = q;
+        state.variableError = undefined;
+        setValues(texts);
+      }
+    } catch (e) {
+      if (n === runs.current) {
+        state.variableError = String((e as Error)?.message ?? e);
+      }
+    }
+  };
+
+  return (
+    <Section title="Variable query" testId="e2e-variable-editor">
+      <Editor
+        datasource={ds}
+        query={query as FlowVariableQuery}
+        range={range}
+        app={CoreApp.Dashboard}
+        onChange={(q: FlowVariableQuery) => {
+          state.variableQuery = q;
+          state.variableChanges++;
+          setQuery(q);
+          run(q);
+        }}
+        onRunQuery={() => {}}
+      />
+      <h4 style={{ marginTop: theme.spacing(2) }}>Preview of values</h4>
+      <div data-testid="e2e-variable-values" style={{ display: 'flex', gap: theme.spacing(1), flexWrap: 'wrap' }}>
+        {values.map((v) => (
+          <span
+            key={v}
+            style={{ padding: theme.spacing(0.5, 1), background: theme.colors.background.secondary, borderRadius: theme.shape.radius.default }}
+          >
+            {v}
+          </span>
+        ))}
+      </div>
+    </Section>
+  );
+}
+
 function App({ settings }: { settings: Options }) {
   const range = useMemo(pageRange, []);
   // One datasource instance, as Grafana keeps one per datasource.
@@ -183,6 +276,7 @@ function App({ settings }: { settings: Options }) {
   const [options, setOptions] = useState<Options>(settings);
   const [health, setHealth] = useState<{ status: string; message: string }>();
   const [testing, setTesting] = useState(false);
+  const [variable, setVariable] = useState(false);
   const QueryEditor = plugin.components.QueryEditor!;
   const ConfigEditor = plugin.components.ConfigEditor!;
   const theme = useTheme2();
@@ -221,6 +315,13 @@ function App({ settings }: { settings: Options }) {
           {JSON.stringify(query)}
         </pre>
       </Section>
+      {variable ? (
+        <VariableSection ds={ds} range={range} />
+      ) : (
+        <Button variant="secondary" onClick={() => setVariable(true)} data-testid="e2e-new-variable" style={{ marginBottom: theme.spacing(2) }}>
+          New variable
+        </Button>
+      )}
       <Section title="Datasource settings" testId="e2e-config-editor">
         <ConfigEditor
           options={options}

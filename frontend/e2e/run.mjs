@@ -7,11 +7,15 @@
 //   - the preview text, which the real plugin backend renders (`render`
 //     resource), against the exact LogsQL the Rust CLI prints for the same
 //     query (`flowlens render`), and
-//   - that the backend's own error message reaches the editor.
+//   - that the backend's own error message reaches the editor, and
+//   - as a dashboard variable: the variable editor's emitted query and the
+//     values `ds.variables.query` returns, against the Rust reference's top pods.
 // Screenshots go to test-artifacts/browser/ (or --artifacts DIR).
 //
-// Usage: node e2e/run.mjs --url http://127.0.0.1:PORT [--records N] [--artifacts DIR]
-//   --records N   the record count "Save & test" must report (the fixture's lines)
+// Usage: node e2e/run.mjs --url http://127.0.0.1:PORT [--records N] [--top-pods JSON] [--artifacts DIR]
+//   --records N       the record count "Save & test" must report (the fixture's lines)
+//   --top-pods JSON   the variable's expected values: a JSON array, the top 5
+//                     pkt_dstaddr by bytes into the pods (tests/common/reference.rs)
 //   CHROMIUM=/path overrides /usr/bin/chromium.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -26,11 +30,17 @@ const { values: args } = parseArgs({
   options: {
     url: { type: 'string' },
     records: { type: 'string' },
+    'top-pods': { type: 'string' },
     artifacts: { type: 'string', default: path.join(here, '../../test-artifacts/browser') },
   },
 });
 if (!args.url) {
-  console.error('usage: node e2e/run.mjs --url http://127.0.0.1:PORT [--records N] [--artifacts DIR]');
+  console.error('usage: node e2e/run.mjs --url http://127.0.0.1:PORT [--records N] [--top-pods JSON] [--artifacts DIR]');
+  process.exit(2);
+}
+const TOP_PODS = args['top-pods'] === undefined ? null : JSON.parse(args['top-pods']);
+if (TOP_PODS !== null && !(Array.isArray(TOP_PODS) && TOP_PODS.length === 5 && TOP_PODS.every((p) => typeof p === 'string'))) {
+  console.error(`--top-pods must be a JSON array of 5 strings, not ${args['top-pods']}`);
   process.exit(2);
 }
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -417,6 +427,75 @@ try {
       new RegExp(`^Connected to VictoriaLogs: ${count} records match \\{logtype="flow", environment="ops"\\}, and the sampled records fit the record format \\(19 fields\\)$`)
     );
     await shot('config-health', page.getByTestId('e2e-config-editor'));
+  });
+
+  // ---- A dashboard variable: Dashboard settings → Variables → New variable, this datasource.
+  const variableEditor = () => page.getByTestId('e2e-variable-editor');
+  const variableState = () =>
+    page.evaluate(() => ({
+      query: window.__e2e.variableQuery ?? null,
+      values: window.__e2e.variableValues ?? null,
+      valuesFor: window.__e2e.variableValuesFor ?? null,
+      error: window.__e2e.variableError ?? null,
+    }));
+  const VARIABLE = { refId: 'FlowVariableQuery', field: 'pkt_dstaddr', filters: [] };
+
+  await step('variable editor (ds.variables.editor): field pkt_dstaddr, direction In, limit 5', async () => {
+    await page.getByTestId('e2e-new-variable').click();
+    await variableEditor().waitFor();
+    const editor = variableEditor();
+    await editor.getByLabel('Field', { exact: true }).click();
+    await page.keyboard.type('pkt_dstaddr');
+    await page.getByRole('option').filter({ hasText: /^pkt_dstaddr/ }).first().click();
+    // From the new variable's '' query: migrateVariableQuery of a string has no `filters` yet.
+    const first = { refId: 'FlowVariableQuery', field: 'pkt_dstaddr' };
+    let v = await until(variableState, (s) => isDeepEqual(s.query, first));
+    assert.deepStrictEqual(v.query, first, 'the variable query the editor emitted');
+    await editor.getByRole('radiogroup', { name: 'Direction', exact: true }).getByRole('radio', { name: 'In', exact: true }).click();
+    v = await until(variableState, (s) => isDeepEqual(s.query, { ...VARIABLE, direction: 'in' }));
+    assert.deepStrictEqual(v.query, { ...VARIABLE, direction: 'in' }, 'the variable query the editor emitted');
+    const limit = editor.getByRole('spinbutton', { name: 'Limit', exact: true });
+    assert.equal(await limit.inputValue(), '100', 'the default limit');
+    await limit.click();
+    await limit.press('ControlOrMeta+a');
+    await limit.press('Backspace');
+    await limit.pressSequentially('5');
+    await limit.press('Tab');
+    v = await until(variableState, (s) => isDeepEqual(s.query, { ...VARIABLE, direction: 'in', limit: 5 }));
+    assert.deepStrictEqual(
+      v.query,
+      { refId: 'FlowVariableQuery', field: 'pkt_dstaddr', filters: [], direction: 'in', limit: 5 },
+      'the variable query the editor emitted'
+    );
+  });
+
+  await step('the variable query (ds.variables.query) gives the top 5 pods by bytes in, as the reference', async () => {
+    const final = { ...VARIABLE, direction: 'in', limit: 5 };
+    const v = await until(variableState, (s) => isDeepEqual(s.valuesFor, final) && s.values !== null);
+    assert.equal(v.error, null, 'the variable query did not fail');
+    assert.deepStrictEqual(v.valuesFor, final, 'the values are for the final variable query');
+    // The `values` resource call it made for that query.
+    const call = await page.evaluate(() =>
+      [...window.__e2e.requests].reverse().find((r) => r.url.endsWith('/resources/values') && r.status !== undefined)
+    );
+    assert.equal(call?.method, 'POST');
+    assert.equal(call.status, 200);
+    assert.equal(call.body.field, 'pkt_dstaddr');
+    assert.equal(call.body.limit, 5);
+    assert.deepStrictEqual(call.body.range, { from: FROM, to: TO });
+    assert.equal(call.body.query.direction, 'in');
+    assert.deepStrictEqual(call.body.query.groupBy, ['pkt_dstaddr']);
+    assert.deepStrictEqual(call.response.values, v.values, 'the values are the resource answer, in order');
+    assert.equal(v.values.length, 5, `values: ${v.values}`);
+    for (const pod of v.values) {
+      assert.match(pod, /^10\.0\.(3[2-9]|4[0-7])\.\d+$/, 'a pod address (10.0.32.0/20)');
+    }
+    if (TOP_PODS !== null) {
+      assert.deepStrictEqual(v.values, TOP_PODS, 'the top 5 pods by bytes in (the Rust reference)');
+    }
+    const shown = await page.getByTestId('e2e-variable-values').locator('span').allTextContents();
+    assert.deepStrictEqual(shown, v.values, 'the preview of values');
+    await shot('variable-editor', variableEditor());
   });
 
   await shot('page');
