@@ -9,7 +9,7 @@ mod common;
 
 use common::data;
 use common::harness::{Instance, Plugin};
-use common::panels::{self, Window};
+use common::panels::{Checker, Window};
 use common::reference::{self as r, Cidr, Dir, RefFilter, RefQuery};
 use flowlens::vlserver::{VlOptions, VlServer};
 use serde_json::Value;
@@ -134,6 +134,7 @@ async fn every_shipped_panel_equals_the_reference() {
     ];
 
     let panels_json = dashboard["panels"].as_array().unwrap();
+    let check = Checker { plugin: &plugin, ds: &ds, records, w };
     let mut checked = 0;
     for panel in panels_json {
         let title = panel["title"].as_str().unwrap_or_default();
@@ -147,14 +148,11 @@ async fn every_shipped_panel_equals_the_reference() {
                 let reference = reference_for(&target, &ds, &w);
                 let group_by = target["groupBy"].as_array().map_or(0, Vec::len);
                 match (target["format"].as_str().unwrap(), group_by) {
-                    ("stat", _) => panels::check_stat(&plugin, &ds, records, w, target, &reference).await,
-                    ("series", 0) => panels::check_rate_series(&plugin, &ds, records, w, target, &reference).await,
-                    ("series", _) => panels::check_top_series(&plugin, &ds, records, w, target, &reference).await,
-                    ("table", _) => panels::check_top_table(&plugin, &ds, records, w, target, &reference).await,
-                    ("logs", _) => {
-                        panels::check_logs(&plugin, &ds, records, w, target, &reference, flowlens::gen::MISSION_FORMAT)
-                            .await
-                    }
+                    ("stat", _) => check.check_stat(target, &reference).await,
+                    ("series", 0) => check.check_rate_series(target, &reference).await,
+                    ("series", _) => check.check_top_series(target, &reference).await,
+                    ("table", _) => check.check_top_table(target, &reference).await,
+                    ("logs", _) => check.check_logs(target, &reference, flowlens::gen::MISSION_FORMAT).await,
                     (other, _) => panic!("{title}: format {other} has no check"),
                 }
                 checked += 1;

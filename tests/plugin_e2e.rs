@@ -7,7 +7,7 @@ mod common;
 
 use common::data::{self, FIELD_MAPPING, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
-use common::panels::{self, Window};
+use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefFilter, RefQuery};
 use flowlens::gen::{FlowRecord, DEFAULT_V2_FORMAT, MISSION_FORMAT};
 use flowlens::vlserver::{VlOptions, VlServer};
@@ -41,18 +41,19 @@ const ODD: Window =
 
 async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool) {
     for w in [DAY, ODD] {
+        let check = Checker { plugin, ds, records, w };
         for direction in ["any", "in", "out"] {
-            panels::stat(plugin, ds, records, w, direction).await;
+            check.stat(direction).await;
         }
-        panels::rate_series(plugin, ds, records, w, "in").await;
-        panels::rate_series(plugin, ds, records, w, "out").await;
-        panels::top_table(plugin, ds, records, w, &["pkt_srcaddr"], 10).await;
-        panels::top_table(plugin, ds, records, w, &["pkt_dstaddr"], 10).await;
-        panels::top_table(plugin, ds, records, w, &["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], 10).await;
-        panels::top_series(plugin, ds, records, w, 10).await;
+        check.rate_series("in").await;
+        check.rate_series("out").await;
+        check.top_table(&["pkt_srcaddr"], 10).await;
+        check.top_table(&["pkt_dstaddr"], 10).await;
+        check.top_table(&["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], 10).await;
+        check.top_series(10).await;
     }
     if with_logs {
-        panels::logs(plugin, ds, records, DAY, MISSION_FORMAT).await;
+        Checker { plugin, ds, records, w: DAY }.logs(MISSION_FORMAT).await;
     }
 }
 
@@ -238,11 +239,12 @@ async fn a_cluster_gives_the_same_numbers() {
     let plugin = Plugin::start().await;
     let records = loaded.records;
     for ds in [raw_instance(&cluster.select_url), fields_instance(&cluster.select_url)] {
+        let day = Checker { plugin: &plugin, ds: &ds, records, w: DAY };
         for direction in ["any", "in", "out"] {
-            panels::stat(&plugin, &ds, records, DAY, direction).await;
+            day.stat(direction).await;
         }
-        panels::top_table(&plugin, &ds, records, DAY, &["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], 10).await;
-        panels::top_series(&plugin, &ds, records, ODD, 10).await;
+        day.top_table(&["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], 10).await;
+        Checker { w: ODD, ..day }.top_series(10).await;
     }
 }
 

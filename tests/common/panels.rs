@@ -53,61 +53,6 @@ fn assert_executed(frame: &DecodedFrame, what: &str) {
     );
 }
 
-/// A stat panel: one frame, one unsigned bytes field, equal to the reference.
-pub async fn stat(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, direction: &str) {
-    let target = json!({"refId": "A", "format": "stat", "direction": direction});
-    check_stat(plugin, ds, records, w, target, &w.reference(dir(direction))).await;
-}
-
-/// Checks a stat target against the reference query.
-pub async fn check_stat(
-    plugin: &Plugin,
-    ds: &Instance,
-    records: &[FlowRecord],
-    w: Window,
-    target: Value,
-    reference: &RefQuery,
-) {
-    let what = format!("stat {target} {w:?}");
-    let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
-    let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
-    assert_eq!(frames.len(), 1, "{what}");
-    let f = &frames[0];
-    assert_eq!(f.ref_id, ref_id);
-    assert_eq!(f.meta["type"], "numeric-wide", "{what}");
-    assert_executed(f, &what);
-    let bytes = f.field("bytes");
-    assert_eq!(bytes.data_type, DataType::UInt64, "{what}");
-    assert_eq!(bytes.config["unit"], "decbytes", "{what}");
-    let expected = r::total(records, reference);
-    assert!(expected > 0, "{what}: the fixture must have traffic");
-    assert_eq!(u64s(&bytes.values), vec![expected], "{what}");
-}
-
-/// A bytes/sec panel: one series, a value per bucket, rates from the bucket
-/// width, empty buckets 0.
-pub async fn rate_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, direction: &str) {
-    let target = json!({"refId": "A", "format": "series", "direction": direction, "rate": true});
-    check_rate_series(plugin, ds, records, w, target, &w.reference(dir(direction))).await;
-}
-
-/// Checks an ungrouped rate series target against the reference query.
-pub async fn check_rate_series(
-    plugin: &Plugin,
-    ds: &Instance,
-    records: &[FlowRecord],
-    w: Window,
-    target: Value,
-    reference: &RefQuery,
-) {
-    let what = format!("rate series {target} {w:?}");
-    let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
-    assert_eq!(frames.len(), 1, "{what}");
-    let expected = r::buckets(records, reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
-    check_series(&frames[0], &w, &expected, "Bps", &what);
-    assert_eq!(frames[0].meta["custom"]["stepMs"], w.interval_ms, "{what}");
-}
-
 fn check_series(f: &DecodedFrame, w: &Window, expected: &BTreeMap<i64, u64>, unit: &str, what: &str) {
     assert_eq!(f.meta["type"], "timeseries-multi", "{what}");
     let time = &f.fields[0];
@@ -124,148 +69,178 @@ fn check_series(f: &DecodedFrame, w: &Window, expected: &BTreeMap<i64, u64>, uni
     assert!(expected.keys().all(|t| starts.contains(t)), "{what}: reference buckets outside the range");
 }
 
-/// A top-N table: exactly the reference's top N rows, typed columns,
-/// readable headers, no time column.
-pub async fn top_table(
-    plugin: &Plugin,
-    ds: &Instance,
-    records: &[FlowRecord],
-    w: Window,
-    group_by: &[&str],
-    limit: usize,
-) {
-    let target = json!({"refId": "T", "format": "table", "direction": "in", "groupBy": group_by, "limit": limit});
-    check_top_table(plugin, ds, records, w, target, &w.reference(Dir::In)).await;
+/// What every check needs: the plugin, the datasource, the fixture's
+/// records and the time window.
+#[derive(Clone, Copy)]
+pub struct Checker<'a> {
+    pub plugin: &'a Plugin,
+    pub ds: &'a Instance,
+    pub records: &'a [FlowRecord],
+    pub w: Window,
 }
 
-/// Checks a grouped table target (its `groupBy` and `limit`) against the reference query.
-pub async fn check_top_table(
-    plugin: &Plugin,
-    ds: &Instance,
-    records: &[FlowRecord],
-    w: Window,
-    target: Value,
-    reference: &RefQuery,
-) {
-    let what = format!("top table {target} {w:?}");
-    let group_by: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap();
-    let group_by: Vec<&str> = group_by.iter().map(String::as_str).collect();
-    let limit = target["limit"].as_u64().unwrap() as usize;
-    let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
-    assert_eq!(frames.len(), 1, "{what}");
-    let f = &frames[0];
-    assert_executed(f, &what);
-    let names: Vec<&str> = f.fields.iter().map(|x| x.name.as_str()).collect();
-    let mut want_names = group_by.to_vec();
-    want_names.push("bytes");
-    assert_eq!(names, want_names, "{what}: columns in groupBy order, no time column");
-    let expected: Vec<(Vec<String>, u64)> = r::groups(records, reference, &group_by).into_iter().take(limit).collect();
-    if reference.filters.is_empty() {
-        assert_eq!(expected.len(), limit, "{what}: the fixture must have more than N groups");
+impl Checker<'_> {
+    /// A stat panel: one frame, one unsigned bytes field, equal to the reference.
+    pub async fn stat(&self, direction: &str) {
+        let target = json!({"refId": "A", "format": "stat", "direction": direction});
+        self.check_stat(target, &self.w.reference(dir(direction))).await;
     }
-    for (i, name) in group_by.iter().enumerate() {
-        let field = &f.fields[i];
-        let port = name.ends_with("port");
-        assert_eq!(field.data_type, if port { DataType::UInt64 } else { DataType::Utf8 }, "{what}: type of {name}");
-        assert!(
-            field.config["displayNameFromDS"].as_str().is_some_and(|h| h.contains(' ')),
-            "{what}: readable header {:?}",
-            field.config
-        );
-        let got: Vec<String> =
-            field.values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect();
-        let want: Vec<String> = expected.iter().map(|(k, _)| k[i].clone()).collect();
-        assert_eq!(got, want, "{what}: column {name}");
-    }
-    let bytes = f.field("bytes");
-    assert_eq!(bytes.config["unit"], "decbytes", "{what}");
-    assert_eq!(u64s(&bytes.values), expected.iter().map(|(_, v)| *v).collect::<Vec<_>>(), "{what}: bytes");
-}
 
-/// Top-N series: exactly N series (plus `other`), the N largest over the
-/// whole range, display names that are bare values, per-bucket rates exact,
-/// `other` = total minus the top N per bucket.
-pub async fn top_series(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, limit: usize) {
-    let target = json!({"refId": "S", "format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": limit, "rate": true, "other": true});
-    check_top_series(plugin, ds, records, w, target, &w.reference(Dir::In)).await;
-}
-
-/// Checks a rate series target grouped by `pkt_srcaddr` (its `limit`, `other`) against the reference query.
-pub async fn check_top_series(
-    plugin: &Plugin,
-    ds: &Instance,
-    records: &[FlowRecord],
-    w: Window,
-    target: Value,
-    reference: &RefQuery,
-) {
-    let what = format!("top series {target} {w:?}");
-    let limit = target["limit"].as_u64().unwrap() as usize;
-    let other = target["other"].as_bool().unwrap_or(false);
-    assert_eq!(target["groupBy"], json!(["pkt_srcaddr"]), "{what}: this check knows one group field");
-    let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
-    assert_eq!(frames.len(), limit + usize::from(other), "{what}: exactly N series (plus other)");
-    let top: Vec<(Vec<String>, u64)> =
-        r::groups(records, reference, &["pkt_srcaddr"]).into_iter().take(limit).collect();
-    let per_key = r::buckets(records, reference, &["pkt_srcaddr"], w.interval_ms);
-    let totals = r::buckets(records, reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
-    for (f, (key, _)) in frames.iter().zip(&top) {
-        let value = &f.fields[1];
-        assert_eq!(value.labels, BTreeMap::from([("pkt_srcaddr".to_string(), key[0].clone())]), "{what}");
-        assert_eq!(value.config["displayNameFromDS"], key[0], "{what}: bare display name");
-        check_series(f, &w, &per_key[key], "Bps", &what);
+    /// Checks a stat target against the reference query.
+    pub async fn check_stat(&self, target: Value, reference: &RefQuery) {
+        let Checker { plugin, ds, records, w } = *self;
+        let what = format!("stat {target} {w:?}");
+        let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
+        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
+        assert_eq!(frames.len(), 1, "{what}");
+        let f = &frames[0];
+        assert_eq!(f.ref_id, ref_id);
+        assert_eq!(f.meta["type"], "numeric-wide", "{what}");
+        assert_executed(f, &what);
+        let bytes = f.field("bytes");
+        assert_eq!(bytes.data_type, DataType::UInt64, "{what}");
+        assert_eq!(bytes.config["unit"], "decbytes", "{what}");
+        let expected = r::total(records, reference);
+        assert!(expected > 0, "{what}: the fixture must have traffic");
+        assert_eq!(u64s(&bytes.values), vec![expected], "{what}");
     }
-    if !other {
-        return;
-    }
-    let other: BTreeMap<i64, u64> = totals
-        .iter()
-        .map(|(t, total)| {
-            let top_sum: u64 = top.iter().filter_map(|(k, _)| per_key[k].get(t)).sum();
-            (*t, total - top_sum)
-        })
-        .collect();
-    let other_frame = frames.last().unwrap();
-    assert_eq!(other_frame.fields[1].config["displayNameFromDS"], "other", "{what}");
-    check_series(other_frame, &w, &other, "Bps", &format!("{what} other"));
-}
 
-/// The logs panel: newest first, the records' own lines, parsed fields as labels.
-pub async fn logs(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], w: Window, format: &str) {
-    let target = json!({"refId": "L", "format": "logs", "limit": 25});
-    check_logs(plugin, ds, records, w, target, &w.reference(Dir::Any), format).await;
-}
-
-/// Checks a logs target (its `limit`) against the reference query.
-pub async fn check_logs(
-    plugin: &Plugin,
-    ds: &Instance,
-    records: &[FlowRecord],
-    w: Window,
-    target: Value,
-    reference: &RefQuery,
-    format: &str,
-) {
-    let limit = target["limit"].as_u64().unwrap() as usize;
-    let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
-    assert_eq!(frames.len(), 1);
-    let f = &frames[0];
-    assert_eq!(f.meta["type"], "log-lines");
-    let matching: Vec<&FlowRecord> = r::matching(records, reference).collect();
-    if matching.len() > limit {
-        let notice = f.meta["notices"][0]["text"].as_str().unwrap_or_default();
-        assert!(notice.contains(&format!("newest {limit} records")), "a cut-off answer says so: {}", f.meta);
+    /// A bytes/sec panel: one series, a value per bucket, rates from the bucket
+    /// width, empty buckets 0.
+    pub async fn rate_series(&self, direction: &str) {
+        let target = json!({"refId": "A", "format": "series", "direction": direction, "rate": true});
+        self.check_rate_series(target, &self.w.reference(dir(direction))).await;
     }
-    let newest = matching.iter().map(|r| r.time_ms).max().unwrap();
-    let times: Vec<i64> = f.field("timestamp").values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
-    assert_eq!(times.len(), limit.min(matching.len()));
-    assert_eq!(times[0], newest, "newest first");
-    assert!(times.windows(2).all(|p| p[0] >= p[1]), "descending: {times:?}");
-    let oldest = *times.last().unwrap();
-    let lines: std::collections::HashSet<String> =
-        matching.iter().filter(|r| r.time_ms >= oldest).map(|r| r.render(format)).collect();
-    for (body, labels) in f.field("body").values.iter().zip(&f.field("labels").values) {
-        assert!(lines.contains(body.as_str().unwrap()), "not a matching record: {body}");
-        assert_eq!(labels["interface_id"], NAT_ENI, "parsed fields as labels: {labels}");
+
+    /// Checks an ungrouped rate series target against the reference query.
+    pub async fn check_rate_series(&self, target: Value, reference: &RefQuery) {
+        let Checker { plugin, ds, records, w } = *self;
+        let what = format!("rate series {target} {w:?}");
+        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
+        assert_eq!(frames.len(), 1, "{what}");
+        let expected = r::buckets(records, reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
+        check_series(&frames[0], &w, &expected, "Bps", &what);
+        assert_eq!(frames[0].meta["custom"]["stepMs"], w.interval_ms, "{what}");
+    }
+
+    /// A top-N table: exactly the reference's top N rows, typed columns,
+    /// readable headers, no time column.
+    pub async fn top_table(&self, group_by: &[&str], limit: usize) {
+        let target = json!({"refId": "T", "format": "table", "direction": "in", "groupBy": group_by, "limit": limit});
+        self.check_top_table(target, &self.w.reference(Dir::In)).await;
+    }
+
+    /// Checks a grouped table target (its `groupBy` and `limit`) against the reference query.
+    pub async fn check_top_table(&self, target: Value, reference: &RefQuery) {
+        let Checker { plugin, ds, records, w } = *self;
+        let what = format!("top table {target} {w:?}");
+        let group_by: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap();
+        let group_by: Vec<&str> = group_by.iter().map(String::as_str).collect();
+        let limit = target["limit"].as_u64().unwrap() as usize;
+        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
+        assert_eq!(frames.len(), 1, "{what}");
+        let f = &frames[0];
+        assert_executed(f, &what);
+        let names: Vec<&str> = f.fields.iter().map(|x| x.name.as_str()).collect();
+        let mut want_names = group_by.to_vec();
+        want_names.push("bytes");
+        assert_eq!(names, want_names, "{what}: columns in groupBy order, no time column");
+        let expected: Vec<(Vec<String>, u64)> =
+            r::groups(records, reference, &group_by).into_iter().take(limit).collect();
+        if reference.filters.is_empty() {
+            assert_eq!(expected.len(), limit, "{what}: the fixture must have more than N groups");
+        }
+        for (i, name) in group_by.iter().enumerate() {
+            let field = &f.fields[i];
+            let port = name.ends_with("port");
+            assert_eq!(field.data_type, if port { DataType::UInt64 } else { DataType::Utf8 }, "{what}: type of {name}");
+            assert!(
+                field.config["displayNameFromDS"].as_str().is_some_and(|h| h.contains(' ')),
+                "{what}: readable header {:?}",
+                field.config
+            );
+            let got: Vec<String> =
+                field.values.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect();
+            let want: Vec<String> = expected.iter().map(|(k, _)| k[i].clone()).collect();
+            assert_eq!(got, want, "{what}: column {name}");
+        }
+        let bytes = f.field("bytes");
+        assert_eq!(bytes.config["unit"], "decbytes", "{what}");
+        assert_eq!(u64s(&bytes.values), expected.iter().map(|(_, v)| *v).collect::<Vec<_>>(), "{what}: bytes");
+    }
+
+    /// Top-N series: exactly N series (plus `other`), the N largest over the
+    /// whole range, display names that are bare values, per-bucket rates exact,
+    /// `other` = total minus the top N per bucket.
+    pub async fn top_series(&self, limit: usize) {
+        let target = json!({"refId": "S", "format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": limit, "rate": true, "other": true});
+        self.check_top_series(target, &self.w.reference(Dir::In)).await;
+    }
+
+    /// Checks a rate series target grouped by `pkt_srcaddr` (its `limit`, `other`) against the reference query.
+    pub async fn check_top_series(&self, target: Value, reference: &RefQuery) {
+        let Checker { plugin, ds, records, w } = *self;
+        let what = format!("top series {target} {w:?}");
+        let limit = target["limit"].as_u64().unwrap() as usize;
+        let other = target["other"].as_bool().unwrap_or(false);
+        assert_eq!(target["groupBy"], json!(["pkt_srcaddr"]), "{what}: this check knows one group field");
+        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
+        assert_eq!(frames.len(), limit + usize::from(other), "{what}: exactly N series (plus other)");
+        let top: Vec<(Vec<String>, u64)> =
+            r::groups(records, reference, &["pkt_srcaddr"]).into_iter().take(limit).collect();
+        let per_key = r::buckets(records, reference, &["pkt_srcaddr"], w.interval_ms);
+        let totals = r::buckets(records, reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
+        for (f, (key, _)) in frames.iter().zip(&top) {
+            let value = &f.fields[1];
+            assert_eq!(value.labels, BTreeMap::from([("pkt_srcaddr".to_string(), key[0].clone())]), "{what}");
+            assert_eq!(value.config["displayNameFromDS"], key[0], "{what}: bare display name");
+            check_series(f, &w, &per_key[key], "Bps", &what);
+        }
+        if !other {
+            return;
+        }
+        let other: BTreeMap<i64, u64> = totals
+            .iter()
+            .map(|(t, total)| {
+                let top_sum: u64 = top.iter().filter_map(|(k, _)| per_key[k].get(t)).sum();
+                (*t, total - top_sum)
+            })
+            .collect();
+        let other_frame = frames.last().unwrap();
+        assert_eq!(other_frame.fields[1].config["displayNameFromDS"], "other", "{what}");
+        check_series(other_frame, &w, &other, "Bps", &format!("{what} other"));
+    }
+
+    /// The logs panel: newest first, the records' own lines, parsed fields as labels.
+    pub async fn logs(&self, format: &str) {
+        let target = json!({"refId": "L", "format": "logs", "limit": 25});
+        self.check_logs(target, &self.w.reference(Dir::Any), format).await;
+    }
+
+    /// Checks a logs target (its `limit`) against the reference query.
+    pub async fn check_logs(&self, target: Value, reference: &RefQuery, format: &str) {
+        let Checker { plugin, ds, records, w } = *self;
+        let limit = target["limit"].as_u64().unwrap() as usize;
+        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
+        assert_eq!(frames.len(), 1);
+        let f = &frames[0];
+        assert_eq!(f.meta["type"], "log-lines");
+        let matching: Vec<&FlowRecord> = r::matching(records, reference).collect();
+        if matching.len() > limit {
+            let notice = f.meta["notices"][0]["text"].as_str().unwrap_or_default();
+            assert!(notice.contains(&format!("newest {limit} records")), "a cut-off answer says so: {}", f.meta);
+        }
+        let newest = matching.iter().map(|r| r.time_ms).max().unwrap();
+        let times: Vec<i64> = f.field("timestamp").values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
+        assert_eq!(times.len(), limit.min(matching.len()));
+        assert_eq!(times[0], newest, "newest first");
+        assert!(times.windows(2).all(|p| p[0] >= p[1]), "descending: {times:?}");
+        let oldest = *times.last().unwrap();
+        let lines: std::collections::HashSet<String> =
+            matching.iter().filter(|r| r.time_ms >= oldest).map(|r| r.render(format)).collect();
+        for (body, labels) in f.field("body").values.iter().zip(&f.field("labels").values) {
+            assert!(lines.contains(body.as_str().unwrap()), "not a matching record: {body}");
+            assert_eq!(labels["interface_id"], NAT_ENI, "parsed fields as labels: {labels}");
+        }
     }
 }
