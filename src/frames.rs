@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::backend::victorialogs::MAX_RAW_ROWS;
 use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Notice, Values};
-use crate::model::{Direction, FlowQuery, Format, Metric};
+use crate::model::{Direction, FlowQuery, Format, Metric, MAX_RAW_ROWS};
 use crate::plan::{Key, LabelledSeries, StepOutput};
 use crate::schema::{field_type, FieldType};
 use crate::settings::Settings;
+use crate::time::parse_time_ns;
 
 /// Label and display value of the `other` group.
 pub const OTHER: &str = "other";
@@ -365,9 +365,4 @@ fn raw_series_frames(series: &[LabelledSeries], meta: &FrameMeta) -> Vec<Frame> 
             }
         })
         .collect()
-}
-
-/// RFC 3339 to ns since the epoch.
-pub fn parse_time_ns(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s).ok()?.timestamp_nanos_opt()
 }

@@ -2,21 +2,28 @@
 //! Loki as typed Grafana data frames. See ARCHITECTURE.md for the stages.
 
 pub mod backend;
+#[cfg(feature = "devtools")]
 pub mod bench;
 pub mod datasource;
+#[cfg(feature = "devtools")]
 pub mod demo;
 pub mod dialect;
 pub mod error;
 pub mod frame;
 pub mod frames;
+#[cfg(feature = "devtools")]
 pub mod gen;
 pub mod health;
+#[cfg(feature = "devtools")]
 pub mod load;
 pub mod model;
 pub mod plan;
 pub mod plugin;
+#[cfg(feature = "devtools")]
 pub mod print;
 pub mod schema;
 pub mod selector;
 pub mod settings;
+pub mod time;
+#[cfg(feature = "devtools")]
 pub mod vlserver;

@@ -157,6 +157,8 @@ pub const SERIES_LIMIT: (usize, usize) = (10, 1_000);
 pub const TABLE_LIMIT: (usize, usize) = (100, 10_000);
 /// Default and maximum number of raw records.
 pub const LOGS_LIMIT: (usize, usize) = (1_000, 10_000);
+/// Most rows read from a hand-written query before the rest is dropped.
+pub const MAX_RAW_ROWS: usize = 10_000;
 /// At most this many buckets per series (Grafana's own guard is 11,000).
 pub const MAX_BUCKETS: i64 = 11_000;
 

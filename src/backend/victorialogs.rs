@@ -10,13 +10,10 @@ use serde_json::{Map, Value};
 
 use super::HttpClient;
 use crate::error::QueryError;
-use crate::frames::parse_time_ns;
-use crate::model::{FlowQuery, Format};
+use crate::model::{FlowQuery, Format, MAX_RAW_ROWS};
 use crate::plan::{Key, Record, Step, StepOutput};
 use crate::schema::RecordSchema;
-
-/// Most rows read from a hand-written query before the rest is dropped.
-pub const MAX_RAW_ROWS: usize = 10_000;
+use crate::time::{parse_time_ns, rfc3339};
 
 /// One row of a LogsQL answer.
 pub type Row = Map<String, Value>;
@@ -170,10 +167,6 @@ impl VictoriaLogs {
             .collect();
         Ok(StepOutput::Series(series))
     }
-}
-
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn handle_line(line: &[u8], on_row: &mut impl FnMut(Row) -> Result<bool, QueryError>) -> Result<bool, QueryError> {

@@ -13,7 +13,6 @@
 
 use std::net::IpAddr;
 
-use chrono::{SecondsFormat, TimeZone, Utc};
 use ipnet::IpNet;
 
 use super::{Dialect, Target};
@@ -21,6 +20,7 @@ use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, Flo
 use crate::plan::Step;
 use crate::schema::{RecordFormat, RecordSchema};
 use crate::selector::quote;
+use crate::time::rfc3339;
 
 /// The LogsQL dialect.
 #[derive(Debug, Clone, Copy, Default)]
@@ -96,13 +96,7 @@ impl Dialect for LogsQl {
 }
 
 fn time_filter(range: TimeRange) -> String {
-    let ts = |ms: i64| {
-        Utc.timestamp_millis_opt(ms)
-            .single()
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
-            .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
-    };
-    format!("_time:[{}, {})", ts(range.from_ms), ts(range.to_ms))
+    format!("_time:[{}, {})", rfc3339(range.from_ms), rfc3339(range.to_ms))
 }
 
 /// A step as a LogsQL duration: whole seconds where possible.
