@@ -10,7 +10,8 @@ use std::process::{Child, Command, Stdio};
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType, UInt64Type};
-use grafana_plugin_sdk::pluginv2 as pb;
+/// The plugin protocol types; tests import them from here, never from a crate directly.
+pub use grafana_plugin_sdk::pluginv2 as pb;
 use serde_json::Value;
 
 /// A running plugin process and its gRPC clients.
