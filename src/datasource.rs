@@ -3,7 +3,7 @@
 //! the frames. The same path serves Grafana, the CLI and the tests.
 
 use crate::backend::victorialogs::VictoriaLogs;
-use crate::backend::HttpClient;
+use crate::backend::{Deadline, HttpClient};
 use crate::dialect::logsql::LogsQl;
 use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
@@ -52,20 +52,33 @@ impl Datasource {
         vec![self.render_step(q, &first_step(q))]
     }
 
-    /// Runs a step.
+    /// Runs a step within the datasource's timeout from now.
     pub async fn run_step(&self, q: &FlowQuery, step: &Step) -> Result<(String, StepOutput), QueryError> {
+        self.run_step_within(q, step, Deadline::after(self.settings.timeout)).await
+    }
+
+    /// Runs a step before a deadline.
+    pub async fn run_step_within(
+        &self,
+        q: &FlowQuery,
+        step: &Step,
+        deadline: Deadline,
+    ) -> Result<(String, StepOutput), QueryError> {
         let text = self.render_step(q, step);
-        let output = self.client.run(q, &self.settings.schema, step, &text).await?;
+        let output = self.client.run(q, &self.settings.schema, step, &text, deadline).await?;
         Ok((text, output))
     }
 
-    /// Answers a query with frames.
+    /// Answers a query with frames. All of its steps (their waits for a
+    /// request slot, retries and answers) share one deadline: the
+    /// datasource's timeout.
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
-        let (text, first) = self.run_step(q, &first_step(q)).await?;
+        let deadline = Deadline::after(self.settings.timeout);
+        let (text, first) = self.run_step_within(q, &first_step(q), deadline).await?;
         let mut executed = vec![text];
         let mut outputs = vec![first];
         for step in follow_up(q, &outputs[0]) {
-            let (text, output) = self.run_step(q, &step).await?;
+            let (text, output) = self.run_step_within(q, &step, deadline).await?;
             executed.push(text);
             outputs.push(output);
         }

@@ -82,8 +82,12 @@ pub struct Settings {
     pub tls_skip_verify: bool,
     /// Extra CA certificate (PEM).
     pub tls_ca_cert: Option<Secret>,
-    /// Timeout of one backend request.
+    /// Timeout of one query: all its backend requests, their waits for a
+    /// request slot and their retries.
     pub timeout: Duration,
+    /// Most backend requests this datasource runs at once
+    /// ([`DEFAULT_MAX_CONCURRENT_REQUESTS`] unless set).
+    pub max_concurrent_requests: usize,
     /// Which streams hold flow records.
     pub stream: StreamSelector,
     /// Where record fields live.
@@ -98,6 +102,17 @@ pub struct Settings {
     pub cost_per_gb: Option<f64>,
 }
 
+/// Default of `maxConcurrentRequests`: VictoriaLogs' own default
+/// `-search.maxConcurrentRequests` on a 2-core server (2 x cores up to 4
+/// cores, then cores, at most 16). One query already runs on every core of
+/// the server, so more at once only queue there (and are refused with 503
+/// after its `-search.maxQueueDuration`, 10 s); a dashboard's panels queue
+/// in the plugin instead, within their timeout.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4;
+
+/// Largest `maxConcurrentRequests` accepted.
+pub const MAX_CONCURRENT_REQUESTS: usize = 1_024;
+
 /// jsonData as the frontend writes it. Lenient: unknown keys ignored.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -110,6 +125,7 @@ struct JsonData {
     inside_cidrs: Vec<String>,
     interface_id: Option<String>,
     timeout_seconds: Option<f64>,
+    max_concurrent_requests: Option<f64>,
     tls_skip_verify: bool,
     bearer_auth: bool,
     data_links: Vec<DataLink>,
@@ -171,6 +187,16 @@ impl Settings {
             Some(t) if t > 0.0 && t <= 3600.0 => Duration::from_secs_f64(t),
             Some(t) => return Err(err(format!("timeoutSeconds {t} must be between 0 and 3600"))),
         };
+        let max_concurrent_requests = match jd.max_concurrent_requests {
+            None => DEFAULT_MAX_CONCURRENT_REQUESTS,
+            Some(n) if n.fract() == 0.0 && (1.0..=MAX_CONCURRENT_REQUESTS as f64).contains(&n) => n as usize,
+            Some(n) => {
+                return Err(err(format!(
+                    "maxConcurrentRequests {n} must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS} \
+                     (default {DEFAULT_MAX_CONCURRENT_REQUESTS})"
+                )))
+            }
+        };
         let stream =
             StreamSelector::parse(jd.stream_selector.as_deref().unwrap_or("")).map_err(|e| err(e.to_string()))?;
         let schema = match jd.record_mode.as_deref().unwrap_or("raw") {
@@ -214,6 +240,7 @@ impl Settings {
             tls_skip_verify: jd.tls_skip_verify,
             tls_ca_cert: secret("tlsCACert"),
             timeout,
+            max_concurrent_requests,
             stream,
             schema,
             inside,
@@ -301,6 +328,7 @@ mod tests {
         assert_eq!(s.backend, BackendKind::Victorialogs);
         assert_eq!(s.schema, RecordSchema::Raw(RecordFormat::default()));
         assert_eq!(s.timeout, Duration::from_secs(60));
+        assert_eq!(s.max_concurrent_requests, DEFAULT_MAX_CONCURRENT_REQUESTS);
         assert_eq!(s.auth, Auth::None);
         assert!(s.stream.matchers.is_empty());
     }
@@ -322,6 +350,16 @@ mod tests {
         assert_eq!(s.headers[0].1.expose(), "tenant-a");
         let debug = format!("{s:?}");
         assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
+    }
+
+    #[test]
+    fn max_concurrent_requests_is_a_whole_number_in_range() {
+        assert_eq!(settings(r#"{"maxConcurrentRequests":12}"#, &[]).unwrap().max_concurrent_requests, 12);
+        assert_eq!(settings(r#"{"maxConcurrentRequests":1}"#, &[]).unwrap().max_concurrent_requests, 1);
+        for bad in ["0", "-3", "2.5", "1025"] {
+            let e = settings(&format!(r#"{{"maxConcurrentRequests":{bad}}}"#), &[]).unwrap_err().to_string();
+            assert!(e.contains("maxConcurrentRequests") && e.contains("from 1 to 1024"), "{bad}: {e}");
+        }
     }
 
     #[test]

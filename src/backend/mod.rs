@@ -1,19 +1,82 @@
 //! Backend clients (I/O). [`HttpClient`] carries what every backend shares:
-//! base URL, auth, extra headers, TLS, timeout, and errors that say whether
-//! the backend, the network or the credentials are at fault, with the
-//! backend's own text and never a secret.
+//! base URL, auth, extra headers, TLS, errors that say whether the backend,
+//! the network or the credentials are at fault (with the backend's own text
+//! and never a secret), and the resource bounds of one datasource:
+//!
+//! - at most `maxConcurrentRequests` requests at once ([`HttpClient::post_form`]
+//!   waits for a slot; the wait counts against the query's [`Deadline`] and
+//!   ends when the query is cancelled);
+//! - an overloaded backend (HTTP 503 or 429) is asked again with exponential
+//!   backoff and jitter while the deadline allows;
+//! - answers are read as they stream, with at most [`MAX_LINE_BYTES`] per line
+//!   and [`MAX_RESPONSE_BYTES`] per answer ([`Answer`]); error bodies are read
+//!   up to [`MAX_ERROR_TEXT`] bytes.
 
 pub mod victorialogs;
 
 use std::error::Error as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
+use tokio_util::io::StreamReader;
 
 use crate::error::QueryError;
 use crate::settings::{Auth, Settings};
 
-/// Longest backend error text passed on.
-const MAX_ERROR_TEXT: usize = 2_000;
+/// Longest backend error text passed on (and read: the rest of an error body
+/// is never read).
+pub const MAX_ERROR_TEXT: usize = 2_000;
 
-/// An HTTP client bound to one datasource's URL and credentials.
+/// Longest line of a JSON-lines answer. A flow record is a few hundred
+/// bytes; a line this long is not one.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Most bytes read from one answer. The largest answers the builder asks for
+/// (10,000 records, or 10 series of 11,000 buckets) are under 10 MiB.
+pub const MAX_RESPONSE_BYTES: u64 = 64 << 20;
+
+/// The first wait before asking an overloaded backend again; it doubles per
+/// attempt up to [`RETRY_MAX_DELAY`], each wait drawn from its upper half.
+const RETRY_FIRST_DELAY: Duration = Duration::from_millis(250);
+
+/// The longest wait between two attempts (also the cap on `Retry-After`).
+const RETRY_MAX_DELAY: Duration = Duration::from_secs(4);
+
+/// How long connecting may take at most (within the deadline).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// When one query must be answered. The wait for a request slot, every
+/// attempt and reading the answers count against it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    budget: Duration,
+}
+
+impl Deadline {
+    /// `budget` from now.
+    pub fn after(budget: Duration) -> Self {
+        Self { at: Instant::now() + budget, budget }
+    }
+
+    /// Time left (zero once passed).
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    /// The whole budget, for messages.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+}
+
+/// An HTTP client bound to one datasource's URL and credentials. Clones
+/// share the connection pool and the request slots.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     http: reqwest::Client,
@@ -21,15 +84,45 @@ pub struct HttpClient {
     auth: Auth,
     headers: Vec<(String, crate::settings::Secret)>,
     product: &'static str,
-    timeout_s: f64,
+    timeout: Duration,
+    slots: Arc<Semaphore>,
+    max_concurrent: usize,
+}
+
+/// A successful response, holding its request slot until it is read or
+/// dropped.
+#[derive(Debug)]
+pub struct Answer<'a> {
+    client: &'a HttpClient,
+    response: reqwest::Response,
+    deadline: Deadline,
+    _slot: OwnedSemaphorePermit,
+}
+
+/// Why reading a body stopped early.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    #[error("transport: {0}")]
+    Transport(reqwest::Error),
+    #[error("the answer is larger than the limit")]
+    TooLarge,
+}
+
+/// One attempt's failure: worth another attempt or not.
+enum Failure {
+    /// 503 or 429: the backend is busy; `retry_after` when it said.
+    Overloaded {
+        error: QueryError,
+        retry_after: Option<Duration>,
+    },
+    Final(QueryError),
 }
 
 impl HttpClient {
     /// Builds the client for a datasource.
     pub fn new(settings: &Settings, product: &'static str) -> Result<Self, QueryError> {
         let mut builder = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(std::time::Duration::from_secs(10)))
+            .connect_timeout(settings.timeout.min(CONNECT_TIMEOUT))
             .danger_accept_invalid_certs(settings.tls_skip_verify)
             .user_agent(concat!("flowlens/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &settings.tls_ca_cert {
@@ -38,14 +131,22 @@ impl HttpClient {
             builder = builder.add_root_certificate(cert);
         }
         let http = builder.build().map_err(|e| QueryError::plugin(format!("cannot create the HTTP client: {e}")))?;
+        let max_concurrent = settings.max_concurrent_requests.max(1);
         Ok(Self {
             http,
             base: settings.url.clone(),
             auth: settings.auth.clone(),
             headers: settings.headers.clone(),
             product,
-            timeout_s: settings.timeout.as_secs_f64(),
+            timeout: settings.timeout,
+            slots: Arc::new(Semaphore::new(max_concurrent)),
+            max_concurrent,
         })
+    }
+
+    /// A deadline of the datasource's timeout from now.
+    pub fn deadline(&self) -> Deadline {
+        Deadline::after(self.timeout)
     }
 
     /// The full URL of an API path under the base URL (which may carry a
@@ -54,17 +155,81 @@ impl HttpClient {
         format!("{}{}", self.base.as_str().trim_end_matches('/'), path)
     }
 
-    /// POSTs a form and returns the response if its status is a success.
-    pub async fn post_form(&self, path: &str, form: &[(&str, String)]) -> Result<reqwest::Response, QueryError> {
-        self.send(self.http.post(self.url(path)).form(form)).await
+    /// POSTs a form; returns the answer once its status is a success.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        deadline: Deadline,
+    ) -> Result<Answer<'_>, QueryError> {
+        self.send(|| self.http.post(self.url(path)).form(form), deadline).await
     }
 
     /// GETs a path with query parameters.
-    pub async fn get(&self, path: &str, params: &[(&str, String)]) -> Result<reqwest::Response, QueryError> {
-        self.send(self.http.get(self.url(path)).query(params)).await
+    pub async fn get(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        deadline: Deadline,
+    ) -> Result<Answer<'_>, QueryError> {
+        self.send(|| self.http.get(self.url(path)).query(params), deadline).await
     }
 
-    async fn send(&self, mut request: reqwest::RequestBuilder) -> Result<reqwest::Response, QueryError> {
+    /// Waits for a request slot, then sends, asking again while the backend
+    /// is overloaded and the deadline leaves time for the next wait.
+    async fn send(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+        deadline: Deadline,
+    ) -> Result<Answer<'_>, QueryError> {
+        let slot = self.slot(deadline).await?;
+        let started = Instant::now();
+        let mut attempt = 0u32;
+        loop {
+            let once = self.send_once(request().timeout(deadline.remaining()));
+            let failure = match tokio::time::timeout_at(deadline.at, once).await {
+                Err(_) => return Err(self.timed_out(deadline)),
+                Ok(Ok(response)) => return Ok(Answer { client: self, response, deadline, _slot: slot }),
+                Ok(Err(failure)) => failure,
+            };
+            let (error, retry_after) = match failure {
+                Failure::Final(error) => return Err(error),
+                Failure::Overloaded { error, retry_after } => (error, retry_after),
+            };
+            let wait = retry_after.unwrap_or_else(|| backoff(attempt)).min(RETRY_MAX_DELAY);
+            if wait >= deadline.remaining() {
+                return Err(self.still_overloaded(error, attempt + 1, started.elapsed(), deadline));
+            }
+            tracing::info!(attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %error.message,
+                "backend overloaded; asking again");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One of the datasource's request slots, waiting at most until the
+    /// deadline. Dropping the future (a cancelled query) leaves the queue.
+    async fn slot(&self, deadline: Deadline) -> Result<OwnedSemaphorePermit, QueryError> {
+        match tokio::time::timeout_at(deadline.at, self.slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => Ok(slot),
+            Ok(Err(_)) => Err(QueryError::plugin("internal error: the request slots were closed")),
+            Err(_) => Err(QueryError::downstream(
+                504,
+                format!(
+                    "no request slot became free within {}s: this datasource sends at most {} requests to {} at once \
+                     (maxConcurrentRequests) and all of them were busy; open fewer panels at once, raise \
+                     timeoutSeconds, or raise maxConcurrentRequests if {} has capacity for more \
+                     (its -search.maxConcurrentRequests)",
+                    secs(deadline.budget),
+                    self.max_concurrent,
+                    self.product,
+                    self.product
+                ),
+            )),
+        }
+    }
+
+    async fn send_once(&self, mut request: reqwest::RequestBuilder) -> Result<reqwest::Response, Failure> {
         request = match &self.auth {
             Auth::None => request,
             Auth::Basic { user, password } => request.basic_auth(user, Some(password.expose())),
@@ -73,23 +238,21 @@ impl HttpClient {
         for (name, value) in &self.headers {
             request = request.header(name, value.expose());
         }
-        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let response = request.send().await.map_err(|e| Failure::Final(self.transport_error(&e)))?;
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
-        let mut text = response.text().await.unwrap_or_default().trim().to_string();
-        if text.len() > MAX_ERROR_TEXT {
-            let mut cut = MAX_ERROR_TEXT;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-            text.push_str(" …");
-        }
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = error_text(response).await;
         let product = self.product;
         let code = status.as_u16();
-        Err(match code {
+        let error = match code {
             401 | 403 => QueryError::downstream(
                 code,
                 format!("{product} refused the credentials (HTTP {code}): check the basic auth user and password or the bearer token. {text}"),
@@ -102,8 +265,50 @@ impl HttpClient {
                 code,
                 format!("{product} has no API at {} (HTTP {code}): is the URL the {product} address? {text}", self.url("")),
             ),
+            // VictoriaLogs' own query timeout (-search.maxQueryDuration) is a
+            // 503 too, but asking again would only repeat the work.
+            503 if text.contains("couldn't be executed in") => QueryError::downstream(
+                code,
+                format!("{product} gave up on the query (HTTP {code}): narrow the time range or simplify the query. {text}"),
+            ),
+            429 | 503 => {
+                let error = QueryError::downstream(code, format!("{product} is overloaded (HTTP {code}): {text}"));
+                return Err(Failure::Overloaded { error, retry_after });
+            }
             _ => QueryError::downstream(code, format!("{product} failed (HTTP {code}): {text}")),
-        })
+        };
+        Err(Failure::Final(error))
+    }
+
+    /// The final error of an overloaded backend: its text, how long it was
+    /// asked, and what to change.
+    fn still_overloaded(&self, last: QueryError, attempts: u32, asked: Duration, deadline: Deadline) -> QueryError {
+        let product = self.product;
+        QueryError::downstream(
+            last.status,
+            format!(
+                "{} (asked {attempts} times in {:.1}s; the query's timeout is {}s). {product} has more queries \
+                 than it runs at once: open fewer panels at once or narrow their time range, raise {product}'s \
+                 -search.maxConcurrentRequests or -search.maxQueueDuration, lower this datasource's \
+                 maxConcurrentRequests (now {}) below the server's, or raise timeoutSeconds",
+                last.message,
+                asked.as_secs_f64(),
+                secs(deadline.budget),
+                self.max_concurrent
+            ),
+        )
+    }
+
+    /// The error for a query that ran out of time.
+    fn timed_out(&self, deadline: Deadline) -> QueryError {
+        QueryError::downstream(
+            504,
+            format!(
+                "{} did not answer within {}s; narrow the time range or raise timeoutSeconds",
+                self.product,
+                secs(deadline.budget)
+            ),
+        )
     }
 
     /// Maps a transport failure to a downstream error naming the cause.
@@ -113,23 +318,209 @@ impl HttpClient {
             return QueryError::downstream(
                 504,
                 format!(
-                    "{product} did not answer within {}s; narrow the time range or raise the timeout",
-                    self.timeout_s
+                    "{product} did not answer within {}s; narrow the time range or raise timeoutSeconds",
+                    secs(self.timeout)
                 ),
             );
         }
-        let mut cause = String::new();
-        let mut source = e.source();
-        while let Some(s) = source {
-            cause = s.to_string();
-            source = s.source();
-        }
+        let cause = root_cause(e);
         if e.is_connect() {
             return QueryError::downstream(502, format!("cannot connect to {product} at {}: {cause}", self.base));
         }
+        let what =
+            if e.is_body() || e.is_decode() { "broke off while sending its answer" } else { "connection failed" };
         QueryError::downstream(
             502,
-            format!("{product} connection failed: {}", if cause.is_empty() { e.to_string() } else { cause }),
+            format!("{product} {what}: {}", if cause.is_empty() { e.to_string() } else { cause }),
         )
+    }
+
+    /// Maps a failure while reading an answer's lines.
+    fn line_error(&self, e: LinesCodecError) -> QueryError {
+        let product = self.product;
+        match e {
+            LinesCodecError::MaxLineLengthExceeded => QueryError::downstream(
+                502,
+                format!(
+                    "{product} sent a line longer than {} MiB, the plugin's limit per line: that is not a flow \
+                     record or an aggregate row; check the stream selector, or select fewer fields in a raw query",
+                    MAX_LINE_BYTES >> 20
+                ),
+            ),
+            LinesCodecError::Io(e) => self.io_error(e),
+        }
+    }
+
+    fn io_error(&self, e: std::io::Error) -> QueryError {
+        match e.get_ref().and_then(|inner| inner.downcast_ref::<BodyError>()) {
+            Some(BodyError::Transport(e)) => self.transport_error(e),
+            Some(BodyError::TooLarge) => self.too_large(),
+            None if e.kind() == std::io::ErrorKind::InvalidData => {
+                QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.product))
+            }
+            None => QueryError::downstream(502, format!("reading {}'s answer failed: {e}", self.product)),
+        }
+    }
+
+    fn too_large(&self) -> QueryError {
+        QueryError::downstream(
+            422,
+            format!(
+                "{}'s answer is larger than {} MiB, the plugin's limit for one query: narrow the time range, \
+                 lower the limit or group by fewer fields; a raw query should aggregate (`stats`) or end in `limit`",
+                self.product,
+                MAX_RESPONSE_BYTES >> 20
+            ),
+        )
+    }
+}
+
+impl Answer<'_> {
+    /// Hands each line of a JSON-lines answer to `on_line` as it arrives
+    /// (the last line may lack its newline); `on_line` returns `false` to stop
+    /// reading. Linear in the answer's size, memory bounded by one line.
+    pub async fn for_each_line(
+        self,
+        mut on_line: impl FnMut(&str) -> Result<bool, QueryError>,
+    ) -> Result<(), QueryError> {
+        let Answer { client, response, deadline, _slot } = self;
+        let read = async move {
+            let body = StreamReader::new(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
+            let mut lines = FramedRead::new(body, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
+            while let Some(line) = lines.next().await {
+                let line = line.map_err(|e| client.line_error(e))?;
+                if !on_line(&line)? {
+                    break;
+                }
+            }
+            drop(_slot);
+            Ok(())
+        };
+        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline)))
+    }
+
+    /// The whole answer, for the one endpoint that answers a single JSON
+    /// document; at most [`MAX_RESPONSE_BYTES`].
+    pub async fn bytes(self) -> Result<Vec<u8>, QueryError> {
+        let Answer { client, response, deadline, _slot } = self;
+        let read = async move {
+            let mut body = std::pin::pin!(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
+            let mut all = Vec::new();
+            while let Some(chunk) = body.next().await {
+                all.extend_from_slice(&chunk.map_err(|e| client.io_error(e))?);
+            }
+            Ok(all)
+        };
+        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline)))
+    }
+
+    /// The client that asked, for error messages.
+    pub fn client(&self) -> &HttpClient {
+        self.client
+    }
+}
+
+/// A body stream that fails once more than `limit` bytes arrived.
+fn bounded(body: impl Stream<Item = reqwest::Result<Bytes>>, limit: u64) -> impl Stream<Item = std::io::Result<Bytes>> {
+    let mut total = 0u64;
+    body.map(move |chunk| {
+        let chunk = chunk.map_err(|e| std::io::Error::other(BodyError::Transport(e)))?;
+        total += chunk.len() as u64;
+        if total > limit {
+            return Err(std::io::Error::other(BodyError::TooLarge));
+        }
+        Ok(chunk)
+    })
+}
+
+/// The start of an error body, at most [`MAX_ERROR_TEXT`] bytes (cut at a
+/// character boundary); the rest is never read.
+async fn error_text(response: reqwest::Response) -> String {
+    let mut body = std::pin::pin!(response.bytes_stream());
+    let mut head = Vec::new();
+    let mut cut = false;
+    while let Some(Ok(chunk)) = body.next().await {
+        let room = MAX_ERROR_TEXT + 1 - head.len();
+        head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if head.len() > MAX_ERROR_TEXT {
+            cut = true;
+            break;
+        }
+    }
+    let mut text = String::from_utf8_lossy(&head).trim().to_string();
+    if cut {
+        let mut at = MAX_ERROR_TEXT.min(text.len());
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        text.truncate(at);
+        text.push_str(" …");
+    }
+    text
+}
+
+/// The wait before attempt `attempt + 1`: doubling from
+/// [`RETRY_FIRST_DELAY`], capped at [`RETRY_MAX_DELAY`], drawn uniformly from
+/// its upper half so that queries that failed together do not return together.
+fn backoff(attempt: u32) -> Duration {
+    let full = RETRY_FIRST_DELAY.saturating_mul(1 << attempt.min(16)).min(RETRY_MAX_DELAY);
+    full / 2 + full.mul_f64(jitter() / 2.0)
+}
+
+/// A number in `[0, 1)`, different per call (the std library's random hash
+/// keys; no cryptographic need here).
+fn jitter() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The innermost cause of an error chain ("Connection refused (os error 111)").
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause = String::new();
+    let mut source = e.source();
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    cause
+}
+
+/// Seconds for messages: `60`, `1.5`.
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_within_its_bounds() {
+        for attempt in 0..20 {
+            let full = RETRY_FIRST_DELAY.saturating_mul(1 << attempt.min(16)).min(RETRY_MAX_DELAY);
+            let wait = backoff(attempt);
+            assert!(wait >= full / 2 && wait <= full, "attempt {attempt}: {wait:?} outside {:?}..={full:?}", full / 2);
+        }
+        assert_eq!(RETRY_FIRST_DELAY.saturating_mul(1 << 16).min(RETRY_MAX_DELAY), RETRY_MAX_DELAY);
+    }
+
+    #[test]
+    fn jitter_is_in_the_unit_interval_and_varies() {
+        let draws: Vec<f64> = (0..100).map(|_| jitter()).collect();
+        assert!(draws.iter().all(|j| (0.0..1.0).contains(j)), "{draws:?}");
+        assert!(draws.windows(2).any(|p| p[0] != p[1]), "{draws:?}");
+    }
+
+    #[test]
+    fn seconds_print_plainly() {
+        assert_eq!(secs(Duration::from_secs(60)), "60");
+        assert_eq!(secs(Duration::from_millis(1500)), "1.5");
     }
 }

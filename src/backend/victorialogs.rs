@@ -5,10 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use futures_util::StreamExt;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::HttpClient;
+use super::{Deadline, HttpClient};
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, MAX_RAW_ROWS};
 use crate::plan::{Key, Record, Step, StepOutput};
@@ -31,39 +31,39 @@ impl VictoriaLogs {
     }
 
     /// Runs a LogsQL query and hands each row to `on_row` as it arrives.
-    /// `on_row` returns `false` to stop reading (the rest is dropped).
+    /// `on_row` returns `false` to stop reading (the rest is dropped). The
+    /// datasource's timeout from now is the deadline.
     pub async fn stream_rows(
         &self,
+        query: &str,
+        extra: &[(&str, String)],
+        on_row: impl FnMut(Row) -> Result<bool, QueryError>,
+    ) -> Result<(), QueryError> {
+        self.stream_rows_within(self.http.deadline(), query, extra, on_row).await
+    }
+
+    /// [`Self::stream_rows`] within a deadline shared by the query's steps.
+    pub async fn stream_rows_within(
+        &self,
+        deadline: Deadline,
         query: &str,
         extra: &[(&str, String)],
         mut on_row: impl FnMut(Row) -> Result<bool, QueryError>,
     ) -> Result<(), QueryError> {
         let mut form = vec![("query", query.to_string())];
         form.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
-        let response = self.http.post_form("/select/logsql/query", &form).await?;
-        let mut body = response.bytes_stream();
-        let mut pending: Vec<u8> = Vec::new();
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| self.http.transport_error(&e))?;
-            pending.extend_from_slice(&chunk);
-            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = pending.drain(..=end).collect();
-                if !handle_line(&line, &mut on_row)? {
-                    return Ok(());
-                }
-            }
-        }
-        handle_line(&pending, &mut on_row)?;
-        Ok(())
+        let answer = self.http.post_form("/select/logsql/query", &form, deadline).await?;
+        answer.for_each_line(|line| handle_line(line, &mut on_row)).await
     }
 
-    /// Runs one step's query text and reads its answer.
+    /// Runs one step's query text and reads its answer before the deadline.
     pub async fn run(
         &self,
         q: &FlowQuery,
         schema: &RecordSchema,
         step: &Step,
         text: &str,
+        deadline: Deadline,
     ) -> Result<StepOutput, QueryError> {
         let keys = |row: &Row, grouped: bool| -> Key {
             if !grouped {
@@ -74,7 +74,7 @@ impl VictoriaLogs {
         match step {
             Step::Total => {
                 let mut total = 0;
-                self.stream_rows(text, &[], |row| {
+                self.stream_rows_within(deadline, text, &[], |row| {
                     total += metric(&row)?;
                     Ok(true)
                 })
@@ -83,7 +83,7 @@ impl VictoriaLogs {
             }
             Step::Rank { .. } => {
                 let mut ranked = Vec::new();
-                self.stream_rows(text, &[], |row| {
+                self.stream_rows_within(deadline, text, &[], |row| {
                     ranked.push((keys(&row, true), metric(&row)?));
                     Ok(true)
                 })
@@ -92,7 +92,7 @@ impl VictoriaLogs {
             }
             Step::Buckets { grouped, .. } => {
                 let mut buckets: BTreeMap<Key, BTreeMap<i64, u64>> = BTreeMap::new();
-                self.stream_rows(text, &[], |row| {
+                self.stream_rows_within(deadline, text, &[], |row| {
                     let t = row
                         .get("_time")
                         .and_then(Value::as_str)
@@ -107,18 +107,18 @@ impl VictoriaLogs {
             }
             Step::Records { .. } => {
                 let mut records = Vec::new();
-                self.stream_rows(text, &[], |row| {
+                self.stream_rows_within(deadline, text, &[], |row| {
                     records.push(record(row));
                     Ok(true)
                 })
                 .await?;
                 Ok(StepOutput::Records(records))
             }
-            Step::Raw if q.format == Format::Series => self.raw_series(q, text).await,
+            Step::Raw if q.format == Format::Series => self.raw_series(q, text, deadline).await,
             Step::Raw => {
                 let mut rows = Vec::new();
                 let range = [("start", rfc3339(q.range.from_ms)), ("end", rfc3339(q.range.to_ms - 1))];
-                self.stream_rows(text, &range, |row| {
+                self.stream_rows_within(deadline, text, &range, |row| {
                     rows.push(row);
                     Ok(rows.len() < MAX_RAW_ROWS)
                 })
@@ -128,40 +128,41 @@ impl VictoriaLogs {
         }
     }
 
-    /// A hand-written stats query as series, stepped by the plugin.
-    async fn raw_series(&self, q: &FlowQuery, text: &str) -> Result<StepOutput, QueryError> {
+    /// A hand-written stats query as series, stepped by the plugin. The
+    /// answer is one JSON document (at most the size limit), parsed into
+    /// typed points.
+    async fn raw_series(&self, q: &FlowQuery, text: &str, deadline: Deadline) -> Result<StepOutput, QueryError> {
         let form = [
             ("query", text.to_string()),
             ("start", rfc3339(q.range.from_ms)),
             ("end", rfc3339(q.range.to_ms - 1)),
             ("step", crate::dialect::logsql::duration(q.step_ms)),
         ];
-        let response = self.http.post_form("/select/logsql/stats_query_range", &form).await?;
-        let body: Value = response.json().await.map_err(|e| self.http.transport_error(&e))?;
-        let result = body.pointer("/data/result").and_then(Value::as_array).ok_or_else(|| {
-            QueryError::downstream(502, format!("VictoriaLogs answered stats_query_range without data.result: {body}"))
+        let body = self.http.post_form("/select/logsql/stats_query_range", &form, deadline).await?.bytes().await?;
+        let answer: RangeAnswer = serde_json::from_slice(&body).map_err(|e| {
+            QueryError::downstream(
+                502,
+                format!(
+                    "VictoriaLogs answered stats_query_range with something other than its JSON ({e}): {}",
+                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                ),
+            )
         })?;
-        let series = result
-            .iter()
+        let series = answer
+            .data
+            .result
+            .into_iter()
             .map(|s| {
-                let labels = s
-                    .get("metric")
-                    .and_then(Value::as_object)
-                    .map(|m| m.iter().map(|(k, v)| (k.clone(), text_of(Some(v)))).collect())
-                    .unwrap_or_default();
+                let labels = s.metric.into_iter().map(|(k, v)| (k, owned_text(v))).collect();
                 let points = s
-                    .get("values")
-                    .and_then(Value::as_array)
-                    .map(|vs| {
-                        vs.iter()
-                            .filter_map(|p| {
-                                let t = p.get(0)?.as_f64()?;
-                                let v: f64 = text_of(p.get(1)).parse().ok()?;
-                                Some(((t * 1000.0).round() as i64, v))
-                            })
-                            .collect()
+                    .values
+                    .iter()
+                    .filter_map(|(t, v)| {
+                        let t = t.as_f64()?;
+                        let v: f64 = text_of(Some(v)).parse().ok()?;
+                        Some(((t * 1000.0).round() as i64, v))
                     })
-                    .unwrap_or_default();
+                    .collect();
                 (labels, points)
             })
             .collect();
@@ -169,19 +170,37 @@ impl VictoriaLogs {
     }
 }
 
-fn handle_line(line: &[u8], on_row: &mut impl FnMut(Row) -> Result<bool, QueryError>) -> Result<bool, QueryError> {
-    let line = line.trim_ascii();
+/// `/select/logsql/stats_query_range`'s answer (Prometheus' matrix shape).
+#[derive(Debug, Deserialize)]
+struct RangeAnswer {
+    data: RangeData,
+}
+
+#[derive(Debug, Deserialize)]
+struct RangeData {
+    result: Vec<RangeSeries>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RangeSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, Value>,
+    /// `[unix seconds, "value"]` pairs.
+    #[serde(default)]
+    values: Vec<(Value, Value)>,
+}
+
+fn handle_line(line: &str, on_row: &mut impl FnMut(Row) -> Result<bool, QueryError>) -> Result<bool, QueryError> {
+    let line = line.trim();
     if line.is_empty() {
         return Ok(true);
     }
-    let row: Row = serde_json::from_slice(line).map_err(|_| {
-        QueryError::downstream(
-            502,
-            format!(
-                "VictoriaLogs sent a line that is not a JSON object: {}",
-                String::from_utf8_lossy(&line[..line.len().min(300)])
-            ),
-        )
+    let row: Row = serde_json::from_str(line).map_err(|_| {
+        let mut cut = line.len().min(300);
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        QueryError::downstream(502, format!("VictoriaLogs sent a line that is not a JSON object: {}", &line[..cut]))
     })?;
     on_row(row)
 }
