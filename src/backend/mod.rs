@@ -358,7 +358,7 @@ impl HttpClient {
             None if e.kind() == std::io::ErrorKind::InvalidData => {
                 QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.product))
             }
-            None => QueryError::downstream(502, format!("reading {}'s answer failed: {e}", self.product)),
+            None => QueryError::downstream(502, format!("reading the answer from {} failed: {e}", self.product)),
         }
     }
 
@@ -366,7 +366,7 @@ impl HttpClient {
         QueryError::downstream(
             422,
             format!(
-                "{}'s answer is larger than {} MiB, the plugin's limit for one query: narrow the time range, \
+                "the answer from {} is larger than {} MiB, the plugin's limit for one query: narrow the time range, \
                  lower the limit or group by fewer fields; a raw query should aggregate (`stats`) or end in `limit`",
                 self.product,
                 MAX_RESPONSE_BYTES >> 20
