@@ -475,16 +475,19 @@ async fn waiting_for_a_request_slot_counts_against_the_timeout() {
     let plugin = Plugin::start().await;
     let ds = instance(&fake.url, json!({"timeoutSeconds": 1, "maxConcurrentRequests": 1}), &[]);
     let answers = within(plugin.query(&ds, (0, 3_600_000), 60_000, &[stat("A"), stat("B")])).await;
+    // One query held the only slot and timed out; the other spent its time
+    // waiting for that slot, and says so (whether the slot came free just
+    // before its deadline or not at all).
     let mut errors: Vec<&str> = answers.values().map(|a| a.error.as_str()).collect();
-    errors.sort_by_key(|e| e.starts_with("no request slot"));
-    assert!(errors[0].contains("did not answer within 1s"), "{errors:?}");
+    errors.sort_by_key(|e| e.contains("maxConcurrentRequests"));
+    assert!(errors[0].starts_with("VictoriaLogs did not answer within 1s; narrow the time range"), "{errors:?}");
     assert!(
-        errors[1].starts_with("no request slot became free within 1s")
-            && errors[1].contains("at most 1 requests to VictoriaLogs at once (maxConcurrentRequests)"),
+        errors[1].contains("within 1s")
+            && errors[1].contains("at most 1 requests")
+            && errors[1].contains("maxConcurrentRequests"),
         "{errors:?}"
     );
-    assert!(answers.values().all(|a| a.status == 504));
-    assert_eq!(fake.requests().len(), 1, "the second query never reached the backend");
+    assert!(answers.values().all(|a| a.status == 504), "{answers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

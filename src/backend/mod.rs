@@ -96,6 +96,8 @@ pub struct Answer<'a> {
     client: &'a HttpClient,
     response: reqwest::Response,
     deadline: Deadline,
+    /// How long the request waited for its slot.
+    waited: Duration,
     _slot: OwnedSemaphorePermit,
 }
 
@@ -182,14 +184,17 @@ impl HttpClient {
         request: impl Fn() -> reqwest::RequestBuilder,
         deadline: Deadline,
     ) -> Result<Answer<'_>, QueryError> {
+        let queued = Instant::now();
         let slot = self.slot(deadline).await?;
+        let waited = queued.elapsed();
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
-            let once = self.send_once(request().timeout(deadline.remaining()));
-            let failure = match tokio::time::timeout_at(deadline.at, once).await {
-                Err(_) => return Err(self.timed_out(deadline)),
-                Ok(Ok(response)) => return Ok(Answer { client: self, response, deadline, _slot: slot }),
+            // The deadline bounds sending, the status and an error body; the
+            // answer's body is bounded by the same deadline in [`Answer`].
+            let failure = match tokio::time::timeout_at(deadline.at, self.send_once(request())).await {
+                Err(_) => return Err(self.timed_out(deadline, waited)),
+                Ok(Ok(response)) => return Ok(Answer { client: self, response, deadline, waited, _slot: slot }),
                 Ok(Err(failure)) => failure,
             };
             let (error, retry_after) = match failure {
@@ -299,12 +304,23 @@ impl HttpClient {
         )
     }
 
-    /// The error for a query that ran out of time.
-    fn timed_out(&self, deadline: Deadline) -> QueryError {
+    /// The error for a query that ran out of time, saying how much of it
+    /// went to waiting for a request slot when that was a noticeable part.
+    fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError {
+        let queued = if waited >= deadline.budget / 20 {
+            format!(
+                " ({:.1}s of it waiting for a request slot: this datasource sends at most {} requests at once, \
+                 maxConcurrentRequests)",
+                waited.as_secs_f64(),
+                self.max_concurrent
+            )
+        } else {
+            String::new()
+        };
         QueryError::downstream(
             504,
             format!(
-                "{} did not answer within {}s; narrow the time range or raise timeoutSeconds",
+                "{} did not answer within {}s{queued}; narrow the time range or raise timeoutSeconds",
                 self.product,
                 secs(deadline.budget)
             ),
@@ -383,7 +399,7 @@ impl Answer<'_> {
         self,
         mut on_line: impl FnMut(&str) -> Result<bool, QueryError>,
     ) -> Result<(), QueryError> {
-        let Answer { client, response, deadline, _slot } = self;
+        let Answer { client, response, deadline, waited, _slot } = self;
         let read = async move {
             let body = StreamReader::new(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
             let mut lines = FramedRead::new(body, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
@@ -396,13 +412,13 @@ impl Answer<'_> {
             drop(_slot);
             Ok(())
         };
-        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline)))
+        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline, waited)))
     }
 
     /// The whole answer, for the one endpoint that answers a single JSON
     /// document; at most [`MAX_RESPONSE_BYTES`].
     pub async fn bytes(self) -> Result<Vec<u8>, QueryError> {
-        let Answer { client, response, deadline, _slot } = self;
+        let Answer { client, response, deadline, waited, _slot } = self;
         let read = async move {
             let mut body = std::pin::pin!(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
             let mut all = Vec::new();
@@ -411,7 +427,7 @@ impl Answer<'_> {
             }
             Ok(all)
         };
-        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline)))
+        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline, waited)))
     }
 
     /// The client that asked, for error messages.
