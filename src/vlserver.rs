@@ -1,7 +1,9 @@
 //! Start and stop throwaway local VictoriaLogs processes (single node or a
 //! small cluster) for `flowlens demo` and the tests. Each process listens on
 //! a free loopback port, keeps its data and log under a fresh directory in
-//! the system temp dir, and is killed and cleaned up when dropped.
+//! the system temp dir, and is killed and cleaned up when dropped. A single
+//! node can be stopped, killed, frozen and restarted (same port, same data)
+//! for fault tests.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -11,6 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How long a process may take to answer `/health`.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a graceful stop may take before the process is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Attempts to start a process when another one takes its port first.
 const PORT_ATTEMPTS: usize = 3;
@@ -88,6 +93,47 @@ impl VlServer {
         self._process.child.id()
     }
 
+    /// Stops the server gracefully (SIGTERM: it flushes its data and exits),
+    /// or kills it after [`STOP_TIMEOUT`]; the data directory and the port
+    /// stay for [`Self::restart`].
+    pub async fn stop(&mut self) -> Result<(), String> {
+        self._process.signal("TERM")?;
+        let started = Instant::now();
+        while self._process.child.try_wait().map_err(|e| e.to_string())?.is_none() {
+            if started.elapsed() > STOP_TIMEOUT {
+                self.kill();
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Ok(())
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would; the data
+    /// directory and the port stay for [`Self::restart`].
+    pub fn kill(&mut self) {
+        let _ = self._process.child.kill();
+        let _ = self._process.child.wait();
+    }
+
+    /// Suspends the server (SIGSTOP): the kernel still accepts connections
+    /// and requests on its port, but nothing answers them.
+    pub fn freeze(&self) -> Result<(), String> {
+        self._process.signal("STOP")
+    }
+
+    /// Resumes a frozen server (SIGCONT).
+    pub fn thaw(&self) -> Result<(), String> {
+        self._process.signal("CONT")
+    }
+
+    /// Starts the stopped or killed server again on the same port with the
+    /// same data and flags, and waits until it is healthy.
+    pub async fn restart(&mut self) -> Result<(), String> {
+        self.kill();
+        self._process.respawn().await
+    }
+
     /// Start two storage nodes and an insert+select node in front of them.
     pub async fn start_cluster(opts: VlOptions) -> Result<VlCluster, String> {
         let binary = find_binary()?;
@@ -117,12 +163,15 @@ impl VlCluster {
     }
 }
 
-/// One running victoria-logs process and its directory.
+/// One running victoria-logs process, its directory, and how it was started.
 struct Process {
     child: Child,
     dir: PathBuf,
     port: u16,
     url: String,
+    binary: PathBuf,
+    args: Vec<String>,
+    opts: VlOptions,
 }
 
 impl Process {
@@ -144,7 +193,33 @@ impl Process {
     fn spawn(binary: &Path, role: &str, args: &[String], opts: &VlOptions) -> Result<Process, String> {
         let port = free_port()?;
         let dir = fresh_dir(role)?;
-        let log = File::create(dir.join("victoria-logs.log")).map_err(|e| format!("cannot create log file: {e}"))?;
+        let child = Self::run(binary, &dir, port, args, opts).inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })?;
+        Ok(Process {
+            child,
+            dir,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            binary: binary.to_path_buf(),
+            args: args.to_vec(),
+            opts: opts.clone(),
+        })
+    }
+
+    /// Starts the (exited) process again with its port, directory and flags.
+    async fn respawn(&mut self) -> Result<(), String> {
+        self.child = Self::run(&self.binary, &self.dir, self.port, &self.args, &self.opts)?;
+        let opts = self.opts.clone();
+        self.wait_healthy(&opts).await
+    }
+
+    fn run(binary: &Path, dir: &Path, port: u16, args: &[String], opts: &VlOptions) -> Result<Child, String> {
+        let log = File::options()
+            .create(true)
+            .append(true)
+            .open(dir.join("victoria-logs.log"))
+            .map_err(|e| format!("cannot create log file: {e}"))?;
         let log_err = log.try_clone().map_err(|e| format!("cannot share log file: {e}"))?;
         let mut command = Command::new(binary);
         command
@@ -159,11 +234,21 @@ impl Process {
         if let Some((user, password)) = &opts.basic_auth {
             command.arg(format!("-httpAuth.username={user}")).arg(format!("-httpAuth.password={password}"));
         }
-        let child = command.spawn().map_err(|e| {
-            let _ = fs::remove_dir_all(&dir);
-            format!("cannot run {}: {e}", binary.display())
-        })?;
-        Ok(Process { child, dir, port, url: format!("http://127.0.0.1:{port}") })
+        command.spawn().map_err(|e| format!("cannot run {}: {e}", binary.display()))
+    }
+
+    /// Sends a signal by name (`TERM`, `STOP`, `CONT`) with kill(1).
+    fn signal(&self, name: &str) -> Result<(), String> {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args([format!("-{name}"), pid.clone()])
+            .status()
+            .map_err(|e| format!("cannot run kill -{name} {pid}: {e}"))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("kill -{name} {pid} failed: {status}"))
+        }
     }
 
     /// Poll `/health` until it answers 200, the process exits, or
