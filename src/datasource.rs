@@ -13,7 +13,7 @@ use crate::dialect::logsql::LogsQl;
 use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
 use crate::frame::Frame;
-use crate::model::{own_inside, Direction, Filter, FlowQuery, Format, Metric, TimeRange};
+use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::{first_step, follow_up, Step, StepOutput};
 use crate::settings::{BackendKind, Settings};
 
@@ -117,22 +117,11 @@ impl Datasource {
         range: TimeRange,
     ) -> Result<Option<Vec<IpAddr>>, QueryError> {
         let probe = |group_by: &[&str]| FlowQuery {
-            ref_id: String::new(),
-            format: Format::Table,
-            metric: Metric::Records,
-            direction: Direction::All,
-            inside: Vec::new(),
             group_by: group_by.iter().map(|f| f.to_string()).collect(),
-            limit: Some(2),
-            other: false,
-            rate: false,
             // Records without an address (NODATA, SKIPDATA) are not counted.
             filters: ["srcaddr", "dstaddr"].map(|f| Filter::NotRe(f.into(), "-|".into())).to_vec(),
             interface_ids: interface_ids.to_vec(),
-            own_addresses: Vec::new(),
-            raw_query: None,
-            range,
-            step_ms: range.to_ms - range.from_ms,
+            ..FlowQuery::probe(range)
         };
         let (all, src, dst) = (probe(&[]), probe(&["srcaddr"]), probe(&["dstaddr"]));
         let (total, by_src, by_dst) = tokio::try_join!(

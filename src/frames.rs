@@ -52,10 +52,20 @@ pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], execute
         }
         _ => Vec::new(),
     };
-    if let Some(text) = limit_notice(q, outputs) {
-        for f in &mut frames {
-            f.meta.notices.push(Notice { severity: "warning".into(), text: text.clone() });
-        }
+    let mut notices: Vec<Notice> =
+        limit_notice(q, outputs).map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
+    if !q.own_addresses.is_empty() {
+        let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
+        notices.push(Notice {
+            severity: "info".into(),
+            text: format!(
+                "The inside CIDRs hold {}, the interface's own address: it is counted as neither inside nor outside, so each byte through it is counted once.",
+                own.join(", ")
+            ),
+        });
+    }
+    for f in &mut frames {
+        f.meta.notices.extend(notices.iter().cloned());
     }
     for f in &mut frames {
         f.ref_id = q.ref_id.clone();

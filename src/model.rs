@@ -391,6 +391,31 @@ pub fn own_inside(settings: &Settings, own: &[std::net::IpAddr]) -> Vec<std::net
     own.iter().copied().filter(|a| settings.inside.iter().any(|net| net.contains(a))).collect()
 }
 
+impl FlowQuery {
+    /// A plain question over a range: records on every interface, no
+    /// direction, no filter, no groups. The plugin's own probes (health
+    /// checks, address detection) start from it.
+    pub fn probe(range: TimeRange) -> Self {
+        Self {
+            ref_id: String::new(),
+            format: Format::Table,
+            metric: Metric::Records,
+            direction: Direction::All,
+            inside: Vec::new(),
+            group_by: Vec::new(),
+            limit: None,
+            other: false,
+            rate: false,
+            filters: Vec::new(),
+            interface_ids: Vec::new(),
+            own_addresses: Vec::new(),
+            raw_query: None,
+            range,
+            step_ms: (range.to_ms - range.from_ms).max(1),
+        }
+    }
+}
+
 /// The address on the inside (pod) side of a flow, whichever direction it goes.
 pub const INSIDE_ADDR: &str = "inside_addr";
 /// The address on the other (remote) side of a flow.

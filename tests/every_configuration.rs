@@ -68,6 +68,11 @@ async fn nat_address_is_neither_inside_nor_outside(plugin: &Plugin, url: &str, r
                 let pod_subnet = json!({"refId": "A", "format": "stat", "direction": direction});
                 assert_eq!(stat(plugin, ds, pods_only).await, stat(plugin, pod_ds, pod_subnet).await, "{what}");
             }
+            let frames = plugin
+                .query_one(ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, json!({"refId": "A", "format": "stat"}))
+                .await;
+            let notices = frames[0].meta["notices"].to_string();
+            assert!(notices.contains("hold 10.0.0.57, the interface's own address"), "{notices}");
             let check = Checker { plugin, ds, records, w: DAY };
             check.check_top_table(
                 json!({"refId": "T", "format": "table", "direction": "out", "groupBy": ["pkt_srcaddr"], "limit": 10}),

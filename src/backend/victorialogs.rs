@@ -109,6 +109,15 @@ impl VictoriaLogs {
                 .await?;
                 Ok(StepOutput::Buckets(buckets))
             }
+            Step::Streams { .. } => {
+                let mut streams = Vec::new();
+                self.stream_rows(text, &[], |row| {
+                    streams.push((vec![text_of(row.get("_stream"))], metric(&row)?));
+                    Ok(true)
+                })
+                .await?;
+                Ok(StepOutput::Ranked(streams))
+            }
             Step::Records { .. } => {
                 let mut records = Vec::new();
                 self.stream_rows(text, &[], |row| {

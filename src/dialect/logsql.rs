@@ -34,6 +34,12 @@ impl Dialect for LogsQl {
         if let (Step::Raw, Some(raw)) = (step, &q.raw_query) {
             return raw.clone();
         }
+        if let Step::Streams { limit } = step {
+            return format!(
+                "{} * | stats by (_stream) count() as {VALUE} | sort by ({VALUE} desc) limit {limit}",
+                time_filter(q.range)
+            );
+        }
         let schema = target.schema;
         let mut base = vec![time_filter(q.range)];
         if !target.stream.matchers.is_empty() {
@@ -50,7 +56,10 @@ impl Dialect for LogsQl {
                 base.extend(prefilter_phrases(q));
                 stages.push(base.join(" "));
                 let all = matches!(step, Step::Records { .. });
-                stages.push(format!("extract {}", quote(&extract_pattern(format, &needed_fields(q, schema), all))));
+                let needed = needed_fields(q, schema);
+                if all || !needed.is_empty() {
+                    stages.push(format!("extract {}", quote(&extract_pattern(format, &needed, all))));
+                }
                 if !conditions.is_empty() {
                     stages.push(format!("filter {}", conditions.join(" ")));
                 }
@@ -89,7 +98,7 @@ impl Dialect for LogsQl {
             }
             Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(true, *grouped))),
             Step::Records { limit } => stages.push(format!("sort by (_time desc) limit {limit}")),
-            Step::Raw => {}
+            Step::Raw | Step::Streams { .. } => {}
         }
         stages.join("\n| ")
     }
