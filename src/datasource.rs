@@ -2,13 +2,18 @@
 //! Runs a query's plan step by step (render, execute, follow up) and shapes
 //! the frames. The same path serves Grafana, the CLI and the tests.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use crate::backend::victorialogs::VictoriaLogs;
 use crate::backend::{Deadline, HttpClient};
 use crate::dialect::logsql::LogsQl;
 use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
 use crate::frame::Frame;
-use crate::model::FlowQuery;
+use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::{first_step, follow_up, Step, StepOutput};
 use crate::settings::{BackendKind, Settings};
 
@@ -18,7 +23,18 @@ pub struct Datasource {
     /// Its settings.
     pub settings: Settings,
     client: VictoriaLogs,
+    /// Interface addresses detected from the records, by interface set.
+    own: Arc<Mutex<HashMap<Vec<String>, Detected>>>,
 }
+
+/// Addresses detected from the records, and when.
+type Detected = (Instant, Vec<IpAddr>);
+
+/// How long addresses detected from the records are reused.
+const OWN_ADDRESSES_TTL: Duration = Duration::from_secs(600);
+/// The window the interface's addresses are detected in: the last hour of
+/// the query's range (the whole range when that hour holds no records).
+const DETECT_WINDOW_MS: i64 = 3_600_000;
 
 impl Datasource {
     /// Builds the datasource; fails for settings no backend can serve.
@@ -29,7 +45,7 @@ impl Datasource {
             ));
         }
         let client = VictoriaLogs::new(HttpClient::new(&settings, "VictoriaLogs")?);
-        Ok(Self { settings, client })
+        Ok(Self { settings, client, own: Arc::default() })
     }
 
     /// The client, for health checks and resource calls.
@@ -47,9 +63,93 @@ impl Datasource {
     }
 
     /// The backend queries a query starts with (later steps depend on the
-    /// answers; they are shown in the frames' executed query string).
+    /// answers; they are shown in the frames' executed query string). Uses
+    /// interface addresses already detected, never asks the backend.
     pub fn render(&self, q: &FlowQuery) -> Vec<String> {
-        vec![self.render_step(q, &first_step(q))]
+        let mut q = q.clone();
+        if self.needs_own_addresses(&q) {
+            if let Some((_, own)) = self.own.lock().expect("own lock").get(&q.interface_ids) {
+                q.own_addresses = own_inside(&self.settings, own);
+            }
+        }
+        vec![self.render_step(&q, &first_step(&q))]
+    }
+
+    /// Whether the query's direction depends on addresses to detect: a
+    /// direction on an interface, with no `natAddresses` in the settings.
+    fn needs_own_addresses(&self, q: &FlowQuery) -> bool {
+        self.settings.nat_addresses.is_none()
+            && q.raw_query.is_none()
+            && q.direction != Direction::All
+            && !q.interface_ids.is_empty()
+            && self.settings.schema.has("srcaddr")
+            && self.settings.schema.has("dstaddr")
+    }
+
+    /// The interfaces' own addresses, detected from their records (cached
+    /// for [`OWN_ADDRESSES_TTL`]): an address in the `srcaddr` or `dstaddr`
+    /// of every record on the interfaces is the interface's own, as a NAT
+    /// gateway's private address is on each of its four legs.
+    pub async fn own_addresses(&self, interface_ids: &[String], range: TimeRange) -> Result<Vec<IpAddr>, QueryError> {
+        if let Some((at, own)) = self.own.lock().expect("own lock").get(interface_ids) {
+            if at.elapsed() < OWN_ADDRESSES_TTL {
+                return Ok(own.clone());
+            }
+        }
+        let last_hour = TimeRange { from_ms: range.from_ms.max(range.to_ms - DETECT_WINDOW_MS), to_ms: range.to_ms };
+        let mut found = self.detect_own_addresses(interface_ids, last_hour).await?;
+        if found.is_none() && last_hour != range {
+            found = self.detect_own_addresses(interface_ids, range).await?;
+        }
+        match found {
+            Some(own) => {
+                self.own.lock().expect("own lock").insert(interface_ids.to_vec(), (Instant::now(), own.clone()));
+                Ok(own)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// `None` when the window holds no records with both addresses.
+    async fn detect_own_addresses(
+        &self,
+        interface_ids: &[String],
+        range: TimeRange,
+    ) -> Result<Option<Vec<IpAddr>>, QueryError> {
+        let probe = |group_by: &[&str]| FlowQuery {
+            group_by: group_by.iter().map(|f| f.to_string()).collect(),
+            // Records without an address (NODATA, SKIPDATA) are not counted.
+            filters: ["srcaddr", "dstaddr"].map(|f| Filter::NotRe(f.into(), "-|".into())).to_vec(),
+            interface_ids: interface_ids.to_vec(),
+            ..FlowQuery::probe(range)
+        };
+        let (all, src, dst) = (probe(&[]), probe(&["srcaddr"]), probe(&["dstaddr"]));
+        let (total, by_src, by_dst) = tokio::try_join!(
+            self.run_step(&all, &Step::Total),
+            self.run_step(&src, &Step::Rank { limit: 2 }),
+            self.run_step(&dst, &Step::Rank { limit: 2 }),
+        )?;
+        let (StepOutput::Total(total), StepOutput::Ranked(by_src), StepOutput::Ranked(by_dst)) =
+            (total.1, by_src.1, by_dst.1)
+        else {
+            return Ok(None);
+        };
+        if total == 0 {
+            return Ok(None);
+        }
+        let count = |ranked: &[(Vec<String>, u64)], addr: &str| {
+            ranked.iter().find(|(k, _)| k.first().is_some_and(|a| a == addr)).map_or(0, |(_, n)| *n)
+        };
+        let mut own: Vec<IpAddr> = by_src
+            .iter()
+            .chain(&by_dst)
+            .filter_map(|(k, _)| k.first())
+            .filter(|a| count(&by_src, a) + count(&by_dst, a) == total)
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        own.sort();
+        own.dedup();
+        Ok(Some(own))
     }
 
     /// Runs a step within the datasource's timeout from now.
@@ -74,6 +174,13 @@ impl Datasource {
     /// datasource's timeout.
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
+        let mut owned;
+        let mut q = q;
+        if self.needs_own_addresses(q) {
+            owned = q.clone();
+            owned.own_addresses = own_inside(&self.settings, &self.own_addresses(&q.interface_ids, q.range).await?);
+            q = &owned;
+        }
         let (text, first) = self.run_step_within(q, &first_step(q), deadline).await?;
         let mut executed = vec![text];
         let mut outputs = vec![first];

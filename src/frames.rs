@@ -52,10 +52,20 @@ pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], execute
         }
         _ => Vec::new(),
     };
-    if let Some(text) = limit_notice(q, outputs) {
-        for f in &mut frames {
-            f.meta.notices.push(Notice { severity: "warning".into(), text: text.clone() });
-        }
+    let mut notices: Vec<Notice> =
+        limit_notice(q, outputs).map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
+    if !q.own_addresses.is_empty() {
+        let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
+        notices.push(Notice {
+            severity: "info".into(),
+            text: format!(
+                "The inside CIDRs hold {}, the interface's own address: it is counted as neither inside nor outside, so each byte through it is counted once.",
+                own.join(", ")
+            ),
+        });
+    }
+    for f in &mut frames {
+        f.meta.notices.extend(notices.iter().cloned());
     }
     for f in &mut frames {
         f.ref_id = q.ref_id.clone();
@@ -186,7 +196,9 @@ fn table_frame(
         .enumerate()
         .map(|(i, name)| {
             let column = rows.iter().map(|(k, _)| k[i].clone());
-            let values = if field_type(name) == Some(FieldType::Number) {
+            // The first column holds the `other` label: text, even for ports.
+            let labelled = q.other && i == 0;
+            let values = if field_type(name) == Some(FieldType::Number) && !labelled {
                 Values::U64(column.map(|v| v.and_then(|s| s.parse().ok())).collect())
             } else {
                 Values::Str(column.collect())
@@ -207,23 +219,45 @@ fn table_frame(
     Frame { name: metric_label(q), fields, meta, ..Default::default() }
 }
 
-/// Bucket starts covering the range: aligned to multiples of the step since
-/// the epoch, as VictoriaLogs' `_time:step` and Grafana's `$__interval` are.
-pub fn bucket_starts(q: &FlowQuery) -> Vec<i64> {
+/// One point of a series: the bucket `[start, start + step)` (aligned to
+/// multiples of the step since the epoch, as VictoriaLogs' `_time:step` and
+/// Grafana's `$__interval` are) clipped to the range `[from, to)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    /// The aligned start, the key of the backend's answer.
+    pub start_ms: i64,
+    /// The point's time: the start, or `from` for a first bucket that
+    /// begins before the range.
+    pub time_ms: i64,
+    /// How much of the bucket lies inside the range: the step, or less at
+    /// the range's edges. A rate divides by this, never by time not read.
+    pub width_ms: i64,
+}
+
+/// The buckets covering the range, in time order.
+pub fn buckets(q: &FlowQuery) -> Vec<Bucket> {
     let first = q.range.from_ms.div_euclid(q.step_ms) * q.step_ms;
-    (0..).map(|i| first + i * q.step_ms).take_while(|t| *t < q.range.to_ms).collect()
+    (0..)
+        .map(|i| first + i * q.step_ms)
+        .take_while(|t| *t < q.range.to_ms)
+        .map(|start_ms| {
+            let time_ms = start_ms.max(q.range.from_ms);
+            Bucket { start_ms, time_ms, width_ms: (start_ms + q.step_ms).min(q.range.to_ms) - time_ms }
+        })
+        .collect()
 }
 
 fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], meta: &FrameMeta) -> Vec<Frame> {
-    let times = bucket_starts(q);
+    let points = buckets(q);
+    let times: Vec<i64> = points.iter().map(|b| b.start_ms).collect();
     let empty = BTreeMap::new();
     let series_frame =
-        |labels: BTreeMap<String, String>, display: String, buckets: &BTreeMap<i64, u64>, link_field: Option<&str>| {
-            let sums = times.iter().map(|t| buckets.get(t).copied().unwrap_or(0));
+        |labels: BTreeMap<String, String>, display: String, sums: &BTreeMap<i64, u64>, link_field: Option<&str>| {
+            let sum = |b: &Bucket| sums.get(&b.start_ms).copied().unwrap_or(0);
             let values = if q.rate {
-                Values::F64(sums.map(|v| Some(rate(v, q.step_ms))).collect())
+                Values::F64(points.iter().map(|b| Some(rate(sum(b), b.width_ms))).collect())
             } else {
-                Values::U64(sums.map(Some).collect())
+                Values::U64(points.iter().map(|b| Some(sum(b))).collect())
             };
             let mut config = value_config(q, display.clone());
             if let Some(f) = link_field {
@@ -232,7 +266,10 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
             let value = Field { name: q.metric.name().to_string(), labels, config: Some(config), values };
             Frame {
                 name: display,
-                fields: vec![Field::new("time", Values::Time(times.iter().map(|t| t * 1_000_000).collect())), value],
+                fields: vec![
+                    Field::new("time", Values::Time(points.iter().map(|b| b.time_ms * 1_000_000).collect())),
+                    value,
+                ],
                 meta: meta.clone(),
                 ..Default::default()
             }
@@ -281,9 +318,9 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
     }
 }
 
-/// A bucket's sum per second of its width.
-pub fn rate(sum: u64, step_ms: i64) -> f64 {
-    sum as f64 / (step_ms as f64 / 1000.0)
+/// A bucket's sum per second of its width (the part inside the range).
+pub fn rate(sum: u64, width_ms: i64) -> f64 {
+    sum as f64 / (width_ms as f64 / 1000.0)
 }
 
 fn logs_frame(records: &[crate::plan::Record], meta: FrameMeta) -> Frame {

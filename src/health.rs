@@ -1,14 +1,16 @@
 //! "Save & test": checks, in order, that the backend answers with these
-//! credentials, that the stream selector matches records, and that the
-//! records fit the configured format or field mapping. Each failure says
-//! what to change.
+//! credentials, that the stream selector matches recent records, that the
+//! records fit the configured format or field mapping, and whether the
+//! inside CIDRs hold the interface's own address. Each failure says what to
+//! change. Every query goes through the dialect with a time filter, and the
+//! whole check has one time budget.
 
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::datasource::Datasource;
-use crate::dialect::logsql::header_line;
 use crate::error::QueryError;
-use crate::model::address_field;
+use crate::model::{address_field, FlowQuery, TimeRange};
+use crate::plan::{Record, Step, StepOutput};
 use crate::schema::{field_type, FieldType, RecordFormat, RecordSchema};
 
 /// How many records are sampled to check the format.
@@ -29,53 +31,77 @@ impl Health {
     }
 }
 
-/// Runs the checks.
+/// The whole check answers within this time, however much data the store
+/// holds: every query it sends has a time filter.
+pub const BUDGET: Duration = Duration::from_secs(30);
+
+/// The windows records are looked for in, ending now: the last hour, then
+/// the last day when the hour holds none.
+const WINDOWS: [(i64, &str); 2] = [(3_600_000, "hour"), (86_400_000, "24 hours")];
+
+/// Runs the checks within [`BUDGET`] (or the datasource's timeout, if lower).
 pub async fn check(ds: &Datasource) -> Health {
-    match run(ds).await {
-        Ok(h) => h,
-        Err(e) => Health::error(e.message),
+    let budget = BUDGET.min(ds.settings.timeout);
+    let now = chrono::Utc::now().timestamp_millis();
+    match tokio::time::timeout(budget, run(ds, now)).await {
+        Ok(Ok(h)) => h,
+        Ok(Err(e)) => Health::error(e.message),
+        Err(_) => Health::error(format!(
+            "{} at {} did not finish the checks within {} s; is it overloaded, or the timeout too low?",
+            product(ds),
+            ds.settings.url,
+            budget.as_secs()
+        )),
     }
 }
 
-async fn run(ds: &Datasource) -> Result<Health, QueryError> {
+fn product(ds: &Datasource) -> &'static str {
+    match ds.settings.backend {
+        crate::settings::BackendKind::Victorialogs => "VictoriaLogs",
+        crate::settings::BackendKind::Loki => "Loki",
+    }
+}
+
+async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     let s = &ds.settings;
     let stream = if s.stream.matchers.is_empty() { "*".to_string() } else { s.stream.to_string() };
-    let mut count = 0u64;
-    ds.client()
-        .stream_rows(&format!("{stream} | stats count() as value"), &[], |row| {
-            count = row.get("value").and_then(Value::as_str).and_then(|v| v.parse().ok()).unwrap_or(0);
-            Ok(true)
-        })
-        .await?;
-    if count == 0 {
-        let mut streams = Vec::new();
-        ds.client()
-            .stream_rows("* | stats by (_stream) count() as value | sort by (value desc) limit 5", &[], |row| {
-                streams.extend(row.get("_stream").and_then(Value::as_str).map(String::from));
-                Ok(true)
-            })
-            .await?;
+    // How many records the selector matches, in the last hour, else the last day.
+    let mut found = None;
+    for (span, label) in WINDOWS {
+        let window = TimeRange { from_ms: now - span, to_ms: now };
+        let (_, output) = ds.run_step(&FlowQuery::probe(window), &Step::Total).await?;
+        if let StepOutput::Total(count) = output {
+            if count > 0 {
+                found = Some((window, count, label));
+                break;
+            }
+        }
+    }
+    let last = WINDOWS[WINDOWS.len() - 1];
+    let Some((window, count, label)) = found else {
+        let window = TimeRange { from_ms: now - last.0, to_ms: now };
+        let (_, output) = ds.run_step(&FlowQuery::probe(window), &Step::Streams { limit: 5 }).await?;
+        let streams: Vec<String> = match output {
+            StepOutput::Ranked(ranked) => ranked.into_iter().filter_map(|(k, _)| k.into_iter().next()).collect(),
+            _ => Vec::new(),
+        };
         let hint = if streams.is_empty() {
-            "the database holds no logs at all".to_string()
+            format!("the database holds no logs from the last {}", last.1)
         } else {
-            format!("streams that exist: {}", streams.join(", "))
+            format!("streams with records in the last {}: {}", last.1, streams.join(", "))
         };
         return Ok(Health::error(format!(
-            "Connected to VictoriaLogs at {}, but no records match the stream selector {stream}; fix streamSelector ({hint})",
-            s.url
+            "Connected to {} at {}, but no records of the last {} match the stream selector {stream}; fix streamSelector ({hint})",
+            product(ds),
+            s.url,
+            last.1
         )));
-    }
-    let exclude_header = match &s.schema {
-        RecordSchema::Raw(format) => format!(" !_msg:={}", crate::selector::quote(&header_line(format))),
-        RecordSchema::Fields(_) => String::new(),
     };
-    let mut sample = Vec::new();
-    ds.client()
-        .stream_rows(&format!("{stream}{exclude_header} | limit {SAMPLE}"), &[], |row| {
-            sample.push(row);
-            Ok(true)
-        })
-        .await?;
+    let (_, output) = ds.run_step(&FlowQuery::probe(window), &Step::Records { limit: SAMPLE }).await?;
+    let sample = match output {
+        StepOutput::Records(records) => records,
+        _ => Vec::new(),
+    };
     let problem = match &s.schema {
         RecordSchema::Raw(format) => raw_format_problem(format, &sample),
         RecordSchema::Fields(_) => mapping_problem(ds, &sample),
@@ -83,23 +109,55 @@ async fn run(ds: &Datasource) -> Result<Health, QueryError> {
     if let Some(problem) = problem {
         return Ok(Health::error(problem));
     }
-    Ok(Health {
-        ok: true,
-        message: format!(
-            "Connected to VictoriaLogs: {count} records match {stream}, and the sampled records fit the {}",
-            match &s.schema {
-                RecordSchema::Raw(f) => format!("record format ({} fields)", f.fields().len()),
-                RecordSchema::Fields(_) => "field mapping".to_string(),
-            }
-        ),
-    })
+    let mut message = format!(
+        "Connected to {}: {count} records of the last {label} match {stream}, and the sampled records fit the {}",
+        product(ds),
+        match &s.schema {
+            RecordSchema::Raw(f) => format!("record format ({} fields)", f.fields().len()),
+            RecordSchema::Fields(_) => "field mapping".to_string(),
+        }
+    );
+    if let Some(note) = own_address_note(ds, window).await? {
+        message.push_str(". ");
+        message.push_str(&note);
+    }
+    Ok(Health { ok: true, message })
+}
+
+/// Warns when an inside CIDR holds the interface's own address (a NAT
+/// gateway's), and says what the plugin does about it.
+async fn own_address_note(ds: &Datasource, window: TimeRange) -> Result<Option<String>, QueryError> {
+    let s = &ds.settings;
+    let Some(eni) = &s.interface_id else { return Ok(None) };
+    if s.inside.is_empty() {
+        return Ok(None);
+    }
+    let (own, how) = match &s.nat_addresses {
+        Some(set) => (set.clone(), "set in natAddresses"),
+        None if s.schema.has("srcaddr") && s.schema.has("dstaddr") => {
+            (ds.own_addresses(std::slice::from_ref(eni), window).await?, "detected from its records")
+        }
+        None => return Ok(None),
+    };
+    let held: Vec<String> = own
+        .iter()
+        .filter_map(|a| s.inside.iter().find(|net| net.contains(a)).map(|net| format!("{net} holds {a}")))
+        .collect();
+    if held.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "Warning: the inside CIDRs contain the address of interface {eni} itself ({}; {how}): a NAT gateway's own address is neither inside nor outside, so flowlens excludes it from the inside networks and each byte is counted once{}",
+        held.join(", "),
+        if s.nat_addresses.is_none() { "; set natAddresses to fix the addresses explicitly" } else { "" }
+    )))
 }
 
 /// Why raw records do not fit the format, from the first record that does
 /// not: field count, then each typed field.
-fn raw_format_problem(format: &RecordFormat, sample: &[serde_json::Map<String, Value>]) -> Option<String> {
-    for row in sample {
-        let msg = row.get("_msg").and_then(Value::as_str).unwrap_or_default();
+fn raw_format_problem(format: &RecordFormat, sample: &[Record]) -> Option<String> {
+    for record in sample {
+        let msg = record.body.as_str();
         let values: Vec<&str> = msg.split(' ').collect();
         if values.iter().all(|v| field_type(&v.replace('-', "_")).is_some()) {
             continue; // a header line of some format
@@ -133,7 +191,7 @@ fn raw_format_problem(format: &RecordFormat, sample: &[serde_json::Map<String, V
 }
 
 /// Which required field the parsed records lack.
-fn mapping_problem(ds: &Datasource, sample: &[serde_json::Map<String, Value>]) -> Option<String> {
+fn mapping_problem(ds: &Datasource, sample: &[Record]) -> Option<String> {
     let s = &ds.settings;
     let mut required = vec!["bytes", "packets"];
     if s.interface_id.is_some() {
@@ -145,7 +203,7 @@ fn mapping_problem(ds: &Datasource, sample: &[serde_json::Map<String, Value>]) -
     }
     required.into_iter().find_map(|canonical| {
         let name = s.schema.log_field(canonical);
-        let present = sample.iter().any(|row| row.get(name).is_some_and(|v| v.as_str() != Some("")));
+        let present = sample.iter().any(|r| r.labels.get(name).is_some_and(|v| !v.is_empty()));
         (!present).then(|| {
             format!(
                 "The sampled records have no field `{name}` for `{canonical}`; set fieldMapping.{canonical} to the log field that holds it"

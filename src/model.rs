@@ -84,8 +84,12 @@ pub enum Filter {
     Cidr(String, IpNet),
     /// Address outside a network.
     NotCidr(String, IpNet),
-    /// Number within an inclusive range.
+    /// Number within an inclusive range (also `<`, `>`, `<=`, `>=`).
     Range(String, u64, u64),
+    /// One of these values exactly (Grafana's `=|`).
+    In(String, Vec<String>),
+    /// None of these values (Grafana's `!=|`).
+    NotIn(String, Vec<String>),
 }
 
 impl Filter {
@@ -94,6 +98,7 @@ impl Filter {
         match self {
             Self::Eq(f, _) | Self::Ne(f, _) | Self::Re(f, _) | Self::NotRe(f, _) => f,
             Self::Cidr(f, _) | Self::NotCidr(f, _) | Self::Range(f, _, _) => f,
+            Self::In(f, _) | Self::NotIn(f, _) => f,
         }
     }
 }
@@ -141,8 +146,12 @@ pub struct FlowQuery {
     pub rate: bool,
     /// ANDed filters.
     pub filters: Vec<Filter>,
-    /// Interface-id filter (datasource default unless the query overrides it).
-    pub interface_id: Option<String>,
+    /// Interface-id filter: any of these (datasource default unless the
+    /// query overrides it; empty = every interface).
+    pub interface_ids: Vec<String>,
+    /// Addresses that are neither inside nor outside: the interface's own
+    /// (a NAT gateway's private address), excluded from the inside CIDRs.
+    pub own_addresses: Vec<std::net::IpAddr>,
     /// Hand-written backend query.
     pub raw_query: Option<String>,
     /// Time range.
@@ -157,6 +166,8 @@ pub const SERIES_LIMIT: (usize, usize) = (10, 1_000);
 pub const TABLE_LIMIT: (usize, usize) = (100, 10_000);
 /// Default and maximum number of raw records.
 pub const LOGS_LIMIT: (usize, usize) = (1_000, 10_000);
+/// Most points (series x buckets) one series query returns: 16 MB of frames.
+pub const MAX_POINTS: i64 = 1_000_000;
 /// Most rows read from a hand-written query before the rest is dropped.
 pub const MAX_RAW_ROWS: usize = 10_000;
 /// At most this many buckets per series (Grafana's own guard is 11,000).
@@ -331,17 +342,28 @@ impl FlowQuery {
                 filters.push(filter);
             }
         }
-        let interface_id = match typed::<String>("interfaceId", &q.interface_id, "a string")? {
-            None => settings.interface_id.clone(),
-            Some(s) if s.trim().is_empty() => None,
-            Some(s) => Some(s.trim().to_string()),
-        };
-        if interface_id.is_some() && raw_query.is_none() {
+        let interface_ids: Vec<String> =
+            match typed::<StringOrList>("interfaceId", &q.interface_id, "a string or a list of strings")? {
+                None => settings.interface_id.iter().cloned().collect(),
+                Some(v) => v.into_vec().into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            };
+        if !interface_ids.is_empty() && raw_query.is_none() {
             require_field("interfaceId", "interface_id")?;
         }
         let range = req.range;
         if range.to_ms <= range.from_ms {
             return Err(QueryError::plugin(format!("the time range is empty ({} .. {})", range.from_ms, range.to_ms)));
+        }
+        let step_ms = step_ms(req);
+        if format == Format::Series && raw_query.is_none() {
+            let series = limit.unwrap_or(1) + usize::from(other);
+            let points = series as i64 * bucket_count(range, step_ms);
+            if points > MAX_POINTS {
+                return Err(QueryError::plugin(format!(
+                    "`limit`: {series} series of {} buckets are {points} points, more than the {MAX_POINTS} a query may return; lower the limit or widen the interval",
+                    bucket_count(range, step_ms)
+                )));
+            }
         }
         Ok(Self {
             ref_id: q.ref_id,
@@ -354,11 +376,43 @@ impl FlowQuery {
             other,
             rate,
             filters,
-            interface_id,
+            own_addresses: own_inside(settings, settings.nat_addresses.as_deref().unwrap_or_default()),
+            interface_ids,
             raw_query,
             range,
-            step_ms: step_ms(req),
+            step_ms,
         })
+    }
+}
+
+/// Of an interface's own addresses, those an inside CIDR holds: only they
+/// would be counted as inside and must be excluded.
+pub fn own_inside(settings: &Settings, own: &[std::net::IpAddr]) -> Vec<std::net::IpAddr> {
+    own.iter().copied().filter(|a| settings.inside.iter().any(|net| net.contains(a))).collect()
+}
+
+impl FlowQuery {
+    /// A plain question over a range: records on every interface, no
+    /// direction, no filter, no groups. The plugin's own probes (health
+    /// checks, address detection) start from it.
+    pub fn probe(range: TimeRange) -> Self {
+        Self {
+            ref_id: String::new(),
+            format: Format::Table,
+            metric: Metric::Records,
+            direction: Direction::All,
+            inside: Vec::new(),
+            group_by: Vec::new(),
+            limit: None,
+            other: false,
+            rate: false,
+            filters: Vec::new(),
+            interface_ids: Vec::new(),
+            own_addresses: Vec::new(),
+            raw_query: None,
+            range,
+            step_ms: (range.to_ms - range.from_ms).max(1),
+        }
     }
 }
 
@@ -396,8 +450,49 @@ pub fn address_field(schema: &crate::schema::RecordSchema, side: &str) -> &'stat
     }
 }
 
+/// A string, or a list of strings (a multi-value variable).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum StringOrList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl StringOrList {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+}
+
 fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
     let field = f.field;
+    let bad = |what: String| QueryError::plugin(format!("`filters`: {what}"));
+    if matches!(f.op.as_str(), "=|" | "!=|") {
+        let values = match f.value {
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) => Ok(s),
+                    serde_json::Value::Number(n) => Ok(n.to_string()),
+                    other => Err(bad(format!("the values for `{field}` must be strings, not {other}"))),
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            serde_json::Value::String(s) => vec![s],
+            other => {
+                return Err(bad(format!(
+                    "the value of `{}` for `{field}` must be a list of strings, not {other}",
+                    f.op
+                )))
+            }
+        };
+        if values.is_empty() {
+            return Err(bad(format!("`{}` for `{field}` needs at least one value", f.op)));
+        }
+        return Ok(Some(if f.op == "=|" { Filter::In(field, values) } else { Filter::NotIn(field, values) }));
+    }
     let value = match &f.value {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Number(n) => n.to_string(),
@@ -407,7 +502,6 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
     };
     let ftype =
         if is_sided(&field) { FieldType::Ip } else { crate::schema::field_type(&field).unwrap_or(FieldType::String) };
-    let bad = |what: String| QueryError::plugin(format!("`filters`: {what}"));
     Ok(Some(match f.op.as_str() {
         "=" => Filter::Eq(field, value),
         "!=" => Filter::Ne(field, value),
@@ -452,10 +546,36 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
                 _ => return Err(bad(format!("`{value}` for `{field}` is not a range such as 1024-65535"))),
             }
         }
+        op @ ("<" | ">" | "<=" | ">=") => {
+            if ftype != FieldType::Number {
+                return Err(bad(format!("`{field}` is not numeric; `{op}` works on ports and counters")));
+            }
+            let n: u64 = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("`{value}` for `{field} {op}` is not a whole number such as 1024")))?;
+            match op {
+                "<" if n == 0 => return Err(bad(format!("`{field} < 0` matches nothing; no value is negative"))),
+                "<" => Filter::Range(field, 0, n - 1),
+                "<=" => Filter::Range(field, 0, n),
+                ">" if n == u64::MAX => return Err(bad(format!("`{field} > {n}` matches nothing"))),
+                ">" => Filter::Range(field, n + 1, u64::MAX),
+                _ => Filter::Range(field, n, u64::MAX),
+            }
+        }
         op => {
-            return Err(bad(format!("op `{op}` for `{field}` is not valid; use =, !=, =~, !~, cidr, !cidr or range")))
+            return Err(bad(format!(
+                "op `{op}` for `{field}` is not valid; use =, !=, =~, !~, =|, !=|, <, >, <=, >=, cidr, !cidr or range"
+            )))
         }
     }))
+}
+
+/// How many step-aligned buckets cover a range.
+pub fn bucket_count(range: TimeRange, step_ms: i64) -> i64 {
+    let first = range.from_ms.div_euclid(step_ms);
+    let last = (range.to_ms - 1).div_euclid(step_ms);
+    last - first + 1
 }
 
 /// The bucket width: Grafana's `$__interval`, at least 1 s, whole seconds
@@ -499,13 +619,15 @@ mod tests {
     fn defaults_and_grafana_extras() {
         let q = parse(r#"{"refId":"A","datasource":{"uid":"x"},"hide":false,"intervalMs":5}"#).unwrap();
         assert_eq!((q.format, q.metric, q.direction), (Format::Series, Metric::Bytes, Direction::Any));
-        assert_eq!(q.interface_id.as_deref(), Some("eni-0352f8c82da6aa229"));
+        assert_eq!(q.interface_ids, vec!["eni-0352f8c82da6aa229"]);
         assert_eq!(q.limit, None);
         assert_eq!(q.step_ms, 60_000);
         let q = parse(r#"{"format":"series","groupBy":["pkt_srcaddr"]}"#).unwrap();
         assert_eq!(q.limit, Some(10));
         let q = parse(r#"{"format":"table","groupBy":["pkt_srcaddr"],"interfaceId":""}"#).unwrap();
-        assert_eq!((q.limit, q.interface_id), (Some(100), None));
+        assert_eq!((q.limit, q.interface_ids.len()), (Some(100), 0));
+        let q = parse(r#"{"interfaceId":["eni-a"," eni-b "]}"#).unwrap();
+        assert_eq!(q.interface_ids, vec!["eni-a", "eni-b"]);
     }
 
     #[test]
@@ -516,6 +638,25 @@ mod tests {
         let q =
             parse(r#"{"direction":"any","filters":[{"field":"inside_addr","op":"=","value":"10.0.32.7"}]}"#).unwrap();
         assert_eq!(q.filters, vec![Filter::Eq(INSIDE_ADDR.into(), "10.0.32.7".into())]);
+    }
+
+    #[test]
+    fn set_and_comparison_ops() {
+        let q = parse(r#"{"filters":[{"field":"action","op":"=|","value":["ACCEPT","REJECT"]},
+            {"field":"dstport","op":"!=|","value":"443"},{"field":"srcport","op":"<","value":"1024"},
+            {"field":"bytes","op":">","value":9},{"field":"packets","op":">=","value":"2"},{"field":"dstport","op":"<=","value":"80"}]}"#)
+        .unwrap();
+        assert_eq!(
+            q.filters,
+            vec![
+                Filter::In("action".into(), vec!["ACCEPT".into(), "REJECT".into()]),
+                Filter::NotIn("dstport".into(), vec!["443".into()]),
+                Filter::Range("srcport".into(), 0, 1023),
+                Filter::Range("bytes".into(), 10, u64::MAX),
+                Filter::Range("packets".into(), 2, u64::MAX),
+                Filter::Range("dstport".into(), 0, 80),
+            ]
+        );
     }
 
     #[test]
@@ -533,6 +674,14 @@ mod tests {
             (r#"{"groupBy":["pod"]}"#, "`groupBy`: `pod` is not a field"),
             (r#"{"groupBy":["srcport","srcport"]}"#, "twice"),
             (r#"{"format":"table","limit":100000}"#, "maximum"),
+            (r#"{"format":"series","groupBy":["srcport"],"limit":1000}"#, "1000 series of 1440 buckets"),
+            (r#"{"filters":[{"field":"srcport","op":"<","value":"0"}]}"#, "matches nothing"),
+            (r#"{"filters":[{"field":"srcport","op":">","value":"1.5"}]}"#, "whole number"),
+            (r#"{"filters":[{"field":"action","op":">","value":"1"}]}"#, "not numeric"),
+            (r#"{"filters":[{"field":"action","op":"=|","value":[]}]}"#, "at least one value"),
+            (r#"{"filters":[{"field":"action","op":"=|","value":[{}]}]}"#, "must be strings"),
+            (r#"{"filters":[{"field":"pod","op":"=","value":"x"}]}"#, "`pod` is not a field"),
+            (r#"{"interfaceId":7}"#, "`interfaceId`"),
             (r#"{"format":"table","rate":true}"#, "`rate`"),
             (r#"{"filters":[{"field":"srcport","op":"like","value":"1"}]}"#, "op `like`"),
             (r#"{"filters":[{"field":"srcport","op":"cidr","value":"10.0.0.0/8"}]}"#, "not an address"),

@@ -35,6 +35,12 @@ pub enum Step {
     },
     /// The user's hand-written query, as is.
     Raw,
+    /// The streams that hold the most records, over every stream (not only
+    /// the selector's): for the health check's hint.
+    Streams {
+        /// Maximum streams.
+        limit: usize,
+    },
 }
 
 /// A group key: the group-by values in `groupBy` order.
@@ -48,7 +54,7 @@ pub type LabelledSeries = (BTreeMap<String, String>, Vec<(i64, f64)>);
 pub enum StepOutput {
     /// For [`Step::Total`].
     Total(u64),
-    /// For [`Step::Rank`], ordered.
+    /// For [`Step::Rank`], ordered; for [`Step::Streams`], keyed by the stream.
     Ranked(Vec<(Key, u64)>),
     /// For [`Step::Buckets`]: key -> bucket start (ms) -> value. Buckets
     /// with no records are absent here and filled with 0 by the frames stage.

@@ -96,6 +96,9 @@ pub struct Settings {
     pub inside: Vec<IpNet>,
     /// Default interface-id filter (the NAT gateway ENI).
     pub interface_id: Option<String>,
+    /// The interface's own addresses (a NAT gateway's private IPs), neither
+    /// inside nor outside; `None` = detected from the records.
+    pub nat_addresses: Option<Vec<std::net::IpAddr>>,
     /// Data links by field.
     pub data_links: Vec<DataLink>,
     /// Optional cost per GB processed.
@@ -124,6 +127,7 @@ struct JsonData {
     field_mapping: BTreeMap<String, String>,
     inside_cidrs: Vec<String>,
     interface_id: Option<String>,
+    nat_addresses: Option<Vec<String>>,
     timeout_seconds: Option<f64>,
     max_concurrent_requests: Option<f64>,
     tls_skip_verify: bool,
@@ -222,6 +226,19 @@ impl Settings {
             .iter()
             .map(|c| parse_cidr(c).map_err(|e| err(format!("insideCidrs: {e}"))))
             .collect::<Result<Vec<_>, _>>()?;
+        let nat_addresses = jd
+            .nat_addresses
+            .as_ref()
+            .map(|list| {
+                list.iter()
+                    .map(|a| {
+                        a.trim()
+                            .parse::<std::net::IpAddr>()
+                            .map_err(|_| err(format!("natAddresses: `{a}` is not an IP address such as 10.0.0.57")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
         for link in &jd.data_links {
             if !schema.has(&link.field) {
                 return Err(err(format!("dataLinks: `{}` is not a field of the records", link.field)));
@@ -245,6 +262,7 @@ impl Settings {
             schema,
             inside,
             interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+            nat_addresses,
             data_links: jd.data_links,
             cost_per_gb: jd.cost_per_gb,
         })
@@ -367,6 +385,7 @@ mod tests {
         for (json, want) in [
             (r#"{"insideCidrs":["10.0.32.1/20"]}"#, "host bits"),
             (r#"{"insideCidrs":["pods"]}"#, "insideCidrs"),
+            (r#"{"natAddresses":["10.0.0.0/24"]}"#, "natAddresses"),
             (r#"{"recordFormat":"${srcaddr} ${nope}"}"#, "`nope`"),
             (r#"{"recordMode":"json"}"#, "recordMode"),
             (r#"{"recordMode":"fields","fieldMapping":{"pkt_src":"x"}}"#, "fieldMapping"),

@@ -11,7 +11,12 @@ use flowlens::settings::{InstanceSettings, Settings};
 const MISSION_FORMAT: &str = "${region} ${vpc-id} ${az-id} ${subnet-id} ${instance-id} ${interface-id} ${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${traffic-path} ${packets} ${bytes} ${action}";
 
 fn settings(mode: &str) -> Settings {
-    let json = serde_json::json!({
+    settings_with(mode, serde_json::json!({}))
+}
+
+/// The mission's settings with some jsonData replaced.
+fn settings_with(mode: &str, extra: serde_json::Value) -> Settings {
+    let mut json = serde_json::json!({
         "streamSelector": "{logtype=\"flow\", environment=\"ops\"}",
         "recordMode": mode,
         "recordFormat": MISSION_FORMAT,
@@ -19,6 +24,7 @@ fn settings(mode: &str) -> Settings {
         "insideCidrs": ["10.0.32.0/20"],
         "interfaceId": "eni-0352f8c82da6aa229",
     });
+    json.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     let json = serde_json::to_vec(&json).unwrap();
     Settings::from_instance(&InstanceSettings { url: "http://127.0.0.1:9428", json_data: &json, ..Default::default() })
         .unwrap()
@@ -34,8 +40,11 @@ fn request() -> Request {
 }
 
 fn render(mode: &str, query: serde_json::Value, step: Option<Step>) -> String {
-    let s = settings(mode);
-    let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &request(), &s).unwrap();
+    render_with(&settings(mode), query, step)
+}
+
+fn render_with(s: &Settings, query: serde_json::Value, step: Option<Step>) -> String {
+    let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &request(), s).unwrap();
     let step = step.unwrap_or_else(|| first_step(&q));
     LogsQl.render(&Target { stream: &s.stream, schema: &s.schema }, &q, &step)
 }
@@ -132,6 +141,17 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
             {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}),
             None,
         ),
+        (
+            "filters-sets-and-comparisons",
+            json!({"format": "stat", "direction": "in", "interfaceId": ["eni-0352f8c82da6aa229", "eni-0b7e4d1c9a2f63580"],
+            "filters": [
+            {"field": "action", "op": "=|", "value": ["ACCEPT", "REJECT"]},
+            {"field": "dstport", "op": "!=|", "value": ["22", "3389"]},
+            {"field": "srcport", "op": "<", "value": "1024"},
+            {"field": "bytes", "op": ">=", "value": "1500"},
+            {"field": "pkt_dst_aws_service", "op": "=|", "value": ["S3", "x\"y"]}]}),
+            None,
+        ),
         ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
         ("raw", json!({"rawQuery": "* | stats count() records"}), None),
     ]
@@ -148,6 +168,20 @@ fn raw_records_golden() {
 fn parsed_fields_golden() {
     for (name, query, step) in cases() {
         check(&format!("fields-{name}"), &render("fields", query, step));
+    }
+}
+
+/// Inside CIDRs that hold the NAT gateway's own address (the whole VPC):
+/// the address is excluded from the inside side of every direction.
+#[test]
+fn nat_address_excluded_golden() {
+    use serde_json::json;
+    for mode in ["raw", "fields"] {
+        let s = settings_with(mode, json!({"insideCidrs": ["10.0.0.0/16"], "natAddresses": ["10.0.0.57"]}));
+        for direction in ["any", "in"] {
+            let text = render_with(&s, json!({"format": "stat", "direction": direction}), None);
+            check(&format!("{mode}-vpc-cidr-nat-excluded-{direction}"), &text);
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::data::{self, FIELD_MAPPING, NAT_ENI, POD_CIDR};
+use common::data::{self, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefFilter, RefQuery};
@@ -18,20 +18,7 @@ fn raw_instance(url: &str) -> Instance {
 }
 
 fn fields_instance(url: &str) -> Instance {
-    let mapping: serde_json::Map<String, Value> =
-        FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
-    Instance {
-        url: url.into(),
-        uid: "fields".into(),
-        json_data: json!({
-            "streamSelector": "{logtype=\"flowfields\"}",
-            "recordMode": "fields",
-            "fieldMapping": mapping,
-            "insideCidrs": [POD_CIDR],
-            "interfaceId": NAT_ENI,
-        }),
-        ..Default::default()
-    }
+    data::fields_instance(url)
 }
 
 const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interval_ms: 300_000 };

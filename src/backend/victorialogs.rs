@@ -69,7 +69,11 @@ impl VictoriaLogs {
             if !grouped {
                 return Vec::new();
             }
-            q.group_by.iter().map(|f| text_of(row.get(schema.log_field(f)))).collect()
+            // AWS's `-` is no value, read as "" as a missing parsed field is.
+            q.group_by
+                .iter()
+                .map(|f| Some(text_of(row.get(schema.log_field(f)))).filter(|v| v != "-").unwrap_or_default())
+                .collect()
         };
         match step {
             Step::Total => {
@@ -104,6 +108,15 @@ impl VictoriaLogs {
                 })
                 .await?;
                 Ok(StepOutput::Buckets(buckets))
+            }
+            Step::Streams { .. } => {
+                let mut streams = Vec::new();
+                self.stream_rows(text, &[], |row| {
+                    streams.push((vec![text_of(row.get("_stream"))], metric(&row)?));
+                    Ok(true)
+                })
+                .await?;
+                Ok(StepOutput::Ranked(streams))
             }
             Step::Records { .. } => {
                 let mut records = Vec::new();

@@ -34,6 +34,12 @@ impl Dialect for LogsQl {
         if let (Step::Raw, Some(raw)) = (step, &q.raw_query) {
             return raw.clone();
         }
+        if let Step::Streams { limit } = step {
+            return format!(
+                "{} * | stats by (_stream) count() as {VALUE} | sort by ({VALUE} desc) limit {limit}",
+                time_filter(q.range)
+            );
+        }
         let schema = target.schema;
         let mut base = vec![time_filter(q.range)];
         if !target.stream.matchers.is_empty() {
@@ -50,7 +56,10 @@ impl Dialect for LogsQl {
                 base.extend(prefilter_phrases(q));
                 stages.push(base.join(" "));
                 let all = matches!(step, Step::Records { .. });
-                stages.push(format!("extract {}", quote(&extract_pattern(format, &needed_fields(q, schema), all))));
+                let needed = needed_fields(q, schema);
+                if all || !needed.is_empty() {
+                    stages.push(format!("extract {}", quote(&extract_pattern(format, &needed, all))));
+                }
                 if !conditions.is_empty() {
                     stages.push(format!("filter {}", conditions.join(" ")));
                 }
@@ -89,7 +98,7 @@ impl Dialect for LogsQl {
             }
             Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(true, *grouped))),
             Step::Records { limit } => stages.push(format!("sort by (_time desc) limit {limit}")),
-            Step::Raw => {}
+            Step::Raw | Step::Streams { .. } => {}
         }
         stages.join("\n| ")
     }
@@ -138,7 +147,7 @@ fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
     fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
     fields.extend(q.group_by.iter().cloned());
     fields.extend(q.metric.field().map(String::from));
-    if q.interface_id.is_some() {
+    if !q.interface_ids.is_empty() {
         fields.push("interface_id".into());
     }
     fields
@@ -170,7 +179,8 @@ fn extract_pattern(format: &RecordFormat, needed: &[String], all: bool) -> Strin
 
 /// Word pre-filters on the raw message: an exact match on a value that is one
 /// token implies the message contains that phrase, which VictoriaLogs checks
-/// with its word index before any parsing.
+/// with its word index before any parsing. A set of values gives an `or` of
+/// phrases, when every value is one token.
 fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
     let token = |v: &str| {
         let ends_are_words = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
@@ -178,14 +188,18 @@ fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
             && ends_are_words(v.chars().last())
             && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
     };
-    let mut values: Vec<&str> = q.interface_id.iter().map(String::as_str).collect();
-    values.extend(q.filters.iter().filter_map(|f| match f {
-        Filter::Eq(_, v) => Some(v.as_str()),
+    let mut sets: Vec<&[String]> = vec![&q.interface_ids];
+    sets.extend(q.filters.iter().filter_map(|f| match f {
+        Filter::Eq(_, v) => Some(std::slice::from_ref(v)),
+        Filter::In(_, vs) => Some(vs.as_slice()),
         _ => None,
     }));
     let mut phrases: Vec<String> = Vec::new();
-    for v in values.into_iter().filter(|v| token(v)) {
-        let phrase = quote(v);
+    for set in sets.into_iter().filter(|set| !set.is_empty() && set.iter().all(|v| token(v))) {
+        let mut alternatives: Vec<String> = set.iter().map(|v| quote(v)).collect();
+        alternatives.dedup();
+        let phrase =
+            if alternatives.len() == 1 { alternatives.remove(0) } else { format!("({})", alternatives.join(" or ")) };
         if !phrases.contains(&phrase) {
             phrases.push(phrase);
         }
@@ -199,17 +213,20 @@ fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
 fn conditions(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
     let f = |canonical: &str| field_name(schema.log_field(canonical));
     let mut out = Vec::new();
-    if let Some(eni) = &q.interface_id {
-        out.push(format!("{}:={}", f("interface_id"), quote(eni)));
+    if !q.interface_ids.is_empty() {
+        out.push(set_condition(&f("interface_id"), &q.interface_ids));
     }
+    // Inside: in an inside CIDR and not one of the interface's own addresses
+    // (a NAT gateway's address is neither inside nor outside).
     let inside = |side: &str| -> String {
         let field = f(address_field(schema, side));
         let terms: Vec<String> = q.inside.iter().map(|net| cidr_condition(&field, net)).collect();
-        if terms.len() == 1 {
-            terms[0].clone()
-        } else {
-            format!("({})", terms.join(" or "))
+        let mut inside = if terms.len() == 1 { terms[0].clone() } else { format!("({})", terms.join(" or ")) };
+        if !q.own_addresses.is_empty() {
+            let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
+            inside = format!("({inside} !{})", set_condition(&field, &own));
         }
+        inside
     };
     let (sided, plain): (Vec<&Filter>, Vec<&Filter>) = q.filters.iter().partition(|x| is_sided(x.field()));
     let rendered = |filters: &[&Filter], inside_side: &str| -> Vec<String> {
@@ -229,15 +246,63 @@ fn conditions(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
     out
 }
 
+/// One filter as a LogsQL condition. A field with no value (AWS writes
+/// `-`; a parsed record may lack the field, which LogsQL reads as `""`)
+/// holds no value: `=`/`!=` against `""` or `-` test for it, and a regex
+/// matches it when the regex matches the empty string.
 fn filter_condition(filter: &Filter, name: &str) -> String {
     match filter {
-        Filter::Eq(_, v) => format!("{name}:={}", quote(v)),
-        Filter::Ne(_, v) => format!("!{name}:={}", quote(v)),
-        Filter::Re(_, re) => format!("{name}:~{}", quote(&anchored(re))),
-        Filter::NotRe(_, re) => format!("!{name}:~{}", quote(&anchored(re))),
+        Filter::Eq(_, v) => set_condition(name, std::slice::from_ref(v)),
+        Filter::Ne(_, v) => format!("!{}", set_condition(name, std::slice::from_ref(v))),
+        Filter::Re(_, re) => regex_condition(name, re),
+        Filter::NotRe(_, re) => format!("!{}", regex_condition(name, re)),
         Filter::Cidr(_, net) => cidr_condition(name, net),
         Filter::NotCidr(_, net) => format!("!{}", cidr_condition(name, net)),
+        Filter::Range(_, 0, hi) => format!("{name}:<={hi}"),
+        Filter::Range(_, lo, u64::MAX) => format!("{name}:>={lo}"),
         Filter::Range(_, lo, hi) => format!("{name}:range[{lo}, {hi}]"),
+        Filter::In(_, values) => set_condition(name, values),
+        Filter::NotIn(_, values) => format!("!{}", set_condition(name, values)),
+    }
+}
+
+/// What AWS writes for a field without a value.
+const NO_VALUE: &str = "-";
+
+/// Whether a filter value asks for "no value".
+fn is_no_value(v: &str) -> bool {
+    v.is_empty() || v == NO_VALUE
+}
+
+/// `name:="v"` for one value, `name:in("a", "b")` for several; asking for
+/// no value (`""` or `-`) asks for both spellings of it.
+fn set_condition(name: &str, values: &[String]) -> String {
+    let mut literals: Vec<String> = Vec::new();
+    for v in values {
+        let spellings: &[&str] = if is_no_value(v) { &["", NO_VALUE] } else { &[v.as_str()] };
+        for s in spellings {
+            let literal = quote(s);
+            if !literals.contains(&literal) {
+                literals.push(literal);
+            }
+        }
+    }
+    match literals.as_slice() {
+        [one] => format!("{name}:={one}"),
+        _ => format!("{name}:in({})", literals.join(", ")),
+    }
+}
+
+/// An anchored regex match, where `-` (no value) matches exactly when the
+/// regex matches the empty string.
+fn regex_condition(name: &str, re: &str) -> String {
+    let anchored_re = anchored(re);
+    let condition = format!("{name}:~{}", quote(&anchored_re));
+    let full = regex::Regex::new(&anchored_re).expect("validated by the model");
+    match (full.is_match(""), full.is_match(NO_VALUE)) {
+        (true, false) => format!("({condition} or {name}:={})", quote(NO_VALUE)),
+        (false, true) => format!("({condition} !{name}:={})", quote(NO_VALUE)),
+        _ => condition,
     }
 }
 
@@ -258,14 +323,14 @@ fn cidr_condition(field: &str, net: &IpNet) -> String {
 fn key_condition(group_by: &[String], keys: &[Vec<String>], schema: &RecordSchema) -> String {
     let f = |canonical: &str| field_name(schema.log_field(canonical));
     if group_by.len() == 1 {
-        let values: Vec<String> = keys.iter().map(|k| quote(&k[0])).collect();
-        return format!("{}:in({})", f(&group_by[0]), values.join(", "));
+        let values: Vec<String> = keys.iter().map(|k| k[0].clone()).collect();
+        return set_condition(&f(&group_by[0]), &values);
     }
     let alternatives: Vec<String> = keys
         .iter()
         .map(|key| {
             let terms: Vec<String> =
-                group_by.iter().zip(key).map(|(field, v)| format!("{}:={}", f(field), quote(v))).collect();
+                group_by.iter().zip(key).map(|(field, v)| set_condition(&f(field), std::slice::from_ref(v))).collect();
             format!("({})", terms.join(" "))
         })
         .collect();

@@ -115,3 +115,22 @@ pub fn raw_instance(url: &str, uid: &str) -> super::harness::Instance {
         ..Default::default()
     }
 }
+
+/// A datasource on the fields-at-ingest stream: `recordMode: fields` with
+/// [`FIELD_MAPPING`], the pod CIDR and the NAT ENI.
+pub fn fields_instance(url: &str) -> super::harness::Instance {
+    let mapping: serde_json::Map<String, serde_json::Value> =
+        FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), serde_json::json!(f))).collect();
+    super::harness::Instance {
+        url: url.into(),
+        uid: "fields".into(),
+        json_data: serde_json::json!({
+            "streamSelector": "{logtype=\"flowfields\"}",
+            "recordMode": "fields",
+            "fieldMapping": mapping,
+            "insideCidrs": [POD_CIDR],
+            "interfaceId": NAT_ENI,
+        }),
+        ..Default::default()
+    }
+}

@@ -26,9 +26,20 @@ impl Window {
         RefQuery::new(direction, POD_CIDR, Some(NAT_ENI), self.from_ms, self.to_ms)
     }
 
-    fn bucket_starts(&self) -> Vec<i64> {
+    /// The buckets of the window: (aligned start, the point's time, the
+    /// ms of the bucket inside the window). An edge bucket that begins
+    /// before `from` is stamped at `from`; edge buckets are as wide as the
+    /// part of them inside the window.
+    pub fn buckets(&self) -> Vec<(i64, i64, i64)> {
         let first = self.from_ms - self.from_ms.rem_euclid(self.interval_ms);
-        (0..).map(|i| first + i * self.interval_ms).take_while(|t| *t < self.to_ms).collect()
+        (0..)
+            .map(|i| first + i * self.interval_ms)
+            .take_while(|t| *t < self.to_ms)
+            .map(|start| {
+                let time = start.max(self.from_ms);
+                (start, time, (start + self.interval_ms).min(self.to_ms) - time)
+            })
+            .collect()
     }
 }
 
@@ -57,16 +68,19 @@ fn check_series(f: &DecodedFrame, w: &Window, expected: &BTreeMap<i64, u64>, uni
     assert_eq!(f.meta["type"], "timeseries-multi", "{what}");
     let time = &f.fields[0];
     assert!(matches!(time.data_type, DataType::Timestamp(_, _)) && !time.nullable, "{what}: time field {time:?}");
-    let starts = w.bucket_starts();
+    let buckets = w.buckets();
     let times: Vec<i64> = time.values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
-    assert_eq!(times, starts, "{what}: bucket starts");
+    assert_eq!(times, buckets.iter().map(|b| b.1).collect::<Vec<_>>(), "{what}: bucket times");
+    assert!(times.iter().all(|t| (w.from_ms..w.to_ms).contains(t)), "{what}: no point outside the range");
     let value = &f.fields[1];
     assert_eq!(value.config["unit"], unit, "{what}");
-    let seconds = w.interval_ms as f64 / 1000.0;
     let got: Vec<f64> = value.values.iter().map(|v| v.as_f64().unwrap()).collect();
-    let want: Vec<f64> = starts.iter().map(|t| expected.get(t).copied().unwrap_or(0) as f64 / seconds).collect();
+    let want: Vec<f64> = buckets
+        .iter()
+        .map(|(start, _, width)| expected.get(start).copied().unwrap_or(0) as f64 / (*width as f64 / 1000.0))
+        .collect();
     assert_eq!(got, want, "{what}: values");
-    assert!(expected.keys().all(|t| starts.contains(t)), "{what}: reference buckets outside the range");
+    assert!(expected.keys().all(|t| buckets.iter().any(|b| b.0 == *t)), "{what}: reference buckets outside the range");
 }
 
 /// What every check needs: the plugin, the datasource, the fixture's

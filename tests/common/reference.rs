@@ -4,13 +4,16 @@
 //!
 //! Semantics: a record counts when its time is in `[from_ms, to_ms)`, its
 //! interface matches (when one is given), its direction matches and every
-//! filter holds. Missing (`-`) values read as `""` for filters and group keys
-//! and add 0 to sums (the record still counts for `Records`).
+//! filter holds. A field AWS writes as `-` has no value, as AWS means it:
+//! it equals only the filter values `""` and `-` (which ask for "no
+//! value"), a regex matches it when it matches the empty string, it is in no
+//! network and no range; group keys show it as `""`; it adds 0 to sums (the
+//! record still counts for `Records`). Addresses are IPv4 or IPv6.
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use flowlens::gen::FlowRecord;
 use regex::Regex;
@@ -37,30 +40,49 @@ pub enum Dir {
     All,
 }
 
-/// An IPv4 network.
+/// An IPv4 or IPv6 network, as 128-bit numbers (IPv4 mapped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
-    base: u32,
+    v6: bool,
+    base: u128,
     prefix: u8,
 }
 
-impl Cidr {
-    /// `"10.0.32.0/20"`, or a bare address for /32.
-    pub fn parse(text: &str) -> Cidr {
-        let (addr, prefix) = text.split_once('/').unwrap_or((text, "32"));
-        let addr: Ipv4Addr = addr.parse().unwrap_or_else(|_| panic!("bad CIDR address in {text:?}"));
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32).unwrap_or_else(|| panic!("bad prefix in {text:?}"));
-        Cidr { base: u32::from(addr) & mask(prefix), prefix }
-    }
-
-    /// Whether `value` is an IPv4 address inside the network.
-    pub fn contains(&self, value: &str) -> bool {
-        value.parse::<Ipv4Addr>().is_ok_and(|a| u32::from(a) & mask(self.prefix) == self.base)
+fn as_bits(addr: IpAddr) -> (bool, u128) {
+    match addr {
+        IpAddr::V4(a) => (false, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (true, u128::from(a)),
     }
 }
 
-fn mask(prefix: u8) -> u32 {
-    u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0)
+impl Cidr {
+    /// `"10.0.32.0/20"`, `"2001:db8::/32"`, or a bare address.
+    pub fn parse(text: &str) -> Cidr {
+        let (addr, prefix) = text.split_once('/').map_or((text, None), |(a, p)| (a, Some(p)));
+        let addr: IpAddr = addr.parse().unwrap_or_else(|_| panic!("bad CIDR address in {text:?}"));
+        let (v6, bits) = as_bits(addr);
+        let width = if v6 { 128 } else { 32 };
+        let prefix: u8 = prefix
+            .map_or(Some(width), |p| p.parse().ok())
+            .filter(|p| *p <= width)
+            .unwrap_or_else(|| panic!("bad prefix in {text:?}"));
+        Cidr { v6, base: bits & mask(v6, prefix), prefix }
+    }
+
+    /// Whether `value` is an address (of the same family) inside the network.
+    pub fn contains(&self, value: &str) -> bool {
+        value.parse::<IpAddr>().is_ok_and(|a| {
+            let (v6, bits) = as_bits(a);
+            v6 == self.v6 && bits & mask(v6, self.prefix) == self.base
+        })
+    }
+}
+
+fn mask(v6: bool, prefix: u8) -> u128 {
+    let (width, all) = if v6 { (128, u128::MAX) } else { (32, u128::from(u32::MAX)) };
+    let host_bits = width - u32::from(prefix);
+    let host = if host_bits == 128 { u128::MAX } else { (1u128 << host_bits) - 1 };
+    all & !host
 }
 
 /// A condition on one canonical field.
@@ -76,6 +98,10 @@ pub enum RefFilter {
     NotCidr(String, Cidr),
     /// Inclusive; false for missing and non-numeric values.
     Range(String, u64, u64),
+    /// Equal to one of the values.
+    In(String, Vec<String>),
+    /// Equal to none of the values.
+    NotIn(String, Vec<String>),
 }
 
 impl RefFilter {
@@ -109,16 +135,31 @@ impl RefFilter {
                 ("inside_addr" | "outside_addr", None) => panic!("{field} needs a direction"),
                 (f, _) => f,
             };
-            record.get(field).unwrap_or_default()
+            record.get(field)
+        };
+        // "No value" is asked for as "" or "-".
+        let equals = |value: &Option<String>, v: &str| match value {
+            Some(x) => x == v,
+            None => v.is_empty() || v == "-",
         };
         match self {
-            RefFilter::Eq(f, v) => value(f) == *v,
-            RefFilter::Ne(f, v) => value(f) != *v,
-            RefFilter::Regex(f, re) => re.is_match(&value(f)),
-            RefFilter::NotRegex(f, re) => !re.is_match(&value(f)),
-            RefFilter::Cidr(f, c) => c.contains(&value(f)),
-            RefFilter::NotCidr(f, c) => !c.contains(&value(f)),
-            RefFilter::Range(f, lo, hi) => value(f).parse::<u64>().is_ok_and(|n| (*lo..=*hi).contains(&n)),
+            RefFilter::Eq(f, v) => equals(&value(f), v),
+            RefFilter::Ne(f, v) => !equals(&value(f), v),
+            RefFilter::Regex(f, re) => re.is_match(value(f).as_deref().unwrap_or("")),
+            RefFilter::NotRegex(f, re) => !re.is_match(value(f).as_deref().unwrap_or("")),
+            RefFilter::Cidr(f, c) => value(f).is_some_and(|v| c.contains(&v)),
+            RefFilter::NotCidr(f, c) => !value(f).is_some_and(|v| c.contains(&v)),
+            RefFilter::Range(f, lo, hi) => {
+                value(f).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| (*lo..=*hi).contains(&n))
+            }
+            RefFilter::In(f, vs) => {
+                let value = value(f);
+                vs.iter().any(|v| equals(&value, v))
+            }
+            RefFilter::NotIn(f, vs) => {
+                let value = value(f);
+                !vs.iter().any(|v| equals(&value, v))
+            }
         }
     }
 }
@@ -135,6 +176,8 @@ pub struct RefQuery {
     pub direction: Dir,
     pub inside: Vec<Cidr>,
     pub interface_id: Option<String>,
+    /// The interface's own addresses: never inside, whatever the CIDRs say.
+    pub own: Vec<String>,
     pub filters: Vec<RefFilter>,
     pub from_ms: i64,
     /// Exclusive.
@@ -150,6 +193,7 @@ impl RefQuery {
             direction,
             inside: vec![Cidr::parse(inside)],
             interface_id: interface_id.map(str::to_string),
+            own: Vec::new(),
             filters: Vec::new(),
             from_ms,
             to_ms,
@@ -164,8 +208,9 @@ impl RefQuery {
             && self.interface_id.as_ref().is_none_or(|id| record.get("interface_id").as_ref() == Some(id))
             && self.readings().iter().any(|reading| {
                 reading.is_none_or(|(inside_field, _)| {
-                    let value = record.get(inside_field).unwrap_or_default();
-                    self.inside.iter().any(|c| c.contains(&value))
+                    record.get(inside_field).is_some_and(|value| {
+                        self.inside.iter().any(|c| c.contains(&value)) && !self.own.contains(&value)
+                    })
                 }) && self.filters.iter().all(|f| f.holds(record, *reading))
             })
     }
