@@ -100,12 +100,22 @@ impl Checker<'_> {
         self.check_stat(target, &self.w.reference(dir(direction))).await;
     }
 
+    /// The target's frames, queried alone; panics on a query error.
+    pub async fn frames(&self, target: &Value) -> Vec<DecodedFrame> {
+        let Checker { plugin, ds, w, .. } = *self;
+        plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await
+    }
+
     /// Checks a stat target against the reference query.
     pub async fn check_stat(&self, target: Value, reference: &RefQuery) {
-        let Checker { plugin, ds, records, w } = *self;
+        self.verify_stat(&target, reference, &self.frames(&target).await);
+    }
+
+    /// Checks a stat target's frames against the reference query.
+    pub fn verify_stat(&self, target: &Value, reference: &RefQuery, frames: &[DecodedFrame]) {
+        let Checker { records, w, .. } = *self;
         let what = format!("stat {target} {w:?}");
         let ref_id = target["refId"].as_str().unwrap_or("A").to_string();
-        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
         assert_eq!(frames.len(), 1, "{what}");
         let f = &frames[0];
         assert_eq!(f.ref_id, ref_id);
@@ -128,9 +138,13 @@ impl Checker<'_> {
 
     /// Checks an ungrouped rate series target against the reference query.
     pub async fn check_rate_series(&self, target: Value, reference: &RefQuery) {
-        let Checker { plugin, ds, records, w } = *self;
+        self.verify_rate_series(&target, reference, &self.frames(&target).await);
+    }
+
+    /// Checks an ungrouped rate series target's frames against the reference query.
+    pub fn verify_rate_series(&self, target: &Value, reference: &RefQuery, frames: &[DecodedFrame]) {
+        let Checker { records, w, .. } = *self;
         let what = format!("rate series {target} {w:?}");
-        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
         assert_eq!(frames.len(), 1, "{what}");
         let expected = r::buckets(records, reference, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
         check_series(&frames[0], &w, &expected, "Bps", &what);
@@ -146,12 +160,16 @@ impl Checker<'_> {
 
     /// Checks a grouped table target (its `groupBy` and `limit`) against the reference query.
     pub async fn check_top_table(&self, target: Value, reference: &RefQuery) {
-        let Checker { plugin, ds, records, w } = *self;
+        self.verify_top_table(&target, reference, &self.frames(&target).await);
+    }
+
+    /// Checks a grouped table target's frames against the reference query.
+    pub fn verify_top_table(&self, target: &Value, reference: &RefQuery, frames: &[DecodedFrame]) {
+        let Checker { records, w, .. } = *self;
         let what = format!("top table {target} {w:?}");
         let group_by: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap();
         let group_by: Vec<&str> = group_by.iter().map(String::as_str).collect();
         let limit = target["limit"].as_u64().unwrap() as usize;
-        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
         assert_eq!(frames.len(), 1, "{what}");
         let f = &frames[0];
         assert_executed(f, &what);
@@ -193,12 +211,16 @@ impl Checker<'_> {
 
     /// Checks a rate series target grouped by `pkt_srcaddr` (its `limit`, `other`) against the reference query.
     pub async fn check_top_series(&self, target: Value, reference: &RefQuery) {
-        let Checker { plugin, ds, records, w } = *self;
+        self.verify_top_series(&target, reference, &self.frames(&target).await);
+    }
+
+    /// Checks a grouped rate series target's frames against the reference query.
+    pub fn verify_top_series(&self, target: &Value, reference: &RefQuery, frames: &[DecodedFrame]) {
+        let Checker { records, w, .. } = *self;
         let what = format!("top series {target} {w:?}");
         let limit = target["limit"].as_u64().unwrap() as usize;
         let other = target["other"].as_bool().unwrap_or(false);
         assert_eq!(target["groupBy"], json!(["pkt_srcaddr"]), "{what}: this check knows one group field");
-        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target.clone()).await;
         assert_eq!(frames.len(), limit + usize::from(other), "{what}: exactly N series (plus other)");
         let top: Vec<(Vec<String>, u64)> =
             r::groups(records, reference, &["pkt_srcaddr"]).into_iter().take(limit).collect();
@@ -233,9 +255,13 @@ impl Checker<'_> {
 
     /// Checks a logs target (its `limit`) against the reference query.
     pub async fn check_logs(&self, target: Value, reference: &RefQuery, format: &str) {
-        let Checker { plugin, ds, records, w } = *self;
+        self.verify_logs(&target, reference, format, &self.frames(&target).await);
+    }
+
+    /// Checks a logs target's frames against the reference query.
+    pub fn verify_logs(&self, target: &Value, reference: &RefQuery, format: &str, frames: &[DecodedFrame]) {
+        let Checker { records, .. } = *self;
         let limit = target["limit"].as_u64().unwrap() as usize;
-        let frames = plugin.query_one(ds, (w.from_ms, w.to_ms), w.interval_ms, target).await;
         assert_eq!(frames.len(), 1);
         let f = &frames[0];
         assert_eq!(f.meta["type"], "log-lines");
