@@ -2,7 +2,9 @@
 //! (every field extracted, regex filters left in at `.*`) against the LogsQL
 //! flowlens generates, on the same local VictoriaLogs and the same records,
 //! side by side in one run. Prints each pair's median time and their ratio,
-//! after checking that both give the same number.
+//! after checking that both give the same number. Then the plugin binary's
+//! peak memory answering the dashboard and the largest raw answers, at 1x
+//! and at 4x the records, and the ratio of the two peaks.
 
 use std::time::Instant;
 
@@ -133,7 +135,29 @@ pub async fn run(connections: usize, runs: usize) -> Result<(), String> {
         );
     }
     println!("\nspeedup = by-hand median / flowlens median (same server, same records, same result)\n");
-    plugin_memory(&server, &raw, &req).await
+    let one = plugin_memory(&server, &raw, &req, records.len()).await?;
+    // Three more days' worth of traffic in the same day and stream, with
+    // other seeds: 4x the records behind every panel.
+    let mut total = records.len();
+    for extra in 1..=3 {
+        let more = generate(&GenConfig { seed: cfg.seed + extra, ..cfg.clone() });
+        total += more.len();
+        loader
+            .push_raw(&more, MISSION_FORMAT, &[("logtype", "flow"), ("environment", "ops"), ("logger_type", "vpc")])
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    loader.force_flush().await.map_err(|e| e.to_string())?;
+    println!();
+    let four = plugin_memory(&server, &raw, &req, total).await?;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "\nplugin peak RSS at 4x / 1x the records: {:.1} / {:.1} MiB = {:.2}x (target: at most 1.10x and 40 MiB)",
+        mib(four),
+        mib(one),
+        four as f64 / one.max(1) as f64
+    );
+    Ok(())
 }
 
 /// `VmHWM`/`VmRSS` of a process, in KiB.
@@ -143,10 +167,11 @@ fn status_kib(pid: u32, key: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The plugin binary's peak memory while it answers every dashboard panel and
-/// the largest raw answers (10,000 records, 10,000 rows), next to what
-/// VictoriaLogs sent for those answers and what VictoriaLogs itself holds.
-async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Result<(), String> {
+/// The peak memory (KiB) of a fresh plugin process while it answers every
+/// dashboard panel and the largest raw answers (10,000 records, 10,000 rows),
+/// printed next to what VictoriaLogs sent for those answers and what
+/// VictoriaLogs itself holds.
+async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, records: usize) -> Result<u64, String> {
     use grafana_plugin_sdk::pluginv2 as pb;
     use tokio::io::AsyncBufReadExt;
 
@@ -229,7 +254,7 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Re
     let vl = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
     let mib = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "plugin memory, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):",
+        "plugin memory, {records} records, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):",
         targets.len()
     );
     println!("  backend answers (JSON lines, same queries):  {:>8.1} MiB", answer_bytes as f64 / 1048576.0);
@@ -237,5 +262,5 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Re
     println!("  plugin RSS idle / peak:                      {:>8.1} / {:.1} MiB", mib(idle), mib(peak));
     println!("  VictoriaLogs RSS after the queries:          {:>8.1} MiB", mib(vl));
     println!("  plugin peak / VictoriaLogs RSS:              {:>8.2}x", peak as f64 / vl.max(1) as f64);
-    Ok(())
+    Ok(peak)
 }
