@@ -167,11 +167,100 @@ fn status_kib(pid: u32, key: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// The peak memory (KiB) of a fresh plugin process while it answers every
-/// dashboard panel and the largest raw answers (10,000 records, 10,000 rows),
-/// printed next to what VictoriaLogs sent for those answers and what
-/// VictoriaLogs itself holds.
+/// Fresh plugin processes measured per record count: one run's peak varies
+/// by several MiB with how the concurrent answers overlap.
+const MEMORY_RUNS: usize = 3;
+
+/// The median peak memory (KiB) of [`MEMORY_RUNS`] fresh plugin processes,
+/// each answering every dashboard panel and the largest raw answers (10,000
+/// records, 10,000 rows) in one QueryData; printed next to what VictoriaLogs
+/// sent for those answers and what VictoriaLogs itself holds.
 async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, records: usize) -> Result<u64, String> {
+    use grafana_plugin_sdk::pluginv2 as pb;
+
+    let mut targets: Vec<serde_json::Value> = crate::demo::panels().into_iter().map(|(_, t)| t).collect();
+    targets.push(serde_json::json!({"format": "logs", "limit": crate::model::LOGS_LIMIT.1}));
+    targets.push(serde_json::json!({"rawQuery": "{logtype=\"flow\"} | limit 10000"}));
+    // `FLOWLENS_BENCH_ONLY=10,11` measures only those targets (by index), to
+    // see which answer the memory goes to.
+    if let Ok(only) = std::env::var("FLOWLENS_BENCH_ONLY") {
+        let keep: Vec<usize> = only.split(',').filter_map(|i| i.trim().parse().ok()).collect();
+        targets = targets.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, t)| t).collect();
+    }
+    let mut answer_bytes = 0u64;
+    for target in &targets {
+        let q =
+            FlowQuery::parse(&serde_json::to_vec(target).expect("json"), req, &raw.settings).map_err(|e| e.message)?;
+        let query = q.raw_query.clone().unwrap_or_else(|| raw.render_step(&q, &first_step(&q)));
+        let form = [("query", query)];
+        let body = reqwest::Client::new()
+            .post(format!("{}/select/logsql/query", server.url))
+            .form(&form)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| e.to_string())?
+            .bytes()
+            .await
+            .map_err(|e| e.to_string())?;
+        answer_bytes += body.len() as u64;
+    }
+    let settings_json = serde_json::json!({
+        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
+        "insideCidrs": ["10.0.32.0/20"], "interfaceId": "eni-0352f8c82da6aa229"});
+    let request = pb::QueryDataRequest {
+        plugin_context: Some(pb::PluginContext {
+            data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
+                url: server.url.clone(),
+                json_data: serde_json::to_vec(&settings_json).expect("json"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        headers: Default::default(),
+        queries: targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| pb::DataQuery {
+                ref_id: format!("Q{i}"),
+                max_data_points: req.max_data_points,
+                interval_ms: req.interval_ms,
+                time_range: Some(pb::TimeRange { from_epoch_ms: req.range.from_ms, to_epoch_ms: req.range.to_ms }),
+                json: serde_json::to_vec(t).expect("json"),
+                query_type: String::new(),
+            })
+            .collect(),
+    };
+    let mut runs = Vec::new();
+    for _ in 0..MEMORY_RUNS {
+        runs.push(plugin_peak(request.clone()).await?);
+    }
+    let (idle, frame_bytes) = (runs[0].0, runs[0].2);
+    let mut peaks: Vec<u64> = runs.iter().map(|r| r.1).collect();
+    peaks.sort_unstable();
+    let peak = peaks[peaks.len() / 2];
+    let vl = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "plugin memory, {records} records, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):",
+        targets.len()
+    );
+    println!("  backend answers (JSON lines, same queries):  {:>8.1} MiB", answer_bytes as f64 / 1048576.0);
+    println!("  frames returned (Arrow IPC):                 {:>8.1} MiB", frame_bytes as f64 / 1048576.0);
+    println!(
+        "  plugin RSS idle / peak (median of {MEMORY_RUNS}):      {:>8.1} / {:.1} MiB (runs: {})",
+        mib(idle),
+        mib(peak),
+        peaks.iter().map(|p| format!("{:.1}", mib(*p))).collect::<Vec<_>>().join(", ")
+    );
+    println!("  VictoriaLogs RSS after the queries:          {:>8.1} MiB", mib(vl));
+    println!("  plugin peak / VictoriaLogs RSS:              {:>8.2}x", peak as f64 / vl.max(1) as f64);
+    Ok(peak)
+}
+
+/// Starts a fresh plugin process, sends it `request`, and returns its idle
+/// RSS, its peak RSS (KiB) and the frames' bytes.
+async fn plugin_peak(request: grafana_plugin_sdk::pluginv2::QueryDataRequest) -> Result<(u64, u64, usize), String> {
     use grafana_plugin_sdk::pluginv2 as pb;
     use tokio::io::AsyncBufReadExt;
 
@@ -195,72 +284,12 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, recor
         .map_err(|e| e.to_string())?
         .max_decoding_message_size(i32::MAX as usize);
     let idle = status_kib(pid, "VmRSS:").unwrap_or(0);
-
-    let mut targets: Vec<serde_json::Value> = crate::demo::panels().into_iter().map(|(_, t)| t).collect();
-    targets.push(serde_json::json!({"format": "logs", "limit": crate::model::LOGS_LIMIT.1}));
-    targets.push(serde_json::json!({"rawQuery": "{logtype=\"flow\"} | limit 10000"}));
-    let mut answer_bytes = 0u64;
-    for target in &targets {
-        let q =
-            FlowQuery::parse(&serde_json::to_vec(target).expect("json"), req, &raw.settings).map_err(|e| e.message)?;
-        let query = q.raw_query.clone().unwrap_or_else(|| raw.render_step(&q, &first_step(&q)));
-        let form = [("query", query)];
-        let body = reqwest::Client::new()
-            .post(format!("{}/select/logsql/query", server.url))
-            .form(&form)
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| e.to_string())?
-            .bytes()
-            .await
-            .map_err(|e| e.to_string())?;
-        answer_bytes += body.len() as u64;
-    }
-    let settings_json = serde_json::json!({
-        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
-        "insideCidrs": ["10.0.32.0/20"], "interfaceId": "eni-0352f8c82da6aa229"});
-    let context = pb::PluginContext {
-        data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
-            url: server.url.clone(),
-            json_data: serde_json::to_vec(&settings_json).expect("json"),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let queries = targets
-        .iter()
-        .enumerate()
-        .map(|(i, t)| pb::DataQuery {
-            ref_id: format!("Q{i}"),
-            max_data_points: req.max_data_points,
-            interval_ms: req.interval_ms,
-            time_range: Some(pb::TimeRange { from_epoch_ms: req.range.from_ms, to_epoch_ms: req.range.to_ms }),
-            json: serde_json::to_vec(t).expect("json"),
-            query_type: String::new(),
-        })
-        .collect();
-    let response = client
-        .query_data(pb::QueryDataRequest { plugin_context: Some(context), headers: Default::default(), queries })
-        .await
-        .map_err(|e| e.to_string())?
-        .into_inner();
+    let response = client.query_data(request).await.map_err(|e| e.to_string())?.into_inner();
     let failed: Vec<&String> = response.responses.iter().filter(|(_, r)| !r.error.is_empty()).map(|(k, _)| k).collect();
     if !failed.is_empty() {
         return Err(format!("plugin queries failed: {failed:?}"));
     }
     let frame_bytes: usize = response.responses.values().flat_map(|r| r.frames.iter().map(Vec::len)).sum();
     let peak = status_kib(pid, "VmHWM:").unwrap_or(0);
-    let vl = status_kib(server.pid(), "VmRSS:").unwrap_or(0);
-    let mib = |kib: u64| kib as f64 / 1024.0;
-    println!(
-        "plugin memory, {records} records, all {} targets in one QueryData (dashboard + 10,000 records + 10,000 raw rows):",
-        targets.len()
-    );
-    println!("  backend answers (JSON lines, same queries):  {:>8.1} MiB", answer_bytes as f64 / 1048576.0);
-    println!("  frames returned (Arrow IPC):                 {:>8.1} MiB", frame_bytes as f64 / 1048576.0);
-    println!("  plugin RSS idle / peak:                      {:>8.1} / {:.1} MiB", mib(idle), mib(peak));
-    println!("  VictoriaLogs RSS after the queries:          {:>8.1} MiB", mib(vl));
-    println!("  plugin peak / VictoriaLogs RSS:              {:>8.2}x", peak as f64 / vl.max(1) as f64);
-    Ok(peak)
+    Ok((idle, peak, frame_bytes))
 }

@@ -132,7 +132,8 @@ impl VictoriaLogs {
                 let mut rows = Vec::new();
                 let range = [("start", rfc3339(q.range.from_ms)), ("end", rfc3339(q.range.to_ms - 1))];
                 self.stream_rows_within(deadline, text, &range, |row| {
-                    rows.push(row);
+                    // Collected again: full nodes, as for records.
+                    rows.push(row.into_iter().collect());
                     Ok(rows.len() < MAX_RAW_ROWS)
                 })
                 .await?;
@@ -238,19 +239,27 @@ fn metric(row: &Row) -> Result<u64, QueryError> {
     Ok(if v.is_finite() && v > 0.0 { v.round() as u64 } else { 0 })
 }
 
+/// A raw record from a row. The labels are collected in one go, which packs
+/// the map's nodes full (inserting one by one leaves them about half empty):
+/// with 10,000 records of 20-odd fields that is several MiB.
 fn record(row: Row) -> Record {
-    let mut record = Record { time_ns: 0, body: String::new(), labels: BTreeMap::new() };
-    for (k, v) in row {
-        match k.as_str() {
-            "_time" => record.time_ns = v.as_str().and_then(parse_time_ns).unwrap_or(0),
-            "_msg" => record.body = owned_text(v),
-            _ if k.starts_with('_') => {}
-            _ => {
-                record.labels.insert(k, owned_text(v));
+    let (mut time_ns, mut body) = (0, String::new());
+    let labels = row
+        .into_iter()
+        .filter_map(|(k, v)| match k.as_str() {
+            "_time" => {
+                time_ns = v.as_str().and_then(parse_time_ns).unwrap_or(0);
+                None
             }
-        }
-    }
-    record
+            "_msg" => {
+                body = owned_text(v);
+                None
+            }
+            _ if k.starts_with('_') => None,
+            _ => Some((k, owned_text(v))),
+        })
+        .collect();
+    Record { time_ns, body, labels }
 }
 
 /// A value as text, moved out rather than copied.
