@@ -102,9 +102,21 @@ struct Fixture {
 enum Spec {
     /// `=`, `!=`, `=~`, `!~` with the value as sent (for `=~` often
     /// `regex::escape` of a string, which must match exactly that string).
-    Text { field: &'static str, op: &'static str, value: String },
-    Cidr { field: &'static str, negated: bool, net: IpNet },
-    Range { field: &'static str, lo: u64, hi: u64 },
+    Text {
+        field: &'static str,
+        op: &'static str,
+        value: String,
+    },
+    Cidr {
+        field: &'static str,
+        negated: bool,
+        net: IpNet,
+    },
+    Range {
+        field: &'static str,
+        lo: u64,
+        hi: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -393,7 +405,9 @@ fn check_structure(case: &Case, ds: &Datasource) -> Result<(), String> {
     let (q, p) = (parse(case).map_err(|e| e.message)?, parse(&plain).map_err(|e| e.message)?);
     let placeholder = regex::Regex::new("PH([0-9]+)Z").unwrap();
     let swap = |s: &str| {
-        placeholder.replace_all(s, |c: &regex::Captures| json_inner(&actual[c[1].parse::<usize>().unwrap()])).to_string()
+        placeholder
+            .replace_all(s, |c: &regex::Captures| json_inner(&actual[c[1].parse::<usize>().unwrap()]))
+            .to_string()
     };
     let mut steps = vec![(first_step(&q), first_step(&p))];
     let n = q.group_by.len();
@@ -445,7 +459,9 @@ impl Tally {
             self.without_matches.load(Ordering::Relaxed),
             self.too_long.load(Ordering::Relaxed),
         );
-        eprintln!("{what}: {c} cases, {w} with matching records, {wo} with none, {tl} over VictoriaLogs' query length limit");
+        eprintln!(
+            "{what}: {c} cases, {w} with matching records, {wo} with none, {tl} over VictoriaLogs' query length limit"
+        );
         (c, w, wo)
     }
 }
@@ -475,7 +491,11 @@ async fn check_in_process(case: &Case, fx: &Fixture, tally: &Tally) -> Result<()
         // The only acceptable failure: VictoriaLogs' own query length limit,
         // reported as its rejection with its text.
         Err(e) if too_long && e.message.contains("maxQueryLen") && e.status == 400 => Ok(()),
-        Err(e) => Err(format!("{what}\nexecuted: {}\nVictoriaLogs did not accept it: {}", ds.render(&q).join("\n"), e.message)),
+        Err(e) => Err(format!(
+            "{what}\nexecuted: {}\nVictoriaLogs did not accept it: {}",
+            ds.render(&q).join("\n"),
+            e.message
+        )),
     }
 }
 
@@ -486,7 +506,8 @@ async fn check_grpc(case: &Case, fx: &Fixture, plugin: &Plugin, url: &str) -> Re
     let q = FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings).unwrap();
     let want = expected(case, fx);
     let too_long = longest_query(case, ds, &q, &want) > MAX_QUERY_LEN - 200;
-    let instance = Instance { url: url.into(), uid: "hostile".into(), json_data: json_data.clone(), ..Default::default() };
+    let instance =
+        Instance { url: url.into(), uid: "hostile".into(), json_data: json_data.clone(), ..Default::default() };
     let mut answers = plugin.query(&instance, (FROM_MS, TO_MS), INTERVAL_MS, std::slice::from_ref(&target)).await;
     let answer = answers.remove("H").ok_or("no answer for refId H")?;
     if !answer.error.is_empty() {
@@ -498,7 +519,9 @@ async fn check_grpc(case: &Case, fx: &Fixture, plugin: &Plugin, url: &str) -> Re
     let frames: Vec<Simple> = answer
         .frames
         .iter()
-        .map(|f| Simple { fields: f.fields.iter().map(|x| (x.name.clone(), x.labels.clone(), x.values.clone())).collect() })
+        .map(|f| Simple {
+            fields: f.fields.iter().map(|x| (x.name.clone(), x.labels.clone(), x.values.clone())).collect(),
+        })
         .collect();
     let got = observed(case, fx, &frames)?;
     if got != want {
@@ -540,8 +563,13 @@ fn regex_strategy(values: &[String]) -> BoxedStrategy<String> {
         1 => Just(".*".to_string()),
         1 => prop::sample::select(hostile::FRAGMENTS).prop_map(move |f| format!("[{}a-c]", hex(f))),
     ];
-    let quantified = (atom, prop::sample::select(vec!["", "", "", "?", "*", "+", "{0,2}"]))
-        .prop_map(|(a, q)| if q.is_empty() { a } else { format!("(?:{a}){q}") });
+    let quantified = (atom, prop::sample::select(vec!["", "", "", "?", "*", "+", "{0,2}"])).prop_map(|(a, q)| {
+        if q.is_empty() {
+            a
+        } else {
+            format!("(?:{a}){q}")
+        }
+    });
     let seq = prop::collection::vec(quantified, 1..4).prop_map(|v| v.concat());
     prop_oneof![3 => seq.clone(), 1 => (seq.clone(), seq).prop_map(|(a, b)| format!("{a}|{b}"))].boxed()
 }
@@ -591,11 +619,12 @@ fn case_strategy(fx: &Fixture) -> BoxedStrategy<Case> {
         });
     let cidr = (prop::sample::select(addr_fields), any::<bool>(), net_strategy())
         .prop_map(|(field, negated, net)| Spec::Cidr { field, negated, net });
-    let ranges = (prop::sample::select(fx.numbers.clone()), 0u64..70_000, 0u64..70_000, prop::sample::select(PORTS.to_vec()))
-        .prop_map(|(field, a, b, port)| {
-            let (lo, hi) = if a % 3 == 0 { (port, port) } else { (a.min(b), a.max(b)) };
-            Spec::Range { field, lo, hi }
-        });
+    let ranges =
+        (prop::sample::select(fx.numbers.clone()), 0u64..70_000, 0u64..70_000, prop::sample::select(PORTS.to_vec()))
+            .prop_map(|(field, a, b, port)| {
+                let (lo, hi) = if a % 3 == 0 { (port, port) } else { (a.min(b), a.max(b)) };
+                Spec::Range { field, lo, hi }
+            });
     let filter = prop_oneof![5 => text, 2 => cidr, 1 => ranges];
     let mut group_fields: Vec<&'static str> = fx.text.clone();
     group_fields.extend(fx.addresses.iter().copied());
@@ -771,9 +800,7 @@ async fn fields_fixture(url: &str) -> Fixture {
         .collect();
     push_jsonline(url, &lines, "logtype").await;
     let mapping: serde_json::Map<String, Value> = BASE_NAMES.iter().map(|(c, n)| (c.to_string(), json!(n))).collect();
-    let settings = |mapping: &serde_json::Map<String, Value>| {
-        json!({"streamSelector": "{logtype=\"hostile\"}", "recordMode": "fields", "fieldMapping": mapping, "insideCidrs": INSIDE})
-    };
+    let settings = |mapping: &serde_json::Map<String, Value>| json!({"streamSelector": "{logtype=\"hostile\"}", "recordMode": "fields", "fieldMapping": mapping, "insideCidrs": INSIDE});
     let mut datasources = vec![settings(&mapping)];
     for n in &alt_names {
         let mut m = mapping.clone();
@@ -808,9 +835,7 @@ fn fields_parsed_at_ingest_hostile_values_and_names_match_exactly() {
 
     // The same kind of cases through the plugin binary, as Grafana sends them.
     let plugin = rt.block_on(Plugin::start());
-    run_cases(&fx, 40, "fields mode, over gRPC", |case| {
-        rt.block_on(check_grpc(&case, &fx, &plugin, &server.url))
-    });
+    run_cases(&fx, 40, "fields mode, over gRPC", |case| rt.block_on(check_grpc(&case, &fx, &plugin, &server.url)));
 }
 
 /// Values that fit a raw record: one space-separated token, not AWS's `-`.
@@ -884,7 +909,8 @@ async fn raw_fixture(url: &str) -> (Fixture, Vec<(String, usize)>) {
         }
     }
     loader.force_flush().await.expect("force flush");
-    let json_data = json!({"streamSelector": "{logtype=\"hxraw\"}", "recordFormat": DEFAULT_V2_FORMAT, "insideCidrs": INSIDE});
+    let json_data =
+        json!({"streamSelector": "{logtype=\"hxraw\"}", "recordFormat": DEFAULT_V2_FORMAT, "insideCidrs": INSIDE});
     let fx = Fixture {
         records,
         text: vec!["account_id", "interface_id", "action", "log_status"],
@@ -957,7 +983,8 @@ fn raw_records_and_stream_labels_hostile_values_match_exactly() {
         let target = json!({"refId": "S", "format": "stat", "metric": "records", "direction": "all"});
         let q = FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings).unwrap();
         // Structure: the same text as for a plain value, literal swapped.
-        let plain = datasource(&server.url, &json!({"streamSelector": case.text("PH0Z"), "recordFormat": DEFAULT_V2_FORMAT}));
+        let plain =
+            datasource(&server.url, &json!({"streamSelector": case.text("PH0Z"), "recordFormat": DEFAULT_V2_FORMAT}));
         let want_text = plain.render(&q)[0].replace("PH0Z", &json_inner(&case.value));
         let got_text = ds.render(&q)[0].clone();
         prop_assert_eq!(&got_text, &want_text, "selector {}", selector);
@@ -965,7 +992,8 @@ fn raw_records_and_stream_labels_hostile_values_match_exactly() {
         if want > 0 {
             hits.fetch_add(1, Ordering::Relaxed);
         }
-        let frames = rt.block_on(ds.query(&q)).map_err(|e| TestCaseError::fail(format!("{selector}: {}", e.message)))?;
+        let frames =
+            rt.block_on(ds.query(&q)).map_err(|e| TestCaseError::fail(format!("{selector}: {}", e.message)))?;
         let got = simple(&frames[0]).fields[0].2[0].as_u64().unwrap();
         prop_assert_eq!(got, want, "selector {}\nexecuted {}", selector, got_text);
         Ok(())
@@ -988,5 +1016,9 @@ fn an_overlong_value_is_the_backends_clear_rejection() {
     let q = FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings).unwrap();
     let e = rt.block_on(ds.query(&q)).unwrap_err();
     assert_eq!(e.status, 400, "{e:?}");
-    assert!(e.message.contains("VictoriaLogs rejected the query") && e.message.contains("maxQueryLen"), "{}", e.message);
+    assert!(
+        e.message.contains("VictoriaLogs rejected the query") && e.message.contains("maxQueryLen"),
+        "{}",
+        e.message
+    );
 }
