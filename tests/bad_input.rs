@@ -173,7 +173,7 @@ async fn bad_queries_are_errors_on_their_own_refid_and_never_panic() {
     loader.push_raw(&records, MISSION_FORMAT, &RAW_STREAM).await.expect("push");
     loader.force_flush().await.expect("flush");
     let (log_path, log) = stderr_file("bad-input");
-    let mut plugin = Plugin::start_with(&[("FLOWLENS_LOG", "debug")], log).await;
+    let mut plugin = Plugin::start_with(&[("FLOWLENS_LOG", "debug")], log, None).await;
     let ds: Instance = data::raw_instance(&server.url, "bad");
     let reference = RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), FROM_MS, TO_MS);
     let total_in = r::total(&records, &reference);

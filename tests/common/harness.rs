@@ -261,8 +261,9 @@ fn cell(col: &dyn Array, row: usize) -> Value {
 // Helpers for the hostile-input tests (bad_input.rs, secrets.rs).
 impl Plugin {
     /// Starts the plugin binary like [`Plugin::start`], with extra
-    /// environment variables and its stderr written to `stderr`.
-    pub async fn start_with(env: &[(&str, &str)], stderr: std::fs::File) -> Plugin {
+    /// environment variables, its stderr written to `stderr` and whatever it
+    /// prints on stdout after the handshake line to `stdout_rest`.
+    pub async fn start_with(env: &[(&str, &str)], stderr: std::fs::File, stdout_rest: Option<std::fs::File>) -> Plugin {
         let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_flowlens"))
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
@@ -270,7 +271,11 @@ impl Plugin {
             .spawn()
             .expect("start gpx_flowlens");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the handshake");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).expect("read the handshake");
+        if let Some(mut rest) = stdout_rest {
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut rest));
+        }
         let address = line.trim().split('|').nth(3).unwrap_or_else(|| panic!("handshake line: {line:?}")).to_string();
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
             .unwrap()
