@@ -416,6 +416,11 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
             // Checked alone first: `a)|(b` is only valid once wrapped, and
             // would then escape the anchors.
             regex::Regex::new(&value).map_err(|e| bad(format!("the regex for `{field}` is invalid: {e}")))?;
+            if let Some(p) = crate::re2::problem(&value) {
+                return Err(bad(format!(
+                    "the regex for `{field}` uses {p}, which the log database's regex syntax (RE2) does not support"
+                )));
+            }
             if f.op == "=~" {
                 Filter::Re(field, value)
             } else {

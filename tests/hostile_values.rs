@@ -1022,3 +1022,116 @@ fn an_overlong_value_is_the_backends_clear_rejection() {
         e.message
     );
 }
+
+/// Pieces of regexes where Rust's regex and RE2 (VictoriaLogs) disagree,
+/// and ordinary ones.
+const REGEX_PIECES: &[&str] = &[
+    "a",
+    "10\\.0",
+    ".",
+    "*",
+    "+",
+    "?",
+    "{2,3}",
+    "{1000}",
+    "{1001}",
+    "{0,5000}",
+    "**",
+    "|",
+    "(",
+    ")",
+    "(?:",
+    "[",
+    "]",
+    "[a-z]",
+    "[^0-9]",
+    "&&",
+    "--",
+    "~~",
+    "[[:alpha:]]",
+    "[a[bc]]",
+    "\\d",
+    "\\w",
+    "\\s",
+    "\\pL",
+    "\\p{Greek}",
+    "\\b",
+    "\\B",
+    "\\<",
+    "\\>",
+    "\\b{start}",
+    "\\u0041",
+    "\\U{41}",
+    "\\x{41}",
+    "\\x41",
+    "\\A",
+    "\\z",
+    "^",
+    "$",
+    "(?i)",
+    "(?x)",
+    "(?u)",
+    "(?R)",
+    "(?s)",
+    "(?m)",
+    "(?U)",
+    "(?P<n>",
+    "(?<n>",
+    "\\Q",
+    "\\E",
+    "\\",
+    "\\.",
+    "\\-",
+    "\\#",
+    "\\&",
+    "\\~",
+    "\"",
+    "`",
+    "\0",
+    "é",
+];
+
+#[test]
+fn every_regex_the_model_accepts_victorialogs_accepts() {
+    let rt = multi_thread();
+    let server = rt.block_on(VlServer::start(VlOptions::default())).expect("VictoriaLogs must start");
+    let ds = datasource(&server.url, &json!({"recordMode": "fields", "streamSelector": "{logtype=\"re\"}"}));
+    let accepted = AtomicUsize::new(0);
+    let strategy = prop::collection::vec(prop::sample::select(REGEX_PIECES), 1..6).prop_map(|p| p.concat());
+    let result = hostile::runner(250).run(&strategy, |re| {
+        let target = json!({"refId": "R", "format": "stat", "direction": "all",
+            "filters": [{"field": "action", "op": "!~", "value": re}]});
+        match FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings) {
+            Err(e) => prop_assert!(e.message.contains("regex for `action`"), "{}", e.message),
+            Ok(q) => {
+                accepted.fetch_add(1, Ordering::Relaxed);
+                let answer = rt.block_on(ds.query(&q));
+                prop_assert!(answer.is_ok(), "{re:?} passed the model but not VictoriaLogs: {:?}", answer.err());
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("regexes: {e}");
+    }
+    assert!(accepted.load(Ordering::Relaxed) >= 50, "accepted regexes: {accepted:?}");
+
+    // What the check keeps out: VictoriaLogs rejects these outright ...
+    for re in ["a{1001}", "\\u0041", "a**", "(?x)a b"] {
+        let target = json!({"refId": "R", "format": "stat", "filters": [{"field": "action", "op": "=~", "value": re}]});
+        let e = FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings).unwrap_err();
+        assert!(e.message.contains("RE2") && e.message.contains("`action`"), "{re}: {}", e.message);
+        let raw =
+            json!({"refId": "R", "rawQuery": format!("* | filter action:~{}", serde_json::to_string(re).unwrap())});
+        let q = FlowQuery::parse(&serde_json::to_vec(&raw).unwrap(), &request(), &ds.settings).unwrap();
+        let e = rt.block_on(ds.query(&q)).unwrap_err();
+        assert!(e.message.contains("VictoriaLogs rejected the query"), "{re} as LogsQL: {}", e.message);
+    }
+    // ... and reads these as something else (`\<` as `<`, `[a&&b]` as a set
+    // of `a`, `&`, `b`), so they would silently match other values.
+    for re in ["\\<10", "[a-z&&[^aeiou]]", "[a[bc]]"] {
+        let target = json!({"refId": "R", "format": "stat", "filters": [{"field": "action", "op": "=~", "value": re}]});
+        let e = FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings).unwrap_err();
+        assert!(e.message.contains("RE2"), "{re}: {}", e.message);
+    }
+}
