@@ -21,6 +21,7 @@ pub mod plan;
 pub mod plugin;
 #[cfg(feature = "devtools")]
 pub mod print;
+pub mod re2;
 pub mod schema;
 pub mod selector;
 pub mod settings;

@@ -22,6 +22,33 @@ pub struct HttpClient {
     headers: Vec<(String, crate::settings::Secret)>,
     product: &'static str,
     timeout_s: f64,
+    /// Every form in which this client sends a secret, longest first, to
+    /// take out of backend text (see [`secret_forms`]).
+    secrets: Vec<String>,
+}
+
+/// The forms in which a datasource's secrets go on the wire: the password,
+/// the basic-auth header's base64 `user:password`, the bearer token, the
+/// custom header values. A proxy may quote them back in an error body (for
+/// example vmauth's `cannot authorize request with auth tokens
+/// ["http_auth:Basic ..."]`), which would put them in a panel's error and in
+/// the logs. Values under 4 characters (tenant ids like `7`) are left: taking
+/// them out would garble every message.
+fn secret_forms(settings: &Settings) -> Vec<String> {
+    use base64::Engine;
+    let mut forms: Vec<String> = settings.headers.iter().map(|(_, v)| v.expose().to_string()).collect();
+    match &settings.auth {
+        Auth::None => {}
+        Auth::Basic { user, password } => {
+            forms.push(password.expose().to_string());
+            let pair = format!("{user}:{}", password.expose());
+            forms.push(base64::engine::general_purpose::STANDARD.encode(pair));
+        }
+        Auth::Bearer(token) => forms.push(token.expose().to_string()),
+    }
+    forms.retain(|f| f.chars().count() >= 4);
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
 }
 
 impl HttpClient {
@@ -37,7 +64,13 @@ impl HttpClient {
                 .map_err(|_| QueryError::plugin("datasource settings: the TLS CA certificate is not valid PEM"))?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| QueryError::plugin(format!("cannot create the HTTP client: {e}")))?;
+        let http = builder.build().map_err(|e| match settings.tls_ca_cert {
+            // reqwest reads the certificate only here.
+            Some(_) => QueryError::plugin(
+                "datasource settings: the TLS CA certificate (tlsCACert) is not valid PEM; paste the CA's -----BEGIN CERTIFICATE----- block",
+            ),
+            None => QueryError::plugin(format!("cannot create the HTTP client: {e}")),
+        })?;
         Ok(Self {
             http,
             base: settings.url.clone(),
@@ -45,7 +78,18 @@ impl HttpClient {
             headers: settings.headers.clone(),
             product,
             timeout_s: settings.timeout.as_secs_f64(),
+            secrets: secret_forms(settings),
         })
+    }
+
+    /// `text` with every secret of this datasource replaced by `<redacted>`.
+    fn scrub(&self, mut text: String) -> String {
+        for secret in &self.secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "<redacted>");
+            }
+        }
+        text
     }
 
     /// The full URL of an API path under the base URL (which may carry a
@@ -78,7 +122,7 @@ impl HttpClient {
         if status.is_success() {
             return Ok(response);
         }
-        let mut text = response.text().await.unwrap_or_default().trim().to_string();
+        let mut text = self.scrub(response.text().await.unwrap_or_default().trim().to_string());
         if text.len() > MAX_ERROR_TEXT {
             let mut cut = MAX_ERROR_TEXT;
             while !text.is_char_boundary(cut) {
@@ -121,7 +165,7 @@ impl HttpClient {
         let mut cause = String::new();
         let mut source = e.source();
         while let Some(s) = source {
-            cause = s.to_string();
+            cause = self.scrub(s.to_string());
             source = s.source();
         }
         if e.is_connect() {
@@ -129,7 +173,10 @@ impl HttpClient {
         }
         QueryError::downstream(
             502,
-            format!("{product} connection failed: {}", if cause.is_empty() { e.to_string() } else { cause }),
+            format!(
+                "{product} connection failed: {}",
+                if cause.is_empty() { self.scrub(e.to_string()) } else { cause }
+            ),
         )
     }
 }

@@ -257,3 +257,54 @@ fn cell(col: &dyn Array, row: usize) -> Value {
         other => panic!("unexpected column type {other}"),
     }
 }
+
+// Helpers for the hostile-input tests (bad_input.rs, secrets.rs).
+impl Plugin {
+    /// Starts the plugin binary like [`Plugin::start`], with extra
+    /// environment variables, its stderr written to `stderr` and whatever it
+    /// prints on stdout after the handshake line to `stdout_rest`.
+    pub async fn start_with(env: &[(&str, &str)], stderr: std::fs::File, stdout_rest: Option<std::fs::File>) -> Plugin {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_flowlens"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start gpx_flowlens");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).expect("read the handshake");
+        if let Some(mut rest) = stdout_rest {
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut rest));
+        }
+        let address = line.trim().split('|').nth(3).unwrap_or_else(|| panic!("handshake line: {line:?}")).to_string();
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the plugin");
+        Plugin { child, channel }
+    }
+
+    /// QueryData with queries built by the caller (own ranges, intervals,
+    /// raw JSON bytes); answers by refId.
+    pub async fn query_data(&self, instance: &Instance, queries: Vec<pb::DataQuery>) -> HashMap<String, Answer> {
+        let request =
+            pb::QueryDataRequest { plugin_context: Some(instance.context()), headers: HashMap::new(), queries };
+        let response = pb::data_client::DataClient::new(self.channel.clone())
+            .max_decoding_message_size(i32::MAX as usize)
+            .query_data(request)
+            .await
+            .expect("QueryData must not fail as a whole")
+            .into_inner();
+        response
+            .responses
+            .into_iter()
+            .map(|(ref_id, r)| {
+                let frames = r.frames.iter().map(|bytes| decode(bytes)).collect();
+                let json_meta =
+                    if r.json_meta.is_empty() { Value::Null } else { serde_json::from_slice(&r.json_meta).unwrap() };
+                (ref_id, Answer { frames, error: r.error, status: r.status, json_meta })
+            })
+            .collect()
+    }
+}
