@@ -78,7 +78,7 @@ impl Visitor for Check {
             },
             _ => None,
         };
-        unsupported.map_or(Ok(()), |what| Err(what))
+        unsupported.map_or(Ok(()), Err)
     }
 
     fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), String> {

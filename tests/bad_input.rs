@@ -124,7 +124,10 @@ fn bad_queries() -> Vec<(pb::DataQuery, Vec<&'static str>)> {
             vec!["`groupBy`", "use direction in or out"],
         ),
         (target("version", json!({"version": 2})), vec!["`version`", "version 1"]),
-        (target("interface-type", json!({"interfaceId": ["eni-1", "eni-2"]})), vec!["`interfaceId`", "a string"]),
+        (
+            target("interface-type", json!({"interfaceId": {"eni": 1}})),
+            vec!["`interfaceId`", "a string or a list of strings"],
+        ),
         (
             at("range-empty", (FROM_MS, FROM_MS)),
             vec!["time range is empty or inverted", "2026-11-20T00:00:00Z", "start is before its end"],

@@ -17,7 +17,7 @@ use flowlens::datasource::Datasource;
 use flowlens::dialect::logsql::LogsQl;
 use flowlens::dialect::{Dialect, Target};
 use flowlens::error::ErrorSource;
-use flowlens::frames::bucket_starts;
+use flowlens::frames::buckets;
 use flowlens::model::{FlowQuery, Request, TimeRange, MAX_BUCKETS};
 use flowlens::plan::{first_step, Step};
 use flowlens::schema::{all_fields, RecordFormat};
@@ -224,7 +224,7 @@ fn check_target(json: &[u8], req: &Request, all: &[Settings], accepted: &AtomicU
                 accepted.fetch_add(1, Ordering::Relaxed);
                 prop_assert!(q.range.from_ms < q.range.to_ms, "an empty range accepted: {:?}", q.range);
                 prop_assert!(q.step_ms >= 1_000 && q.step_ms % 1_000 == 0, "step {}", q.step_ms);
-                let buckets = bucket_starts(&q).len() as i64;
+                let buckets = buckets(&q).len() as i64;
                 prop_assert!(buckets <= MAX_BUCKETS + 1, "{buckets} buckets for {:?} step {}", q.range, q.step_ms);
                 let target = Target { stream: &s.stream, schema: &s.schema };
                 let keys = Some(vec![q.group_by.iter().map(|_| "k\"|".to_string()).collect()]);

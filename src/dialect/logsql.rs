@@ -83,6 +83,13 @@ impl Dialect for LogsQl {
                 format!("by ({}) ", fields.join(", "))
             }
         };
+        // Group keys without a value: `-` and a missing field are one group, "".
+        if matches!(step, Step::Rank { .. } | Step::Buckets { grouped: true, .. }) {
+            for f in &q.group_by {
+                let name = field_name(schema.log_field(f));
+                stages.push(format!("replace if ({name}:={}) ({}, \"\") at {name}", quote(NO_VALUE), quote(NO_VALUE)));
+            }
+        }
         let aggregate = match q.metric.field() {
             Some(f) => format!("sum({}) as {VALUE}", field_name(schema.log_field(f))),
             None => format!("count() as {VALUE}"),
