@@ -77,6 +77,7 @@ const EXPECTED = {
       HEAD,
       EXTRACT_BOTH,
       `| filter ${ENI} ${IN}${filter}`,
+      '| replace if (pkt_srcaddr:="-") ("-", "") at pkt_srcaddr',
       '| stats by (pkt_srcaddr) sum(bytes) as value',
       '| math max(value, 0) as value',
       `| sort by (value desc, pkt_srcaddr) limit ${limit}`
@@ -425,7 +426,7 @@ try {
     const count = args.records ?? '\\d+';
     assert.match(
       health.message,
-      new RegExp(`^Connected to VictoriaLogs: ${count} records match \\{logtype="flow", environment="ops"\\}, and the sampled records fit the record format \\(19 fields\\)$`)
+      new RegExp(`^Connected to VictoriaLogs: ${count} records of the last hour match \\{logtype="flow", environment="ops"\\}, and the sampled records fit the record format \\(19 fields\\)$`)
     );
     await shot('config-health', page.getByTestId('e2e-config-editor'));
   });
