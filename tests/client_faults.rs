@@ -100,6 +100,7 @@ async fn a_garbled_answer_is_a_downstream_error() {
         .await;
     assert!(answers["A"].error.contains("not a JSON object: <html>proxy error</html>"), "{:?}", answers["A"]);
     assert_eq!(answers["A"].status, 502);
+    assert_eq!(answers["A"].error_source, "downstream", "as Grafana's SDK reads it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -350,19 +350,22 @@ func firstField(frame *data.Frame, name string, kind func(data.FieldType) bool) 
 }
 
 // checkTable (a frame without type): typed columns, no time column needed.
-// A builder table's group-by columns have display names; its other columns
-// are numbers with a display name and a unit.
+// A builder table's group-by columns have display names and every row a
+// value in at least one of them (the `other` row included), so each row can
+// be read; its other columns are numbers with a display name and a unit.
 func checkTable(frame *data.Frame, t target) []string {
 	var problems []string
 	if !t.builder() {
 		return problems
 	}
 	keys := map[string]bool{}
+	var keyFields []*data.Field
 	for _, g := range t.GroupBy {
 		keys[g] = true
 	}
 	for _, f := range frame.Fields {
 		if keys[f.Name] {
+			keyFields = append(keyFields, f)
 			if f.Config == nil || f.Config.DisplayNameFromDS == "" {
 				problems = append(problems, fmt.Sprintf("group-by column %q has no config.displayNameFromDS", f.Name))
 			}
@@ -373,6 +376,21 @@ func checkTable(frame *data.Frame, t target) []string {
 			continue
 		}
 		problems = append(problems, checkValueConfig(f, true)...)
+	}
+	if len(keyFields) == 0 {
+		return problems
+	}
+	for row := 0; row < frame.Rows(); row++ {
+		readable := false
+		for _, f := range keyFields {
+			if _, ok := f.ConcreteAt(row); ok {
+				readable = true
+			}
+		}
+		if !readable {
+			problems = append(problems, fmt.Sprintf("row %d has no value in any group-by column %v; nobody can tell what it counts", row, t.GroupBy))
+			break
+		}
 	}
 	return problems
 }

@@ -94,10 +94,11 @@ func TestValidFramesOfEveryKindPass(t *testing.T) {
 
 	table := data.NewFrame("bytes",
 		withConfig(data.NewField("dstport", nil, []*uint64{ptr(uint64(443)), nil}), "Destination port", ""),
+		withConfig(data.NewField("srcaddr", nil, []*string{ptr("10.0.32.1"), ptr("other")}), "Source address", ""),
 		withConfig(data.NewField("bytes", nil, []uint64{10, 5}), "Bytes", "decbytes"),
 	)
 	table.RefID = "A"
-	wantClean(t, check(t, `{"format": "table", "groupBy": ["dstport"]}`, answer(t, table)))
+	wantClean(t, check(t, `{"format": "table", "groupBy": ["dstport", "srcaddr"]}`, answer(t, table)))
 
 	raw := data.NewFrame("result", data.NewField("_msg", nil, []string{"x"}))
 	raw.RefID = "A"
@@ -174,6 +175,14 @@ func TestTableRules(t *testing.T) {
 	wantViolation(t, r, `group-by column "srcaddr" has no config.displayNameFromDS`)
 	wantViolation(t, r, `value field "bytes" has no config.unit`)
 	wantViolation(t, r, `column "note" is []string but is no group-by field`)
+
+	// The `other` row of a numeric group-by column must still say what it is.
+	unreadable := data.NewFrame("bytes",
+		withConfig(data.NewField("dstport", nil, []*uint64{ptr(uint64(443)), nil}), "Destination port", ""),
+		withConfig(data.NewField("bytes", nil, []uint64{10, 5}), "Bytes", "decbytes"),
+	)
+	unreadable.RefID = "A"
+	wantViolation(t, check(t, `{"format": "table", "groupBy": ["dstport"]}`, answer(t, unreadable)), "row 1 has no value in any group-by column [dstport]")
 }
 
 func TestErrorsNeedASourceAndAStatus(t *testing.T) {
