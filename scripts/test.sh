@@ -2,9 +2,10 @@
 # The test suite: builds VictoriaLogs (cached), installs the frontend's
 # packages, then runs every Rust test (the live ones against real
 # VictoriaLogs processes the tests start themselves, the browser test in
-# Debian's Chromium) and the frontend's typecheck, build and unit tests.
-# A test that needs VictoriaLogs, Chromium or node_modules fails, never
-# skips, when they are missing.
+# Debian's Chromium, every QueryData answer also read by Grafana's Go SDK)
+# and the frontend's typecheck, build and unit tests. A test that needs
+# VictoriaLogs, Chromium, Go or node_modules fails, never skips, when they
+# are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,21 @@ echo "== VictoriaLogs: $VICTORIALOGS_BIN"
 
 echo "== Frontend packages"
 (cd frontend && npm ci --no-audit --no-fund)
+
+# Every QueryData answer the Rust tests get is also read by Grafana's own Go
+# plugin SDK (tests/grafana-go, which the harness builds with `go build`):
+# fetch its modules from the Go module proxy and test the checker itself.
+echo "== Grafana's Go SDK checker (tests/grafana-go)"
+command -v go >/dev/null || { echo "go is missing: the tests check every answer with Grafana's Go SDK" >&2; exit 1; }
+(
+    cd tests/grafana-go
+    export GOFLAGS=-mod=readonly GOWORK=off
+    go mod download
+    unformatted="$(gofmt -l .)"
+    [[ -z "$unformatted" ]] || { echo "gofmt needed: $unformatted" >&2; exit 1; }
+    go vet ./...
+    go test ./...
+)
 
 echo "== Rust formatting"
 cargo fmt --check

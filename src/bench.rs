@@ -147,7 +147,7 @@ fn status_kib(pid: u32, key: &str) -> Option<u64> {
 /// the largest raw answers (10,000 records, 10,000 rows), next to what
 /// VictoriaLogs sent for those answers and what VictoriaLogs itself holds.
 async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Result<(), String> {
-    use grafana_plugin_sdk::pluginv2 as pb;
+    use crate::pluginv2 as pb;
     use tokio::io::AsyncBufReadExt;
 
     let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
@@ -216,7 +216,7 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request) -> Re
         })
         .collect();
     let response = client
-        .query_data(pb::QueryDataRequest { plugin_context: Some(context), headers: Default::default(), queries })
+        .query_data(pb::QueryDataRequest { plugin_context: Some(context), queries, ..Default::default() })
         .await
         .map_err(|e| e.to_string())?
         .into_inner();

@@ -19,6 +19,7 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod plugin;
+pub mod pluginv2;
 #[cfg(feature = "devtools")]
 pub mod print;
 pub mod re2;

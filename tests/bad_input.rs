@@ -195,7 +195,7 @@ async fn bad_queries_are_errors_on_their_own_refid_and_never_panic() {
     for (q, wants) in &bad {
         let a = &answers[&q.ref_id];
         assert!(a.frames.is_empty(), "{}: no frames with an error", q.ref_id);
-        assert_eq!((a.status, &a.json_meta["errorSource"]), (400, &json!("plugin")), "{}: {a:?}", q.ref_id);
+        assert_eq!((a.status, a.error_source.as_str()), (400, "plugin"), "{}: {a:?}", q.ref_id);
         for want in wants {
             assert!(a.error.contains(want), "{}: the error should contain {want:?}: {}", q.ref_id, a.error);
         }

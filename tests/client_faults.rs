@@ -69,7 +69,7 @@ async fn a_silent_backend_times_out_with_a_clear_error() {
     assert!(started.elapsed().as_secs() < 10, "the query must not hang");
     assert_eq!(answers["A"].status, 504, "{:?}", answers["A"]);
     assert!(answers["A"].error.contains("did not answer within 1s"), "{:?}", answers["A"]);
-    assert_eq!(answers["A"].json_meta["errorSource"], "downstream");
+    assert_eq!(answers["A"].error_source, "downstream");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,6 +100,7 @@ async fn a_garbled_answer_is_a_downstream_error() {
         .await;
     assert!(answers["A"].error.contains("not a JSON object: <html>proxy error</html>"), "{:?}", answers["A"]);
     assert_eq!(answers["A"].status, 502);
+    assert_eq!(answers["A"].error_source, "downstream", "as Grafana's SDK reads it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
