@@ -1,4 +1,5 @@
 pub mod data;
+pub mod frontend;
 pub mod harness;
 pub mod panels;
 pub mod reference;
