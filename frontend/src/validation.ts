@@ -169,7 +169,7 @@ export function validateStreamSelector(text: string): string | undefined {
 export function validateUrl(text: string): string | undefined {
   const t = text.trim();
   if (t === '') {
-    return 'the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428';
+    return 'the URL is empty; set it to the VictoriaLogs address, e.g. http://localhost:9428';
   }
   let url: URL;
   try {
