@@ -125,6 +125,23 @@ describe('DataSource', () => {
     expect(ds.applyTemplateVariables({ refId: 'A' }, {}).interfaceId).toBeNull();
   });
 
+  it('does not send a builder row still being filled in (the editor says so)', () => {
+    const ds = makeDataSource(undefined, srv);
+    const q = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        filters: [
+          { field: 'action', op: '=|', value: [] },
+          { field: '', op: '=', value: 'x' },
+          { field: 'action', op: '=', value: '' },
+          { field: 'action', op: '=|', value: ['ACCEPT'] },
+        ],
+      },
+      {}
+    );
+    expect(q.filters).toEqual([{ field: 'action', op: '=|', value: ['ACCEPT'] }]);
+  });
+
   it('keeps filters a saved target holds in a shape the backend must name', () => {
     const ds = makeDataSource(undefined, srv);
     const q = ds.applyTemplateVariables({ refId: 'A', filters: ['pkt_srcaddr=1.2.3.4'] } as unknown as FlowQuery, {});

@@ -174,6 +174,10 @@ export function adHocFilter(f: AdHocVariableFilter): FlowFilter {
   return { field: f.key, op, value: f.value };
 }
 
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
 /** A filter object (a saved target may hold anything; what is not an object goes to the backend to be named). */
 function isObject(f: unknown): f is FlowFilter {
   return typeof f === 'object' && f !== null && !Array.isArray(f);
@@ -200,7 +204,7 @@ export function interpolateTarget(
   const filters = Array.isArray(q.filters)
     ? [
         ...q.filters
-          .filter((f) => !isObject(f) || (f.field !== '' && f.value !== ''))
+          .filter((f) => !isObject(f) || (f.field !== '' && f.value !== '' && !isEmptyList(f.value)))
           .map((f) => (isObject(f) ? interpolateFilter(f, scopedVars, srv) : f)),
         ...adHoc,
       ]

@@ -121,6 +121,8 @@ describe('validateQuery and validateFilter', () => {
   it('checks set matches and numeric comparisons', () => {
     expect(validateFilter({ field: 'action', op: '=|', value: ['ACCEPT', 'REJECT'] })).toBeUndefined();
     expect(validateFilter({ field: 'action', op: '!=|', value: 'ACCEPT' })).toContain('needs a list of values');
+    expect(validateFilter({ field: 'action', op: '=|', value: [] })).toContain('until then the filter is not applied');
+    expect(validateFilter({ field: 'action', op: '=|', value: ['ACCEPT', ''] })).toContain('between commas is empty');
     expect(validateFilter({ field: 'dstport', op: '>=', value: '1024' })).toBeUndefined();
     expect(validateFilter({ field: 'dstport', op: '<', value: '$port' })).toBeUndefined();
     expect(validateFilter({ field: 'dstport', op: '<', value: '10k' })).toContain('must be a whole number');
@@ -128,6 +130,9 @@ describe('validateQuery and validateFilter', () => {
     expect(validateFilter({ field: 'action', op: '=', value: ['x'] })).toContain('must be a string');
     expect(validateQuery({ refId: 'A', interfaceId: ['eni-a', 7] as unknown as string[] })).toEqual([
       'interfaceId: must be an interface id or a list of them',
+    ]);
+    expect(validateQuery({ refId: 'A', interfaceId: ['eni-a', ''] })).toEqual([
+      'interfaceId: an interface between commas is empty',
     ]);
   });
 

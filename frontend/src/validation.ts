@@ -250,9 +250,13 @@ export function validateFilter(f: FlowFilter, fields?: readonly string[]): strin
     return `filter on ${f.field}: \`${f.op}\` is not one of ${FILTER_OPS.join(' ')}`;
   }
   if (SET_OPS.includes(f.op)) {
-    return Array.isArray(f.value) && f.value.every((v) => typeof v === 'string')
-      ? undefined
-      : `filter on ${f.field}: ${f.op} needs a list of values, e.g. ["ACCEPT", "REJECT"]`;
+    if (!Array.isArray(f.value) || !f.value.every((v) => typeof v === 'string')) {
+      return `filter on ${f.field}: ${f.op} needs a list of values, e.g. ["ACCEPT", "REJECT"]`;
+    }
+    if (f.value.length === 0) {
+      return `filter on ${f.field}: enter the values, separated by commas (until then the filter is not applied)`;
+    }
+    return f.value.includes('') ? `filter on ${f.field}: a value between commas is empty` : undefined;
   }
   if (typeof f.value !== 'string') {
     return `filter on ${f.field}: the value must be a string`;
@@ -355,6 +359,8 @@ export function validateQuery(q: FlowQuery, fields?: readonly string[]): string[
   const idList = Array.isArray(id) && id.every((v) => typeof v === 'string');
   if (id !== undefined && id !== null && typeof id !== 'string' && !idList) {
     errors.push('interfaceId: must be an interface id or a list of them');
+  } else if (idList && (id as string[]).some((v) => v.trim() === '')) {
+    errors.push('interfaceId: an interface between commas is empty');
   }
   return errors;
 }

@@ -46,9 +46,12 @@ function valueText(value: FlowFilter['value']): string {
   return Array.isArray(value) ? value.join(', ') : typeof value === 'string' ? value : String(value ?? '');
 }
 
-/** Text box text as a value: a list for set ops (split at commas), else the text. */
+/**
+ * Text box text as a value: a list for set ops (split at commas, an empty
+ * entry kept while the next one is typed; validation names it), else the text.
+ */
 function toValue(op: FilterOp, text: string): FlowFilter['value'] {
-  return SET_OPS.includes(op) ? text.split(',').map((v) => v.trim()).filter((v) => v !== '') : text;
+  return SET_OPS.includes(op) ? (text.trim() === '' ? [] : text.split(',').map((v) => v.trim())) : text;
 }
 
 interface Props {

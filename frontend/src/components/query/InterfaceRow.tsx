@@ -19,9 +19,9 @@ function toText(interfaceId: string | string[] | null): string {
   return Array.isArray(interfaceId) ? interfaceId.join(', ') : (interfaceId ?? '');
 }
 
-/** Text with commas is several interfaces (interface ids have none). */
+/** Text with commas is several interfaces (interface ids have none); an empty entry is kept while typing. */
 function fromText(text: string): string | string[] {
-  return text.includes(',') ? text.split(',').map((s) => s.trim()).filter((s) => s !== '') : text;
+  return text.includes(',') ? text.split(',').map((s) => s.trim()) : text;
 }
 
 /** Which interface (the NAT gateway ENI) the records are narrowed to. */
