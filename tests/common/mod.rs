@@ -1,4 +1,5 @@
 pub mod data;
+pub mod frontend;
 pub mod harness;
 pub mod hostile;
 pub mod panels;
