@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# The test suite: builds VictoriaLogs (cached), installs the frontend's
-# packages, then runs every Rust test (the live ones against real
-# VictoriaLogs processes the tests start themselves, the browser test in
-# Debian's Chromium) and the frontend's typecheck, build and unit tests.
-# A test that needs VictoriaLogs, Chromium or node_modules fails, never
-# skips, when they are missing.
+# The test suite (the README's test command): installs Debian's Chromium
+# when it is missing (apt-get, as root or through sudo), builds VictoriaLogs
+# (cached), installs the frontend's packages, then runs every Rust test (the
+# live ones against real VictoriaLogs processes the tests start themselves,
+# the browser test in Chromium, every QueryData answer also read by Grafana's
+# Go SDK, the dashboard and raw-query tests with the frontend's own
+# interpolation under Node) and the frontend's typecheck, build and unit
+# tests. Needs Rust, Go and Node 20+. A test that needs VictoriaLogs,
+# Chromium, Go or node_modules fails, never skips, when they are missing.
+# `.ci/run` runs this, then builds, checks and validates the zip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Where rustup and Go's installer put their tools, for a shell started before they were installed.
+export PATH="$HOME/.cargo/bin:/usr/local/go/bin:$HOME/go/bin:$PATH"
+
+for tool in cargo go node npm; do
+    command -v "$tool" >/dev/null || { echo "test.sh: $tool is missing: install Rust, Go and Node 20+ first (README)" >&2; exit 1; }
+done
+
+echo "== Chromium (the browser test)"
+if [[ -z "${CHROMIUM:-}" ]]; then
+    bash scripts/debian-packages.sh chromium
+fi
 
 VICTORIALOGS_BIN="$(bash scripts/victorialogs.sh)"
 export VICTORIALOGS_BIN
@@ -14,6 +29,20 @@ echo "== VictoriaLogs: $VICTORIALOGS_BIN"
 
 echo "== Frontend packages"
 (cd frontend && npm ci --no-audit --no-fund)
+
+# Every QueryData answer the Rust tests get is also read by Grafana's own Go
+# plugin SDK (tests/grafana-go, which the harness builds with `go build`):
+# fetch its modules from the Go module proxy and test the checker itself.
+echo "== Grafana's Go SDK checker (tests/grafana-go)"
+(
+    cd tests/grafana-go
+    export GOFLAGS=-mod=readonly GOWORK=off
+    go mod download
+    unformatted="$(gofmt -l .)"
+    [[ -z "$unformatted" ]] || { echo "gofmt needed: $unformatted" >&2; exit 1; }
+    go vet ./...
+    go test ./...
+)
 
 echo "== Rust formatting"
 cargo fmt --check

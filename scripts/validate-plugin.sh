@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Run Grafana's plugin validator (plugincheck2 v0.31.0) on the release zip,
+# Run Grafana's plugin validator (plugincheck2 v0.44.2) on the release zip,
 # offline: every analyzer that needs the internet is off, each analyzer that
 # is on runs alone, and any error fails. Which are on and why:
-# scripts/plugincheck.yaml.
+# scripts/plugincheck.yaml. `.ci/run` runs it after build-dist.sh.
 #
 #   bash scripts/build-dist.sh && bash scripts/validate-plugin.sh [ZIP]
 #
@@ -11,23 +11,22 @@
 # errors (warnings are printed), 1 errors or an analyzer that did not
 # complete, 2 the validator could not be had.
 #
-# The validator binary is cached in ${FLOWLENS_CACHE_DIR:-~/.cache/flowlens}/bin.
-# Without it there, in this order:
-#   PLUGINCHECK2=/path/to/plugincheck2   use that binary (it must say it is v0.31.0)
-#   go install github.com/grafana/plugin-validator/pkg/cmd/plugincheck2@v0.31.0
-#                                        (the Go module proxy reachable from our CI
-#                                        machines refuses this module: 403 "not
-#                                        available", so CI cannot run this script)
+# The validator, in this order:
+#   PLUGINCHECK2=/path/to/plugincheck2       that binary
+#   ../shared/tools/plugin-validator/plugincheck2
+#                                            (relative to the repository) the prebuilt
+#                                            v0.44.2 (its module is not on the Go module
+#                                            proxy; see ../shared/tools/README.md)
+# Validators from v0.45.1 on report a backend that is not a Go binary as
+# missing (backendbinary reads Go build info); this script does not use them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 
-validator_version="v0.31.0"
+validator_version="v0.44.2"
 validator_module="github.com/grafana/plugin-validator"
 config="$root/scripts/plugincheck.yaml"
-cache_dir="${FLOWLENS_CACHE_DIR:-${HOME:?HOME is not set}/.cache/flowlens}/bin"
-binary="$cache_dir/plugincheck2"
-stamp="$binary.version"
+shared="$root/../shared/tools/plugin-validator/plugincheck2"
 
 log() { printf 'validate-plugin.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -37,31 +36,21 @@ command -v node >/dev/null || die "node is not on PATH"
 [[ -f "$config" ]] || die "$config is missing"
 
 # --- the validator --------------------------------------------------------
-# go version -m names the module and, for `go install`, its version; a build
-# from a source tree says (devel), so the stamp records what was built.
-is_validator() { command -v go >/dev/null && go version -m "$1" 2>/dev/null | grep -q "mod[[:space:]]*$validator_module[[:space:]]"; }
-cached_ok() { [[ -x "$binary" && -f "$stamp" ]] && grep -q "^$validator_version " "$stamp" && is_validator "$binary"; }
-
+# `go version -m` names the module; the prebuilt binary is a source build, so
+# its version reads (devel) and is taken from ../shared/tools/README.md.
 if [[ -n "${PLUGINCHECK2:-}" ]]; then
-    [[ -x "$PLUGINCHECK2" ]] || unavailable "PLUGINCHECK2=$PLUGINCHECK2 is not an executable"
-    is_validator "$PLUGINCHECK2" || log "warning: cannot tell from $PLUGINCHECK2's build info that it is $validator_module"
     binary="$PLUGINCHECK2"
-    stamp="/dev/null/none"
-elif ! cached_ok; then
-    command -v go >/dev/null || unavailable "go is not on PATH, needed to build plugincheck2 $validator_version"
-    mkdir -p "$cache_dir"
-    rm -f "$stamp"
-    log "go install $validator_module/pkg/cmd/plugincheck2@$validator_version"
-    if CGO_ENABLED=0 GOBIN="$cache_dir" GOFLAGS=-mod=mod \
-        go install "$validator_module/pkg/cmd/plugincheck2@$validator_version" >&2; then
-        printf '%s go install\n' "$validator_version" >"$stamp"
-    else
-        unavailable "plugincheck2 $validator_version cannot be had: go install failed (above) and there is none in $cache_dir;
-  set PLUGINCHECK2 to a plugincheck2 $validator_version binary. Nothing was validated."
-    fi
-    cached_ok || unavailable "built $binary, but its build info does not name $validator_module"
+    [[ -x "$binary" ]] || unavailable "PLUGINCHECK2=$binary is not an executable"
+elif [[ -x "$shared" ]]; then
+    binary="$(cd "$(dirname "$shared")" && pwd)/plugincheck2"
+else
+    unavailable "no plugincheck2: $shared is missing and PLUGINCHECK2 is not set; set PLUGINCHECK2 to a
+  plugincheck2 $validator_version binary. Nothing was validated."
 fi
-log "validator: $binary ($(cat "$stamp" 2>/dev/null || echo "PLUGINCHECK2, version not checked"))"
+if command -v go >/dev/null && ! go version -m "$binary" 2>/dev/null | grep -q "mod[[:space:]]*$validator_module[[:space:]]"; then
+    unavailable "$binary is not $validator_module (go version -m names no such module)"
+fi
+log "validator: $binary ($validator_module $validator_version)"
 
 # --- the zip ----------------------------------------------------------------
 plugin_id="$(node -p 'require("./frontend/src/plugin.json").id')"

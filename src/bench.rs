@@ -176,7 +176,7 @@ const MEMORY_RUNS: usize = 3;
 /// records, 10,000 rows) in one QueryData; printed next to what VictoriaLogs
 /// sent for those answers and what VictoriaLogs itself holds.
 async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, records: usize) -> Result<u64, String> {
-    use grafana_plugin_sdk::pluginv2 as pb;
+    use crate::pluginv2 as pb;
 
     let mut targets: Vec<serde_json::Value> = crate::demo::panels().into_iter().map(|(_, t)| t).collect();
     targets.push(serde_json::json!({"format": "logs", "limit": crate::model::LOGS_LIMIT.1}));
@@ -217,7 +217,6 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, recor
             }),
             ..Default::default()
         }),
-        headers: Default::default(),
         queries: targets
             .iter()
             .enumerate()
@@ -230,6 +229,7 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, recor
                 query_type: String::new(),
             })
             .collect(),
+        ..Default::default()
     };
     let mut runs = Vec::new();
     for _ in 0..MEMORY_RUNS {
@@ -260,8 +260,8 @@ async fn plugin_memory(server: &VlServer, raw: &Datasource, req: &Request, recor
 
 /// Starts a fresh plugin process, sends it `request`, and returns its idle
 /// RSS, its peak RSS (KiB) and the frames' bytes.
-async fn plugin_peak(request: grafana_plugin_sdk::pluginv2::QueryDataRequest) -> Result<(u64, u64, usize), String> {
-    use grafana_plugin_sdk::pluginv2 as pb;
+async fn plugin_peak(request: crate::pluginv2::QueryDataRequest) -> Result<(u64, u64, usize), String> {
+    use crate::pluginv2 as pb;
     use tokio::io::AsyncBufReadExt;
 
     let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");

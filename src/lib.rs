@@ -19,8 +19,10 @@ pub mod load;
 pub mod model;
 pub mod plan;
 pub mod plugin;
+pub mod pluginv2;
 #[cfg(feature = "devtools")]
 pub mod print;
+pub mod re2;
 pub mod schema;
 pub mod selector;
 pub mod settings;

@@ -350,10 +350,7 @@ impl FlowQuery {
         if !interface_ids.is_empty() && raw_query.is_none() {
             require_field("interfaceId", "interface_id")?;
         }
-        let range = req.range;
-        if range.to_ms <= range.from_ms {
-            return Err(QueryError::plugin(format!("the time range is empty ({} .. {})", range.from_ms, range.to_ms)));
-        }
+        let range = checked_range(req.range)?;
         let step_ms = step_ms(req);
         if format == Format::Series && raw_query.is_none() {
             let series = limit.unwrap_or(1) + usize::from(other);
@@ -513,6 +510,11 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
             // Checked alone first: `a)|(b` is only valid once wrapped, and
             // would then escape the anchors.
             regex::Regex::new(&value).map_err(|e| bad(format!("the regex for `{field}` is invalid: {e}")))?;
+            if let Some(p) = crate::re2::problem(&value) {
+                return Err(bad(format!(
+                    "the regex for `{field}` uses {p}, which the log database's regex syntax (RE2) does not support"
+                )));
+            }
             if f.op == "=~" {
                 Filter::Re(field, value)
             } else {
@@ -578,18 +580,51 @@ pub fn bucket_count(range: TimeRange, step_ms: i64) -> i64 {
     last - first + 1
 }
 
+/// The earliest and latest supported times (1700-01-01, 2250-01-01):
+/// backends store nanoseconds since 1970 in 64 bits (1677 to 2262) and
+/// silently find nothing outside, and buckets of [`MAX_STEP_MS`] stay inside.
+pub const TIME_LIMITS_MS: (i64, i64) = (-8_520_336_000_000, 8_835_955_200_000);
+/// The widest bucket (about ten years).
+pub const MAX_STEP_MS: i64 = 315_360_000_000;
+
+/// The range if it is non-empty and within [`TIME_LIMITS_MS`].
+fn checked_range(range: TimeRange) -> Result<TimeRange, QueryError> {
+    let show = |ms: i64| {
+        if (TIME_LIMITS_MS.0..=TIME_LIMITS_MS.1).contains(&ms) {
+            crate::time::rfc3339(ms)
+        } else {
+            format!("{ms} ms since 1970")
+        }
+    };
+    let (from, to) = (show(range.from_ms), show(range.to_ms));
+    if range.to_ms <= range.from_ms {
+        return Err(QueryError::plugin(format!(
+            "the time range is empty or inverted: from {from} is not before to {to}; choose a range whose start is before its end"
+        )));
+    }
+    if range.from_ms < TIME_LIMITS_MS.0 || range.to_ms > TIME_LIMITS_MS.1 {
+        return Err(QueryError::plugin(format!(
+            "the time range {from} .. {to} reaches outside {} .. {}, the times the log database can hold; choose a range within them",
+            show(TIME_LIMITS_MS.0),
+            show(TIME_LIMITS_MS.1)
+        )));
+    }
+    Ok(range)
+}
+
 /// The bucket width: Grafana's `$__interval`, at least 1 s, whole seconds
-/// from 1 s up, and never more than [`MAX_BUCKETS`] buckets.
+/// from 1 s up, never more than [`MAX_BUCKETS`] buckets nor wider than
+/// [`MAX_STEP_MS`]. The range is checked already (non-empty, bounded).
 fn step_ms(req: &Request) -> i64 {
     let span = req.range.to_ms - req.range.from_ms;
-    let mut step = req.interval_ms.max(1_000);
+    let mut step = req.interval_ms.clamp(1_000, MAX_STEP_MS);
     if req.interval_ms <= 0 && req.max_data_points > 0 {
         step = (span / req.max_data_points).max(1_000);
     }
     let ceil = |a: i64, b: i64| (a + b - 1) / b;
     step = ceil(step, 1_000) * 1_000;
     let floor = ceil(ceil(span, MAX_BUCKETS), 1_000) * 1_000;
-    step.max(floor)
+    step.max(floor).min(MAX_STEP_MS)
 }
 
 #[cfg(test)]
@@ -701,6 +736,27 @@ mod tests {
             let e = parse(json).unwrap_err().to_string();
             assert!(e.contains(want), "{json}: {e}");
         }
+    }
+
+    #[test]
+    fn time_ranges_are_bounded() {
+        let at = |from_ms, to_ms| Request { range: TimeRange { from_ms, to_ms }, ..req() };
+        let parse_at = |r: Request| FlowQuery::parse(b"{}", &r, &settings()).map(|q| q.step_ms);
+        let e = parse_at(at(5, 5)).unwrap_err().to_string();
+        assert!(e.contains("empty or inverted") && e.contains("1970-01-01T00:00:00.005Z"), "{e}");
+        assert!(parse_at(at(9, 5)).unwrap_err().to_string().contains("inverted"));
+        for (from, to) in [(-62_135_596_800_000, 0), (0, 253_402_300_799_999), (0, i64::MAX), (i64::MIN, 0)] {
+            let e = parse_at(at(from, to)).unwrap_err().to_string();
+            assert!(e.contains("reaches outside 1700-01-01T00:00:00Z .. 2250-01-01T00:00:00Z"), "{e}");
+        }
+        let (lo, hi) = TIME_LIMITS_MS;
+        assert_eq!(parse_at(at(lo, hi)).unwrap(), ceil_to_seconds((hi - lo) / MAX_BUCKETS + 1));
+        let huge = Request { interval_ms: i64::MAX, ..at(lo, hi) };
+        assert_eq!(parse_at(huge).unwrap(), MAX_STEP_MS);
+    }
+
+    fn ceil_to_seconds(ms: i64) -> i64 {
+        (ms + 999) / 1_000 * 1_000
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The Grafana plugin protocol (glue only): QueryData, CheckHealth and
-//! CallResource on the SDK's generated `pluginv2` services. Every query of a
-//! request runs in its own task; a bad or failing query becomes an error on
-//! its own refId and the others still answer.
+//! CallResource on the `pluginv2` services generated from Grafana's current
+//! proto (`crate::pluginv2`). Every query of a request runs in its own task;
+//! a bad or failing query becomes an error on its own refId, with its status
+//! and error source, and the others still answer.
 
 use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
-use grafana_plugin_sdk::pluginv2 as pb;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tonic::{Request, Response, Status};
@@ -16,6 +16,7 @@ use crate::datasource::Datasource;
 use crate::error::{ErrorSource, QueryError};
 use crate::model::{FlowQuery, Format, QueryJson, Request as QueryRequest, TimeRange};
 use crate::plan::{Step, StepOutput};
+use crate::pluginv2 as pb;
 use crate::settings::{InstanceSettings, Settings};
 
 /// Most values a `values` resource call returns.
@@ -61,15 +62,21 @@ impl FlowlensPlugin {
     }
 }
 
-fn error_response(e: &QueryError) -> pb::DataResponse {
-    let who = match e.origin {
+/// Grafana's name for who caused an error (`DataResponse.errorSource`).
+fn error_source(origin: ErrorSource) -> &'static str {
+    match origin {
         ErrorSource::Plugin => "plugin",
         ErrorSource::Downstream => "downstream",
-    };
+    }
+}
+
+/// One refId's error as Grafana reads it: message, HTTP-like status and
+/// error source, no frames.
+fn error_response(e: &QueryError) -> pb::DataResponse {
     pb::DataResponse {
         error: e.message.clone(),
         status: i32::from(e.status),
-        json_meta: serde_json::to_vec(&json!({"errorSource": who})).unwrap_or_default(),
+        error_source: error_source(e.origin).to_string(),
         ..Default::default()
     }
 }
@@ -116,7 +123,12 @@ impl pb::data_server::Data for FlowlensPlugin {
             };
             let ref_id = ref_ids.remove(&id).unwrap_or_default();
             let response = match result {
-                Ok(frames) => pb::DataResponse { frames, status: 200, ..Default::default() },
+                Ok(frames) => pb::DataResponse {
+                    frames,
+                    status: 200,
+                    format: pb::DataFrameFormat::Arrow as i32,
+                    ..Default::default()
+                },
                 Err(e) => {
                     tracing::info!(ref_id = %ref_id, error = %e.message, "query failed");
                     error_response(&e)
@@ -126,7 +138,21 @@ impl pb::data_server::Data for FlowlensPlugin {
         }
         Ok(Response::new(pb::QueryDataResponse { responses }))
     }
+
+    type QueryChunkedDataStream = ChunkedStream;
+
+    /// Not implemented, answered as the Go SDK answers for a plugin without a
+    /// chunked handler: one message with status 501, so Grafana uses QueryData.
+    async fn query_chunked_data(
+        &self,
+        _: Request<pb::QueryChunkedDataRequest>,
+    ) -> Result<Response<ChunkedStream>, Status> {
+        let response = pb::QueryChunkedDataResponse { status: 501, ..Default::default() };
+        Ok(Response::new(Box::pin(tokio_stream::once(Ok(response)))))
+    }
 }
+
+type ChunkedStream = Pin<Box<dyn tokio_stream::Stream<Item = Result<pb::QueryChunkedDataResponse, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl pb::diagnostics_server::Diagnostics for FlowlensPlugin {

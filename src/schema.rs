@@ -77,6 +77,20 @@ pub fn all_fields() -> impl Iterator<Item = (String, FieldType)> {
     AWS_FIELDS.iter().map(|(aws, t)| (canonical_name(aws), *t))
 }
 
+/// Why a log field name cannot hold a flow field when fields are parsed at
+/// ingest, if it cannot: LogsQL reads a trailing `*` as a wildcard even in
+/// quotes (`"ab*":=x` also matches the field `abc`), `value` is the name
+/// the queries give their results, and `_time`, `_msg`, `_stream`,
+/// `_stream_id` are VictoriaLogs' own fields.
+pub fn unusable_log_field(name: &str) -> Option<&'static str> {
+    match name {
+        _ if name.ends_with('*') => Some("a name ending in `*` is a wildcard in LogsQL, even quoted"),
+        "value" => Some("`value` is the name flowlens gives query results"),
+        "_time" | "_msg" | "_stream" | "_stream_id" => Some("it is one of VictoriaLogs' own fields"),
+        _ => None,
+    }
+}
+
 fn canonical_name(aws: &str) -> String {
     aws.replace('-', "_")
 }

@@ -86,6 +86,9 @@ impl StreamSelector {
             if matches!(op, MatchOp::Re | MatchOp::NotRe) {
                 regex::Regex::new(&value)
                     .map_err(|e| SelectorError(format!("the regex of `{label}` is invalid: {e}")))?;
+                if let Some(p) = crate::re2::problem(&value) {
+                    return Err(SelectorError(format!("the regex of `{label}` uses {p}, which RE2 does not support")));
+                }
             }
             matchers.push(Matcher { label, op, value });
             rest = after.trim_start();

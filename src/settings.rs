@@ -216,6 +216,11 @@ impl Settings {
                     if log_field.trim().is_empty() {
                         return Err(err(format!("fieldMapping: `{canonical}` maps to an empty field name")));
                     }
+                    if let Some(why) = crate::schema::unusable_log_field(log_field) {
+                        return Err(err(format!(
+                            "fieldMapping: `{canonical}` maps to `{log_field}`, which queries cannot address ({why}); rename that field at ingest"
+                        )));
+                    }
                 }
                 RecordSchema::Fields(jd.field_mapping.clone())
             }
@@ -389,6 +394,9 @@ mod tests {
             (r#"{"recordFormat":"${srcaddr} ${nope}"}"#, "`nope`"),
             (r#"{"recordMode":"json"}"#, "recordMode"),
             (r#"{"recordMode":"fields","fieldMapping":{"pkt_src":"x"}}"#, "fieldMapping"),
+            (r#"{"recordMode":"fields","fieldMapping":{"srcport":"src*"}}"#, "wildcard"),
+            (r#"{"recordMode":"fields","fieldMapping":{"bytes":"value"}}"#, "query results"),
+            (r#"{"recordMode":"fields","fieldMapping":{"action":"_msg"}}"#, "VictoriaLogs' own"),
             (r#"{"streamSelector":"logtype=flow"}"#, "stream selector"),
             (r#"{"bearerAuth":true}"#, "no token"),
             (r#"{"timeoutSeconds":-1}"#, "timeoutSeconds"),

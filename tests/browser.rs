@@ -245,6 +245,17 @@ async fn editors_in_chromium_against_the_plugin() {
     let server =
         VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
     let loaded = data::load(&server.url).await;
+    // Save & test looks at the last hour only: a store in use has records from it.
+    let now = chrono::Utc::now().timestamp_millis();
+    let recent = flowlens::gen::generate(&flowlens::gen::GenConfig {
+        connections: 200,
+        from_ms: now - 45 * 60_000,
+        to_ms: now - 5 * 60_000,
+        ..data::config()
+    });
+    let loader = flowlens::load::Loader::new(&server.url);
+    loader.push_raw(&recent, flowlens::gen::MISSION_FORMAT, &data::RAW_STREAM).await.expect("push recent records");
+    loader.force_flush().await.expect("flush");
     let plugin = Plugin::start().await;
     println!(
         "VictoriaLogs loaded ({} raw lines) and plugin started in {:.1} s",
@@ -273,7 +284,7 @@ async fn editors_in_chromium_against_the_plugin() {
         .arg("--url")
         .arg(&url)
         .arg("--records")
-        .arg(loaded.raw_lines.to_string())
+        .arg(recent.len().to_string())
         .arg("--top-pods")
         .arg(serde_json::to_string(&top_pods).unwrap())
         .arg("--artifacts")

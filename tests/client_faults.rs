@@ -231,7 +231,7 @@ async fn within<T>(f: impl std::future::Future<Output = T>) -> T {
 fn assert_downstream(a: &Answer, status: i32, text: &str) {
     assert_eq!(a.status, status, "{a:?}");
     assert!(a.error.contains(text), "the error should contain {text:?}: {a:?}");
-    assert_eq!(a.json_meta["errorSource"], "downstream", "{a:?}");
+    assert_eq!(a.error_source, "downstream", "{a:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

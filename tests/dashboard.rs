@@ -1,18 +1,21 @@
 //! The shipped provisioning is the fixture: the datasource from
 //! `provisioning/datasources/flowlens.yaml` and every target of
-//! `provisioning/dashboards/nat-gateway.json`, interpolated the way Grafana's
-//! frontend does, sent to the plugin binary over gRPC against real
-//! VictoriaLogs and checked against the independent reference. The dashboard
-//! cannot rot without this test failing.
+//! `provisioning/dashboards/nat-gateway.json`, interpolated by the shipped
+//! frontend code under Node (`common::frontend`, the datasource's
+//! `applyTemplateVariables`) with the dashboard's own variables, sent to the
+//! plugin binary over gRPC against real VictoriaLogs and checked against the
+//! independent reference. The dashboard cannot rot without this test failing.
+//! Needs `frontend/node_modules` (`npm ci` in `frontend/`).
 
 mod common;
 
 use common::data;
+use common::frontend;
 use common::harness::{Instance, Plugin};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Cidr, Dir, RefFilter, RefQuery};
 use flowlens::vlserver::{VlOptions, VlServer};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn repo_file(path: &str) -> String {
     std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -65,16 +68,16 @@ fn round_interval(ms: i64) -> i64 {
     STEPS.iter().find(|(below, _)| ms < *below).map_or(1_000, |(_, step)| *step)
 }
 
-/// Replaces `${var}` and `$var` with the variable's value, as Grafana does
-/// for a single-value textbox variable.
-fn interpolate(target: &Value, vars: &[(&str, &str)]) -> Value {
-    let mut text = serde_json::to_string(target).unwrap();
-    for (name, value) in vars {
-        let escaped = serde_json::to_string(value).unwrap();
-        let escaped = &escaped[1..escaped.len() - 1];
-        text = text.replace(&format!("${{{name}}}"), escaped).replace(&format!("${name}"), escaped);
+/// The dashboard's own variables with their current values set, in Grafana's
+/// dashboard model, as the frontend's interpolation takes them.
+fn with_values(dashboard: &Value, values: &[(&str, &str)]) -> Value {
+    let mut list = dashboard["templating"]["list"].clone();
+    for v in list.as_array_mut().unwrap() {
+        let name = v["name"].as_str().unwrap().to_string();
+        let (_, value) = values.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no value for ${name}"));
+        v["current"] = json!({"selected": true, "text": value, "value": value});
     }
-    serde_json::from_str(&text).unwrap()
+    list
 }
 
 /// The reference question a target asks, read from the target itself.
@@ -134,8 +137,7 @@ async fn every_shipped_panel_equals_the_reference() {
     ];
 
     let panels_json = dashboard["panels"].as_array().unwrap();
-    let check = Checker { plugin: &plugin, ds: &ds, records, w };
-    let mut checked = 0;
+    let mut targets = Vec::new();
     for panel in panels_json {
         let title = panel["title"].as_str().unwrap_or_default();
         assert!(
@@ -143,20 +145,30 @@ async fn every_shipped_panel_equals_the_reference() {
             "{title}: transformations"
         );
         for target in panel["targets"].as_array().cloned().unwrap_or_default() {
-            for vars in &variable_sets {
-                let target = interpolate(&target, vars);
-                let reference = reference_for(&target, &ds, &w);
-                let group_by = target["groupBy"].as_array().map_or(0, Vec::len);
-                match (target["format"].as_str().unwrap(), group_by) {
-                    ("stat", _) => check.check_stat(target, &reference).await,
-                    ("series", 0) => check.check_rate_series(target, &reference).await,
-                    ("series", _) => check.check_top_series(target, &reference).await,
-                    ("table", _) => check.check_top_table(target, &reference).await,
-                    ("logs", _) => check.check_logs(target, &reference, flowlens::gen::MISSION_FORMAT).await,
-                    (other, _) => panic!("{title}: format {other} has no check"),
-                }
-                checked += 1;
+            targets.push((title.to_string(), target));
+        }
+    }
+    let check = Checker { plugin: &plugin, ds: &ds, records, w };
+    let mut checked = 0;
+    for vars in &variable_sets {
+        let sent: Vec<Value> = targets.iter().map(|(_, t)| t.clone()).collect();
+        let interpolated = frontend::interpolate(&with_values(&dashboard, vars), &sent, None);
+        for ((title, saved), target) in targets.iter().zip(interpolated) {
+            let target = target.target();
+            // What the frontend sends: the saved target, migrated, its variables as the values.
+            assert_eq!(target["refId"], saved["refId"], "{title}");
+            assert!(!target.to_string().contains('$'), "{title}: a variable left in {target}");
+            let reference = reference_for(&target, &ds, &w);
+            let group_by = target["groupBy"].as_array().map_or(0, Vec::len);
+            match (target["format"].as_str().unwrap(), group_by) {
+                ("stat", _) => check.check_stat(target, &reference).await,
+                ("series", 0) => check.check_rate_series(target, &reference).await,
+                ("series", _) => check.check_top_series(target, &reference).await,
+                ("table", _) => check.check_top_table(target, &reference).await,
+                ("logs", _) => check.check_logs(target, &reference, flowlens::gen::MISSION_FORMAT).await,
+                (other, _) => panic!("{title}: format {other} has no check"),
             }
+            checked += 1;
         }
     }
     assert!(checked >= 20, "every panel's targets, twice: {checked}");

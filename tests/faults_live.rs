@@ -28,7 +28,7 @@ async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
 
 fn assert_downstream_502(ref_id: &str, a: &Answer) {
     assert_eq!(a.status, 502, "{ref_id}: {a:?}");
-    assert_eq!(a.json_meta["errorSource"], "downstream", "{ref_id}: {a:?}");
+    assert_eq!(a.error_source, "downstream", "{ref_id}: {a:?}");
     assert!(a.frames.is_empty(), "{ref_id}: {a:?}");
 }
 

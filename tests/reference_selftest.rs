@@ -112,6 +112,41 @@ fn reference_filters() {
     assert_eq!(total(&r, &with(query(Dir::All, None), RefFilter::range("dstport", 9, 9))), 7);
 }
 
+/// E (NODATA) has no value in its address, port and action fields, as AWS
+/// means `-`: only "no value" filters and regexes matching "" find it.
+#[test]
+fn reference_no_value_is_not_a_value() {
+    let r = handmade();
+    let records =
+        |f: RefFilter| total(&r, &with(RefQuery { metric: Metric::Records, ..query(Dir::All, Some(NAT)) }, f));
+    assert_eq!(records(RefFilter::eq("action", "-")), 1);
+    assert_eq!(records(RefFilter::eq("action", "")), 1);
+    assert_eq!(records(RefFilter::Ne("action".into(), "-".into())), 3);
+    assert_eq!(records(RefFilter::Ne("action".into(), "REJECT".into())), 3, "A, B and E");
+    assert_eq!(records(RefFilter::regex("srcport", "(443)?")), 2, "B and E");
+    assert_eq!(records(RefFilter::regex("srcport", ".+")), 3);
+    assert_eq!(records(RefFilter::NotCidr("pkt_srcaddr".into(), Cidr::parse("0.0.0.0/0"))), 1);
+    assert_eq!(records(RefFilter::range("dstport", 0, u64::MAX)), 3);
+    assert_eq!(records(RefFilter::In("action".into(), strings(&["-", "REJECT"]))), 2);
+    assert_eq!(records(RefFilter::NotIn("action".into(), strings(&["", "REJECT"]))), 2);
+}
+
+/// IPv6 networks hold IPv6 addresses only; own addresses are never inside.
+#[test]
+fn reference_ipv6_and_own_addresses() {
+    let v6 = Cidr::parse("2001:db8::/32");
+    assert!(v6.contains("2001:db8:85a3::8a2e:370:7334") && v6.contains("2001:0db8::1"));
+    assert!(!v6.contains("2001:db9::1") && !v6.contains("10.0.0.1") && !v6.contains("-"));
+    assert!(Cidr::parse("::/0").contains("2606:4700:4700::1111") && !Cidr::parse("::/0").contains("1.2.3.4"));
+    assert!(Cidr::parse("0.0.0.0/0").contains("1.2.3.4") && !Cidr::parse("0.0.0.0/0").contains("::1"));
+    assert!(Cidr::parse("10.0.32.0/20").contains("10.0.47.255") && !Cidr::parse("10.0.32.0/20").contains("10.0.48.0"));
+    let r = handmade();
+    let mut q = RefQuery::new(Dir::Any, "10.0.0.0/8", Some(NAT), 1000, 6000);
+    assert_eq!(total(&r, &q), 1150);
+    q.own = vec!["10.0.32.5".into()];
+    assert_eq!(total(&r, &q), 50, "only C: 10.0.32.50 is inside, 10.0.32.5 is the interface's own");
+}
+
 #[test]
 fn reference_groups_sort_by_value_then_natural_keys() {
     let r = handmade();

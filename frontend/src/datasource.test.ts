@@ -90,16 +90,92 @@ describe('DataSource', () => {
     expect(ds.applyTemplateVariables({ refId: 'A', rawQuery: '  ' }, {}).rawQuery).toBeNull();
   });
 
-  it('turns ad-hoc filters on known fields into filters', () => {
+  it('sends every ad-hoc filter, whatever its key and operator (never drops one)', () => {
     const ds = makeDataSource(undefined, srv);
     const q = ds.applyTemplateVariables({ refId: 'A' }, {}, [
       { key: 'dstport', operator: '=', value: '443' },
+      { key: 'action', operator: '=|', value: 'ACCEPT', values: ['ACCEPT', 'REJECT'] },
+      { key: 'action', operator: '!=|', value: 'REJECT', values: ['REJECT'] },
+      { key: 'bytes', operator: '>=', value: '1024' },
+      { key: 'srcport', operator: '<', value: '1024' },
       { key: 'not_a_field', operator: '=', value: 'x' },
-      { key: 'action', operator: '<', value: 'x' },
       { key: 'action', operator: 'constructor', value: 'x' },
-      { key: 'constructor', operator: '=', value: 'x' },
+      { key: 'pkt_srcaddr', operator: '=~', value: '$remote_svc_ip' },
     ]);
-    expect(q.filters).toEqual([{ field: 'dstport', op: '=', value: '443' }]);
+    expect(q.filters).toEqual([
+      { field: 'dstport', op: '=', value: '443' },
+      { field: 'action', op: '=|', value: ['ACCEPT', 'REJECT'] },
+      { field: 'action', op: '!=|', value: ['REJECT'] },
+      { field: 'bytes', op: '>=', value: '1024' },
+      { field: 'srcport', op: '<', value: '1024' },
+      // The backend answers an error naming these two.
+      { field: 'not_a_field', op: '=', value: 'x' },
+      { field: 'action', op: 'constructor', value: 'x' },
+      // Ad-hoc values are data, not templates.
+      { field: 'pkt_srcaddr', op: '=~', value: '$remote_svc_ip' },
+    ]);
+  });
+
+  it('turns a multi-value interface variable into a list', () => {
+    const ds = makeDataSource(undefined, new FakeTemplateSrv([
+      { name: 'eni', value: ['eni-a', 'eni-b'], options: ['eni-a', 'eni-b'], multi: true },
+    ]));
+    expect(ds.applyTemplateVariables({ refId: 'A', interfaceId: '$eni' }, {}).interfaceId).toEqual(['eni-a', 'eni-b']);
+    expect(ds.applyTemplateVariables({ refId: 'A', interfaceId: '' }, {}).interfaceId).toBe('');
+    expect(ds.applyTemplateVariables({ refId: 'A' }, {}).interfaceId).toBeNull();
+  });
+
+  it('does not send a builder row still being filled in (the editor says so)', () => {
+    const ds = makeDataSource(undefined, srv);
+    const q = ds.applyTemplateVariables(
+      {
+        refId: 'A',
+        filters: [
+          { field: 'action', op: '=|', value: [] },
+          { field: '', op: '=', value: 'x' },
+          { field: 'action', op: '=', value: '' },
+          { field: 'action', op: '=|', value: ['ACCEPT'] },
+        ],
+      },
+      {}
+    );
+    expect(q.filters).toEqual([{ field: 'action', op: '=|', value: ['ACCEPT'] }]);
+  });
+
+  it('keeps filters a saved target holds in a shape the backend must name', () => {
+    const ds = makeDataSource(undefined, srv);
+    const q = ds.applyTemplateVariables({ refId: 'A', filters: ['pkt_srcaddr=1.2.3.4'] } as unknown as FlowQuery, {});
+    expect(q.filters).toEqual(['pkt_srcaddr=1.2.3.4']);
+    const notList = ds.applyTemplateVariables({ refId: 'A', filters: 'x' } as unknown as FlowQuery, {});
+    expect(notList.filters).toBe('x');
+    expect(validateQuery(notList)).toContain('filters: must be a list of {field, op, value}');
+  });
+
+  it('answers a target whose variables cannot be interpolated with its own error; the others run', async () => {
+    const requests = fakeBackend(() => ({ results: { B: { status: 200, frames: [] } } }));
+    const ds = makeDataSource(undefined, srv);
+    const response = await lastValueFrom(
+      ds.query({
+        targets: [
+          { refId: 'A', rawQuery: 'pkt_srcaddr:=$remote_svc_ip' },
+          { refId: 'B', format: 'stat' },
+        ],
+        range,
+        scopedVars: {},
+        interval: '1m',
+        intervalMs: 60_000,
+        maxDataPoints: 100,
+        requestId: 'r',
+        timezone: 'utc',
+        app: CoreApp.Dashboard,
+        startTime: 0,
+      } as unknown as import('@grafana/data').DataQueryRequest<FlowQuery>)
+    );
+    expect(response.errors).toEqual([
+      expect.objectContaining({ refId: 'A', message: expect.stringContaining('$remote_svc_ip has 2 values') }),
+    ]);
+    expect(requests).toHaveLength(1);
+    expect((requests[0].data as { queries: Array<{ refId: string }> }).queries.map((q) => q.refId)).toEqual(['B']);
   });
 
   it('describes a query in one line', () => {

@@ -3,6 +3,7 @@ import {
   CoreApp,
   CustomVariableSupport,
   dateTime,
+  DataQueryError,
   DataQueryRequest,
   DataQueryResponse,
   DataSourceInstanceSettings,
@@ -12,18 +13,17 @@ import {
   TimeRange,
 } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
-import { from, map, Observable } from 'rxjs';
+import { from, map, Observable, of } from 'rxjs';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
-import { ALL_FIELDS, RELATIVE_FIELDS, isQueryField } from './fields';
-import { interpolateFilter, interpolatePlain, interpolateRaw } from './interpolate';
+import { ALL_FIELDS, RELATIVE_FIELDS } from './fields';
+import { interpolateTarget } from './interpolate';
 import { migrateQuery, migrateVariableQuery } from './migrate';
+import { InterpolationError } from './variables';
 import {
   DEFAULT_VARIABLE_LIMIT,
   FieldInfo,
-  FilterOp,
   FlowDataSourceOptions,
-  FlowFilter,
   FlowQuery,
   FlowVariableQuery,
   QUERY_VERSION,
@@ -44,13 +44,6 @@ export function errorMessage(e: unknown): string {
   const err = e as { data?: { error?: string; message?: string }; message?: string; statusText?: string };
   return err?.data?.error ?? err?.data?.message ?? err?.message ?? err?.statusText ?? String(e);
 }
-
-const AD_HOC_OPS = new Map<string, FilterOp>([
-  ['=', '='],
-  ['!=', '!='],
-  ['=~', '=~'],
-  ['!~', '!~'],
-]);
 
 export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceOptions> {
   private fieldsPromise?: Promise<FieldInfo[]>;
@@ -87,23 +80,42 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
 
   /**
    * Migrates the target and interpolates variables into values as data (see
-   * interpolate.ts). Ad-hoc filters on known fields become filters.
+   * interpolate.ts). Every ad-hoc filter becomes a filter, whatever its key
+   * and operator: the backend applies it exactly or answers an error naming
+   * it, so a panel never shows unfiltered numbers. Throws InterpolationError
+   * when a variable cannot stand where it is (query() turns that into the
+   * target's error).
    */
   applyTemplateVariables(query: FlowQuery, scopedVars: ScopedVars, adHocFilters?: AdHocVariableFilter[]): FlowQuery {
-    const q = migrateQuery(query);
-    const srv = this.templateSrv;
-    const adHoc: FlowFilter[] = (adHocFilters ?? [])
-      .filter((f) => isQueryField(f.key) && AD_HOC_OPS.has(f.operator))
-      .map((f) => ({ field: f.key, op: AD_HOC_OPS.get(f.operator)!, value: f.value }));
-    return {
-      ...q,
-      // A row still being filled in (no field or no value yet) is not sent.
-      filters: [...(q.filters ?? []), ...adHoc]
-        .filter((f) => f.field !== '' && f.value !== '')
-        .map((f) => interpolateFilter(f, scopedVars, srv)),
-      rawQuery: q.rawQuery?.trim() ? interpolateRaw(q.rawQuery, scopedVars, srv) : null,
-      interfaceId: q.interfaceId ? interpolatePlain(q.interfaceId, scopedVars, srv) : q.interfaceId,
-    };
+    return interpolateTarget(query, scopedVars, adHocFilters, this.templateSrv);
+  }
+
+  /**
+   * The backend's query, but a target whose variables cannot be interpolated
+   * (InterpolationError) answers that error for its refId instead of running;
+   * the other targets run.
+   */
+  query(request: DataQueryRequest<FlowQuery>): Observable<DataQueryResponse> {
+    const errors: DataQueryError[] = [];
+    const targets = request.targets.filter((t) => {
+      try {
+        this.applyTemplateVariables(t, request.scopedVars, request.filters);
+        return true;
+      } catch (e) {
+        if (!(e instanceof InterpolationError)) {
+          throw e;
+        }
+        errors.push({ refId: t.refId, message: e.message, status: 400 });
+        return false;
+      }
+    });
+    if (errors.length === 0) {
+      return super.query(request);
+    }
+    const rest = targets.length > 0 ? super.query({ ...request, targets }) : of<DataQueryResponse>({ data: [] });
+    return rest.pipe(
+      map((r) => ({ ...r, errors: [...(r.errors ?? []), ...errors], error: r.error ?? errors[0] }))
+    );
   }
 
   interpolateVariablesInQueries(queries: FlowQuery[], scopedVars: ScopedVars, filters?: AdHocVariableFilter[]): FlowQuery[] {
@@ -121,7 +133,7 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
       parts.push(`by ${q.groupBy.join(', ')}${q.limit ? ` top ${q.limit}` : ''}`);
     }
     for (const f of q.filters ?? []) {
-      parts.push(`${f.field} ${f.op} ${f.value}`);
+      parts.push(`${f.field} ${f.op} ${Array.isArray(f.value) ? f.value.join(' | ') : f.value}`);
     }
     return parts.join(', ');
   }

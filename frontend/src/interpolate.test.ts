@@ -1,4 +1,4 @@
-import { escapeRegex, interpolateFilter, interpolatePlain, interpolateRaw, splitVariables } from './interpolate';
+import { adHocFilter, escapeRegex, interpolateFilter, interpolateInterface, interpolateRaw, splitVariables } from './interpolate';
 import { FakeTemplateSrv, FakeVariable } from './test/fakeTemplateSrv';
 import { FilterOp, FlowFilter } from './types';
 
@@ -20,8 +20,14 @@ const vars: FakeVariable[] = [
 ];
 const srv = new FakeTemplateSrv(vars);
 
-function f(op: FilterOp, value: string, field = 'pkt_srcaddr'): FlowFilter {
+function f(op: FilterOp, value: string | string[], field = 'pkt_srcaddr'): FlowFilter {
   return { field, op, value };
+}
+
+/** The value of an interpolated filter that must be a string. */
+function text(filter: FlowFilter): string {
+  expect(typeof filter.value).toBe('string');
+  return filter.value as string;
 }
 
 /** The anchored regex the backend will run, for checking what a value really matches. */
@@ -57,9 +63,9 @@ describe('interpolateFilter, regex ops', () => {
   it('turns a multi-value variable into an alternation of escaped values', () => {
     const out = interpolateFilter(f('=~', '${pods}'), {}, srv);
     expect(out).toEqual(f('=~', '(10\\.0\\.32\\.7|10\\.0\\.32\\.8)'));
-    expect(anchored(out.value).test('10.0.32.7')).toBe(true);
-    expect(anchored(out.value).test('10.0.32.70')).toBe(false);
-    expect(anchored(out.value).test('10x0.32.7')).toBe(false);
+    expect(anchored(text(out)).test('10.0.32.7')).toBe(true);
+    expect(anchored(text(out)).test('10.0.32.70')).toBe(false);
+    expect(anchored(text(out)).test('10x0.32.7')).toBe(false);
   });
 
   it('escapes a single value of a multi-value variable', () => {
@@ -75,7 +81,7 @@ describe('interpolateFilter, regex ops', () => {
     const out = interpolateFilter(f('=~', '${hostile}'), {}, srv);
     expect(out.op).toBe('=~');
     expect(out.value).toBe(`(${HOSTILE.map(escapeRegex).join('|')})`);
-    const re = anchored(out.value);
+    const re = anchored(text(out));
     for (const v of HOSTILE) {
       expect(re.test(v)).toBe(true);
     }
@@ -110,17 +116,36 @@ describe('interpolateFilter, exact ops', () => {
     expect(interpolateFilter(f('!=', 'x.$one', 'action'), {}, srv)).toEqual(f('!=', 'x.10.0.32.7', 'action'));
   });
 
-  it('turns several values into a regex over the escaped values', () => {
-    expect(interpolateFilter(f('=', '$actions', 'action'), {}, srv)).toEqual(f('=~', '(ACCEPT|REJECT)', 'action'));
+  it('turns several values into a set match over the exact values', () => {
+    expect(interpolateFilter(f('=', '$actions', 'action'), {}, srv)).toEqual(f('=|', ['ACCEPT', 'REJECT'], 'action'));
     expect(interpolateFilter(f('!=', 'x.$pods', 'action'), {}, srv)).toEqual(
-      f('!~', 'x\\.(10\\.0\\.32\\.7|10\\.0\\.32\\.8)', 'action')
+      f('!=|', ['x.10.0.32.7', 'x.10.0.32.8'], 'action')
     );
-    const hostile = interpolateFilter(f('=', '${hostile}', 'action'), {}, srv);
-    expect(hostile.op).toBe('=~');
-    for (const v of HOSTILE) {
-      expect(anchored(hostile.value).test(v)).toBe(true);
-    }
-    expect(anchored(hostile.value).test('c')).toBe(false);
+    // Hostile values are the values, not escaped and not split.
+    expect(interpolateFilter(f('=', '${hostile}', 'action'), {}, srv)).toEqual(f('=|', HOSTILE, 'action'));
+    // Two multi-value variables: every combination.
+    expect(interpolateFilter(f('=', '$actions-$actions', 'action'), {}, srv).value).toEqual([
+      'ACCEPT-ACCEPT',
+      'ACCEPT-REJECT',
+      'REJECT-ACCEPT',
+      'REJECT-REJECT',
+    ]);
+  });
+
+  it('refuses a product of more than 10,000 values, naming the variables', () => {
+    const many = Array.from({ length: 101 }, (_, i) => `v${i}`);
+    const big = new FakeTemplateSrv([{ name: 'm', value: many, options: many, multi: true }]);
+    expect(interpolateFilter(f('=', '$m', 'action'), {}, big).value).toHaveLength(101);
+    expect(() => interpolateFilter(f('=', '$m$m', 'action'), {}, big)).toThrow(
+      'filter on action: $m and $m expand to more than 10000 values'
+    );
+  });
+
+  it('expands the values of a set filter', () => {
+    expect(interpolateFilter(f('=|', ['$actions', 'x$one'], 'action'), {}, srv)).toEqual(
+      f('=|', ['ACCEPT', 'REJECT', 'x10.0.32.7'], 'action')
+    );
+    expect(interpolateFilter(f('!=|', '$actions', 'action'), {}, srv)).toEqual(f('!=|', ['ACCEPT', 'REJECT'], 'action'));
   });
 
   it('turns All into a match-everything regex', () => {
@@ -137,9 +162,13 @@ describe('interpolateFilter, exact ops', () => {
   });
 });
 
-describe('interpolateFilter, cidr and range', () => {
+describe('interpolateFilter, cidr, range and comparisons', () => {
   it('uses values as they are; several are joined for the backend to reject by name', () => {
     expect(interpolateFilter(f('cidr', '$nets'), {}, srv)).toEqual(f('cidr', '10.0.32.0/20,10.0.48.0/20'));
+    expect(interpolateFilter(f('>=', '$port', 'dstport'), { port: { text: '', value: '1024' } }, srv)).toEqual(
+      f('>=', '1024', 'dstport')
+    );
+    expect(interpolateFilter(f('<', '$actions', 'dstport'), {}, srv)).toEqual(f('<', 'ACCEPT,REJECT', 'dstport'));
     expect(interpolateFilter(f('range', '1024-$x', 'dstport'), { x: { text: '', value: '65535' } }, srv)).toEqual(
       f('range', '1024-65535', 'dstport')
     );
@@ -150,11 +179,8 @@ describe('interpolateRaw', () => {
   it('escapes multi values for a regex inside a double-quoted string', () => {
     expect(interpolateRaw('pkt_srcaddr:~"$pods"', {}, srv)).toBe('pkt_srcaddr:~"(10\\\\.0\\\\.32\\\\.7|10\\\\.0\\\\.32\\\\.8)"');
     const hostile = interpolateRaw('x:~"${hostile}"', {}, srv);
-    // Every quote inside is escaped, so the string cannot be closed early.
-    const body = hostile.slice('x:~"'.length, -1);
-    expect(body.replace(/\\\\/g, '').replace(/\\"/g, '')).not.toContain('"');
-    // Read back as a JSON string literal (same escapes as LogsQL/LogQL), it is the regex.
-    const regex = JSON.parse(`"${body.replace(/\n/g, '\\n')}"`);
+    // Read back as a JSON string literal (the same escapes as LogsQL), it is the regex.
+    const regex = JSON.parse(hostile.slice('x:~'.length));
     for (const v of HOSTILE) {
       expect(anchored(regex).test(v)).toBe(true);
     }
@@ -165,10 +191,43 @@ describe('interpolateRaw', () => {
       '{a="b"} | x:~".*" y:~".*"'
     );
   });
+
+  it('writes exact values as quoted literals', () => {
+    expect(interpolateRaw('action:=$action', {}, srv)).toBe('action:="ACCEPT"');
+    expect(interpolateRaw('action:="$hostile_text"', {}, srv)).toBe('action:="a\\"b\\\\|c"');
+    expect(interpolateRaw('action:in($actions)', {}, srv)).toBe('action:in("ACCEPT", "REJECT")');
+    expect(() => interpolateRaw('action:=$actions', {}, srv)).toThrow('$actions has 2 values');
+  });
 });
 
-describe('interpolatePlain', () => {
+describe('interpolateInterface', () => {
   it('inserts one value as it is', () => {
-    expect(interpolatePlain('eni-$x', { x: { text: '', value: '0352f8c82da6aa229' } }, srv)).toBe('eni-0352f8c82da6aa229');
+    expect(interpolateInterface('eni-$x', { x: { text: '', value: '0352f8c82da6aa229' } }, srv)).toBe('eni-0352f8c82da6aa229');
+  });
+
+  it('turns several values, or All, into a list', () => {
+    const enis = new FakeTemplateSrv([
+      { name: 'eni', value: ['eni-a', 'eni-b'], options: ['eni-a', 'eni-b', 'eni-c'], multi: true, includeAll: true },
+      { name: 'every', value: '$__all', options: ['$__all', 'eni-a', 'eni-b'], includeAll: true },
+      { name: 'one', value: ['eni-a'], options: ['eni-a', 'eni-b'], multi: true },
+    ]);
+    expect(interpolateInterface('$eni', {}, enis)).toEqual(['eni-a', 'eni-b']);
+    expect(interpolateInterface('${every}', {}, enis)).toEqual(['eni-a', 'eni-b']);
+    expect(interpolateInterface('$one', {}, enis)).toBe('eni-a');
+    expect(interpolateInterface(['$one', 'eni-z'], {}, enis)).toEqual(['eni-a', 'eni-z']);
+  });
+});
+
+describe('adHocFilter', () => {
+  it('maps every operator Grafana sends, and passes unknown ones on', () => {
+    expect(adHocFilter({ key: 'action', operator: '=|', value: 'ACCEPT', values: ['ACCEPT', 'REJECT'] })).toEqual(
+      f('=|', ['ACCEPT', 'REJECT'], 'action')
+    );
+    expect(adHocFilter({ key: 'action', operator: '!=|', value: 'ACCEPT' })).toEqual(f('!=|', ['ACCEPT'], 'action'));
+    for (const op of ['=', '!=', '=~', '!~', '<', '<=', '>', '>=', 'like']) {
+      expect(adHocFilter({ key: 'dstport', operator: op, value: '443' })).toEqual(f(op as FilterOp, '443', 'dstport'));
+    }
+    // Values are data: a `$` in a value is not a variable.
+    expect(adHocFilter({ key: 'x', operator: '=', value: '$actions' })).toEqual(f('=', '$actions', 'x'));
   });
 });

@@ -1,6 +1,6 @@
-// Dashboard variables into filter values, as DATA. The backend quotes every
-// value, so nothing here can inject query syntax; what this module decides is
-// what a value *means*:
+// Dashboard variables and ad-hoc filters into a target, as DATA. The backend
+// quotes every filter value, so nothing here can inject query syntax; what
+// this module decides is what a value *means*:
 //
 // - `=~` / `!~` (regex): a variable with one value typed by the user (textbox,
 //   single-value custom) is a regex as typed (`10\.0\.32\..*`, default `.*`).
@@ -8,58 +8,44 @@
 //   each is regex-escaped and several become an alternation `(a|b)`. All
 //   without a custom all value becomes `.*` (which the backend drops); a
 //   custom all value is used as typed.
-// - `=` / `!=` (exact): values are used as they are, not escaped. When a
-//   variable has several values or is All, the filter becomes `=~` / `!~`
-//   over the escaped values, which is what "field is one of these" means.
-// - `cidr`, `!cidr`, `range`: values as they are; several values (or All)
-//   are joined by `,`, which the backend rejects with a message naming the
-//   filter: one such filter takes one network or range.
-import { ScopedVars } from '@grafana/data';
-import { TemplateSrv } from '@grafana/runtime';
+// - `=` / `!=` (exact): values are used as they are, not escaped. A variable
+//   with several values makes the filter a set match, `=|` / `!=|` with the
+//   list of values (`x.$pods` with two pods: two values). All, or a custom
+//   all value, makes it `=~` / `!~` over the escaped text (All matches
+//   everything, as for regex filters).
+// - `=|` / `!=|`: each listed value expands to the values its variables hold.
+// - `cidr`, `!cidr`, `range`, `<`, `<=`, `>`, `>=`: values as they are; several
+//   values (or All) are joined by `,`, which the backend rejects with a
+//   message naming the filter: one such filter takes one value.
+// - `interfaceId`: one value as it is; several (or All: every option) a list.
+// - Raw LogsQL: see logsql.ts. Ad-hoc filters are data as Grafana sends
+//   them, never interpolated.
+import type { AdHocVariableFilter, ScopedVars } from '@grafana/data';
+import type { TemplateSrv } from '@grafana/runtime';
 
-import { FilterOp, FlowFilter, REGEX_OPS } from './types';
-import { VARIABLE_PATTERN } from './validation';
+import { interpolateLogsQL } from './logsql';
+import { migrateQuery } from './migrate';
+import { FilterOp, FlowFilter, FlowQuery, REGEX_OPS, SET_OPS } from './types';
+import {
+  exactProduct,
+  isMany,
+  Piece,
+  regexOf,
+  Resolved,
+  ResolvedPiece,
+  splitVariables,
+} from './variables';
+
+export { escapeRegex, splitVariables } from './variables';
 
 const ALL_VALUE = '$__all';
-
-/** Escapes regex metacharacters so a value matches itself literally (RE2 and JS agree on these). */
-export function escapeRegex(value: string): string {
-  return value.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
-
-type Piece = { text: string; name?: string };
-
-/** Splits text into literal pieces and variable references (`name` set). */
-export function splitVariables(text: string): Piece[] {
-  const pieces: Piece[] = [];
-  const re = new RegExp(VARIABLE_PATTERN.source, 'g');
-  let last = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    if (m.index > last) {
-      pieces.push({ text: text.slice(last, m.index) });
-    }
-    pieces.push({ text: m[0], name: m[1] ?? m[2] ?? m[4] });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) {
-    pieces.push({ text: text.slice(last) });
-  }
-  return pieces;
-}
-
-/** What one variable reference stands for. */
-type Resolved =
-  | { kind: 'literal'; text: string } // not a variable: keep the text
-  | { kind: 'all'; values: string[] } // All, no custom all value; values = every option
-  | { kind: 'custom'; text: string } // a custom all value, used as typed
-  | { kind: 'value'; value: string; typed: boolean } // one value; typed = a user-typed regex
-  | { kind: 'values'; values: string[] }; // several literal values
 
 function isAll(value: unknown): boolean {
   return value === ALL_VALUE || (Array.isArray(value) && value.includes(ALL_VALUE));
 }
 
-function resolve(piece: Piece, scopedVars: ScopedVars | undefined, srv: TemplateSrv): Resolved {
+/** What one variable reference stands for, asked of the TemplateSrv through a format callback. */
+export function resolveReference(piece: Piece, scopedVars: ScopedVars | undefined, srv: TemplateSrv): Resolved {
   let called = false;
   let captured: unknown;
   let multi = false;
@@ -70,7 +56,8 @@ function resolve(piece: Piece, scopedVars: ScopedVars | undefined, srv: Template
     return '';
   });
   if (!called) {
-    // Unknown names stay as written; a custom all value comes back unformatted.
+    // Unknown names stay as written; a custom all value, or an explicit
+    // format (`${x:csv}`), comes back without the callback: used as typed.
     return out === piece.text ? { kind: 'literal', text: piece.text } : { kind: 'custom', text: out };
   }
   const variable = srv.getVariables().find((v) => v.name === piece.name) as
@@ -89,35 +76,26 @@ function resolve(piece: Piece, scopedVars: ScopedVars | undefined, srv: Template
   return { kind: 'value', value: captured === undefined || captured === null ? '' : String(captured), typed: !multi };
 }
 
-type ResolvedPiece = Piece & { r: Resolved };
-
 function resolvePieces(text: string, scopedVars: ScopedVars | undefined, srv: TemplateSrv): ResolvedPiece[] {
   return splitVariables(text).map((p) => ({
     ...p,
-    r: p.name === undefined ? { kind: 'literal', text: p.text } : resolve(p, scopedVars, srv),
+    r: p.name === undefined ? { kind: 'literal', text: p.text } : resolveReference(p, scopedVars, srv),
   }));
 }
 
-function alternation(values: string[]): string {
-  return `(${values.map(escapeRegex).join('|')})`;
-}
-
-/** Regex text: literal text as the user wrote it (a regex), variables per the rules above. */
-function renderRegex(resolved: ResolvedPiece[], escapeLiterals: boolean): string {
-  return resolved
-    .map(({ text, name, r }) => {
-      if (name === undefined || r.kind === 'literal') {
-        return escapeLiterals ? escapeRegex(text) : text;
-      }
+/** Plain text: each reference's values, several joined by `,`. */
+function plainOf(pieces: ResolvedPiece[]): string {
+  return pieces
+    .map(({ r }) => {
       switch (r.kind) {
-        case 'all':
-          return '.*';
-        case 'custom':
-          return r.text;
-        case 'values':
-          return alternation(r.values);
         case 'value':
-          return r.typed && !escapeLiterals ? r.value : escapeRegex(r.value);
+          return r.value;
+        case 'values':
+        case 'all':
+          return r.values.join(',');
+        case 'custom':
+        case 'literal':
+          return r.text;
       }
     })
     .join('');
@@ -127,67 +105,115 @@ const TO_REGEX = new Map<FilterOp, FilterOp>([
   ['=', '=~'],
   ['!=', '!~'],
 ]);
+const TO_SET = new Map<FilterOp, FilterOp>([
+  ['=', '=|'],
+  ['!=', '!=|'],
+]);
 
-/** One filter with its variables interpolated; the op may turn from exact to regex (see above). */
+/** One filter with its variables interpolated; the op may turn from exact to a set or a regex (see above). */
 export function interpolateFilter(filter: FlowFilter, scopedVars: ScopedVars | undefined, srv: TemplateSrv): FlowFilter {
+  const what = `filter on ${filter.field}`;
+  if (SET_OPS.includes(filter.op) && Array.isArray(filter.value)) {
+    const values = filter.value.flatMap((v) => exactProduct(resolvePieces(String(v), scopedVars, srv), what));
+    return { ...filter, value: values };
+  }
+  if (Array.isArray(filter.value)) {
+    return filter; // not a list op: the backend says the value must be a string
+  }
   const value = typeof filter.value === 'string' ? filter.value : String(filter.value ?? '');
-  const resolved = resolvePieces(value, scopedVars, srv);
-  if (!resolved.some((p) => p.name !== undefined)) {
+  const pieces = resolvePieces(value, scopedVars, srv);
+  if (!pieces.some((p) => p.name !== undefined)) {
     return { ...filter, value };
   }
   if (REGEX_OPS.includes(filter.op)) {
-    return { ...filter, value: renderRegex(resolved, false) };
+    return { ...filter, value: regexOf(pieces) };
+  }
+  if (SET_OPS.includes(filter.op)) {
+    return { ...filter, value: exactProduct(pieces, what) };
   }
   const regexOp = TO_REGEX.get(filter.op);
-  if (regexOp && resolved.some(({ r }) => r.kind === 'all' || r.kind === 'custom' || r.kind === 'values')) {
-    return { ...filter, op: regexOp, value: renderRegex(resolved, true) };
+  if (regexOp && pieces.some(({ r }) => r.kind === 'all' || r.kind === 'custom')) {
+    return { ...filter, op: regexOp, value: regexOf(pieces, true) };
   }
-  const plain = resolved.map(({ text, r }) => {
-    switch (r.kind) {
-      case 'value':
-        return r.value;
-      case 'values':
-      case 'all':
-        return r.values.join(',');
-      case 'custom':
-        return r.text;
-      default:
-        return text;
-    }
-  });
-  return { ...filter, value: plain.join('') };
+  const setOp = TO_SET.get(filter.op);
+  if (setOp && pieces.some(({ r }) => isMany(r))) {
+    return { ...filter, op: setOp, value: exactProduct(pieces, what) };
+  }
+  return { ...filter, value: plainOf(pieces) };
 }
 
-/** Makes text safe inside a double-quoted LogsQL/LogQL string: `\\` and `"` are escaped. */
-function quoteSafe(text: string): string {
-  return text.replace(/[\\"]/g, '\\$&');
+/** A raw LogsQL query with variables as quoted, escaped literals (logsql.ts). Throws InterpolationError. */
+export function interpolateRaw(text: string, scopedVars: ScopedVars | undefined, srv: TemplateSrv): string {
+  return interpolateLogsQL(text, (piece) => resolveReference(piece, scopedVars, srv));
+}
+
+/** The interface filter: one value as it is, several (or All: every option) a list. */
+export function interpolateInterface(
+  interfaceId: string | string[],
+  scopedVars: ScopedVars | undefined,
+  srv: TemplateSrv
+): string | string[] {
+  const list = Array.isArray(interfaceId);
+  const values = (list ? interfaceId : [interfaceId]).flatMap((id) =>
+    exactProduct(resolvePieces(String(id), scopedVars, srv), 'interfaceId')
+  );
+  return !list && values.length === 1 ? values[0] : values;
 }
 
 /**
- * A raw LogsQL/LogQL query. Variables are expected inside double-quoted
- * regex strings (`pkt_srcaddr:~"$pod"`, `|~ "$pod"`): values of multi-value
- * and All variables become an escaped alternation, made safe for the quotes.
- * A single user-typed value is inserted as typed, as Grafana's Loki does.
+ * An ad-hoc filter as a filter, as Grafana sends it: `=|` / `!=|` take the
+ * list of values, every other operator its one value. Unknown operators and
+ * keys go to the backend as they are, which answers an error naming them
+ * (never a silently unfiltered panel).
  */
-export function interpolateRaw(text: string, scopedVars: ScopedVars | undefined, srv: TemplateSrv): string {
-  return resolvePieces(text, scopedVars, srv)
-    .map(({ r }) => {
-      switch (r.kind) {
-        case 'literal':
-        case 'custom':
-          return r.text;
-        case 'all':
-          return '.*';
-        case 'values':
-          return quoteSafe(alternation(r.values));
-        case 'value':
-          return r.typed ? r.value : quoteSafe(escapeRegex(r.value));
-      }
-    })
-    .join('');
+export function adHocFilter(f: AdHocVariableFilter): FlowFilter {
+  const op = f.operator as FilterOp;
+  if (SET_OPS.includes(op)) {
+    return { field: f.key, op, value: f.values?.length ? [...f.values] : [f.value] };
+  }
+  return { field: f.key, op, value: f.value };
 }
 
-/** A plain value (interface id): one value as is, several joined by `,`. */
-export function interpolatePlain(text: string, scopedVars: ScopedVars | undefined, srv: TemplateSrv): string {
-  return srv.replace(text, scopedVars, (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value ?? '')));
+function isEmptyList(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 0;
+}
+
+/** A filter object (a saved target may hold anything; what is not an object goes to the backend to be named). */
+function isObject(f: unknown): f is FlowFilter {
+  return typeof f === 'object' && f !== null && !Array.isArray(f);
+}
+
+/**
+ * A target as the datasource sends it (its applyTemplateVariables): migrated
+ * to the current model, variables interpolated as data, and every ad-hoc
+ * filter appended as a filter, whatever its key and operator: the backend
+ * applies it exactly or answers an error naming it, so a panel never shows
+ * unfiltered numbers. Throws InterpolationError when a variable cannot stand
+ * where it is.
+ */
+export function interpolateTarget(
+  query: FlowQuery,
+  scopedVars: ScopedVars | undefined,
+  adHocFilters: AdHocVariableFilter[] | undefined,
+  srv: TemplateSrv
+): FlowQuery {
+  const q = migrateQuery(query);
+  const adHoc = (adHocFilters ?? []).map(adHocFilter);
+  // Filters that are not a list are sent as they are, for the backend to reject by name. A builder
+  // row still being filled in (no field or no value yet) is not sent; the editor says so.
+  const filters = Array.isArray(q.filters)
+    ? [
+        ...q.filters
+          .filter((f) => !isObject(f) || (f.field !== '' && f.value !== '' && !isEmptyList(f.value)))
+          .map((f) => (isObject(f) ? interpolateFilter(f, scopedVars, srv) : f)),
+        ...adHoc,
+      ]
+    : q.filters;
+  const id = q.interfaceId;
+  return {
+    ...q,
+    filters,
+    rawQuery: q.rawQuery?.trim() ? interpolateRaw(q.rawQuery, scopedVars, srv) : null,
+    interfaceId: (typeof id === 'string' && id !== '') || Array.isArray(id) ? interpolateInterface(id, scopedVars, srv) : id,
+  };
 }

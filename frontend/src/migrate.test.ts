@@ -52,17 +52,33 @@ describe('migrateQuery', () => {
     expect(q.groupBy).toEqual(['pkt_srcaddr', 'srcport']);
     expect(q.limit).toBe(5);
     expect(q.rate).toBe(true);
+    // A filter that is not an object is kept (validation and the backend name it), never dropped.
     expect(q.filters).toEqual([
       { field: 'dstport', op: '=', value: '443' },
+      null,
       { field: 'pkt_srcaddr', op: '=~', value: '' },
     ]);
+    expect(validateQuery(q)).toContain('filter: null must be an object {field, op, value}');
     expect(q.interfaceId).toBeNull();
   });
 
   it('keeps an unknown op as written, for validation to name', () => {
     const q = migrateQuery({ refId: 'A', filters: [{ field: 'action', op: 'constructor', value: 'x' }] } as unknown as FlowQuery);
     expect(q.filters).toEqual([{ field: 'action', op: 'constructor', value: 'x' }]);
-    expect(validateQuery(q)).toEqual(['filter on action: `constructor` is not one of = != =~ !~ cidr !cidr range']);
+    expect(validateQuery(q)).toEqual([
+      'filter on action: `constructor` is not one of = != =~ !~ =| !=| cidr !cidr range < <= > >=',
+    ]);
+  });
+
+  it('keeps set values and a list of interfaces', () => {
+    const q = migrateQuery({
+      refId: 'A',
+      filters: [{ field: 'action', op: '=|', value: ['ACCEPT', 'REJECT'] }],
+      interfaceId: ['eni-a', 'eni-b'],
+    } as unknown as FlowQuery);
+    expect(q.filters).toEqual([{ field: 'action', op: '=|', value: ['ACCEPT', 'REJECT'] }]);
+    expect(q.interfaceId).toEqual(['eni-a', 'eni-b']);
+    expect(validateQuery(q)).toEqual([]);
   });
 
   it('keeps invalid values so that validation names them', () => {

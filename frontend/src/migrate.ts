@@ -18,15 +18,16 @@ const OP_ALIASES = new Map<string, FilterOp>([
   ['not-cidr', '!cidr'],
 ]);
 
-function migrateFilter(raw: unknown): FlowFilter | undefined {
-  if (!raw || typeof raw !== 'object') {
-    return undefined;
+function migrateFilter(raw: unknown): FlowFilter {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    // Kept as it is: validation names it, the backend rejects it; never dropped.
+    return raw as FlowFilter;
   }
   const f = raw as Loose;
   const op = typeof f.op === 'string' ? (OP_ALIASES.get(f.op) ?? f.op) : '=';
   const value = f.value === undefined || f.value === null ? '' : f.value;
   return {
-    field: typeof f.field === 'string' ? f.field : '',
+    field: f.field === undefined || f.field === null ? '' : (f.field as string),
     // An unknown op or a non-string value is kept so that validation names it.
     op: op as FilterOp,
     value: typeof value === 'number' ? String(value) : (value as string),
@@ -61,9 +62,9 @@ export function migrateQuery(input: FlowQuery | string | Loose | null | undefine
     typeof limitNumber === 'number' && Number.isFinite(limitNumber) ? limitNumber : defaultLimit(format, groupBy);
   // An empty string stays: it is raw mode with nothing typed yet (the datasource sends it as null).
   const rawQuery = typeof q.rawQuery === 'string' ? q.rawQuery : null;
-  const filters = Array.isArray(q.filters)
-    ? q.filters.map(migrateFilter).filter((f): f is FlowFilter => f !== undefined)
-    : [];
+  // Filters that are not a list are kept for validation to name (the backend rejects them too).
+  const filters =
+    q.filters === undefined || q.filters === null ? [] : Array.isArray(q.filters) ? q.filters.map(migrateFilter) : q.filters;
   return {
     ...q,
     refId: typeof q.refId === 'string' && q.refId !== '' ? q.refId : refId,
@@ -77,7 +78,8 @@ export function migrateQuery(input: FlowQuery | string | Loose | null | undefine
     other: q.other === true || q.other === 'true',
     rate: q.rate === true || q.rate === 'true',
     filters,
-    interfaceId: typeof q.interfaceId === 'string' ? q.interfaceId : null,
+    // A list of interfaces is kept; anything else that is not a string is kept for validation to name.
+    interfaceId: q.interfaceId === undefined ? null : (q.interfaceId as FlowQuery['interfaceId']),
     rawQuery,
   } as FlowQuery;
 }
@@ -93,6 +95,6 @@ export function migrateVariableQuery(input: FlowVariableQuery | string | null | 
     ...q,
     refId: q.refId || 'FlowVariableQuery',
     field: typeof q.field === 'string' ? q.field : '',
-    filters: Array.isArray(q.filters) ? q.filters.map(migrateFilter).filter((f): f is FlowFilter => !!f) : [],
+    filters: Array.isArray(q.filters) ? q.filters.map(migrateFilter) : [],
   };
 }

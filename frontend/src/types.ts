@@ -2,7 +2,7 @@
 // docs/query-model.md (the contract with the Rust backend, whose type is
 // `flowlens::model::QueryJson`). examples/queries.json is parsed by both test
 // suites so the two cannot drift apart silently.
-import { DataQuery, DataSourceJsonData } from '@grafana/schema';
+import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 
 /** Current query model version. */
 export const QUERY_VERSION = 1;
@@ -14,20 +14,45 @@ export type Metric = 'bytes' | 'packets' | 'records';
  * `out` = pkt_srcaddr inside, `any` = either inside, `all` = no direction filter.
  */
 export type Direction = 'in' | 'out' | 'any' | 'all';
-export type FilterOp = '=' | '!=' | '=~' | '!~' | 'cidr' | '!cidr' | 'range';
+/**
+ * `=|` / `!=|`: the field is one of / none of a list of values (`value` is a
+ * list); `<` `<=` `>` `>=`: numeric comparison on a numeric field.
+ */
+export type FilterOp = '=' | '!=' | '=~' | '!~' | '=|' | '!=|' | 'cidr' | '!cidr' | 'range' | '<' | '<=' | '>' | '>=';
 
 export const FORMATS: readonly Format[] = ['stat', 'series', 'table', 'logs'];
 export const METRICS: readonly Metric[] = ['bytes', 'packets', 'records'];
 export const DIRECTIONS: readonly Direction[] = ['in', 'out', 'any', 'all'];
-export const FILTER_OPS: readonly FilterOp[] = ['=', '!=', '=~', '!~', 'cidr', '!cidr', 'range'];
+export const FILTER_OPS: readonly FilterOp[] = [
+  '=',
+  '!=',
+  '=~',
+  '!~',
+  '=|',
+  '!=|',
+  'cidr',
+  '!cidr',
+  'range',
+  '<',
+  '<=',
+  '>',
+  '>=',
+];
 export const REGEX_OPS: readonly FilterOp[] = ['=~', '!~'];
 export const EXACT_OPS: readonly FilterOp[] = ['=', '!='];
+/** Ops whose value is a list of values. */
+export const SET_OPS: readonly FilterOp[] = ['=|', '!=|'];
+/** Numeric comparisons. */
+export const COMPARE_OPS: readonly FilterOp[] = ['<', '<=', '>', '>='];
 
-/** One ANDed filter. `value` is data: the backend quotes it, never parses it as syntax. */
+/**
+ * One ANDed filter. `value` is data: the backend quotes it, never parses it
+ * as syntax. It is a list for `=|` / `!=|`, a string for every other op.
+ */
 export interface FlowFilter {
   field: string;
   op: FilterOp;
-  value: string;
+  value: string | string[];
 }
 
 /** A panel target, query model version 1. Every field but refId is optional with a default. */
@@ -45,8 +70,11 @@ export interface FlowQuery extends DataQuery {
   /** Series only: divide each bucket by its width in seconds (unit Bps). */
   rate?: boolean;
   filters?: FlowFilter[];
-  /** null/absent = the datasource default; "" turns the default interface filter off. */
-  interfaceId?: string | null;
+  /**
+   * null/absent = the datasource default; "" turns the default interface
+   * filter off; a list = any of these interfaces.
+   */
+  interfaceId?: string | string[] | null;
   /** Hand-written LogsQL/LogQL; the plugin applies time range and step. */
   rawQuery?: string | null;
 }
@@ -61,7 +89,7 @@ export const QUERY_DEFAULTS = {
   other: false,
   rate: false,
   filters: [] as FlowFilter[],
-  interfaceId: null as string | null,
+  interfaceId: null as string | string[] | null,
   rawQuery: null as string | null,
 };
 

@@ -104,7 +104,7 @@ describe('validateQuery and validateFilter', () => {
       'rate: only applies to series, not table',
       'filter on pkt_srcaddr: `10.0.32.1/20` has host bits set; did you mean 10.0.32.0/20?',
       'filter on dstport: range `65535-1024` starts after it ends',
-      'filter on action: `like` is not one of = != =~ !~ cidr !cidr range',
+      'filter on action: `like` is not one of = != =~ !~ =| !=| cidr !cidr range < <= > >=',
       'filter on pkt_srcaddr: `(` is not a valid regular expression',
     ]);
   });
@@ -116,6 +116,24 @@ describe('validateQuery and validateFilter', () => {
     expect(validateFilter({ field: 'srcaddr', op: '=~', value: '' })).toContain('enter a value');
     // Variables are checked after interpolation.
     expect(validateFilter({ field: 'pkt_srcaddr', op: 'cidr', value: '${net}' })).toBeUndefined();
+  });
+
+  it('checks set matches and numeric comparisons', () => {
+    expect(validateFilter({ field: 'action', op: '=|', value: ['ACCEPT', 'REJECT'] })).toBeUndefined();
+    expect(validateFilter({ field: 'action', op: '!=|', value: 'ACCEPT' })).toContain('needs a list of values');
+    expect(validateFilter({ field: 'action', op: '=|', value: [] })).toContain('until then the filter is not applied');
+    expect(validateFilter({ field: 'action', op: '=|', value: ['ACCEPT', ''] })).toContain('between commas is empty');
+    expect(validateFilter({ field: 'dstport', op: '>=', value: '1024' })).toBeUndefined();
+    expect(validateFilter({ field: 'dstport', op: '<', value: '$port' })).toBeUndefined();
+    expect(validateFilter({ field: 'dstport', op: '<', value: '10k' })).toContain('must be a whole number');
+    expect(validateFilter({ field: 'action', op: '>', value: '1' })).toContain('needs a numeric field');
+    expect(validateFilter({ field: 'action', op: '=', value: ['x'] })).toContain('must be a string');
+    expect(validateQuery({ refId: 'A', interfaceId: ['eni-a', 7] as unknown as string[] })).toEqual([
+      'interfaceId: must be an interface id or a list of them',
+    ]);
+    expect(validateQuery({ refId: 'A', interfaceId: ['eni-a', ''] })).toEqual([
+      'interfaceId: an interface between commas is empty',
+    ]);
   });
 
   it('rejects an empty raw query', () => {

@@ -3,7 +3,17 @@
 // seen before "Save & test" or before a panel runs. Every function returns
 // undefined when the input is valid, else a message naming what is wrong.
 import { AWS_FIELD_NAMES, canonicalName, fieldType, isKnownField, isQueryField } from './fields';
-import { DIRECTIONS, FILTER_OPS, FlowFilter, FlowQuery, FORMATS, METRICS, REGEX_OPS } from './types';
+import {
+  COMPARE_OPS,
+  DIRECTIONS,
+  FILTER_OPS,
+  FlowFilter,
+  FlowQuery,
+  FORMATS,
+  METRICS,
+  REGEX_OPS,
+  SET_OPS,
+} from './types';
 
 /** An AWS format string: `${name}` tokens separated by single spaces, each a documented field, none repeated. */
 export function validateRecordFormat(format: string): string | undefined {
@@ -159,7 +169,7 @@ export function validateStreamSelector(text: string): string | undefined {
 export function validateUrl(text: string): string | undefined {
   const t = text.trim();
   if (t === '') {
-    return 'the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428';
+    return 'the URL is empty; set it to the VictoriaLogs address, e.g. http://localhost:9428';
   }
   let url: URL;
   try {
@@ -223,15 +233,30 @@ function validateRange(value: string): string | undefined {
 
 /** One filter; `fields` are the fields the records have (all AWS fields when unknown). */
 export function validateFilter(f: FlowFilter, fields?: readonly string[]): string | undefined {
-  const known = fields ? fields.includes(f.field) : isQueryField(f.field);
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) {
+    return `filter: ${JSON.stringify(f)} must be an object {field, op, value}`;
+  }
   if (!f.field) {
     return 'filter: choose a field';
   }
+  if (typeof f.field !== 'string') {
+    return `filter: the field ${JSON.stringify(f.field)} must be a field name`;
+  }
+  const known = fields ? fields.includes(f.field) : isQueryField(f.field);
   if (!known) {
     return `filter: \`${f.field}\` is not a field of the records`;
   }
   if (!FILTER_OPS.includes(f.op)) {
     return `filter on ${f.field}: \`${f.op}\` is not one of ${FILTER_OPS.join(' ')}`;
+  }
+  if (SET_OPS.includes(f.op)) {
+    if (!Array.isArray(f.value) || !f.value.every((v) => typeof v === 'string')) {
+      return `filter on ${f.field}: ${f.op} needs a list of values, e.g. ["ACCEPT", "REJECT"]`;
+    }
+    if (f.value.length === 0) {
+      return `filter on ${f.field}: enter the values, separated by commas (until then the filter is not applied)`;
+    }
+    return f.value.includes('') ? `filter on ${f.field}: a value between commas is empty` : undefined;
   }
   if (typeof f.value !== 'string') {
     return `filter on ${f.field}: the value must be a string`;
@@ -241,6 +266,12 @@ export function validateFilter(f: FlowFilter, fields?: readonly string[]): strin
   }
   if (hasVariable(f.value)) {
     return undefined; // checked after interpolation, by the backend
+  }
+  if (COMPARE_OPS.includes(f.op)) {
+    if (fieldType(f.field) !== 'number') {
+      return `filter on ${f.field}: ${f.op} needs a numeric field such as dstport or bytes`;
+    }
+    return /^\s*\d+\s*$/.test(f.value) ? undefined : `filter on ${f.field}: \`${f.value}\` must be a whole number`;
   }
   if (f.op === 'cidr' || f.op === '!cidr') {
     if (fieldType(f.field) !== 'ip') {
@@ -324,8 +355,12 @@ export function validateQuery(q: FlowQuery, fields?: readonly string[]): string[
       }
     }
   }
-  if (q.interfaceId !== undefined && q.interfaceId !== null && typeof q.interfaceId !== 'string') {
-    errors.push('interfaceId: must be a string');
+  const id = q.interfaceId;
+  const idList = Array.isArray(id) && id.every((v) => typeof v === 'string');
+  if (id !== undefined && id !== null && typeof id !== 'string' && !idList) {
+    errors.push('interfaceId: must be an interface id or a list of them');
+  } else if (idList && (id as string[]).some((v) => v.trim() === '')) {
+    errors.push('interfaceId: an interface between commas is empty');
   }
   return errors;
 }

@@ -87,6 +87,33 @@ pub struct HttpClient {
     timeout: Duration,
     slots: Arc<Semaphore>,
     max_concurrent: usize,
+    /// Every form in which this client sends a secret, longest first, to
+    /// take out of backend text (see [`secret_forms`]).
+    secrets: Vec<String>,
+}
+
+/// The forms in which a datasource's secrets go on the wire: the password,
+/// the basic-auth header's base64 `user:password`, the bearer token, the
+/// custom header values. A proxy may quote them back in an error body (for
+/// example vmauth's `cannot authorize request with auth tokens
+/// ["http_auth:Basic ..."]`), which would put them in a panel's error and in
+/// the logs. Values under 4 characters (tenant ids like `7`) are left: taking
+/// them out would garble every message.
+fn secret_forms(settings: &Settings) -> Vec<String> {
+    use base64::Engine;
+    let mut forms: Vec<String> = settings.headers.iter().map(|(_, v)| v.expose().to_string()).collect();
+    match &settings.auth {
+        Auth::None => {}
+        Auth::Basic { user, password } => {
+            forms.push(password.expose().to_string());
+            let pair = format!("{user}:{}", password.expose());
+            forms.push(base64::engine::general_purpose::STANDARD.encode(pair));
+        }
+        Auth::Bearer(token) => forms.push(token.expose().to_string()),
+    }
+    forms.retain(|f| f.chars().count() >= 4);
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
 }
 
 /// A successful response, holding its request slot until it is read or
@@ -132,7 +159,13 @@ impl HttpClient {
                 .map_err(|_| QueryError::plugin("datasource settings: the TLS CA certificate is not valid PEM"))?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| QueryError::plugin(format!("cannot create the HTTP client: {e}")))?;
+        let http = builder.build().map_err(|e| match settings.tls_ca_cert {
+            // reqwest reads the certificate only here.
+            Some(_) => QueryError::plugin(
+                "datasource settings: the TLS CA certificate (tlsCACert) is not valid PEM; paste the CA's -----BEGIN CERTIFICATE----- block",
+            ),
+            None => QueryError::plugin(format!("cannot create the HTTP client: {e}")),
+        })?;
         let max_concurrent = settings.max_concurrent_requests.max(1);
         Ok(Self {
             http,
@@ -143,7 +176,27 @@ impl HttpClient {
             timeout: settings.timeout,
             slots: Arc::new(Semaphore::new(max_concurrent)),
             max_concurrent,
+            secrets: secret_forms(settings),
         })
+    }
+
+    /// The start of an error body, at most [`MAX_ERROR_TEXT`] bytes, without
+    /// secrets: read as far as the longest secret past the limit, so that one
+    /// beginning before the cut is taken out whole, never kept in part.
+    async fn error_text(&self, response: reqwest::Response) -> String {
+        let longest = self.secrets.first().map_or(0, String::len);
+        let (head, more) = error_head(response, MAX_ERROR_TEXT + longest + 1).await;
+        cut_error_text(self.scrub(String::from_utf8_lossy(&head).trim().to_string()), more)
+    }
+
+    /// `text` with every secret of this datasource replaced by `<redacted>`.
+    fn scrub(&self, mut text: String) -> String {
+        for secret in &self.secrets {
+            if text.contains(secret.as_str()) {
+                text = text.replace(secret.as_str(), "<redacted>");
+            }
+        }
+        text
     }
 
     /// A deadline of the datasource's timeout from now.
@@ -254,7 +307,7 @@ impl HttpClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = error_text(response).await;
+        let text = self.error_text(response).await;
         let product = self.product;
         let code = status.as_u16();
         let error = match code {
@@ -339,7 +392,7 @@ impl HttpClient {
                 ),
             );
         }
-        let cause = root_cause(e);
+        let cause = self.scrub(root_cause(e));
         if e.is_connect() {
             return QueryError::downstream(502, format!("cannot connect to {product} at {}: {cause}", self.base));
         }
@@ -347,7 +400,7 @@ impl HttpClient {
             if e.is_body() || e.is_decode() { "broke off while sending its answer" } else { "connection failed" };
         QueryError::downstream(
             502,
-            format!("{product} {what}: {}", if cause.is_empty() { e.to_string() } else { cause }),
+            format!("{product} {what}: {}", if cause.is_empty() { self.scrub(e.to_string()) } else { cause }),
         )
     }
 
@@ -449,22 +502,25 @@ fn bounded(body: impl Stream<Item = reqwest::Result<Bytes>>, limit: u64) -> impl
     })
 }
 
-/// The start of an error body, at most [`MAX_ERROR_TEXT`] bytes (cut at a
-/// character boundary); the rest is never read.
-async fn error_text(response: reqwest::Response) -> String {
+/// The start of an error body: at most `limit` bytes are read, the rest
+/// never; whether more was there.
+async fn error_head(response: reqwest::Response, limit: usize) -> (Vec<u8>, bool) {
     let mut body = std::pin::pin!(response.bytes_stream());
     let mut head = Vec::new();
-    let mut cut = false;
     while let Some(Ok(chunk)) = body.next().await {
-        let room = MAX_ERROR_TEXT + 1 - head.len();
+        let room = limit - head.len();
         head.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if head.len() > MAX_ERROR_TEXT {
-            cut = true;
-            break;
+        if chunk.len() >= room {
+            return (head, true);
         }
     }
-    let mut text = String::from_utf8_lossy(&head).trim().to_string();
-    if cut {
+    (head, false)
+}
+
+/// `text` cut to at most [`MAX_ERROR_TEXT`] bytes at a character boundary,
+/// marked when cut.
+fn cut_error_text(mut text: String, more: bool) -> String {
+    if text.len() > MAX_ERROR_TEXT || more {
         let mut at = MAX_ERROR_TEXT.min(text.len());
         while !text.is_char_boundary(at) {
             at -= 1;
@@ -532,6 +588,25 @@ mod tests {
         let draws: Vec<f64> = (0..100).map(|_| jitter()).collect();
         assert!(draws.iter().all(|j| (0.0..1.0).contains(j)), "{draws:?}");
         assert!(draws.windows(2).any(|p| p[0] != p[1]), "{draws:?}");
+    }
+
+    #[test]
+    fn a_secret_across_the_cut_is_taken_out_whole() {
+        let json = br#"{"bearerAuth": true}"#;
+        let secure = std::collections::HashMap::from([("bearerToken".to_string(), "tok-0123456789".to_string())]);
+        let settings = Settings::from_instance(&crate::settings::InstanceSettings {
+            url: "http://127.0.0.1:9428",
+            json_data: json,
+            secure: Some(&secure),
+            ..Default::default()
+        })
+        .unwrap();
+        let client = HttpClient::new(&settings, "VictoriaLogs").unwrap();
+        // The token starts 4 bytes before the cut: its first 4 bytes would stay.
+        let body = format!("{}tok-0123456789 and more", "x".repeat(MAX_ERROR_TEXT - 4));
+        let text = cut_error_text(client.scrub(body), true);
+        assert!(!text.contains("tok-"), "{}", &text[text.len() - 40..]);
+        assert!(text.len() <= MAX_ERROR_TEXT + " …".len() && text.ends_with(" …"));
     }
 
     #[test]

@@ -69,11 +69,7 @@ impl VictoriaLogs {
             if !grouped {
                 return Vec::new();
             }
-            // AWS's `-` is no value, read as "" as a missing parsed field is.
-            q.group_by
-                .iter()
-                .map(|f| Some(text_of(row.get(schema.log_field(f)))).filter(|v| v != "-").unwrap_or_default())
-                .collect()
+            q.group_by.iter().map(|f| text_of(row.get(schema.log_field(f)))).collect()
         };
         match step {
             Step::Total => {

@@ -2,10 +2,10 @@
 //!
 //! ```text
 //! _time:[from, to) {stream} <cheap pre-filters>
-//! | extract "<_> <interface_id> ..."        (raw records only: just the needed fields)
+//! | extract "<plain:_> <plain:interface_id> ..."  (raw records only: just the needed fields)
 //! | filter <field conditions>
 //! | stats by (<_time:step>, <groupBy>) sum(bytes) as value
-//! | sort by (value desc, <groupBy>) limit N  (ranking only)
+//! | math max(value, 0) as value | sort by (value desc, <groupBy>) limit N  (ranking only)
 //! ```
 //!
 //! Every user value is a quoted string literal; regexes are anchored so they
@@ -83,6 +83,13 @@ impl Dialect for LogsQl {
                 format!("by ({}) ", fields.join(", "))
             }
         };
+        // Group keys without a value: `-` and a missing field are one group, "".
+        if matches!(step, Step::Rank { .. } | Step::Buckets { grouped: true, .. }) {
+            for f in &q.group_by {
+                let name = field_name(schema.log_field(f));
+                stages.push(format!("replace if ({name}:={}) ({}, \"\") at {name}", quote(NO_VALUE), quote(NO_VALUE)));
+            }
+        }
         let aggregate = match q.metric.field() {
             Some(f) => format!("sum({}) as {VALUE}", field_name(schema.log_field(f))),
             None => format!("count() as {VALUE}"),
@@ -91,6 +98,11 @@ impl Dialect for LogsQl {
             Step::Total => stages.push(format!("stats {aggregate}")),
             Step::Rank { limit } => {
                 stages.push(format!("stats {}{aggregate}", by(false, true)));
+                if q.metric.field().is_some() {
+                    // A group with no numeric value sums to NaN, which
+                    // `sort ... desc` puts first: it would take a top-N slot.
+                    stages.push(format!("math max({VALUE}, 0) as {VALUE}"));
+                }
                 let mut order = vec![format!("{VALUE} desc")];
                 order.extend(q.group_by.iter().map(|f| field_name(schema.log_field(f))));
                 let limit = if *limit == usize::MAX { String::new() } else { format!(" limit {limit}") };
@@ -154,21 +166,23 @@ fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
 }
 
 /// `extract` pattern naming only the needed fields (`<_>` elsewhere) and
-/// stopping after the last one.
+/// stopping after the last one. Every placeholder is `plain:`: otherwise
+/// VictoriaLogs unquotes a token that starts with a quote (`"a"` reads as
+/// `a`, and `"a b"` swallows the next field).
 fn extract_pattern(format: &RecordFormat, needed: &[String], all: bool) -> String {
     let names = format.fields();
     let wanted = |f: &String| all || needed.contains(f);
     let last = names.iter().rposition(wanted);
-    let Some(last) = last else { return "<_>".into() };
+    let Some(last) = last else { return "<plain:_>".into() };
     let mut pattern = String::new();
     for (i, f) in names.iter().enumerate().take(last + 1) {
         if i > 0 {
             pattern.push(' ');
         }
         if wanted(f) {
-            pattern.push_str(&format!("<{f}>"));
+            pattern.push_str(&format!("<plain:{f}>"));
         } else {
-            pattern.push_str("<_>");
+            pattern.push_str("<plain:_>");
         }
     }
     if last + 1 < names.len() {

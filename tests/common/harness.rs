@@ -1,17 +1,22 @@
 //! Plays Grafana: starts the built plugin executable, reads the go-plugin
 //! handshake line, and calls QueryData / CheckHealth / CallResource over
 //! gRPC with real plugin contexts. Frames are decoded with arrow-rs's IPC
-//! file reader, independently of the plugin's encoder.
+//! file reader, independently of the plugin's encoder, and every QueryData
+//! exchange is also read by Grafana's own Go plugin SDK (`tests/grafana-go`,
+//! built once per test process): a data-plane violation fails the test with
+//! its message, and each refId's errorSource is the one Grafana sees.
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType, UInt64Type};
 /// The plugin protocol types; tests import them from here, never from a crate directly.
-pub use grafana_plugin_sdk::pluginv2 as pb;
+pub use flowlens::pluginv2 as pb;
 use serde_json::Value;
 
 /// A running plugin process and its gRPC clients.
@@ -59,7 +64,8 @@ pub struct Answer {
     pub frames: Vec<DecodedFrame>,
     pub error: String,
     pub status: i32,
-    pub json_meta: Value,
+    /// `plugin` or `downstream` for an error, as Grafana's SDK reads it (empty without error).
+    pub error_source: String,
 }
 
 /// A datasource's instance settings as Grafana sends them.
@@ -139,23 +145,48 @@ impl Plugin {
                 query_type: String::new(),
             })
             .collect();
-        let request =
-            pb::QueryDataRequest { plugin_context: Some(instance.context()), headers: HashMap::new(), queries };
+        self.query_data(instance, queries).await
+    }
+
+    /// QueryData with queries built by the caller (own ranges, intervals,
+    /// raw JSON bytes); answers by refId, each read by Grafana's Go SDK too.
+    pub async fn query_data(&self, instance: &Instance, queries: Vec<pb::DataQuery>) -> HashMap<String, Answer> {
+        let targets: Vec<String> = queries.iter().map(|q| String::from_utf8_lossy(&q.json).into_owned()).collect();
+        let request = pb::QueryDataRequest { plugin_context: Some(instance.context()), queries, ..Default::default() };
         // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
         let response = pb::data_client::DataClient::new(self.channel.clone())
             .max_decoding_message_size(i32::MAX as usize)
-            .query_data(request)
+            .query_data(request.clone())
             .await
             .expect("QueryData must not fail as a whole")
             .into_inner();
+        // The checker is a process of its own: run off the async workers.
+        let (response, grafana) = tokio::task::spawn_blocking(move || {
+            let grafana = grafana_check(&request, &response);
+            (response, grafana)
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        assert!(
+            grafana.violations.is_empty(),
+            "Grafana's Go SDK (tests/grafana-go) does not read this QueryData answer as the plugin meant it:\n- {}\ntargets: {}",
+            grafana.violations.join("\n- "),
+            targets.join(", ")
+        );
         response
             .responses
             .into_iter()
             .map(|(ref_id, r)| {
-                let frames = r.frames.iter().map(|bytes| decode(bytes)).collect();
-                let json_meta =
-                    if r.json_meta.is_empty() { Value::Null } else { serde_json::from_slice(&r.json_meta).unwrap() };
-                (ref_id, Answer { frames, error: r.error, status: r.status, json_meta })
+                let frames: Vec<DecodedFrame> = r.frames.iter().map(|bytes| decode(bytes)).collect();
+                let seen = &grafana.responses[&ref_id];
+                assert_eq!(
+                    seen.frames.len(),
+                    frames.len(),
+                    "{ref_id}: Grafana's SDK and arrow-rs decode different frames"
+                );
+                assert_eq!(seen.status, r.status, "{ref_id}: the status Grafana reads");
+                assert_eq!(seen.error_source, r.error_source, "{ref_id}: the errorSource Grafana reads");
+                (ref_id, Answer { frames, error: r.error, status: r.status, error_source: seen.error_source.clone() })
             })
             .collect()
     }
@@ -204,6 +235,109 @@ impl Plugin {
         let first = stream.next().await.expect("one response").expect("a response, not a status");
         (first.code, serde_json::from_slice(&first.body).expect("a JSON body"))
     }
+}
+
+/// What Grafana's server makes of a QueryData exchange (`tests/grafana-go`'s report).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct GrafanaReport {
+    /// Each refId's answer as `/api/ds/query` sends it to the browser.
+    pub responses: HashMap<String, GrafanaAnswer>,
+    /// Every way the answers break the protocol or the data-plane contract.
+    pub violations: Vec<String>,
+}
+
+/// One refId as Grafana reads it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrafanaAnswer {
+    pub status: i32,
+    pub error: String,
+    pub error_source: String,
+    pub frames: Vec<GrafanaFrame>,
+}
+
+/// One frame as Grafana's SDK decoded it.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GrafanaFrame {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub type_version: String,
+    pub fields: usize,
+    pub rows: usize,
+}
+
+/// Reads a QueryData exchange with Grafana's Go plugin SDK, as Grafana's
+/// server does, and reports what it sees and every contract violation.
+/// Panics when the checker cannot be built or run (Go missing included).
+pub fn grafana_check(request: &pb::QueryDataRequest, response: &pb::QueryDataResponse) -> GrafanaReport {
+    let mut input = Vec::new();
+    for message in [prost::Message::encode_to_vec(request), prost::Message::encode_to_vec(response)] {
+        input.extend_from_slice(&u32::try_from(message.len()).expect("a message under 4 GiB").to_be_bytes());
+        input.extend_from_slice(&message);
+    }
+    let checker = grafana_checker();
+    let mut child = Command::new(checker)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", checker.display()));
+    // Written from a thread: the checker may answer before it read everything.
+    let mut stdin = child.stdin.take().expect("the checker's stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("the checker's output");
+    writer.join().expect("the writer thread").expect("write the exchange to the checker");
+    assert!(
+        out.status.success(),
+        "{} failed ({}): {}",
+        checker.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("the checker's report is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The checker's executable, built once per test process with `go build`
+/// (Go's build cache makes later builds quick) next to the plugin binary.
+fn grafana_checker() -> &'static Path {
+    static CHECKER: OnceLock<PathBuf> = OnceLock::new();
+    CHECKER.get_or_init(|| {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/grafana-go");
+        let dir = Path::new(env!("CARGO_BIN_EXE_gpx_flowlens")).parent().expect("the target dir").to_path_buf();
+        let target = dir.join("grafana-check");
+        // Built under a name of its own, then renamed: test processes running
+        // at once never execute a half-written file.
+        let partial = dir.join(format!("grafana-check.{}.partial", std::process::id()));
+        let go = std::env::var_os("GO").unwrap_or_else(|| "go".into());
+        let out = Command::new(&go)
+            .args(["build", "-buildvcs=false", "-o"])
+            .arg(&partial)
+            .arg(".")
+            .current_dir(&source)
+            .env("GOFLAGS", "-mod=readonly")
+            .env("GOWORK", "off")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `{}` ({e}): the Go toolchain is required, since every QueryData answer is checked \
+                     with Grafana's Go plugin SDK by {}; install Go 1.26.5 or newer and put it on PATH (or set GO)",
+                    go.to_string_lossy(),
+                    source.display()
+                )
+            });
+        assert!(
+            out.status.success(),
+            "`go build` of {} failed ({}): {}",
+            source.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::rename(&partial, &target).expect("move the checker into place");
+        target
+    })
 }
 
 /// Decodes one frame from Arrow IPC file bytes.
@@ -255,5 +389,33 @@ fn cell(col: &dyn Array, row: usize) -> Value {
         DataType::Utf8 => Value::from(col.as_string::<i32>().value(row)),
         DataType::Binary => serde_json::from_slice(col.as_binary::<i32>().value(row)).expect("JSON cell"),
         other => panic!("unexpected column type {other}"),
+    }
+}
+
+// Helpers for the hostile-input tests (bad_input.rs, secrets.rs).
+impl Plugin {
+    /// Starts the plugin binary like [`Plugin::start`], with extra
+    /// environment variables, its stderr written to `stderr` and whatever it
+    /// prints on stdout after the handshake line to `stdout_rest`.
+    pub async fn start_with(env: &[(&str, &str)], stderr: std::fs::File, stdout_rest: Option<std::fs::File>) -> Plugin {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_flowlens"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start gpx_flowlens");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).expect("read the handshake");
+        if let Some(mut rest) = stdout_rest {
+            std::thread::spawn(move || std::io::copy(&mut stdout, &mut rest));
+        }
+        let address = line.trim().split('|').nth(3).unwrap_or_else(|| panic!("handshake line: {line:?}")).to_string();
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the plugin");
+        Plugin { child, channel }
     }
 }

@@ -125,6 +125,32 @@ describe('QueryEditor', () => {
     expect(last().filters).toEqual([]);
   });
 
+  it('offers numeric comparisons, and edits a set filter as comma-separated values', async () => {
+    const { user, last } = setup({
+      refId: 'A',
+      format: 'stat',
+      filters: [
+        { field: 'dstport', op: '=', value: '' },
+        { field: 'action', op: '=|', value: [] },
+      ],
+    });
+    await choose(user, QUERY.filterOp(0), '>=');
+    await user.type(screen.getByLabelText(QUERY.filterValue(0)), '1024');
+    expect(last().filters![0]).toEqual({ field: 'dstport', op: '>=', value: '1024' });
+    await user.type(screen.getByLabelText(QUERY.filterValue(1)), 'ACCEPT, REJECT');
+    expect(last().filters![1]).toEqual({ field: 'action', op: '=|', value: ['ACCEPT', 'REJECT'] });
+    expect(screen.getByLabelText(QUERY.filterValue(1))).toHaveValue('ACCEPT, REJECT');
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+  });
+
+  it('edits several interfaces as comma-separated ids', async () => {
+    const { user, last } = setup({ refId: 'A', format: 'stat', interfaceId: ['eni-a', 'eni-b'] });
+    const input = screen.getByLabelText(`${QUERY.interfaceId} id`);
+    expect(input).toHaveValue('eni-a, eni-b');
+    await user.type(input, ', eni-c');
+    expect(last().interfaceId).toEqual(['eni-a', 'eni-b', 'eni-c']);
+  });
+
   it('accepts dashboard variables in filter values and flags invalid values', async () => {
     const { user } = setup({
       refId: 'A',

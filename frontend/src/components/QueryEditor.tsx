@@ -104,7 +104,7 @@ export function QueryEditor({ datasource, query: saved, onChange, onRunQuery, ra
             onBlur={onRunQuery}
           />
           <FiltersSection
-            filters={query.filters ?? []}
+            filters={Array.isArray(query.filters) ? query.filters : []}
             fields={fields}
             onChange={(filters, run) => change({ filters }, run)}
             onBlur={onRunQuery}

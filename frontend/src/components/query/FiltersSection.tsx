@@ -30,7 +30,9 @@ export function FiltersSection({ filters, fields, onChange, onBlur }: Props) {
   };
   return (
     <div>
-      {filters.map((f, i) => (
+      {filters.map((f, i) =>
+        // A saved entry that is not an object has no row; the query's errors name it.
+        typeof f !== 'object' || f === null ? null : (
         <FilterRow
           key={i}
           index={i}
@@ -41,7 +43,8 @@ export function FiltersSection({ filters, fields, onChange, onBlur }: Props) {
           onRemove={() => onChange(filters.filter((_, j) => j !== i), true)}
           onBlur={onBlur}
         />
-      ))}
+        )
+      )}
       <Button
         variant="secondary"
         size="sm"

@@ -7,11 +7,21 @@ import { QUERY } from '../selectors';
 type Choice = 'default' | 'off' | 'custom';
 
 interface Props {
-  /** null = the datasource default, "" = no interface filter, else an interface id. */
-  interfaceId: string | null;
+  /** null = the datasource default, "" = no interface filter, else an interface id or several. */
+  interfaceId: string | string[] | null;
   datasourceDefault?: string;
-  onChange: (interfaceId: string | null, run: boolean) => void;
+  onChange: (interfaceId: string | string[] | null, run: boolean) => void;
   onBlur: () => void;
+}
+
+/** The text box's text: several interfaces separated by commas. */
+function toText(interfaceId: string | string[] | null): string {
+  return Array.isArray(interfaceId) ? interfaceId.join(', ') : (interfaceId ?? '');
+}
+
+/** Text with commas is several interfaces (interface ids have none); an empty entry is kept while typing. */
+function fromText(text: string): string | string[] {
+  return text.includes(',') ? text.split(',').map((s) => s.trim()) : text;
 }
 
 /** Which interface (the NAT gateway ENI) the records are narrowed to. */
@@ -19,7 +29,7 @@ export function InterfaceRow({ interfaceId, datasourceDefault, onChange, onBlur 
   // Custom stays chosen while its text is being replaced (an empty text would otherwise read as Off).
   const [customChosen, setCustomChosen] = useState(false);
   const choice: Choice =
-    interfaceId === null ? 'default' : customChosen || interfaceId !== '' ? 'custom' : 'off';
+    interfaceId === null ? 'default' : customChosen || toText(interfaceId) !== '' ? 'custom' : 'off';
   const options: Array<SelectableValue<Choice>> = [
     { label: datasourceDefault ? `Default (${datasourceDefault})` : 'Default (none)', value: 'default' },
     { label: 'Off', value: 'off', description: 'no interface filter' },
@@ -49,9 +59,9 @@ export function InterfaceRow({ interfaceId, datasourceDefault, onChange, onBlur 
           <Input
             aria-label={`${QUERY.interfaceId} id`}
             width={28}
-            value={interfaceId ?? ''}
+            value={toText(interfaceId)}
             placeholder="eni-0352f8c82da6aa229"
-            onChange={(e) => onChange(e.currentTarget.value, false)}
+            onChange={(e) => onChange(fromText(e.currentTarget.value), false)}
             onBlur={onBlur}
           />
         </InlineField>
