@@ -127,9 +127,10 @@ async fn a_backend_killed_mid_query_fails_each_panel_and_nothing_hangs() {
     }
     assert!(mid_query >= 1, "at least one request was in flight when the server died: {answers:?}");
 
-    // Restarted, it answers again. A kill (unlike a stop) may lose the
-    // records VictoriaLogs had not yet written to disk, so the total is at
-    // most the reference's.
+    // Restarted, it answers again. A kill (unlike a stop) loses what
+    // VictoriaLogs had not yet written to disk (seen: none, some or all of
+    // the records pushed seconds before), so the total is at most the
+    // reference's.
     server.restart().await.expect("restart VictoriaLogs");
     let target = json!({"refId": "A", "format": "stat", "direction": "any"});
     let frames = within("after the kill", plugin.query_one(&ds, (WINDOW.from_ms, WINDOW.to_ms), 60_000, target)).await;
@@ -139,5 +140,5 @@ async fn a_backend_killed_mid_query_fails_each_panel_and_nothing_hangs() {
         &RefQuery::new(Dir::Any, data::POD_CIDR, Some(data::NAT_ENI), WINDOW.from_ms, WINDOW.to_ms),
     );
     eprintln!("after the kill and a restart: {total} of {reference} bytes");
-    assert!(total > 0 && total <= reference, "{total} of {reference}");
+    assert!(total <= reference, "{total} of {reference}");
 }
