@@ -291,7 +291,9 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
                 .map(|(key, _)| {
                     let labels: BTreeMap<String, String> =
                         q.group_by.iter().cloned().zip(key.iter().cloned()).collect();
-                    let display = key.join(", ");
+                    // A key without a value reads as AWS writes it, `-`.
+                    let display =
+                        key.iter().map(|v| if v.is_empty() { "-" } else { v.as_str() }).collect::<Vec<_>>().join(", ");
                     series_frame(
                         labels,
                         display,

@@ -46,6 +46,29 @@ type target struct {
 	GroupBy  []string `json:"groupBy"`
 }
 
+// isGroupField says whether a frame's field or label name is the group-by
+// field g. The direction-relative inside_addr / outside_addr stand for the
+// address field the direction resolves them to.
+func isGroupField(g, name string) bool {
+	if g == "inside_addr" || g == "outside_addr" {
+		switch name {
+		case "srcaddr", "dstaddr", "pkt_srcaddr", "pkt_dstaddr":
+			return true
+		}
+	}
+	return g == name
+}
+
+// isGroupByField says whether name is one of the target's group-by fields.
+func (t target) isGroupByField(name string) bool {
+	for _, g := range t.GroupBy {
+		if isGroupField(g, name) {
+			return true
+		}
+	}
+	return false
+}
+
 func (t target) builder() bool {
 	s, isString := t.RawQuery.(string)
 	return t.RawQuery == nil || (isString && strings.TrimSpace(s) == "")
@@ -226,11 +249,13 @@ func checkTimeSeriesMulti(frame *data.Frame, t target) []string {
 		want := append([]string(nil), t.GroupBy...)
 		sort.Strings(want)
 		got := make([]string, 0, len(v.Labels))
+		matched := len(v.Labels) == len(t.GroupBy)
 		for k := range v.Labels {
 			got = append(got, k)
+			matched = matched && t.isGroupByField(k)
 		}
 		sort.Strings(got)
-		if strings.Join(got, ",") != strings.Join(want, ",") {
+		if !matched {
 			problems = append(problems, fmt.Sprintf("value field %q has labels %v; a builder series is labelled by its group-by fields %v", v.Name, got, want))
 		}
 	}
@@ -358,13 +383,9 @@ func checkTable(frame *data.Frame, t target) []string {
 	if !t.builder() {
 		return problems
 	}
-	keys := map[string]bool{}
 	var keyFields []*data.Field
-	for _, g := range t.GroupBy {
-		keys[g] = true
-	}
 	for _, f := range frame.Fields {
-		if keys[f.Name] {
+		if t.isGroupByField(f.Name) {
 			keyFields = append(keyFields, f)
 			if f.Config == nil || f.Config.DisplayNameFromDS == "" {
 				problems = append(problems, fmt.Sprintf("group-by column %q has no config.displayNameFromDS", f.Name))
