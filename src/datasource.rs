@@ -25,6 +25,9 @@ pub struct Datasource {
     client: VictoriaLogs,
     /// Interface addresses detected from the records, by interface set.
     own: Arc<Mutex<HashMap<Vec<String>, Detected>>>,
+    /// Held while detecting, so concurrent panels wait for one detection
+    /// instead of each sending their own probes.
+    detecting: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Addresses detected from the records, and when.
@@ -45,7 +48,7 @@ impl Datasource {
             ));
         }
         let client = VictoriaLogs::new(HttpClient::new(&settings, "VictoriaLogs")?);
-        Ok(Self { settings, client, own: Arc::default() })
+        Ok(Self { settings, client, own: Arc::default(), detecting: Arc::default() })
     }
 
     /// The client, for health checks and resource calls.
@@ -90,16 +93,27 @@ impl Datasource {
     /// for [`OWN_ADDRESSES_TTL`]): an address in the `srcaddr` or `dstaddr`
     /// of every record on the interfaces is the interface's own, as a NAT
     /// gateway's private address is on each of its four legs.
-    pub async fn own_addresses(&self, interface_ids: &[String], range: TimeRange) -> Result<Vec<IpAddr>, QueryError> {
-        if let Some((at, own)) = self.own.lock().expect("own lock").get(interface_ids) {
-            if at.elapsed() < OWN_ADDRESSES_TTL {
-                return Ok(own.clone());
-            }
+    pub async fn own_addresses(
+        &self,
+        interface_ids: &[String],
+        range: TimeRange,
+        deadline: Deadline,
+    ) -> Result<Vec<IpAddr>, QueryError> {
+        let cached = || {
+            let cache = self.own.lock().expect("own lock");
+            cache.get(interface_ids).filter(|(at, _)| at.elapsed() < OWN_ADDRESSES_TTL).map(|(_, own)| own.clone())
+        };
+        if let Some(own) = cached() {
+            return Ok(own);
+        }
+        let _detecting = self.detecting.lock().await;
+        if let Some(own) = cached() {
+            return Ok(own); // found by the panel that held the lock
         }
         let last_hour = TimeRange { from_ms: range.from_ms.max(range.to_ms - DETECT_WINDOW_MS), to_ms: range.to_ms };
-        let mut found = self.detect_own_addresses(interface_ids, last_hour).await?;
+        let mut found = self.detect_own_addresses(interface_ids, last_hour, deadline).await?;
         if found.is_none() && last_hour != range {
-            found = self.detect_own_addresses(interface_ids, range).await?;
+            found = self.detect_own_addresses(interface_ids, range, deadline).await?;
         }
         match found {
             Some(own) => {
@@ -115,6 +129,7 @@ impl Datasource {
         &self,
         interface_ids: &[String],
         range: TimeRange,
+        deadline: Deadline,
     ) -> Result<Option<Vec<IpAddr>>, QueryError> {
         let probe = |group_by: &[&str]| FlowQuery {
             group_by: group_by.iter().map(|f| f.to_string()).collect(),
@@ -125,9 +140,9 @@ impl Datasource {
         };
         let (all, src, dst) = (probe(&[]), probe(&["srcaddr"]), probe(&["dstaddr"]));
         let (total, by_src, by_dst) = tokio::try_join!(
-            self.run_step(&all, &Step::Total),
-            self.run_step(&src, &Step::Rank { limit: 2 }),
-            self.run_step(&dst, &Step::Rank { limit: 2 }),
+            self.run_step_within(&all, &Step::Total, deadline),
+            self.run_step_within(&src, &Step::Rank { limit: 2 }, deadline),
+            self.run_step_within(&dst, &Step::Rank { limit: 2 }, deadline),
         )?;
         let (StepOutput::Total(total), StepOutput::Ranked(by_src), StepOutput::Ranked(by_dst)) =
             (total.1, by_src.1, by_dst.1)
@@ -178,7 +193,8 @@ impl Datasource {
         let mut q = q;
         if self.needs_own_addresses(q) {
             owned = q.clone();
-            owned.own_addresses = own_inside(&self.settings, &self.own_addresses(&q.interface_ids, q.range).await?);
+            let own = self.own_addresses(&q.interface_ids, q.range, deadline).await?;
+            owned.own_addresses = own_inside(&self.settings, &own);
             q = &owned;
         }
         let (text, first) = self.run_step_within(q, &first_step(q), deadline).await?;

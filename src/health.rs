@@ -135,7 +135,8 @@ async fn own_address_note(ds: &Datasource, window: TimeRange) -> Result<Option<S
     let (own, how) = match &s.nat_addresses {
         Some(set) => (set.clone(), "set in natAddresses"),
         None if s.schema.has("srcaddr") && s.schema.has("dstaddr") => {
-            (ds.own_addresses(std::slice::from_ref(eni), window).await?, "detected from its records")
+            let deadline = crate::backend::Deadline::after(s.timeout);
+            (ds.own_addresses(std::slice::from_ref(eni), window, deadline).await?, "detected from its records")
         }
         None => return Ok(None),
     };
