@@ -3,7 +3,8 @@
 # packages, then runs every Rust test (the live ones against real
 # VictoriaLogs processes the tests start themselves, the browser test in
 # Debian's Chromium) and the frontend's typecheck, build and unit tests.
-# A test that needs VictoriaLogs, Chromium or node_modules fails, never
+# A test that needs VictoriaLogs, Chromium, node_modules or the LogQL
+# engine (../shared/tools/oteldb-mem, or OTELDB_MEM) fails, never
 # skips, when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,9 @@ echo "== VictoriaLogs: $VICTORIALOGS_BIN"
 
 echo "== Frontend packages"
 (cd frontend && npm ci --no-audit --no-fund)
+
+echo "== Grafana's LogQL grammar (tests/logql_grammar.rs)"
+(cd tests/logql-grammar && npm ci --no-audit --no-fund)
 
 echo "== Rust formatting"
 cargo fmt --check
