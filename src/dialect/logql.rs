@@ -99,11 +99,15 @@
 //! absent (Loki reads an absent label as `""` in string filters,
 //! `log/label_filter.go`, `NewStringLabelFilter`). `=`/`!=` against `""` or
 //! `-` test for both spellings, a regex matches them exactly when it matches
-//! the empty string, no value is in no network (`ip()` is false for it; `!=
-//! ip()` is written `(f!=ip("…") or f="" or f="-")`, because Loki's `!=
-//! ip()` is false for an absent label, `log/ip.go`) and in no range (a
-//! numeric filter on `-` sets `__error__`, and `| __error__=""` drops the
-//! line), `unwrap` of `-` is dropped the same way (it adds 0 to a sum), and
+//! the empty string, and no value is in no range (a numeric filter on `-`
+//! sets `__error__` and `| __error__=""` drops the line; `unwrap` of `-` is
+//! dropped the same way, which adds 0 to a sum) and in no network:
+//! `(f!="-" and f=ip("…"))`, `(f="-" or f!=ip("…"))` (fields parsed at
+//! ingest test `""` too). Loki's `= ip()` is false for no value on its own,
+//! but its `!= ip()` is false for an absent label (`log/ip.go`,
+//! `filterTy`), and oteldb flags a value that is no address with
+//! `__error__` and lets the line pass; asking `ip()` only about values
+//! (`and`/`or` stop early, in Loki and in oteldb) is exact on both.
 //! [`merge`] reads a key of `-` or an absent label as `""`.
 
 use std::cmp::Ordering;
@@ -648,7 +652,10 @@ fn pipeline(
     if let Some(keys) = keys {
         conditions.push(key_condition(names, &q.group_by, keys)?);
     }
-    let mut may_error = q.filters.iter().any(|f| matches!(f, Filter::Range(..)));
+    // Numeric filters flag values that are no number; `ip()` may flag values
+    // that are no address on some engines (see `ip_leaf`).
+    let mut may_error = q.direction != Direction::All
+        || q.filters.iter().any(|f| matches!(f, Filter::Range(..) | Filter::Cidr(..) | Filter::NotCidr(..)));
     let (line_filters, parser) = match (schema, names.fields) {
         (RecordSchema::Raw(format), _) => {
             let mut line = prefilters(q);
@@ -864,24 +871,44 @@ fn regex_cond(label: &str, re: &str, negated: bool) -> Cond {
     }
 }
 
-fn cidr_cond(label: &str, net: &IpNet, negated: bool) -> Cond {
-    let text = |op: &str| Cond::Leaf(format!("{label}{op}ip({})", quote(&net.to_string())));
-    if negated {
-        // No value is in no network: Loki's `!= ip()` is false for an absent label.
-        Cond::Any(vec![text("!="), leaf(label, "=", ""), leaf(label, "=", NO_VALUE)])
-    } else {
-        text("=")
+/// The spellings of "no value" a field can have: `-` in raw records (a
+/// pattern always captures), `""` (absent) or `-` in fields parsed at ingest.
+fn no_value_spellings(schema: &RecordSchema) -> &'static [&'static str] {
+    match schema {
+        RecordSchema::Raw(_) => &[NO_VALUE],
+        RecordSchema::Fields(_) => &["", NO_VALUE],
     }
 }
 
-fn filter_cond(filter: &Filter, label: &str) -> Cond {
+/// `ip()` only ever sees a value: Loki's `= ip()` is false for no value,
+/// but an engine may instead flag the line with `__error__` and let it pass
+/// (oteldb does), so the no-value tests come first and `and`/`or` stop
+/// before `ip()`.
+fn ip_leaf(label: &str, op: &str, net: &IpNet) -> Cond {
+    Cond::Leaf(format!("{label}{op}ip({})", quote(&net.to_string())))
+}
+
+/// In (or not in) a network; no value is in no network.
+fn cidr_cond(label: &str, net: &IpNet, negated: bool, none: &[&str]) -> Cond {
+    if negated {
+        let mut any: Vec<Cond> = none.iter().map(|s| leaf(label, "=", s)).collect();
+        any.push(ip_leaf(label, "!=", net));
+        Cond::Any(any)
+    } else {
+        let mut all: Vec<Cond> = none.iter().map(|s| leaf(label, "!=", s)).collect();
+        all.push(ip_leaf(label, "=", net));
+        Cond::All(all)
+    }
+}
+
+fn filter_cond(filter: &Filter, label: &str, none: &[&str]) -> Cond {
     match filter {
         Filter::Eq(_, v) => set_cond(label, std::slice::from_ref(v)),
         Filter::Ne(_, v) => not_set_cond(label, std::slice::from_ref(v)),
         Filter::Re(_, re) => regex_cond(label, re, false),
         Filter::NotRe(_, re) => regex_cond(label, re, true),
-        Filter::Cidr(_, net) => cidr_cond(label, net, false),
-        Filter::NotCidr(_, net) => cidr_cond(label, net, true),
+        Filter::Cidr(_, net) => cidr_cond(label, net, false, none),
+        Filter::NotCidr(_, net) => cidr_cond(label, net, true, none),
         Filter::Range(_, 0, hi) => Cond::Leaf(format!("{label}<={hi}")),
         Filter::Range(_, lo, u64::MAX) => Cond::Leaf(format!("{label}>={lo}")),
         Filter::Range(_, lo, hi) => {
@@ -897,6 +924,7 @@ fn filter_cond(filter: &Filter, label: &str) -> Cond {
 /// `(src inside and <filters as src/dst>) or (dst inside and <filters as dst/src>)`.
 fn conditions(names: &Names<'_>, q: &FlowQuery) -> Result<Vec<Cond>, QueryError> {
     let schema = names.schema;
+    let none = no_value_spellings(schema);
     let mut out = Vec::new();
     if !q.interface_ids.is_empty() {
         out.push(set_cond(&names.label("interface_id")?, &q.interface_ids));
@@ -904,8 +932,8 @@ fn conditions(names: &Names<'_>, q: &FlowQuery) -> Result<Vec<Cond>, QueryError>
     // Inside: in an inside CIDR and not one of the interface's own addresses.
     let inside = |side: &str| -> Result<Cond, QueryError> {
         let label = names.label(address_field(schema, side))?;
-        let nets = Cond::any(q.inside.iter().map(|net| cidr_cond(&label, net, false)).collect());
-        let mut parts = vec![nets];
+        let mut parts: Vec<Cond> = none.iter().map(|s| leaf(&label, "!=", s)).collect();
+        parts.push(Cond::any(q.inside.iter().map(|net| ip_leaf(&label, "=", net)).collect()));
         parts.extend(q.own_addresses.iter().map(|a| leaf(&label, "!=", &a.to_string())));
         Ok(Cond::all(parts))
     };
@@ -913,7 +941,7 @@ fn conditions(names: &Names<'_>, q: &FlowQuery) -> Result<Vec<Cond>, QueryError>
     let rendered = |filters: &[&Filter], inside_side: &str| -> Result<Vec<Cond>, QueryError> {
         filters
             .iter()
-            .map(|x| Ok(filter_cond(x, &names.label(resolve_side(schema, x.field(), inside_side))?)))
+            .map(|x| Ok(filter_cond(x, &names.label(resolve_side(schema, x.field(), inside_side))?, none)))
             .collect()
     };
     match q.direction {
