@@ -30,9 +30,9 @@
 //! says. Loki's windows are `(t - R, t]`: a sample at the window's start is
 //! not in it, one at its end is (`pkg/logql/range_vector.go`, `load`: "the
 //! lower bound of the range is not inclusive"; `sample.Timestamp > end`
-//! belongs to the next range). In nanoseconds, `[b, b + S) = (b - 1ns, b + S
-//! - 1ns]`, so every metric query reads its window `offset 1ns` and is
-//! evaluated at the window's exclusive end:
+//! belongs to the next range). In nanoseconds, `[b, b + S)` is
+//! `(b - 1ns, b + S - 1ns]`, so every metric query reads its window `offset
+//! 1ns` and is evaluated at the window's exclusive end:
 //!
 //! - totals and rankings: one instant query at `time = to` with
 //!   `[to - from] offset 1ns`, which reads exactly `[from, to)`;
@@ -106,8 +106,10 @@
 //! ingest test `""` too). Loki's `= ip()` is false for no value on its own,
 //! but its `!= ip()` is false for an absent label (`log/ip.go`,
 //! `filterTy`), and oteldb flags a value that is no address with
-//! `__error__` and lets the line pass; asking `ip()` only about values
-//! (`and`/`or` stop early, in Loki and in oteldb) is exact on both.
+//! `__error__` and lets the line pass; asking `ip()` only about values is
+//! exact on both (oteldb's `and`/`or` stop early, and so do pipeline stages;
+//! Loki's `and` evaluates both sides, `log/label_filter.go`,
+//! `BinaryLabelFilter`, but its `ip()` flags nothing).
 //! [`merge`] reads a key of `-` or an absent label as `""`.
 
 use std::cmp::Ordering;
@@ -880,10 +882,10 @@ fn no_value_spellings(schema: &RecordSchema) -> &'static [&'static str] {
     }
 }
 
-/// `ip()` only ever sees a value: Loki's `= ip()` is false for no value,
-/// but an engine may instead flag the line with `__error__` and let it pass
-/// (oteldb does), so the no-value tests come first and `and`/`or` stop
-/// before `ip()`.
+/// An `ip()` comparison. Callers put the no-value tests before it: Loki's
+/// `= ip()` is false for no value, but an engine may instead flag the line
+/// with `__error__` and let it pass (oteldb does, and its `and`/`or` stop
+/// before `ip()`).
 fn ip_leaf(label: &str, op: &str, net: &IpNet) -> Cond {
     Cond::Leaf(format!("{label}{op}ip({})", quote(&net.to_string())))
 }
@@ -1115,4 +1117,239 @@ pub fn natural(a: &str, b: &str) -> Ordering {
         return x.cmp(&y);
     }
     a.as_bytes().cmp(b.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::RecordFormat;
+
+    fn stream() -> StreamSelector {
+        StreamSelector::parse("{logtype=\"flow\"}").unwrap()
+    }
+
+    fn series(from_ms: i64, to_ms: i64, step_ms: i64) -> FlowQuery {
+        FlowQuery { format: Format::Series, step_ms, ..FlowQuery::probe(TimeRange { from_ms, to_ms }) }
+    }
+
+    fn requests(q: &FlowQuery, step: &Step) -> Vec<LokiRequest> {
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        LogQl::default().requests(&Target { stream: &stream(), schema: &schema }, q, step).unwrap()
+    }
+
+    #[test]
+    fn durations_are_prometheus_durations() {
+        assert_eq!(duration(86_400_000), "24h");
+        assert_eq!(duration(300_000), "5m");
+        assert_eq!(duration(433_000), "433s");
+        assert_eq!(duration(1_499), "1499ms");
+    }
+
+    /// Over many ranges and steps, the requests of a series step cover every
+    /// bucket of the range once, and read exactly `[from, to)`.
+    #[test]
+    fn series_requests_cover_each_bucket_once_and_the_range_exactly() {
+        let day = 1_795_132_800_000;
+        for step_ms in [1_000, 60_000, 300_000, 3_600_000] {
+            for from_off in [0, 1, 999, 59_000, 433_000] {
+                for len in [1, 1_000, 299_999, 300_000, 3_600_000, 86_400_000 + 17] {
+                    let q = series(day + from_off, day + from_off + len, step_ms);
+                    if crate::model::bucket_count(q.range, step_ms) > crate::model::MAX_BUCKETS {
+                        continue;
+                    }
+                    let mut covered: Vec<(i64, TimeRange)> = Vec::new();
+                    for r in requests(&q, &Step::Buckets { grouped: false, keys: None }) {
+                        match r.covers {
+                            Covers::Bucket { start_ms, read } => {
+                                assert_eq!(r.kind, RequestKind::Instant);
+                                assert_eq!(r.param("time"), Some(ns(read.to_ms).as_str()));
+                                assert!(r
+                                    .query
+                                    .contains(&format!("[{}] offset 1ns", duration(read.to_ms - read.from_ms))));
+                                covered.push((start_ms, read));
+                            }
+                            Covers::Buckets { step_ms: s, first_ms, last_ms } => {
+                                assert_eq!((r.kind, s), (RequestKind::Range, step_ms));
+                                let (start, end): (i64, i64) = (
+                                    r.param("start").unwrap().parse().unwrap(),
+                                    r.param("end").unwrap().parse().unwrap(),
+                                );
+                                assert_eq!((start, end), ((first_ms + s) * 1_000_000, (last_ms + s) * 1_000_000));
+                                assert_eq!(start % (s * 1_000_000), 0, "start on a multiple of the step");
+                                let mut b = first_ms;
+                                while b <= last_ms {
+                                    assert_eq!(r.covers.bucket_of(b + s), Some(b));
+                                    assert_eq!(r.covers.bucket_of(b + s - 1), Some(b), "stamped 1 ms early");
+                                    covered.push((b, TimeRange { from_ms: b, to_ms: b + s }));
+                                    b += s;
+                                }
+                                assert_eq!(r.covers.bucket_of(last_ms + 2 * s), None, "a point past the end");
+                                assert_eq!(r.covers.bucket_of(first_ms), None, "a point before the start");
+                            }
+                            other => panic!("{other:?}"),
+                        }
+                    }
+                    covered.sort_by_key(|(b, _)| *b);
+                    let want: Vec<i64> = buckets(&q).iter().map(|b| b.start_ms).collect();
+                    assert_eq!(covered.iter().map(|(b, _)| *b).collect::<Vec<_>>(), want, "{q:?}");
+                    assert_eq!(covered[0].1.from_ms, q.range.from_ms);
+                    assert_eq!(covered.last().unwrap().1.to_ms, q.range.to_ms);
+                    assert!(covered.windows(2).all(|w| w[0].1.to_ms == w[1].1.from_ms), "contiguous reads");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn totals_read_the_range() {
+        let q = FlowQuery::probe(TimeRange { from_ms: 1_000, to_ms: 86_401_000 });
+        let r = requests(&q, &Step::Total);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].params, vec![("time", "86401000000000".to_string())]);
+        assert_eq!(r[0].covers, Covers::Range(q.range));
+        assert!(r[0].query.starts_with("sum(count_over_time({logtype=\"flow\"} [24h] offset 1ns"), "{}", r[0].query);
+    }
+
+    #[test]
+    fn selectors_loki_rejects_are_errors() {
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        let q = FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 });
+        for (text, ok) in [
+            ("", false),
+            ("{a=\"\"}", false),
+            ("{a=~\".*\"}", false),
+            ("{a!~\"x\"}", false),
+            ("{a!=\"\"}", true),
+            ("{a=~\".+\"}", true),
+            ("{a=~\".*\", b=\"flow\"}", true),
+        ] {
+            let stream = StreamSelector::parse(text).unwrap();
+            let result = LogQl::default().requests(&Target { stream: &stream, schema: &schema }, &q, &Step::Total);
+            assert_eq!(result.is_ok(), ok, "{text}: {result:?}");
+            if let Err(e) = result {
+                assert!(e.message.contains("streamSelector") && e.message.contains("at least one matcher"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn field_names_loki_cannot_say_are_errors() {
+        let q = FlowQuery {
+            interface_ids: vec!["eni-1".into()],
+            ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 })
+        };
+        for (fields, name, ok, want) in [
+            (LokiFields::StructuredMetadata, "interface id", false, "which LogQL cannot name"),
+            (LokiFields::StructuredMetadata, "offset", false, "no LogQL keyword"),
+            (LokiFields::StructuredMetadata, "eni_id", true, ""),
+            (LokiFields::Json, "a\"b", false, "json parser cannot select"),
+            (LokiFields::Json, "a]b", false, "json parser cannot select"),
+            (LokiFields::Json, "interface id", true, "[\\\"interface id\\\"]"),
+            (LokiFields::Json, "meta.eni", true, "interface_id=\"meta.eni\""),
+            (LokiFields::Logfmt, "a.b", false, "logfmt parser cannot select"),
+            (LokiFields::Logfmt, "eni", true, "logfmt interface_id=\"eni\""),
+        ] {
+            let schema = RecordSchema::Fields(BTreeMap::from([("interface_id".to_string(), name.to_string())]));
+            let result = LogQl { fields }.requests(&Target { stream: &stream(), schema: &schema }, &q, &Step::Total);
+            match result {
+                Ok(r) => {
+                    assert!(ok, "{name}: {:?}", r[0].query);
+                    assert!(r[0].query.contains(want), "{name}: {}", r[0].query);
+                }
+                Err(e) => {
+                    assert!(!ok, "{name}: {e}");
+                    assert!(e.message.contains(want) && e.message.contains(name), "{name}: {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_for_regexes_and_strings() {
+        for v in ["a.b", "x\"y\\z", "(a|b)*", "[x]{2}^$", "-", "ünï 🦀", "q?+"] {
+            let re = regex::Regex::new(&anchored(&regex_escape(v))).unwrap();
+            assert!(re.is_match(v) && !re.is_match(&format!("{v}x")), "{v}");
+        }
+        assert_eq!(set_cond("k", &["a.b".into(), "-".into()]).render(), r#"k=~"^(?:a\\.b|-|)$""#);
+        assert_eq!(set_cond("k", &["".into()]).render(), r#"(k="" or k="-")"#);
+        assert_eq!(not_set_cond("k", &["x\"y".into()]).render(), r#"k!="x\"y""#);
+        assert_eq!(not_set_cond("k", &["a".into(), "b".into()]).render(), r#"k!~"^(?:a|b)$""#);
+        assert_eq!(not_set_cond("k", &["-".into()]).render(), r#"(k!="" and k!="-")"#);
+        // A regex that matches the empty string matches no value; one that matches `-` does not.
+        assert_eq!(regex_cond("k", "a|", false).render(), r#"(k=~"^(?:a|)$" or k="-")"#);
+        assert_eq!(regex_cond("k", "-|a", false).render(), r#"(k=~"^(?:-|a)$" and k!="-")"#);
+        assert_eq!(regex_cond("k", "a|", true).render(), r#"(k!~"^(?:a|)$" and k!="-")"#);
+        assert_eq!(regex_cond("k", "-|a", true).render(), r#"(k!~"^(?:-|a)$" or k="-")"#);
+    }
+
+    fn sample(labels: &[(&str, &str)], points: &[(i64, f64)]) -> Sample {
+        Sample { labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), points: points.to_vec() }
+    }
+
+    #[test]
+    fn rankings_sort_client_side_with_the_reference_tie_break() {
+        let q =
+            FlowQuery { group_by: vec!["srcaddr".into()], ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 }) };
+        let request = requests(&q, &Step::Rank { limit: 3 }).remove(0);
+        assert_eq!(request.key_labels, vec!["srcaddr"]);
+        let answer = Answer::Series(vec![
+            sample(&[("srcaddr", "10.0.0.10")], &[(999, 5.0)]),
+            sample(&[("srcaddr", "10.0.0.9")], &[(999, 5.0)]),
+            sample(&[("srcaddr", "-")], &[(999, 2.0)]),
+            sample(&[], &[(999, 4.0)]),
+            sample(&[("srcaddr", "10.0.0.1")], &[(999, 1.0)]),
+        ]);
+        let out = merge(&q, &Step::Rank { limit: 3 }, &[(request, answer)]);
+        let key = |s: &str| vec![s.to_string()];
+        // `-` and an absent label are both no value, read as "" and added;
+        // equal values sort by address, numerically.
+        assert_eq!(out, StepOutput::Ranked(vec![(key(""), 6), (key("10.0.0.9"), 5), (key("10.0.0.10"), 5)]));
+    }
+
+    #[test]
+    fn buckets_merge_each_once_and_drop_what_a_request_does_not_cover() {
+        let q = FlowQuery { group_by: vec!["srcaddr".into()], ..series(500, 3_500, 1_000) };
+        let step = Step::Buckets { grouped: true, keys: Some(vec![vec!["a".into()]]) };
+        let r = requests(&q, &step);
+        assert_eq!(r.len(), 3, "a range query for [1000, 3000) and the edges [500, 1000), [3000, 3500)");
+        assert!(r[0].query.contains(r#"srcaddr="a""#), "{}", r[0].query);
+        let answers = vec![
+            // Points stamped 1 ms early, as Loki stamps `offset` queries, and one past `end`.
+            (
+                r[0].clone(),
+                Answer::Series(vec![sample(&[("srcaddr", "a")], &[(1_999, 3.0), (2_999, 4.0), (3_999, 9.0)])]),
+            ),
+            (r[1].clone(), Answer::Series(vec![sample(&[("srcaddr", "a")], &[(999, 1.0)])])),
+            (r[2].clone(), Answer::Series(vec![sample(&[("srcaddr", "a")], &[(3_499, 2.0)])])),
+        ];
+        let out = merge(&q, &step, &answers);
+        let want =
+            BTreeMap::from([(vec!["a".to_string()], BTreeMap::from([(0, 1), (1_000, 3), (2_000, 4), (3_000, 2)]))]);
+        assert_eq!(out, StepOutput::Buckets(want));
+    }
+
+    #[test]
+    fn records_page_backwards_newest_first_each_once() {
+        let q = FlowQuery { format: Format::Logs, ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 10_000 }) };
+        let step = Step::Records { limit: 7_000 };
+        let first = requests(&q, &step).remove(0);
+        assert_eq!(first.param("limit"), Some("5000"));
+        assert_eq!(first.param("direction"), Some("backward"));
+        assert_eq!(first.next_page(4_999, 5, 4_999), None, "Loki had no more");
+        let next = first.next_page(5_000, 1_234_000_000, 5_000).unwrap();
+        assert_eq!(next.param("end"), Some("1234000001"), "the oldest nanosecond again");
+        assert_eq!(next.param("limit"), Some("2001"));
+        assert_eq!(next.param("start"), first.param("start"));
+        let stream = |entries: &[(i64, &str)]| LogStream {
+            labels: BTreeMap::from([("logtype".to_string(), "flow".to_string())]),
+            entries: entries.iter().map(|(t, l)| (*t, l.to_string())).collect(),
+        };
+        let answers = vec![
+            (first.clone(), Answer::Streams(vec![stream(&[(3, "c"), (5, "e")])])),
+            (next, Answer::Streams(vec![stream(&[(1, "a"), (3, "c"), (3, "b")])])),
+        ];
+        let StepOutput::Records(records) = merge(&q, &Step::Records { limit: 3 }, &answers) else { panic!() };
+        let got: Vec<(i64, &str)> = records.iter().map(|r| (r.time_ns, r.body.as_str())).collect();
+        assert_eq!(got, vec![(5, "e"), (3, "b"), (3, "c")]);
+    }
 }
