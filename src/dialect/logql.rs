@@ -120,7 +120,7 @@ use ipnet::IpNet;
 
 use super::{Dialect, Target};
 use crate::error::QueryError;
-use crate::frames::buckets;
+use crate::frames::{buckets, Bucket};
 use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery, Format, TimeRange};
 use crate::plan::{Key, Record, Step, StepOutput};
 use crate::schema::{RecordFormat, RecordSchema};
@@ -319,93 +319,121 @@ impl LogQl {
     /// best shown (the main request first). Errors name the setting or
     /// field that LogQL cannot express.
     pub fn requests(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> Result<Vec<LokiRequest>, QueryError> {
-        if let (Step::Raw, Some(raw)) = (step, &q.raw_query) {
-            return Ok(vec![raw_request(raw, q)]);
-        }
-        if let Step::Streams { limit } = step {
-            return Ok(vec![streams_request(target.stream, q.range, *limit)?]);
-        }
-        let selector = selector(target.stream)?;
-        let names = Names { fields: self.fields, schema: target.schema };
         let grouped = match step {
+            Step::Raw => {
+                let raw = q.raw_query.as_deref().ok_or_else(|| QueryError::plugin("`rawQuery` is empty"))?;
+                return Ok(vec![raw_request(raw, q)]);
+            }
+            Step::Streams { limit } => return Ok(vec![streams_request(target.stream, q.range, *limit)?]),
             Step::Rank { .. } | Step::Buckets { grouped: true, .. } => true,
             Step::Buckets { grouped: false, .. } | Step::Total | Step::Records { .. } => false,
-            Step::Raw | Step::Streams { .. } => unreachable!("handled above"),
         };
-        let key_labels = if grouped {
-            q.group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?
-        } else {
-            Vec::new()
-        };
+        let names = Names { fields: self.fields, schema: target.schema };
         let keys = match step {
             Step::Buckets { grouped: true, keys: Some(keys) } => Some(keys.as_slice()),
             _ => None,
         };
-        let all_fields = matches!(step, Step::Records { .. });
-        let pipeline = pipeline(&names, q, grouped, keys, all_fields)?;
-        if let Step::Records { limit } = step {
-            let range = q.range;
-            return Ok(vec![LokiRequest {
-                kind: RequestKind::Logs,
-                query: format!("{selector}{}", pipeline.log_stages()),
-                params: vec![
-                    ("start", ns(range.from_ms)),
-                    ("end", ns(range.to_ms)),
-                    ("limit", (*limit).min(MAX_ENTRIES).to_string()),
-                    ("direction", "backward".into()),
-                ],
-                covers: Covers::Records { range, limit: *limit },
-                key_labels: Vec::new(),
-            }]);
-        }
-        let metric = |window_ms: i64| {
-            let aggregate =
-                if key_labels.is_empty() { "sum".to_string() } else { format!("sum by ({}) ", key_labels.join(", ")) };
-            let function = if pipeline.unwrap.is_some() { "sum_over_time" } else { "count_over_time" };
-            format!(
-                "{aggregate}({function}({selector} [{}] offset 1ns{}))",
-                duration(window_ms),
-                pipeline.metric_stages()
-            )
+        let query = Query {
+            selector: selector(target.stream)?,
+            pipeline: pipeline(&names, q, grouped, keys, matches!(step, Step::Records { .. }))?,
+            key_labels: if grouped {
+                q.group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            },
         };
-        let instant = |read: TimeRange, covers: Covers| LokiRequest {
+        Ok(match step {
+            Step::Records { limit } => vec![query.logs(q.range, *limit)],
+            Step::Total | Step::Rank { .. } => vec![query.instant(q.range, Covers::Range(q.range))],
+            _ => query.series(q),
+        })
+    }
+}
+
+/// A step's query before it is given its windows.
+struct Query {
+    selector: String,
+    pipeline: Pipeline,
+    /// The grouping labels, in `groupBy` order.
+    key_labels: Vec<String>,
+}
+
+impl Query {
+    /// The metric query over windows of `window_ms`, read `offset 1ns`.
+    fn metric(&self, window_ms: i64) -> String {
+        let aggregate = if self.key_labels.is_empty() {
+            "sum".to_string()
+        } else {
+            format!("sum by ({}) ", self.key_labels.join(", "))
+        };
+        let function = if self.pipeline.unwrap.is_some() { "sum_over_time" } else { "count_over_time" };
+        format!(
+            "{aggregate}({function}({} [{}] offset 1ns{}))",
+            self.selector,
+            duration(window_ms),
+            self.pipeline.metric_stages()
+        )
+    }
+
+    /// One instant query that reads exactly `read`: evaluated at its end.
+    fn instant(&self, read: TimeRange, covers: Covers) -> LokiRequest {
+        LokiRequest {
             kind: RequestKind::Instant,
-            query: metric(read.to_ms - read.from_ms),
+            query: self.metric(read.to_ms - read.from_ms),
             params: vec![("time", ns(read.to_ms))],
             covers,
-            key_labels: key_labels.clone(),
-        };
-        match step {
-            Step::Total | Step::Rank { .. } => Ok(vec![instant(q.range, Covers::Range(q.range))]),
-            _ => {
-                let all = buckets(q);
-                let whole: Vec<_> = all.iter().filter(|b| b.time_ms == b.start_ms && b.width_ms == q.step_ms).collect();
-                let mut requests = Vec::new();
-                if let (Some(first), Some(last)) = (whole.first(), whole.last()) {
-                    requests.push(LokiRequest {
-                        kind: RequestKind::Range,
-                        query: metric(q.step_ms),
-                        params: vec![
-                            ("start", ns(first.start_ms + q.step_ms)),
-                            ("end", ns(last.start_ms + q.step_ms)),
-                            ("step", duration(q.step_ms)),
-                        ],
-                        covers: Covers::Buckets {
-                            step_ms: q.step_ms,
-                            first_ms: first.start_ms,
-                            last_ms: last.start_ms,
-                        },
-                        key_labels: key_labels.clone(),
-                    });
-                }
-                for edge in all.iter().filter(|b| !(b.time_ms == b.start_ms && b.width_ms == q.step_ms)) {
-                    let read = TimeRange { from_ms: edge.time_ms, to_ms: edge.time_ms + edge.width_ms };
-                    requests.push(instant(read, Covers::Bucket { start_ms: edge.start_ms, read }));
-                }
-                Ok(requests)
-            }
+            key_labels: self.key_labels.clone(),
         }
     }
+
+    /// A range query for the whole buckets, then an instant query per edge
+    /// bucket (one that the range starts or ends inside).
+    fn series(&self, q: &FlowQuery) -> Vec<LokiRequest> {
+        let all = buckets(q);
+        let whole = |b: &&Bucket| b.time_ms == b.start_ms && b.width_ms == q.step_ms;
+        let mut requests = Vec::new();
+        let whole_buckets: Vec<&Bucket> = all.iter().filter(whole).collect();
+        if let (Some(first), Some(last)) = (whole_buckets.first(), whole_buckets.last()) {
+            requests.push(LokiRequest {
+                kind: RequestKind::Range,
+                query: self.metric(q.step_ms),
+                params: vec![
+                    ("start", ns(first.start_ms + q.step_ms)),
+                    ("end", ns(last.start_ms + q.step_ms)),
+                    ("step", duration(q.step_ms)),
+                ],
+                covers: Covers::Buckets { step_ms: q.step_ms, first_ms: first.start_ms, last_ms: last.start_ms },
+                key_labels: self.key_labels.clone(),
+            });
+        }
+        for edge in all.iter().filter(|b| !whole(b)) {
+            let read = TimeRange { from_ms: edge.time_ms, to_ms: edge.time_ms + edge.width_ms };
+            requests.push(self.instant(read, Covers::Bucket { start_ms: edge.start_ms, read }));
+        }
+        requests
+    }
+
+    /// The log query for the newest `limit` records of `range`.
+    fn logs(&self, range: TimeRange, limit: usize) -> LokiRequest {
+        LokiRequest {
+            kind: RequestKind::Logs,
+            query: format!("{}{}", self.selector, self.pipeline.log_stages()),
+            params: log_params(range, limit),
+            covers: Covers::Records { range, limit },
+            key_labels: Vec::new(),
+        }
+    }
+}
+
+/// A log query's parameters: `[from, to)` (Loki's `end` is exclusive),
+/// newest first, at most a page.
+fn log_params(range: TimeRange, limit: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("start", ns(range.from_ms)),
+        ("end", ns(range.to_ms)),
+        ("limit", limit.min(MAX_ENTRIES).to_string()),
+        ("direction", "backward".into()),
+    ]
 }
 
 /// Unix ms as the API's integer Unix nanoseconds.
@@ -447,16 +475,7 @@ fn raw_request(raw: &str, q: &FlowQuery) -> LokiRequest {
     let range = q.range;
     let (kind, params, covers) = if raw.trim_start().starts_with('{') {
         let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
-        (
-            RequestKind::Logs,
-            vec![
-                ("start", ns(range.from_ms)),
-                ("end", ns(range.to_ms)),
-                ("limit", limit.min(MAX_ENTRIES).to_string()),
-                ("direction", "backward".into()),
-            ],
-            Covers::Records { range, limit },
-        )
+        (RequestKind::Logs, log_params(range, limit), Covers::Records { range, limit })
     } else if q.format == Format::Series {
         let covers = Covers::Buckets {
             step_ms: q.step_ms,
@@ -667,9 +686,8 @@ fn pipeline(
         }
         (RecordSchema::Fields(_), LokiFields::StructuredMetadata) => (Vec::new(), None),
         (RecordSchema::Fields(_), fields) => {
-            let mut ordered: Vec<String> =
+            let ordered: Vec<String> =
                 crate::schema::all_fields().map(|(f, _)| f).filter(|f| needed.contains(f)).collect();
-            ordered.dedup();
             let parser = if ordered.is_empty() {
                 None
             } else {
