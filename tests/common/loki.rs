@@ -85,6 +85,24 @@ impl Engine {
         }
     }
 
+    /// Pushes entries that each carry their own labels, 5000 streams a request.
+    pub async fn push_labelled(&self, entries: Vec<(BTreeMap<String, String>, i64, String)>) {
+        for batch in entries.chunks(5_000) {
+            let streams: Vec<Value> = batch
+                .iter()
+                .map(|(labels, t, line)| json!({"stream": labels, "values": [[t.to_string(), line]]}))
+                .collect();
+            let response = self
+                .client
+                .post(format!("{}/loki/api/v1/push", self.url))
+                .json(&json!({"streams": streams}))
+                .send()
+                .await
+                .expect("push");
+            assert!(response.status().is_success(), "push answered {}", response.status());
+        }
+    }
+
     /// Runs one request (GET with its form) and parses the answer.
     pub async fn run(&self, request: &LokiRequest) -> Answer {
         let response = self
@@ -210,4 +228,29 @@ pub fn json_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -
         Value::Object(object).to_string()
     });
     stamps(records.iter().map(|r| r.time_ms)).into_iter().zip(lines).collect()
+}
+
+/// Records whose fields were parsed at ingest into labels, as structured
+/// metadata would hold them (oteldb's push takes no structured metadata;
+/// label filters and `unwrap` read stream labels and structured metadata
+/// alike): `base` plus every field that has a value, under
+/// `field_name(canonical)`; the line is the raw mission-format line.
+pub fn labelled_records(
+    records: &[FlowRecord],
+    base: &[(&str, &str)],
+    field_name: &dyn Fn(&str) -> String,
+) -> Vec<(BTreeMap<String, String>, i64, String)> {
+    let template = Template::parse(MISSION_FORMAT);
+    let fields: Vec<String> = template.fields().map(flowlens::gen::canonical).collect();
+    let times = stamps(records.iter().map(|r| r.time_ms));
+    records
+        .iter()
+        .zip(times)
+        .map(|(r, t)| {
+            let mut labels: BTreeMap<String, String> =
+                base.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            labels.extend(fields.iter().filter_map(|f| Some((field_name(f), r.get(f)?))));
+            (labels, t, template.render(r))
+        })
+        .collect()
 }
