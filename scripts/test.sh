@@ -7,7 +7,8 @@
 # Go SDK, the dashboard and raw-query tests with the frontend's own
 # interpolation under Node) and the frontend's typecheck, build and unit
 # tests. Needs Rust, Go and Node 20+. A test that needs VictoriaLogs,
-# Chromium, Go or node_modules fails, never skips, when they are missing.
+# Chromium, Go, node_modules or the LogQL engine (../shared/tools/oteldb-mem,
+# or OTELDB_MEM) fails, never skips, when they are missing.
 # `.ci/run` runs this, then builds, checks and validates the zip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +44,9 @@ echo "== Grafana's Go SDK checker (tests/grafana-go)"
     go vet ./...
     go test ./...
 )
+
+echo "== Grafana's LogQL grammar (tests/logql_grammar.rs)"
+(cd tests/logql-grammar && npm ci --no-audit --no-fund)
 
 echo "== Rust formatting"
 cargo fmt --check

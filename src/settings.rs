@@ -23,6 +23,20 @@ pub enum BackendKind {
     Loki,
 }
 
+/// Where a Loki datasource in `recordMode: fields` finds the fields that
+/// were parsed at ingest (`lokiFields`); the LogQL dialect reads them so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LokiFields {
+    /// Structured metadata (Loki 3): label filters read them directly, no parser.
+    #[default]
+    StructuredMetadata,
+    /// Log lines that are JSON objects: `| json` extracts the needed fields.
+    Json,
+    /// Log lines in logfmt: `| logfmt` extracts the needed fields.
+    Logfmt,
+}
+
 /// A secret value from secureJsonData. Printing it shows `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -92,6 +106,8 @@ pub struct Settings {
     pub stream: StreamSelector,
     /// Where record fields live.
     pub schema: RecordSchema,
+    /// Loki only, `recordMode: fields`: how the parsed fields are stored.
+    pub loki_fields: LokiFields,
     /// The inside networks (pod subnets); `direction` is relative to them.
     pub inside: Vec<IpNet>,
     /// Default interface-id filter (the NAT gateway ENI).
@@ -125,6 +141,7 @@ struct JsonData {
     record_mode: Option<String>,
     record_format: Option<String>,
     field_mapping: BTreeMap<String, String>,
+    loki_fields: Option<serde_json::Value>,
     inside_cidrs: Vec<String>,
     interface_id: Option<String>,
     nat_addresses: Option<Vec<String>>,
@@ -226,6 +243,11 @@ impl Settings {
             }
             other => return Err(err(format!("recordMode `{other}` must be `raw` or `fields`"))),
         };
+        let loki_fields = match &jd.loki_fields {
+            None | Some(serde_json::Value::Null) => LokiFields::default(),
+            Some(v) => serde_json::from_value(v.clone())
+                .map_err(|_| err(format!("lokiFields {v} must be \"structured-metadata\", \"json\" or \"logfmt\"")))?,
+        };
         let inside = jd
             .inside_cidrs
             .iter()
@@ -265,6 +287,7 @@ impl Settings {
             max_concurrent_requests,
             stream,
             schema,
+            loki_fields,
             inside,
             interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             nat_addresses,
@@ -354,6 +377,19 @@ mod tests {
         assert_eq!(s.max_concurrent_requests, DEFAULT_MAX_CONCURRENT_REQUESTS);
         assert_eq!(s.auth, Auth::None);
         assert!(s.stream.matchers.is_empty());
+        assert_eq!(s.loki_fields, LokiFields::StructuredMetadata);
+    }
+
+    #[test]
+    fn loki_fields() {
+        for (value, want) in [
+            ("structured-metadata", LokiFields::StructuredMetadata),
+            ("json", LokiFields::Json),
+            ("logfmt", LokiFields::Logfmt),
+        ] {
+            let s = settings(&format!(r#"{{"backend":"loki","recordMode":"fields","lokiFields":"{value}"}}"#), &[]);
+            assert_eq!(s.unwrap().loki_fields, want);
+        }
     }
 
     #[test]
@@ -393,6 +429,7 @@ mod tests {
             (r#"{"natAddresses":["10.0.0.0/24"]}"#, "natAddresses"),
             (r#"{"recordFormat":"${srcaddr} ${nope}"}"#, "`nope`"),
             (r#"{"recordMode":"json"}"#, "recordMode"),
+            (r#"{"lokiFields":"yaml"}"#, "lokiFields \"yaml\" must be \"structured-metadata\", \"json\" or \"logfmt\""),
             (r#"{"recordMode":"fields","fieldMapping":{"pkt_src":"x"}}"#, "fieldMapping"),
             (r#"{"recordMode":"fields","fieldMapping":{"srcport":"src*"}}"#, "wildcard"),
             (r#"{"recordMode":"fields","fieldMapping":{"bytes":"value"}}"#, "query results"),

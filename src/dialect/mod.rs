@@ -1,6 +1,7 @@
 //! Backend dialects: a plan [`Step`] of a [`FlowQuery`] rendered into query
 //! text. Pure; one module per language, nothing else knows their syntax.
 
+pub mod logql;
 pub mod logsql;
 
 use crate::model::FlowQuery;

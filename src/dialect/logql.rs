@@ -1,0 +1,1373 @@
+//! Grafana Loki LogQL: every plan [`Step`] as the Loki HTTP requests that
+//! answer it exactly ([`LokiRequest`], pure data a client runs), and
+//! [`merge`], which turns their answers into the same [`StepOutput`] the
+//! VictoriaLogs path produces. Pure.
+//!
+//! # Shape
+//!
+//! ```text
+//! sum by (<groupBy>) (sum_over_time({stream} [R] offset 1ns
+//!   |= "eni-…" != "<header line>"              line filters: Loki's fast path, before any parsing
+//!   | pattern "<_> … <interface_id> … <bytes> <_>"   raw records: only the needed fields
+//!   | interface_id="eni-…" | pkt_dstaddr=ip("10.0.32.0/20") | …   label filters
+//!   | unwrap bytes | __error__=""))
+//! ```
+//!
+//! `records` counts with `count_over_time`. Fields parsed at ingest
+//! (`recordMode: fields`) are read as `lokiFields` says: structured metadata
+//! (label filters on them directly, no parser), or `| json` / `| logfmt` with
+//! one parameter per needed field, which names the label after the canonical
+//! field (`| json pkt_srcaddr="pkt_src_addr"`). Loki evaluates stages left to
+//! right, so every line filter comes before the parser and every label
+//! filter before `unwrap`. Always the unparenthesised form: Grafana's
+//! grammar rejects `sum_over_time(({…} | …)[1h])`.
+//!
+//! # Exact windows
+//!
+//! A bucket is `[b, b + S)` with `b` a multiple of the step `S` since the
+//! epoch (VictoriaLogs' `_time:S`, Grafana's `$__interval`); the edge
+//! buckets are clipped to `[from, to)` exactly as [`crate::frames::buckets`]
+//! says. Loki's windows are `(t - R, t]`: a sample at the window's start is
+//! not in it, one at its end is (`pkg/logql/range_vector.go`, `load`: "the
+//! lower bound of the range is not inclusive"; `sample.Timestamp > end`
+//! belongs to the next range). In nanoseconds, `[b, b + S)` is
+//! `(b - 1ns, b + S - 1ns]`, so every metric query reads its window `offset
+//! 1ns` and is evaluated at the window's exclusive end:
+//!
+//! - totals and rankings: one instant query at `time = to` with
+//!   `[to - from] offset 1ns`, which reads exactly `[from, to)`;
+//! - series: one range query over the whole buckets, `[S] offset 1ns` at
+//!   step `S`, `start` = the first whole bucket's end, `end` = the last
+//!   one's; the point evaluated at `t` is bucket `[t - S, t)`. `start` and
+//!   `end` are multiples of `S`, so the query frontend's alignment leaves
+//!   them alone (`pkg/querier/queryrange/splitters.go`, `alignStartEnd`:
+//!   start rounded down and end rounded up to multiples of the step;
+//!   `queryrangebase/step_align.go` with `align_queries_with_step`);
+//! - edge buckets (the range does not start or end on a multiple of `S`):
+//!   one instant query each, at the part's end, with the part's width as
+//!   the window.
+//!
+//! Loki stamps the points of an `offset` query `(t - offset) / 1e6 + offset
+//! / 1e6` ms with integer division (`range_vector.go`, `At`): `t - 1 ms`
+//! here. [`Covers::bucket_of`] reads a point stamped anywhere in `(t - S,
+//! t]` as the bucket that ends at `t`, and drops points of buckets the
+//! request does not cover (an engine that answers past `end`), so no bucket
+//! is counted twice and the requests of a step add up.
+//!
+//! Units (read at the source, `pkg/logql/syntax/lex.go`): a `[range]` is
+//! parsed with Prometheus' `model.ParseDuration` only (`y w d h m s ms`, no
+//! `ns`); an `offset` duration tries `model.ParseDuration`, then Go's
+//! `time.ParseDuration` (`ns us µs ms s m h`), so `offset 1ns` is valid.
+//! Windows are written in the largest whole unit of `h m s ms`. Grafana's
+//! grammar (`@grafana/lezer-logql` 0.4.2) accepts all of these, but not
+//! `{…} | pipeline | unwrap x [R] offset 1ns` (Loki's `syntax.y` has that
+//! production, the lezer grammar does not), while both accept the range
+//! written right after the selector, `{…} [R] offset 1ns | pipeline | unwrap
+//! x` (`syntax.y`: `selector RANGE offsetExpr pipelineExpr unwrapExpr`):
+//! that is the form used. The HTTP API takes times as integer Unix
+//! nanoseconds (`pkg/loghttp/params.go`, `parseTimestamp`: an integer of
+//! more than 10 digits is nanoseconds) and the step as a duration or float
+//! seconds (`parseSecondsOrDuration`).
+//!
+//! Rankings are `sum by (k)` over the whole range, never `topk` (in a range
+//! query it ranks per step, loki#7932; in an instant query its ties are
+//! arbitrary): [`merge`] sorts the groups client-side, value descending,
+//! then keys in natural order (numbers and IPv4 addresses numerically, as
+//! VictoriaLogs sorts), and keeps N. Series then fetch exactly those keys
+//! (`k=~"^(?:a|b)$"`, or an `or` of conjunctions for several fields).
+//!
+//! # Values are data
+//!
+//! LogQL strings are Go string literals (`lex.go`: `strutil.Unquote`); the
+//! JSON escaping of [`quote`] is a subset of Go's, so every user value is
+//! written `"…"` with it. A regex is validated by the model, anchored as
+//! `^(?:re)$` (Loki anchors label regexes too, `log/filter.go`,
+//! `parseRegexpFilter`; the explicit anchors keep that true on any engine),
+//! and then quoted, so its backslashes are doubled: regex escaping (of
+//! values in `=~` alternations: a backslash before each RE2 metacharacter) comes first, string
+//! escaping second. Label names are canonical field names (identifiers) in
+//! raw and json/logfmt modes; structured-metadata names come from the field
+//! mapping and must be LogQL identifiers that are not keywords, and json and
+//! logfmt keys must be expressible in Loki's parameter syntax
+//! (`log/jsonexpr/lexer.go`: `["key"]` ends at `"` or `]`;
+//! `log/logfmt/lexer.go`: keys are identifiers): anything else is an error
+//! that names the field.
+//!
+//! # No value
+//!
+//! As in the LogsQL dialect: AWS writes `-`, a field parsed at ingest may be
+//! absent (Loki reads an absent label as `""` in string filters,
+//! `log/label_filter.go`, `NewStringLabelFilter`). `=`/`!=` against `""` or
+//! `-` test for both spellings, a regex matches them exactly when it matches
+//! the empty string, and no value is in no range (a numeric filter on `-`
+//! sets `__error__` and `| __error__=""` drops the line; `unwrap` of `-` is
+//! dropped the same way, which adds 0 to a sum) and in no network:
+//! `(f!="-" and f=ip("…"))`, `(f="-" or f!=ip("…"))` (fields parsed at
+//! ingest test `""` too). Loki's `= ip()` is false for no value on its own,
+//! but its `!= ip()` is false for an absent label (`log/ip.go`,
+//! `filterTy`), and oteldb flags a value that is no address with
+//! `__error__` and lets the line pass; asking `ip()` only about values is
+//! exact on both (oteldb's `and`/`or` stop early, and so do pipeline stages;
+//! Loki's `and` evaluates both sides, `log/label_filter.go`,
+//! `BinaryLabelFilter`, but its `ip()` flags nothing).
+//! [`merge`] reads a key of `-` or an absent label as `""`.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use ipnet::IpNet;
+
+use super::{Dialect, Target};
+use crate::error::QueryError;
+use crate::frames::{buckets, Bucket};
+use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery, Format, TimeRange};
+use crate::plan::{Key, Record, Step, StepOutput};
+use crate::schema::{RecordFormat, RecordSchema};
+use crate::selector::{quote, MatchOp, StreamSelector};
+use crate::settings::LokiFields;
+
+/// The LogQL dialect; `fields` says where a `recordMode: fields`
+/// datasource's fields live.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogQl {
+    /// Structured metadata, JSON lines or logfmt lines.
+    pub fields: LokiFields,
+}
+
+/// Loki's default `max_entries_limit_per_query`: a log query asks for at
+/// most this many lines; [`LokiRequest::next_page`] asks for the rest.
+pub const MAX_ENTRIES: usize = 5000;
+
+/// What AWS writes for a field without a value.
+const NO_VALUE: &str = "-";
+
+/// Which Loki endpoint a request goes to, and what its answer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// `/loki/api/v1/query` with `time`: a `vector`.
+    Instant,
+    /// `/loki/api/v1/query_range` with `start`, `end`, `step`: a `matrix`.
+    Range,
+    /// `/loki/api/v1/query_range` with `start`, `end`, `limit`,
+    /// `direction`: `streams`.
+    Logs,
+}
+
+impl RequestKind {
+    /// The endpoint's path below the datasource URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::Instant => "/loki/api/v1/query",
+            Self::Range | Self::Logs => "/loki/api/v1/query_range",
+        }
+    }
+}
+
+/// What part of a step's answer a request holds, so answers merge exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers {
+    /// One value per series for the whole of this range.
+    Range(TimeRange),
+    /// One value per series for one bucket (an edge bucket): its aligned
+    /// start, and the part of it that is read.
+    Bucket {
+        /// The bucket's aligned start, its key in [`StepOutput::Buckets`].
+        start_ms: i64,
+        /// `[max(start, from), min(start + step, to))`.
+        read: TimeRange,
+    },
+    /// A range query over whole buckets: the point evaluated at `t` is the
+    /// bucket `[t - step, t)`, for bucket starts `first_ms..=last_ms`.
+    Buckets {
+        /// The step and bucket width.
+        step_ms: i64,
+        /// The first bucket's start.
+        first_ms: i64,
+        /// The last bucket's start.
+        last_ms: i64,
+    },
+    /// Raw records of this range, newest first, at most `limit`.
+    Records {
+        /// `[from, to)`.
+        range: TimeRange,
+        /// How many the step asked for (a page may hold fewer).
+        limit: usize,
+    },
+}
+
+impl Covers {
+    /// The bucket start a point stamped `point_ms` answers, or `None` when
+    /// the request does not cover it. A range point evaluated at `t` may be
+    /// stamped `t` or `t - 1 ms` (module docs), so any stamp in `(t - S, t]`
+    /// is the bucket that ends at `t`.
+    pub fn bucket_of(&self, point_ms: i64) -> Option<i64> {
+        match *self {
+            Self::Bucket { start_ms, .. } => Some(start_ms),
+            Self::Buckets { step_ms, first_ms, last_ms } => {
+                let end = point_ms.div_euclid(step_ms) * step_ms
+                    + if point_ms.rem_euclid(step_ms) == 0 { 0 } else { step_ms };
+                let start = end - step_ms;
+                (first_ms..=last_ms).contains(&start).then_some(start)
+            }
+            Self::Range(_) | Self::Records { .. } => None,
+        }
+    }
+}
+
+/// One Loki HTTP request, as data: a client sends `form()` to `path()` (GET
+/// query string or POST form) and hands the answer to [`merge`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LokiRequest {
+    /// Endpoint and answer type.
+    pub kind: RequestKind,
+    /// The LogQL text.
+    pub query: String,
+    /// Every other parameter: `time` | `start`, `end`, `step` | `start`,
+    /// `end`, `limit`, `direction`. Times are Unix nanoseconds.
+    pub params: Vec<(&'static str, String)>,
+    /// What the answer holds.
+    pub covers: Covers,
+    /// The labels that hold the group key, in `groupBy` order (empty when
+    /// not grouped).
+    pub key_labels: Vec<String>,
+}
+
+impl LokiRequest {
+    /// The endpoint's path below the datasource URL.
+    pub fn path(&self) -> &'static str {
+        self.kind.path()
+    }
+
+    /// `query` and the parameters, as sent.
+    pub fn form(&self) -> Vec<(&'static str, String)> {
+        let mut form = vec![("query", self.query.clone())];
+        form.extend(self.params.iter().cloned());
+        form
+    }
+
+    /// The next page of a log query whose answer held `received` lines, the
+    /// oldest at `oldest_ns`; `None` when the step has all it asked for or
+    /// Loki had no more. The page ends just after `oldest_ns` (Loki's `end`
+    /// is exclusive), so lines of that same nanosecond that did not fit come
+    /// too; [`merge`] drops the ones already held (Loki's own identity of a
+    /// line: stream, time and text).
+    pub fn next_page(&self, received: usize, oldest_ns: i64, held: usize) -> Option<LokiRequest> {
+        let Covers::Records { limit, .. } = self.covers else { return None };
+        let asked: usize = self.param("limit")?.parse().ok()?;
+        if received < asked || held >= limit {
+            return None;
+        }
+        let mut next = self.clone();
+        for (name, value) in &mut next.params {
+            match *name {
+                "end" => *value = (oldest_ns + 1).to_string(),
+                "limit" => *value = (limit - held + 1).min(MAX_ENTRIES).to_string(),
+                _ => {}
+            }
+        }
+        Some(next)
+    }
+
+    /// A parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A parsed Loki answer (`data.result`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// `vector` (one point per series) or `matrix`.
+    Series(Vec<Sample>),
+    /// `streams`.
+    Streams(Vec<LogStream>),
+}
+
+/// One series of a `vector` or `matrix` answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The series' labels (`metric`).
+    pub labels: BTreeMap<String, String>,
+    /// `(time ms, value)` points.
+    pub points: Vec<(i64, f64)>,
+}
+
+/// One stream of a `streams` answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogStream {
+    /// Stream labels, structured metadata and parsed labels.
+    pub labels: BTreeMap<String, String>,
+    /// `(time ns, line)` entries.
+    pub entries: Vec<(i64, String)>,
+}
+
+impl Dialect for LogQl {
+    /// The query of the step's first request: the range query of a series
+    /// (edge buckets follow it as instant queries), the instant query of a
+    /// total or ranking, the log query of records.
+    fn render(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
+        match self.requests(target, q, step) {
+            Ok(requests) => requests.into_iter().next().map(|r| r.query).unwrap_or_default(),
+            Err(e) => format!("# {}", e.message.replace('\n', " ")),
+        }
+    }
+}
+
+impl LogQl {
+    /// The requests that answer one step exactly, in the order they are
+    /// best shown (the main request first). Errors name the setting or
+    /// field that LogQL cannot express.
+    pub fn requests(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> Result<Vec<LokiRequest>, QueryError> {
+        let grouped = match step {
+            Step::Raw => {
+                let raw = q.raw_query.as_deref().ok_or_else(|| QueryError::plugin("`rawQuery` is empty"))?;
+                return Ok(vec![raw_request(raw, q)]);
+            }
+            Step::Streams { limit } => return Ok(vec![streams_request(target.stream, q.range, *limit)?]),
+            Step::Rank { .. } | Step::Buckets { grouped: true, .. } => true,
+            Step::Buckets { grouped: false, .. } | Step::Total | Step::Records { .. } => false,
+        };
+        let names = Names { fields: self.fields, schema: target.schema };
+        let keys = match step {
+            Step::Buckets { grouped: true, keys: Some(keys) } => Some(keys.as_slice()),
+            _ => None,
+        };
+        let query = Query {
+            selector: selector(target.stream)?,
+            pipeline: pipeline(&names, q, grouped, keys, matches!(step, Step::Records { .. }))?,
+            key_labels: if grouped {
+                q.group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            },
+        };
+        Ok(match step {
+            Step::Records { limit } => vec![query.logs(q.range, *limit)],
+            Step::Total | Step::Rank { .. } => vec![query.instant(q.range, Covers::Range(q.range))],
+            _ => query.series(q),
+        })
+    }
+}
+
+/// A step's query before it is given its windows.
+struct Query {
+    selector: String,
+    pipeline: Pipeline,
+    /// The grouping labels, in `groupBy` order.
+    key_labels: Vec<String>,
+}
+
+impl Query {
+    /// The metric query over windows of `window_ms`, read `offset 1ns`.
+    fn metric(&self, window_ms: i64) -> String {
+        let aggregate = if self.key_labels.is_empty() {
+            "sum".to_string()
+        } else {
+            format!("sum by ({}) ", self.key_labels.join(", "))
+        };
+        let function = if self.pipeline.unwrap.is_some() { "sum_over_time" } else { "count_over_time" };
+        format!(
+            "{aggregate}({function}({} [{}] offset 1ns{}))",
+            self.selector,
+            duration(window_ms),
+            self.pipeline.metric_stages()
+        )
+    }
+
+    /// One instant query that reads exactly `read`: evaluated at its end.
+    fn instant(&self, read: TimeRange, covers: Covers) -> LokiRequest {
+        LokiRequest {
+            kind: RequestKind::Instant,
+            query: self.metric(read.to_ms - read.from_ms),
+            params: vec![("time", ns(read.to_ms))],
+            covers,
+            key_labels: self.key_labels.clone(),
+        }
+    }
+
+    /// A range query for the whole buckets, then an instant query per edge
+    /// bucket (one that the range starts or ends inside).
+    fn series(&self, q: &FlowQuery) -> Vec<LokiRequest> {
+        let all = buckets(q);
+        let whole = |b: &&Bucket| b.time_ms == b.start_ms && b.width_ms == q.step_ms;
+        let mut requests = Vec::new();
+        let whole_buckets: Vec<&Bucket> = all.iter().filter(whole).collect();
+        if let (Some(first), Some(last)) = (whole_buckets.first(), whole_buckets.last()) {
+            requests.push(LokiRequest {
+                kind: RequestKind::Range,
+                query: self.metric(q.step_ms),
+                params: vec![
+                    ("start", ns(first.start_ms + q.step_ms)),
+                    ("end", ns(last.start_ms + q.step_ms)),
+                    ("step", duration(q.step_ms)),
+                ],
+                covers: Covers::Buckets { step_ms: q.step_ms, first_ms: first.start_ms, last_ms: last.start_ms },
+                key_labels: self.key_labels.clone(),
+            });
+        }
+        for edge in all.iter().filter(|b| !whole(b)) {
+            let read = TimeRange { from_ms: edge.time_ms, to_ms: edge.time_ms + edge.width_ms };
+            requests.push(self.instant(read, Covers::Bucket { start_ms: edge.start_ms, read }));
+        }
+        requests
+    }
+
+    /// The log query for the newest `limit` records of `range`.
+    fn logs(&self, range: TimeRange, limit: usize) -> LokiRequest {
+        LokiRequest {
+            kind: RequestKind::Logs,
+            query: format!("{}{}", self.selector, self.pipeline.log_stages()),
+            params: log_params(range, limit),
+            covers: Covers::Records { range, limit },
+            key_labels: Vec::new(),
+        }
+    }
+}
+
+/// A log query's parameters: `[from, to)` (Loki's `end` is exclusive),
+/// newest first, at most a page.
+fn log_params(range: TimeRange, limit: usize) -> Vec<(&'static str, String)> {
+    vec![
+        ("start", ns(range.from_ms)),
+        ("end", ns(range.to_ms)),
+        ("limit", limit.min(MAX_ENTRIES).to_string()),
+        ("direction", "backward".into()),
+    ]
+}
+
+/// Unix ms as the API's integer Unix nanoseconds.
+fn ns(ms: i64) -> String {
+    (i128::from(ms) * 1_000_000).to_string()
+}
+
+/// A window as a Prometheus duration (what `[range]` accepts): the largest
+/// whole unit of `h`, `m`, `s`, `ms`.
+pub fn duration(ms: i64) -> String {
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}
+
+/// The stream selector; Loki needs at least one matcher that does not
+/// match the empty string.
+fn selector(stream: &StreamSelector) -> Result<String, QueryError> {
+    let anchored_matches_empty = |re: &str| regex::Regex::new(&format!("^(?:{re})$")).is_ok_and(|r| r.is_match(""));
+    let selective = stream.matchers.iter().any(|m| match m.op {
+        MatchOp::Eq => !m.value.is_empty(),
+        MatchOp::Ne => m.value.is_empty(),
+        MatchOp::Re => !anchored_matches_empty(&m.value),
+        MatchOp::NotRe => anchored_matches_empty(&m.value),
+    });
+    if !selective {
+        return Err(QueryError::plugin(format!(
+            "streamSelector `{stream}`: Loki needs at least one matcher that does not match an empty value, e.g. {{logtype=\"flow\"}}"
+        )));
+    }
+    Ok(stream.to_string())
+}
+
+/// A hand-written query with the request's time range (and step for series).
+fn raw_request(raw: &str, q: &FlowQuery) -> LokiRequest {
+    let range = q.range;
+    let (kind, params, covers) = if raw.trim_start().starts_with('{') {
+        let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
+        (RequestKind::Logs, log_params(range, limit), Covers::Records { range, limit })
+    } else if q.format == Format::Series {
+        let covers = Covers::Buckets {
+            step_ms: q.step_ms,
+            first_ms: range.from_ms.div_euclid(q.step_ms) * q.step_ms,
+            last_ms: (range.to_ms - 1).div_euclid(q.step_ms) * q.step_ms,
+        };
+        let params = vec![("start", ns(range.from_ms)), ("end", ns(range.to_ms)), ("step", duration(q.step_ms))];
+        (RequestKind::Range, params, covers)
+    } else {
+        (RequestKind::Instant, vec![("time", ns(range.to_ms))], Covers::Range(range))
+    };
+    LokiRequest { kind, query: raw.to_string(), params, covers, key_labels: Vec::new() }
+}
+
+/// The streams that hold the most records, over every stream that has the
+/// selector's first label: for the health check's hint.
+fn streams_request(stream: &StreamSelector, range: TimeRange, limit: usize) -> Result<LokiRequest, QueryError> {
+    let mut labels: Vec<String> = Vec::new();
+    for m in &stream.matchers {
+        if !labels.contains(&m.label) {
+            labels.push(m.label.clone());
+        }
+    }
+    let Some(first) = labels.first() else {
+        return Err(QueryError::plugin(
+            "streamSelector is empty: Loki needs at least one label matcher, e.g. {logtype=\"flow\"}",
+        ));
+    };
+    Ok(LokiRequest {
+        kind: RequestKind::Instant,
+        query: format!(
+            "topk({limit}, sum by ({}) (count_over_time({{{first}=~\".+\"}} [{}] offset 1ns)))",
+            labels.join(", "),
+            duration(range.to_ms - range.from_ms)
+        ),
+        params: vec![("time", ns(range.to_ms))],
+        covers: Covers::Range(range),
+        key_labels: labels,
+    })
+}
+
+/// LogQL keywords that Grafana's grammar does not take as label names.
+const KEYWORDS: &[&str] = &[
+    "and",
+    "or",
+    "unless",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "offset",
+    "unwrap",
+    "json",
+    "logfmt",
+    "pattern",
+    "regexp",
+    "unpack",
+    "label_format",
+    "line_format",
+    "label_replace",
+    "vector",
+    "decolorize",
+    "drop",
+    "keep",
+    "ip",
+];
+
+fn is_identifier(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Where the labels of canonical fields come from.
+struct Names<'a> {
+    fields: LokiFields,
+    schema: &'a RecordSchema,
+}
+
+impl Names<'_> {
+    /// The label that holds a canonical field in the query: the canonical
+    /// name itself where the query extracts it (pattern, json, logfmt), the
+    /// mapped name for structured metadata.
+    fn label(&self, canonical: &str) -> Result<String, QueryError> {
+        match (self.schema, self.fields) {
+            (RecordSchema::Fields(_), LokiFields::StructuredMetadata) => {
+                let name = self.schema.log_field(canonical);
+                if is_identifier(name) && !KEYWORDS.contains(&name) {
+                    Ok(name.to_string())
+                } else {
+                    Err(QueryError::plugin(format!(
+                        "fieldMapping: `{canonical}` maps to the structured metadata `{name}`, which LogQL cannot name: use a name of letters, digits and `_` that starts with a letter or `_` and is no LogQL keyword (Loki's own OTLP ingest writes such names)"
+                    )))
+                }
+            }
+            _ => Ok(canonical.to_string()),
+        }
+    }
+
+    /// The parser parameter that extracts a canonical field as its label:
+    /// `pkt_srcaddr="pkt_src_addr"`.
+    fn extraction(&self, canonical: &str) -> Result<String, QueryError> {
+        let name = self.schema.log_field(canonical);
+        let expression = match self.fields {
+            LokiFields::Json => {
+                let path = !name.is_empty() && name.split('.').all(is_identifier);
+                if path {
+                    name.to_string()
+                } else if !name.contains(['"', ']', '\0']) {
+                    format!("[\"{name}\"]")
+                } else {
+                    return Err(QueryError::plugin(format!(
+                        "fieldMapping: `{canonical}` maps to the JSON key `{name}`, which Loki's json parser cannot select (a key with `\"` or `]`); rename the key at ingest"
+                    )));
+                }
+            }
+            LokiFields::Logfmt if is_identifier(name) => name.to_string(),
+            LokiFields::Logfmt => {
+                return Err(QueryError::plugin(format!(
+                    "fieldMapping: `{canonical}` maps to the logfmt key `{name}`, which Loki's logfmt parser cannot select; use keys of letters, digits and `_`"
+                )))
+            }
+            LokiFields::StructuredMetadata => unreachable!("structured metadata needs no extraction"),
+        };
+        Ok(format!("{canonical}={}", quote(&expression)))
+    }
+}
+
+/// The part of every query after the selector.
+struct Pipeline {
+    /// `|= "…"`, `!= "…"`: before any parsing.
+    line_filters: Vec<String>,
+    /// The parser, if any: `pattern "…"`, `json a="b"`, `logfmt a="b"`.
+    parser: Option<String>,
+    /// Label filters, one stage each (ANDed).
+    filters: Vec<String>,
+    /// The label summed, if any.
+    unwrap: Option<String>,
+    /// Whether a stage may set `__error__` (a parser or numeric filter).
+    may_error: bool,
+}
+
+impl Pipeline {
+    fn stages(&self) -> String {
+        let mut text = String::new();
+        for f in &self.line_filters {
+            text.push(' ');
+            text.push_str(f);
+        }
+        for stage in self.parser.iter().chain(&self.filters) {
+            text.push_str(" | ");
+            text.push_str(stage);
+        }
+        text
+    }
+
+    /// The stages of a log query.
+    fn log_stages(&self) -> String {
+        let mut text = self.stages();
+        if self.may_error {
+            text.push_str(" | __error__=\"\"");
+        }
+        text
+    }
+
+    /// The stages of a metric query: every sample with an error dropped
+    /// (Loki fails a metric query on one).
+    fn metric_stages(&self) -> String {
+        let mut text = self.stages();
+        if let Some(label) = &self.unwrap {
+            text.push_str(&format!(" | unwrap {label} | __error__=\"\""));
+        } else if self.may_error {
+            text.push_str(" | __error__=\"\"");
+        }
+        text
+    }
+}
+
+/// The stages of a step's query; `grouped` says whether the groups are read.
+fn pipeline(
+    names: &Names<'_>,
+    q: &FlowQuery,
+    grouped: bool,
+    keys: Option<&[Key]>,
+    all_fields: bool,
+) -> Result<Pipeline, QueryError> {
+    let schema = names.schema;
+    let mut needed = needed_fields(q, schema);
+    if grouped {
+        needed.extend(q.group_by.iter().cloned());
+    }
+    let mut conditions = conditions(names, q)?;
+    if let Some(keys) = keys {
+        conditions.push(key_condition(names, &q.group_by, keys)?);
+    }
+    // Numeric filters flag values that are no number; `ip()` may flag values
+    // that are no address on some engines (see `ip_leaf`).
+    let mut may_error = q.direction != Direction::All
+        || q.filters.iter().any(|f| matches!(f, Filter::Range(..) | Filter::Cidr(..) | Filter::NotCidr(..)));
+    let (line_filters, parser) = match (schema, names.fields) {
+        (RecordSchema::Raw(format), _) => {
+            let mut line = prefilters(q);
+            line.push(format!("!= {}", quote(&super::logsql::header_line(format))));
+            let parser = pattern(format, &needed, all_fields).map(|p| format!("pattern {}", quote(&p)));
+            (line, parser)
+        }
+        (RecordSchema::Fields(_), LokiFields::StructuredMetadata) => (Vec::new(), None),
+        (RecordSchema::Fields(_), fields) => {
+            let ordered: Vec<String> =
+                crate::schema::all_fields().map(|(f, _)| f).filter(|f| needed.contains(f)).collect();
+            let parser = if ordered.is_empty() {
+                None
+            } else {
+                may_error = true;
+                let params = ordered.iter().map(|f| names.extraction(f)).collect::<Result<Vec<_>, _>>()?;
+                let name = if fields == LokiFields::Json { "json" } else { "logfmt" };
+                Some(format!("{name} {}", params.join(", ")))
+            };
+            (prefilters(q), parser)
+        }
+    };
+    let unwrap = q.metric.field().map(|f| names.label(f)).transpose()?;
+    Ok(Pipeline {
+        line_filters,
+        parser,
+        filters: conditions.into_iter().flat_map(Cond::stages).collect(),
+        unwrap,
+        may_error,
+    })
+}
+
+/// The canonical fields a query's conditions and metric read: filters,
+/// metric, direction, interface (groups are added when read).
+fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> BTreeSet<String> {
+    let mut fields: BTreeSet<String> =
+        q.filters.iter().map(|f| f.field().to_string()).filter(|f| !is_sided(f)).collect();
+    let sides: &[&str] = match q.direction {
+        Direction::In => &["dst"],
+        Direction::Out => &["src"],
+        Direction::Any => &["src", "dst"],
+        Direction::All => &[],
+    };
+    fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
+    fields.extend(q.metric.field().map(String::from));
+    if !q.interface_ids.is_empty() {
+        fields.insert("interface_id".into());
+    }
+    fields
+}
+
+/// The `pattern` naming only the needed fields (`<_>` elsewhere), ending
+/// with `<_>` after the last one unless it is the record's last field (a
+/// pattern's last capture takes the rest of the line).
+fn pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) -> Option<String> {
+    let names = format.fields();
+    let wanted = |f: &String| all || needed.contains(f);
+    let last = names.iter().rposition(wanted)?;
+    let mut parts: Vec<String> =
+        names[..=last].iter().map(|f| if wanted(f) { format!("<{f}>") } else { "<_>".into() }).collect();
+    if last + 1 < names.len() {
+        parts.push("<_>".into());
+    }
+    Some(parts.join(" "))
+}
+
+/// Line filters implied by exact values: a record whose field equals a
+/// value that is one token holds that token in its line (raw, JSON and
+/// logfmt lines write such a value as it is).
+fn prefilters(q: &FlowQuery) -> Vec<String> {
+    let token = |v: &str| {
+        let ends_are_words = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+        ends_are_words(v.chars().next())
+            && ends_are_words(v.chars().last())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+    };
+    let mut sets: Vec<&[String]> = vec![&q.interface_ids];
+    sets.extend(q.filters.iter().filter_map(|f| match f {
+        Filter::Eq(_, v) => Some(std::slice::from_ref(v)),
+        Filter::In(_, vs) => Some(vs.as_slice()),
+        _ => None,
+    }));
+    let mut filters: Vec<String> = Vec::new();
+    for set in sets.into_iter().filter(|set| !set.is_empty() && set.iter().all(|v| token(v))) {
+        let mut values: Vec<&str> = set.iter().map(String::as_str).collect();
+        values.dedup();
+        let filter = match values.as_slice() {
+            [one] => format!("|= {}", quote(one)),
+            many => format!("|~ {}", quote(&many.iter().map(|v| regex_escape(v)).collect::<Vec<_>>().join("|"))),
+        };
+        if !filters.contains(&filter) {
+            filters.push(filter);
+        }
+    }
+    filters
+}
+
+/// A label filter expression.
+#[derive(Debug, Clone, PartialEq)]
+enum Cond {
+    /// One comparison, e.g. `action="ACCEPT"`.
+    Leaf(String),
+    /// All of these.
+    All(Vec<Cond>),
+    /// Any of these.
+    Any(Vec<Cond>),
+}
+
+impl Cond {
+    fn all(mut items: Vec<Cond>) -> Cond {
+        if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Cond::All(items)
+        }
+    }
+
+    fn any(mut items: Vec<Cond>) -> Cond {
+        if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Cond::Any(items)
+        }
+    }
+
+    /// Nested: parenthesised unless a leaf.
+    fn render(&self) -> String {
+        match self {
+            Cond::Leaf(text) => text.clone(),
+            Cond::All(items) => format!("({})", items.iter().map(Cond::render).collect::<Vec<_>>().join(" and ")),
+            Cond::Any(items) => format!("({})", items.iter().map(Cond::render).collect::<Vec<_>>().join(" or ")),
+        }
+    }
+
+    /// Top level: a conjunction is one stage per part.
+    fn stages(self) -> Vec<String> {
+        match self {
+            Cond::All(items) => items.into_iter().flat_map(Cond::stages).collect(),
+            other => vec![other.render()],
+        }
+    }
+}
+
+fn leaf(label: &str, op: &str, value: &str) -> Cond {
+    Cond::Leaf(format!("{label}{op}{}", quote(value)))
+}
+
+/// Whether a filter value asks for "no value".
+fn is_no_value(v: &str) -> bool {
+    v.is_empty() || v == NO_VALUE
+}
+
+/// Equal to one of `values`; "no value" is both of its spellings.
+fn set_cond(label: &str, values: &[String]) -> Cond {
+    let mut spellings: Vec<&str> = Vec::new();
+    for v in values {
+        let these: &[&str] = if is_no_value(v) { &[NO_VALUE, ""] } else { &[v.as_str()] };
+        for s in these {
+            if !spellings.contains(s) {
+                spellings.push(s);
+            }
+        }
+    }
+    match spellings.as_slice() {
+        [one] => leaf(label, "=", one),
+        [NO_VALUE, ""] => Cond::Any(vec![leaf(label, "=", ""), leaf(label, "=", NO_VALUE)]),
+        many => leaf(label, "=~", &anchored(&many.iter().map(|v| regex_escape(v)).collect::<Vec<_>>().join("|"))),
+    }
+}
+
+/// Equal to none of `values`.
+fn not_set_cond(label: &str, values: &[String]) -> Cond {
+    match set_cond(label, values) {
+        Cond::Leaf(text) if text.starts_with(&format!("{label}=~")) => {
+            Cond::Leaf(text.replacen(&format!("{label}=~"), &format!("{label}!~"), 1))
+        }
+        Cond::Leaf(text) => Cond::Leaf(text.replacen(&format!("{label}="), &format!("{label}!="), 1)),
+        _ => Cond::All(vec![leaf(label, "!=", ""), leaf(label, "!=", NO_VALUE)]),
+    }
+}
+
+/// A value as a regex that matches it literally: a backslash before each of
+/// RE2's (and Rust's) metacharacters, nothing else.
+fn regex_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn anchored(re: &str) -> String {
+    format!("^(?:{re})$")
+}
+
+/// An anchored regex match, or its negation, where `-` (no value) matches
+/// exactly when the regex matches the empty string.
+fn regex_cond(label: &str, re: &str, negated: bool) -> Cond {
+    let anchored_re = anchored(re);
+    let full = regex::Regex::new(&anchored_re).expect("validated by the model");
+    let (op, eq, ne) = if negated { ("!~", "!=", "=") } else { ("=~", "=", "!=") };
+    let matched = leaf(label, op, &anchored_re);
+    match (full.is_match(""), full.is_match(NO_VALUE), negated) {
+        (true, false, false) => Cond::Any(vec![matched, leaf(label, eq, NO_VALUE)]),
+        (true, false, true) => Cond::All(vec![matched, leaf(label, eq, NO_VALUE)]),
+        (false, true, false) => Cond::All(vec![matched, leaf(label, ne, NO_VALUE)]),
+        (false, true, true) => Cond::Any(vec![matched, leaf(label, ne, NO_VALUE)]),
+        _ => matched,
+    }
+}
+
+/// The spellings of "no value" a field can have: `-` in raw records (a
+/// pattern always captures), `""` (absent) or `-` in fields parsed at ingest.
+fn no_value_spellings(schema: &RecordSchema) -> &'static [&'static str] {
+    match schema {
+        RecordSchema::Raw(_) => &[NO_VALUE],
+        RecordSchema::Fields(_) => &["", NO_VALUE],
+    }
+}
+
+/// An `ip()` comparison. Callers put the no-value tests before it: Loki's
+/// `= ip()` is false for no value, but an engine may instead flag the line
+/// with `__error__` and let it pass (oteldb does, and its `and`/`or` stop
+/// before `ip()`).
+fn ip_leaf(label: &str, op: &str, net: &IpNet) -> Cond {
+    Cond::Leaf(format!("{label}{op}ip({})", quote(&net.to_string())))
+}
+
+/// In (or not in) a network; no value is in no network.
+fn cidr_cond(label: &str, net: &IpNet, negated: bool, none: &[&str]) -> Cond {
+    if negated {
+        let mut any: Vec<Cond> = none.iter().map(|s| leaf(label, "=", s)).collect();
+        any.push(ip_leaf(label, "!=", net));
+        Cond::Any(any)
+    } else {
+        let mut all: Vec<Cond> = none.iter().map(|s| leaf(label, "!=", s)).collect();
+        all.push(ip_leaf(label, "=", net));
+        Cond::All(all)
+    }
+}
+
+fn filter_cond(filter: &Filter, label: &str, none: &[&str]) -> Cond {
+    match filter {
+        Filter::Eq(_, v) => set_cond(label, std::slice::from_ref(v)),
+        Filter::Ne(_, v) => not_set_cond(label, std::slice::from_ref(v)),
+        Filter::Re(_, re) => regex_cond(label, re, false),
+        Filter::NotRe(_, re) => regex_cond(label, re, true),
+        Filter::Cidr(_, net) => cidr_cond(label, net, false, none),
+        Filter::NotCidr(_, net) => cidr_cond(label, net, true, none),
+        Filter::Range(_, 0, hi) => Cond::Leaf(format!("{label}<={hi}")),
+        Filter::Range(_, lo, u64::MAX) => Cond::Leaf(format!("{label}>={lo}")),
+        Filter::Range(_, lo, hi) => {
+            Cond::All(vec![Cond::Leaf(format!("{label}>={lo}")), Cond::Leaf(format!("{label}<={hi}"))])
+        }
+        Filter::In(_, values) => set_cond(label, values),
+        Filter::NotIn(_, values) => not_set_cond(label, values),
+    }
+}
+
+/// Label conditions (ANDed): interface, direction, filters. With direction
+/// `any`, filters on `inside_addr`/`outside_addr` hold on either side:
+/// `(src inside and <filters as src/dst>) or (dst inside and <filters as dst/src>)`.
+fn conditions(names: &Names<'_>, q: &FlowQuery) -> Result<Vec<Cond>, QueryError> {
+    let schema = names.schema;
+    let none = no_value_spellings(schema);
+    let mut out = Vec::new();
+    if !q.interface_ids.is_empty() {
+        out.push(set_cond(&names.label("interface_id")?, &q.interface_ids));
+    }
+    // Inside: in an inside CIDR and not one of the interface's own addresses.
+    let inside = |side: &str| -> Result<Cond, QueryError> {
+        let label = names.label(address_field(schema, side))?;
+        let mut parts: Vec<Cond> = none.iter().map(|s| leaf(&label, "!=", s)).collect();
+        parts.push(Cond::any(q.inside.iter().map(|net| ip_leaf(&label, "=", net)).collect()));
+        parts.extend(q.own_addresses.iter().map(|a| leaf(&label, "!=", &a.to_string())));
+        Ok(Cond::all(parts))
+    };
+    let (sided, plain): (Vec<&Filter>, Vec<&Filter>) = q.filters.iter().partition(|x| is_sided(x.field()));
+    let rendered = |filters: &[&Filter], inside_side: &str| -> Result<Vec<Cond>, QueryError> {
+        filters
+            .iter()
+            .map(|x| Ok(filter_cond(x, &names.label(resolve_side(schema, x.field(), inside_side))?, none)))
+            .collect()
+    };
+    match q.direction {
+        Direction::In => out.push(inside("dst")?),
+        Direction::Out => out.push(inside("src")?),
+        Direction::Any if sided.is_empty() => out.push(Cond::Any(vec![inside("src")?, inside("dst")?])),
+        Direction::Any => {
+            let branch = |side: &str| -> Result<Cond, QueryError> {
+                Ok(Cond::All([vec![inside(side)?], rendered(&sided, side)?].concat()))
+            };
+            out.push(Cond::Any(vec![branch("src")?, branch("dst")?]));
+        }
+        Direction::All => {}
+    }
+    out.extend(rendered(&plain, "dst")?);
+    Ok(out)
+}
+
+/// Restricts to the ranked keys: an anchored alternation for one field,
+/// else an `or` of per-key conjunctions.
+fn key_condition(names: &Names<'_>, group_by: &[String], keys: &[Key]) -> Result<Cond, QueryError> {
+    let labels = group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?;
+    if labels.len() == 1 {
+        let values: Vec<String> = keys.iter().map(|k| k[0].clone()).collect();
+        return Ok(set_cond(&labels[0], &values));
+    }
+    Ok(Cond::Any(
+        keys.iter()
+            .map(|key| Cond::All(labels.iter().zip(key).map(|(l, v)| set_cond(l, std::slice::from_ref(v))).collect()))
+            .collect(),
+    ))
+}
+
+/// Merges the answers to a step's requests into the step's output: sums
+/// add (the requests cover disjoint buckets or disjoint series), rankings
+/// are sorted client-side (value descending, then keys in natural order)
+/// and cut to the limit, records sorted newest first, without duplicates.
+pub fn merge(q: &FlowQuery, step: &Step, answers: &[(LokiRequest, Answer)]) -> StepOutput {
+    let samples = || {
+        answers.iter().flat_map(|(request, answer)| match answer {
+            Answer::Series(series) => series.iter().map(move |s| (request, s)).collect::<Vec<_>>(),
+            Answer::Streams(_) => Vec::new(),
+        })
+    };
+    match step {
+        Step::Total => StepOutput::Total(samples().flat_map(|(_, s)| s.points.iter().map(|p| count(p.1))).sum()),
+        Step::Rank { limit } | Step::Streams { limit } => {
+            let mut sums: BTreeMap<Key, u64> = BTreeMap::new();
+            for (request, s) in samples() {
+                let key = if matches!(step, Step::Streams { .. }) {
+                    vec![stream_text(&s.labels)]
+                } else {
+                    key_of(&request.key_labels, &s.labels)
+                };
+                *sums.entry(key).or_default() += s.points.iter().map(|p| count(p.1)).sum::<u64>();
+            }
+            let mut ranked: Vec<(Key, u64)> = sums.into_iter().collect();
+            ranked.sort_by(|(ka, va), (kb, vb)| vb.cmp(va).then_with(|| natural_keys(ka, kb)));
+            ranked.truncate(*limit);
+            StepOutput::Ranked(ranked)
+        }
+        Step::Buckets { .. } => {
+            let mut out: BTreeMap<Key, BTreeMap<i64, u64>> = BTreeMap::new();
+            for (request, s) in samples() {
+                let key = key_of(&request.key_labels, &s.labels);
+                for (t, v) in &s.points {
+                    if let Some(start) = request.covers.bucket_of(*t) {
+                        *out.entry(key.clone()).or_default().entry(start).or_default() += count(*v);
+                    }
+                }
+            }
+            StepOutput::Buckets(out)
+        }
+        Step::Records { limit } => StepOutput::Records(records(answers, *limit)),
+        Step::Raw => {
+            if answers.iter().any(|(_, a)| matches!(a, Answer::Streams(_))) {
+                let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
+                let rows = records(answers, limit)
+                    .into_iter()
+                    .map(|r| {
+                        let mut row = serde_json::Map::new();
+                        row.insert("_time".into(), rfc3339_ns(r.time_ns).into());
+                        row.insert("_msg".into(), r.body.into());
+                        row.extend(r.labels.into_iter().map(|(k, v)| (k, v.into())));
+                        row
+                    })
+                    .collect();
+                StepOutput::Rows(rows)
+            } else if q.format == Format::Series {
+                StepOutput::Series(samples().map(|(_, s)| (s.labels.clone(), s.points.clone())).collect())
+            } else {
+                let rows = samples()
+                    .map(|(_, s)| {
+                        let mut row: serde_json::Map<String, serde_json::Value> =
+                            s.labels.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+                        let value = s.points.last().map_or(0.0, |p| p.1);
+                        row.insert(
+                            "value".into(),
+                            serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into),
+                        );
+                        row
+                    })
+                    .collect();
+                StepOutput::Rows(rows)
+            }
+        }
+    }
+}
+
+/// Unix ns as RFC 3339 with as many fraction digits as needed.
+fn rfc3339_ns(ns: i64) -> String {
+    chrono::DateTime::from_timestamp_nanos(ns).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// An aggregate as a whole count (sums of whole numbers are whole).
+fn count(v: f64) -> u64 {
+    if v.is_finite() && v > 0.0 {
+        v.round() as u64
+    } else {
+        0
+    }
+}
+
+/// The group key of a series: its key labels in order, `""` for an absent
+/// label or `-` (no value).
+fn key_of(key_labels: &[String], labels: &BTreeMap<String, String>) -> Key {
+    key_labels.iter().map(|l| labels.get(l).filter(|v| v.as_str() != NO_VALUE).cloned().unwrap_or_default()).collect()
+}
+
+/// Labels as a stream selector: `{a="b", c="d"}`.
+fn stream_text(labels: &BTreeMap<String, String>) -> String {
+    let parts: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+    format!("{{{}}}", parts.join(", "))
+}
+
+/// The entries of `streams` answers as records, newest first (ties by
+/// line, then labels), each line once, at most `limit`.
+fn records(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<Record> {
+    let mut seen: BTreeSet<(i64, &str, &BTreeMap<String, String>)> = BTreeSet::new();
+    let mut entries: Vec<(i64, &str, &BTreeMap<String, String>)> = Vec::new();
+    for (_, answer) in answers {
+        let Answer::Streams(streams) = answer else { continue };
+        for stream in streams {
+            for (t, line) in &stream.entries {
+                if seen.insert((*t, line.as_str(), &stream.labels)) {
+                    entries.push((*t, line.as_str(), &stream.labels));
+                }
+            }
+        }
+    }
+    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(b.2)));
+    entries.truncate(limit);
+    entries
+        .into_iter()
+        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.clone() })
+        .collect()
+}
+
+/// Keys compared value by value with [`natural`].
+pub fn natural_keys(a: &[String], b: &[String]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| natural(x, y)).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
+/// Two numbers compare numerically, two IPv4 addresses numerically,
+/// anything else byte-wise.
+pub fn natural(a: &str, b: &str) -> Ordering {
+    if let (Ok(x), Ok(y)) = (a.parse::<u64>(), b.parse::<u64>()) {
+        return x.cmp(&y);
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<Ipv4Addr>(), b.parse::<Ipv4Addr>()) {
+        return x.cmp(&y);
+    }
+    a.as_bytes().cmp(b.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::RecordFormat;
+
+    fn stream() -> StreamSelector {
+        StreamSelector::parse("{logtype=\"flow\"}").unwrap()
+    }
+
+    fn series(from_ms: i64, to_ms: i64, step_ms: i64) -> FlowQuery {
+        FlowQuery { format: Format::Series, step_ms, ..FlowQuery::probe(TimeRange { from_ms, to_ms }) }
+    }
+
+    fn requests(q: &FlowQuery, step: &Step) -> Vec<LokiRequest> {
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        LogQl::default().requests(&Target { stream: &stream(), schema: &schema }, q, step).unwrap()
+    }
+
+    #[test]
+    fn durations_are_prometheus_durations() {
+        assert_eq!(duration(86_400_000), "24h");
+        assert_eq!(duration(300_000), "5m");
+        assert_eq!(duration(433_000), "433s");
+        assert_eq!(duration(1_499), "1499ms");
+    }
+
+    /// Over many ranges and steps, the requests of a series step cover every
+    /// bucket of the range once, and read exactly `[from, to)`.
+    #[test]
+    fn series_requests_cover_each_bucket_once_and_the_range_exactly() {
+        let day = 1_795_132_800_000;
+        for step_ms in [1_000, 60_000, 300_000, 3_600_000] {
+            for from_off in [0, 1, 999, 59_000, 433_000] {
+                for len in [1, 1_000, 299_999, 300_000, 3_600_000, 86_400_000 + 17] {
+                    let q = series(day + from_off, day + from_off + len, step_ms);
+                    if crate::model::bucket_count(q.range, step_ms) > crate::model::MAX_BUCKETS {
+                        continue;
+                    }
+                    let mut covered: Vec<(i64, TimeRange)> = Vec::new();
+                    for r in requests(&q, &Step::Buckets { grouped: false, keys: None }) {
+                        match r.covers {
+                            Covers::Bucket { start_ms, read } => {
+                                assert_eq!(r.kind, RequestKind::Instant);
+                                assert_eq!(r.param("time"), Some(ns(read.to_ms).as_str()));
+                                assert!(r
+                                    .query
+                                    .contains(&format!("[{}] offset 1ns", duration(read.to_ms - read.from_ms))));
+                                covered.push((start_ms, read));
+                            }
+                            Covers::Buckets { step_ms: s, first_ms, last_ms } => {
+                                assert_eq!((r.kind, s), (RequestKind::Range, step_ms));
+                                let (start, end): (i64, i64) = (
+                                    r.param("start").unwrap().parse().unwrap(),
+                                    r.param("end").unwrap().parse().unwrap(),
+                                );
+                                assert_eq!((start, end), ((first_ms + s) * 1_000_000, (last_ms + s) * 1_000_000));
+                                assert_eq!(start % (s * 1_000_000), 0, "start on a multiple of the step");
+                                let mut b = first_ms;
+                                while b <= last_ms {
+                                    assert_eq!(r.covers.bucket_of(b + s), Some(b));
+                                    assert_eq!(r.covers.bucket_of(b + s - 1), Some(b), "stamped 1 ms early");
+                                    covered.push((b, TimeRange { from_ms: b, to_ms: b + s }));
+                                    b += s;
+                                }
+                                assert_eq!(r.covers.bucket_of(last_ms + 2 * s), None, "a point past the end");
+                                assert_eq!(r.covers.bucket_of(first_ms), None, "a point before the start");
+                            }
+                            other => panic!("{other:?}"),
+                        }
+                    }
+                    covered.sort_by_key(|(b, _)| *b);
+                    let want: Vec<i64> = buckets(&q).iter().map(|b| b.start_ms).collect();
+                    assert_eq!(covered.iter().map(|(b, _)| *b).collect::<Vec<_>>(), want, "{q:?}");
+                    assert_eq!(covered[0].1.from_ms, q.range.from_ms);
+                    assert_eq!(covered.last().unwrap().1.to_ms, q.range.to_ms);
+                    assert!(covered.windows(2).all(|w| w[0].1.to_ms == w[1].1.from_ms), "contiguous reads");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn totals_read_the_range() {
+        let q = FlowQuery::probe(TimeRange { from_ms: 1_000, to_ms: 86_401_000 });
+        let r = requests(&q, &Step::Total);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].params, vec![("time", "86401000000000".to_string())]);
+        assert_eq!(r[0].covers, Covers::Range(q.range));
+        assert!(r[0].query.starts_with("sum(count_over_time({logtype=\"flow\"} [24h] offset 1ns"), "{}", r[0].query);
+    }
+
+    #[test]
+    fn selectors_loki_rejects_are_errors() {
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        let q = FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 });
+        for (text, ok) in [
+            ("", false),
+            ("{a=\"\"}", false),
+            ("{a=~\".*\"}", false),
+            ("{a!~\"x\"}", false),
+            ("{a!=\"\"}", true),
+            ("{a=~\".+\"}", true),
+            ("{a=~\".*\", b=\"flow\"}", true),
+        ] {
+            let stream = StreamSelector::parse(text).unwrap();
+            let result = LogQl::default().requests(&Target { stream: &stream, schema: &schema }, &q, &Step::Total);
+            assert_eq!(result.is_ok(), ok, "{text}: {result:?}");
+            if let Err(e) = result {
+                assert!(e.message.contains("streamSelector") && e.message.contains("at least one matcher"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn field_names_loki_cannot_say_are_errors() {
+        let q = FlowQuery {
+            interface_ids: vec!["eni-1".into()],
+            ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 })
+        };
+        for (fields, name, ok, want) in [
+            (LokiFields::StructuredMetadata, "interface id", false, "which LogQL cannot name"),
+            (LokiFields::StructuredMetadata, "offset", false, "no LogQL keyword"),
+            (LokiFields::StructuredMetadata, "eni_id", true, ""),
+            (LokiFields::Json, "a\"b", false, "json parser cannot select"),
+            (LokiFields::Json, "a]b", false, "json parser cannot select"),
+            (LokiFields::Json, "interface id", true, "[\\\"interface id\\\"]"),
+            (LokiFields::Json, "meta.eni", true, "interface_id=\"meta.eni\""),
+            (LokiFields::Logfmt, "a.b", false, "logfmt parser cannot select"),
+            (LokiFields::Logfmt, "eni", true, "logfmt interface_id=\"eni\""),
+        ] {
+            let schema = RecordSchema::Fields(BTreeMap::from([("interface_id".to_string(), name.to_string())]));
+            let result = LogQl { fields }.requests(&Target { stream: &stream(), schema: &schema }, &q, &Step::Total);
+            match result {
+                Ok(r) => {
+                    assert!(ok, "{name}: {:?}", r[0].query);
+                    assert!(r[0].query.contains(want), "{name}: {}", r[0].query);
+                }
+                Err(e) => {
+                    assert!(!ok, "{name}: {e}");
+                    assert!(e.message.contains(want) && e.message.contains(name), "{name}: {e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_escaped_for_regexes_and_strings() {
+        for v in ["a.b", "x\"y\\z", "(a|b)*", "[x]{2}^$", "-", "ünï 🦀", "q?+"] {
+            let re = regex::Regex::new(&anchored(&regex_escape(v))).unwrap();
+            assert!(re.is_match(v) && !re.is_match(&format!("{v}x")), "{v}");
+        }
+        assert_eq!(set_cond("k", &["a.b".into(), "-".into()]).render(), r#"k=~"^(?:a\\.b|-|)$""#);
+        assert_eq!(set_cond("k", &["".into()]).render(), r#"(k="" or k="-")"#);
+        assert_eq!(not_set_cond("k", &["x\"y".into()]).render(), r#"k!="x\"y""#);
+        assert_eq!(not_set_cond("k", &["a".into(), "b".into()]).render(), r#"k!~"^(?:a|b)$""#);
+        assert_eq!(not_set_cond("k", &["-".into()]).render(), r#"(k!="" and k!="-")"#);
+        // A regex that matches the empty string matches no value; one that matches `-` does not.
+        assert_eq!(regex_cond("k", "a|", false).render(), r#"(k=~"^(?:a|)$" or k="-")"#);
+        assert_eq!(regex_cond("k", "-|a", false).render(), r#"(k=~"^(?:-|a)$" and k!="-")"#);
+        assert_eq!(regex_cond("k", "a|", true).render(), r#"(k!~"^(?:a|)$" and k!="-")"#);
+        assert_eq!(regex_cond("k", "-|a", true).render(), r#"(k!~"^(?:-|a)$" or k="-")"#);
+    }
+
+    fn sample(labels: &[(&str, &str)], points: &[(i64, f64)]) -> Sample {
+        Sample { labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(), points: points.to_vec() }
+    }
+
+    #[test]
+    fn rankings_sort_client_side_with_the_reference_tie_break() {
+        let q =
+            FlowQuery { group_by: vec!["srcaddr".into()], ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 }) };
+        let request = requests(&q, &Step::Rank { limit: 3 }).remove(0);
+        assert_eq!(request.key_labels, vec!["srcaddr"]);
+        let answer = Answer::Series(vec![
+            sample(&[("srcaddr", "10.0.0.10")], &[(999, 5.0)]),
+            sample(&[("srcaddr", "10.0.0.9")], &[(999, 5.0)]),
+            sample(&[("srcaddr", "-")], &[(999, 2.0)]),
+            sample(&[], &[(999, 4.0)]),
+            sample(&[("srcaddr", "10.0.0.1")], &[(999, 1.0)]),
+        ]);
+        let out = merge(&q, &Step::Rank { limit: 3 }, &[(request, answer)]);
+        let key = |s: &str| vec![s.to_string()];
+        // `-` and an absent label are both no value, read as "" and added;
+        // equal values sort by address, numerically.
+        assert_eq!(out, StepOutput::Ranked(vec![(key(""), 6), (key("10.0.0.9"), 5), (key("10.0.0.10"), 5)]));
+    }
+
+    #[test]
+    fn buckets_merge_each_once_and_drop_what_a_request_does_not_cover() {
+        let q = FlowQuery { group_by: vec!["srcaddr".into()], ..series(500, 3_500, 1_000) };
+        let step = Step::Buckets { grouped: true, keys: Some(vec![vec!["a".into()]]) };
+        let r = requests(&q, &step);
+        assert_eq!(r.len(), 3, "a range query for [1000, 3000) and the edges [500, 1000), [3000, 3500)");
+        assert!(r[0].query.contains(r#"srcaddr="a""#), "{}", r[0].query);
+        let answers = vec![
+            // Points stamped 1 ms early, as Loki stamps `offset` queries, and one past `end`.
+            (
+                r[0].clone(),
+                Answer::Series(vec![sample(&[("srcaddr", "a")], &[(1_999, 3.0), (2_999, 4.0), (3_999, 9.0)])]),
+            ),
+            (r[1].clone(), Answer::Series(vec![sample(&[("srcaddr", "a")], &[(999, 1.0)])])),
+            (r[2].clone(), Answer::Series(vec![sample(&[("srcaddr", "a")], &[(3_499, 2.0)])])),
+        ];
+        let out = merge(&q, &step, &answers);
+        let want =
+            BTreeMap::from([(vec!["a".to_string()], BTreeMap::from([(0, 1), (1_000, 3), (2_000, 4), (3_000, 2)]))]);
+        assert_eq!(out, StepOutput::Buckets(want));
+    }
+
+    #[test]
+    fn records_page_backwards_newest_first_each_once() {
+        let q = FlowQuery { format: Format::Logs, ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 10_000 }) };
+        let step = Step::Records { limit: 7_000 };
+        let first = requests(&q, &step).remove(0);
+        assert_eq!(first.param("limit"), Some("5000"));
+        assert_eq!(first.param("direction"), Some("backward"));
+        assert_eq!(first.next_page(4_999, 5, 4_999), None, "Loki had no more");
+        let next = first.next_page(5_000, 1_234_000_000, 5_000).unwrap();
+        assert_eq!(next.param("end"), Some("1234000001"), "the oldest nanosecond again");
+        assert_eq!(next.param("limit"), Some("2001"));
+        assert_eq!(next.param("start"), first.param("start"));
+        let stream = |entries: &[(i64, &str)]| LogStream {
+            labels: BTreeMap::from([("logtype".to_string(), "flow".to_string())]),
+            entries: entries.iter().map(|(t, l)| (*t, l.to_string())).collect(),
+        };
+        let answers = vec![
+            (first.clone(), Answer::Streams(vec![stream(&[(3, "c"), (5, "e")])])),
+            (next, Answer::Streams(vec![stream(&[(1, "a"), (3, "c"), (3, "b")])])),
+        ];
+        let StepOutput::Records(records) = merge(&q, &Step::Records { limit: 3 }, &answers) else { panic!() };
+        let got: Vec<(i64, &str)> = records.iter().map(|r| (r.time_ns, r.body.as_str())).collect();
+        assert_eq!(got, vec![(5, "e"), (3, "b"), (3, "c")]);
+    }
+}

@@ -1,0 +1,223 @@
+//! The LogQL dialect's test cases and settings, shared by the golden and
+//! grammar tests: the cases of `golden_logsql.rs` and a few more, in raw
+//! mode and in the three ways Loki can hold fields parsed at ingest.
+#![allow(dead_code)] // each test crate uses a different part
+
+use flowlens::dialect::logql::{Covers, LogQl, LokiRequest};
+use flowlens::dialect::Target;
+use flowlens::model::{FlowQuery, Request, TimeRange};
+use flowlens::plan::{first_step, Step};
+use flowlens::settings::{InstanceSettings, Settings};
+use serde_json::{json, Value};
+
+pub const MISSION_FORMAT: &str = "${region} ${vpc-id} ${az-id} ${subnet-id} ${instance-id} ${interface-id} ${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${traffic-path} ${packets} ${bytes} ${action}";
+
+/// Raw records, and fields parsed at ingest as structured metadata, JSON
+/// lines and logfmt lines.
+pub const MODES: [&str; 4] = ["raw", "structured-metadata", "json", "logfmt"];
+
+/// The mission's Loki settings in a mode, with some jsonData replaced.
+pub fn settings_with(mode: &str, extra: Value) -> Settings {
+    let mut json = json!({
+        "backend": "loki",
+        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}",
+        "recordMode": if mode == "raw" { "raw" } else { "fields" },
+        "recordFormat": MISSION_FORMAT,
+        "insideCidrs": ["10.0.32.0/20"],
+        "interfaceId": "eni-0352f8c82da6aa229",
+    });
+    let mapping = match mode {
+        // A JSON key with a space: selected as ["interface id"].
+        "json" => json!({"pkt_srcaddr": "pkt_src_addr", "pkt_dstaddr": "pkt_dst_addr", "interface_id": "interface id"}),
+        _ => json!({"pkt_srcaddr": "pkt_src_addr", "pkt_dstaddr": "pkt_dst_addr", "interface_id": "eni_id"}),
+    };
+    let object = json.as_object_mut().unwrap();
+    if mode != "raw" {
+        object.insert("lokiFields".into(), json!(mode));
+        object.insert("fieldMapping".into(), mapping);
+    }
+    object.extend(extra.as_object().unwrap().clone());
+    let json = serde_json::to_vec(&json).unwrap();
+    Settings::from_instance(&InstanceSettings { url: "http://127.0.0.1:3100", json_data: &json, ..Default::default() })
+        .unwrap()
+}
+
+pub fn settings(mode: &str) -> Settings {
+    settings_with(mode, json!({}))
+}
+
+/// 2026-11-20T00:00:00Z .. +24 h, Grafana's $__interval of 5 minutes.
+pub fn request() -> Request {
+    Request {
+        range: TimeRange { from_ms: 1_795_132_800_000, to_ms: 1_795_219_200_000 },
+        interval_ms: 300_000,
+        max_data_points: 300,
+    }
+}
+
+/// The requests for a query (its first step unless another is given).
+pub fn render_requests(s: &Settings, query: Value, step: Option<Step>) -> Vec<LokiRequest> {
+    render_requests_at(s, query, step, &request())
+}
+
+pub fn render_requests_at(s: &Settings, query: Value, step: Option<Step>, req: &Request) -> Vec<LokiRequest> {
+    let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), req, s).unwrap();
+    let step = step.unwrap_or_else(|| first_step(&q));
+    LogQl { fields: s.loki_fields }
+        .requests(&Target { stream: &s.stream, schema: &s.schema }, &q, &step)
+        .unwrap_or_else(|e| panic!("{query}: {e}"))
+}
+
+/// Requests as a golden file shows them: per request a comment line with
+/// the endpoint, the parameters and what the answer covers, then the LogQL.
+pub fn describe(requests: &[LokiRequest]) -> String {
+    requests
+        .iter()
+        .map(|r| {
+            let params: Vec<String> = r.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let covers = match r.covers {
+                Covers::Range(t) => format!("range [{}, {})", t.from_ms, t.to_ms),
+                Covers::Bucket { start_ms, read } => {
+                    format!("bucket {start_ms} read [{}, {})", read.from_ms, read.to_ms)
+                }
+                Covers::Buckets { step_ms, first_ms, last_ms } => {
+                    format!("buckets {first_ms}..={last_ms} step {step_ms}")
+                }
+                Covers::Records { range, limit } => {
+                    format!("records [{}, {}) limit {limit}", range.from_ms, range.to_ms)
+                }
+            };
+            let keys =
+                if r.key_labels.is_empty() { String::new() } else { format!(" keys {}", r.key_labels.join(",")) };
+            format!("# GET {} {} covers {covers}{keys}\n{}", r.path(), params.join(" "), r.query)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Every panel of the NAT-gateway dashboard, every filter kind, hostile
+/// values and each plan step: the cases of `golden_logsql.rs`, then a few
+/// only Loki needs.
+pub fn cases() -> Vec<(&'static str, Value, Option<Step>)> {
+    let keys = Some(vec![vec!["203.0.113.9".to_string()], vec!["198.51.100.7".to_string()]]);
+    vec![
+        ("nat-total", json!({"format": "stat", "direction": "any"}), None),
+        ("total-in", json!({"format": "stat", "direction": "in"}), None),
+        ("total-out", json!({"format": "stat", "direction": "out"}), None),
+        ("in-bytes-per-sec", json!({"format": "series", "direction": "in", "rate": true}), None),
+        (
+            "top-remote-in-table",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}),
+            None,
+        ),
+        (
+            "top-pods-in-table",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10}),
+            None,
+        ),
+        (
+            "top-remote-series-rank",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true}),
+            None,
+        ),
+        (
+            "top-remote-series-buckets",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "rate": true}),
+            Some(Step::Buckets { grouped: true, keys: keys.clone() }),
+        ),
+        (
+            "top-remote-series-other",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "other": true}),
+            Some(Step::Buckets { grouped: false, keys: None }),
+        ),
+        (
+            "in-by-ip-port",
+            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}),
+            None,
+        ),
+        (
+            "in-by-ip-port-buckets",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport"], "limit": 2}),
+            Some(Step::Buckets {
+                grouped: true,
+                keys: Some(vec![vec!["203.0.113.9".into(), "443".into()], vec!["198.51.100.7".into(), "53".into()]]),
+            }),
+        ),
+        (
+            "filters-every-kind",
+            json!({"format": "stat", "metric": "packets", "direction": "all", "interfaceId": "", "filters": [
+            {"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1|10\\.0\\.32\\.2"},
+            {"field": "pkt_dstaddr", "op": "!~", "value": "192\\.168\\..*"},
+            {"field": "action", "op": "=", "value": "ACCEPT"},
+            {"field": "flow_direction", "op": "!=", "value": "egress"},
+            {"field": "srcaddr", "op": "cidr", "value": "10.0.0.0/16"},
+            {"field": "dstaddr", "op": "!cidr", "value": "2001:db8::/32"},
+            {"field": "dstport", "op": "range", "value": "1024-65535"},
+            {"field": "srcport", "op": "range", "value": "443"},
+            {"field": "pkt_srcaddr", "op": "=~", "value": ".*"}]}),
+            None,
+        ),
+        (
+            "hostile-values",
+            json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
+            {"field": "action", "op": "=", "value": "x\" | delete | \"y"},
+            {"field": "region", "op": "!=", "value": "back\\slash\nnewline`tick"},
+            {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}),
+            None,
+        ),
+        (
+            "nat-total-narrowed",
+            json!({"format": "stat", "direction": "any", "filters": [
+            {"field": "inside_addr", "op": "=~", "value": "10\\.0\\.32\\.7"},
+            {"field": "outside_addr", "op": "=~", "value": "52\\..*"}]}),
+            None,
+        ),
+        (
+            "top-pods-in-narrowed",
+            json!({"format": "table", "direction": "in", "groupBy": ["inside_addr"], "limit": 10, "filters": [
+            {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}),
+            None,
+        ),
+        (
+            "filters-sets-and-comparisons",
+            json!({"format": "stat", "direction": "in", "interfaceId": ["eni-0352f8c82da6aa229", "eni-0b7e4d1c9a2f63580"],
+            "filters": [
+            {"field": "action", "op": "=|", "value": ["ACCEPT", "REJECT"]},
+            {"field": "dstport", "op": "!=|", "value": ["22", "3389"]},
+            {"field": "srcport", "op": "<", "value": "1024"},
+            {"field": "bytes", "op": ">=", "value": "1500"},
+            {"field": "pkt_dst_aws_service", "op": "=|", "value": ["S3", "x\"y"]}]}),
+            None,
+        ),
+        ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
+        ("raw", json!({"rawQuery": "sum by (action) (count_over_time({logtype=\"flow\"} [1h]))"}), None),
+        // Loki only from here on.
+        (
+            "no-value-filters",
+            json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
+            {"field": "pkt_src_aws_service", "op": "=", "value": "-"},
+            {"field": "pkt_dst_aws_service", "op": "!=", "value": ""},
+            {"field": "traffic_path", "op": "=|", "value": ["2", "-"]},
+            {"field": "srcaddr", "op": "=~", "value": "10\\..*|"},
+            {"field": "dstaddr", "op": "!~", "value": "-|10\\..*"}]}),
+            None,
+        ),
+        (
+            "hostile-keys-buckets",
+            json!({"format": "series", "direction": "in", "groupBy": ["pkt_src_aws_service"], "limit": 3}),
+            Some(Step::Buckets {
+                grouped: true,
+                keys: Some(vec![vec!["a.b|c".into()], vec!["x\"y\\z".into()], vec!["".into()]]),
+            }),
+        ),
+        (
+            "logs-filtered",
+            json!({"format": "logs", "limit": 8000, "direction": "in", "filters": [
+            {"field": "dstport", "op": ">", "value": "1023"}]}),
+            None,
+        ),
+        ("streams", json!({"format": "table", "direction": "all"}), Some(Step::Streams { limit: 5 })),
+        ("raw-logs", json!({"format": "logs", "rawQuery": "{logtype=\"flow\"} |= \"REJECT\""}), None),
+        ("raw-series", json!({"format": "series", "rawQuery": "sum(count_over_time({logtype=\"flow\"} [5m]))"}), None),
+    ]
+}

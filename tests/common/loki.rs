@@ -1,0 +1,256 @@
+//! A real LogQL engine for tests: oteldb's (`../shared/tools/oteldb-mem`,
+//! Apache-2.0; not Loki, see `../shared/tools/README.md` for where it
+//! differs), started on a free loopback port, loaded the Loki way (`POST
+//! /loki/api/v1/push`, as Lambda Promtail pushes S3 files), and asked the
+//! dialect's requests over plain HTTP with the answers parsed as Loki
+//! documents them (`vector`, `matrix`, `streams`).
+#![allow(dead_code)] // each test crate uses a different part
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use flowlens::dialect::logql::{Answer, LogStream, LokiRequest, Sample};
+use flowlens::gen::{FlowRecord, Template, Value as FieldValue, MISSION_FORMAT};
+use serde_json::{json, Value};
+
+/// Where the engine binary is: `OTELDB_MEM`, else `../shared/tools`.
+fn engine_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("OTELDB_MEM") {
+        return PathBuf::from(path);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/oteldb-mem/oteldb-mem")
+}
+
+/// A running engine; killed on drop.
+pub struct Engine {
+    child: Child,
+    pub url: String,
+    client: reqwest::Client,
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Engine {
+    /// Starts the engine on a free loopback port and waits until it is ready.
+    /// Fails when the binary is missing: in CI it must be there; elsewhere
+    /// the message says where to point `OTELDB_MEM`.
+    pub async fn start() -> Engine {
+        let path = engine_path();
+        if !path.is_file() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "CI: the LogQL engine {} is missing; CI runs with ../shared/tools beside the repository",
+                    path.display()
+                );
+            }
+            panic!(
+                "the LogQL engine is missing at {}: set OTELDB_MEM to an oteldb-mem binary (../shared/tools/oteldb-mem/oteldb-mem in this workplace)",
+                path.display()
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(&path)
+            .args(["-addr", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", path.display()));
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap();
+        let engine = Engine { child, url: format!("http://127.0.0.1:{port}"), client };
+        for _ in 0..200 {
+            if engine.client.get(format!("{}/ready", engine.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return engine;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the LogQL engine at {} did not become ready in 10 s", engine.url);
+    }
+
+    /// Pushes one stream's `(ns, line)` entries in Loki's JSON push format.
+    pub async fn push(&self, labels: &[(&str, &str)], entries: Vec<(i64, String)>) {
+        let stream: serde_json::Map<String, Value> = labels.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+        for batch in entries.chunks(5_000) {
+            let values: Vec<Value> = batch.iter().map(|(t, line)| json!([t.to_string(), line])).collect();
+            let body = json!({"streams": [{"stream": stream, "values": values}]});
+            let response =
+                self.client.post(format!("{}/loki/api/v1/push", self.url)).json(&body).send().await.expect("push");
+            assert!(response.status().is_success(), "push answered {}", response.status());
+        }
+    }
+
+    /// Pushes entries that each carry their own labels, 5000 streams a request.
+    pub async fn push_labelled(&self, entries: Vec<(BTreeMap<String, String>, i64, String)>) {
+        for batch in entries.chunks(5_000) {
+            let streams: Vec<Value> = batch
+                .iter()
+                .map(|(labels, t, line)| json!({"stream": labels, "values": [[t.to_string(), line]]}))
+                .collect();
+            let response = self
+                .client
+                .post(format!("{}/loki/api/v1/push", self.url))
+                .json(&json!({"streams": streams}))
+                .send()
+                .await
+                .expect("push");
+            assert!(response.status().is_success(), "push answered {}", response.status());
+        }
+    }
+
+    /// Runs one request (GET with its form) and parses the answer.
+    pub async fn run(&self, request: &LokiRequest) -> Answer {
+        let response = self
+            .client
+            .get(format!("{}{}", self.url, request.path()))
+            .query(&request.form())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", request.query));
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert!(status.is_success(), "{} answered {status}: {text}", request.query);
+        parse_answer(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", request.query))
+    }
+}
+
+/// A Loki query answer as [`Answer`]: `vector` and `matrix` points as (ms,
+/// value), `streams` entries as (ns, line).
+pub fn parse_answer(text: &str) -> Result<Answer, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if v["status"] != "success" {
+        return Err("status is not success".into());
+    }
+    let labels = |m: &Value| -> BTreeMap<String, String> {
+        m.as_object()
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+            .unwrap_or_default()
+    };
+    let point = |p: &Value| -> Result<(i64, f64), String> {
+        let t = p[0].as_f64().ok_or("a point without a time")?;
+        let v: f64 = p[1].as_str().ok_or("a point without a value")?.parse().map_err(|_| "a non-numeric value")?;
+        Ok(((t * 1000.0).round() as i64, v))
+    };
+    let result = v["data"]["result"].as_array().ok_or("no data.result")?;
+    match v["data"]["resultType"].as_str() {
+        Some("vector") => Ok(Answer::Series(
+            result
+                .iter()
+                .map(|s| Ok(Sample { labels: labels(&s["metric"]), points: vec![point(&s["value"])?] }))
+                .collect::<Result<_, String>>()?,
+        )),
+        Some("matrix") => Ok(Answer::Series(
+            result
+                .iter()
+                .map(|s| {
+                    let points =
+                        s["values"].as_array().ok_or("no values")?.iter().map(point).collect::<Result<_, _>>()?;
+                    Ok(Sample { labels: labels(&s["metric"]), points })
+                })
+                .collect::<Result<_, String>>()?,
+        )),
+        Some("streams") => Ok(Answer::Streams(
+            result
+                .iter()
+                .map(|s| {
+                    let entries = s["values"]
+                        .as_array()
+                        .ok_or("no values")?
+                        .iter()
+                        .map(|e| {
+                            let t: i64 = e[0].as_str().ok_or("no time")?.parse().map_err(|_| "a bad time")?;
+                            Ok((t, e[1].as_str().ok_or("no line")?.to_string()))
+                        })
+                        .collect::<Result<_, String>>()?;
+                    Ok(LogStream { labels: labels(&s["stream"]), entries })
+                })
+                .collect::<Result<_, String>>()?,
+        )),
+        other => Err(format!("unknown resultType {other:?}")),
+    }
+}
+
+/// Nanosecond stamps: a line's millisecond plus the lines already stamped
+/// in it, so no two lines of a stream share a timestamp (as the loader does).
+fn stamps(times_ms: impl Iterator<Item = i64>) -> Vec<i64> {
+    let (mut last, mut used) = (None, 0);
+    times_ms
+        .map(|t| {
+            if last == Some(t) {
+                used += 1;
+            } else {
+                (last, used) = (Some(t), 0);
+            }
+            t * 1_000_000 + used
+        })
+        .collect()
+}
+
+/// Raw mission-format lines in batches of 5000, each preceded by the
+/// format's header line (as every S3 file starts), as Lambda Promtail pushes.
+pub fn raw_lines(records: &[FlowRecord]) -> Vec<(i64, String)> {
+    let template = Template::parse(MISSION_FORMAT);
+    let mut times = Vec::new();
+    let mut lines = Vec::new();
+    for batch in records.chunks(5_000) {
+        times.push(batch[0].time_ms);
+        lines.push(template.header());
+        for r in batch {
+            times.push(r.time_ms);
+            lines.push(template.render(r));
+        }
+    }
+    stamps(times.into_iter()).into_iter().zip(lines).collect()
+}
+
+/// One JSON object per record, as an ingest pipeline writes parsed fields:
+/// every field of the mission format that has a value, under
+/// `field_name(canonical)`, numbers as numbers; a field without a value is
+/// left out.
+pub fn json_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -> Vec<(i64, String)> {
+    let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens::gen::canonical).collect();
+    let lines = records.iter().map(|r| {
+        let object: serde_json::Map<String, Value> = fields
+            .iter()
+            .filter_map(|f| {
+                let value = match r.value(f)? {
+                    FieldValue::Text(t) => json!(t),
+                    FieldValue::Number(n) => json!(n),
+                };
+                Some((field_name(f), value))
+            })
+            .collect();
+        Value::Object(object).to_string()
+    });
+    stamps(records.iter().map(|r| r.time_ms)).into_iter().zip(lines).collect()
+}
+
+/// Records whose fields were parsed at ingest into labels, as structured
+/// metadata would hold them (oteldb's push takes no structured metadata;
+/// label filters and `unwrap` read stream labels and structured metadata
+/// alike): `base` plus every field that has a value, under
+/// `field_name(canonical)`; the line is the raw mission-format line.
+pub fn labelled_records(
+    records: &[FlowRecord],
+    base: &[(&str, &str)],
+    field_name: &dyn Fn(&str) -> String,
+) -> Vec<(BTreeMap<String, String>, i64, String)> {
+    let template = Template::parse(MISSION_FORMAT);
+    let fields: Vec<String> = template.fields().map(flowlens::gen::canonical).collect();
+    let times = stamps(records.iter().map(|r| r.time_ms));
+    records
+        .iter()
+        .zip(times)
+        .map(|(r, t)| {
+            let mut labels: BTreeMap<String, String> =
+                base.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            labels.extend(fields.iter().filter_map(|f| Some((field_name(f), r.get(f)?))));
+            (labels, t, template.render(r))
+        })
+        .collect()
+}
