@@ -747,31 +747,13 @@ fn pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) -> Optio
 /// value that is one token holds that token in its line (raw, JSON and
 /// logfmt lines write such a value as it is).
 fn prefilters(q: &FlowQuery) -> Vec<String> {
-    let token = |v: &str| {
-        let ends_are_words = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-        ends_are_words(v.chars().next())
-            && ends_are_words(v.chars().last())
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
-    };
-    let mut sets: Vec<&[String]> = vec![&q.interface_ids];
-    sets.extend(q.filters.iter().filter_map(|f| match f {
-        Filter::Eq(_, v) => Some(std::slice::from_ref(v)),
-        Filter::In(_, vs) => Some(vs.as_slice()),
-        _ => None,
-    }));
-    let mut filters: Vec<String> = Vec::new();
-    for set in sets.into_iter().filter(|set| !set.is_empty() && set.iter().all(|v| token(v))) {
-        let mut values: Vec<&str> = set.iter().map(String::as_str).collect();
-        values.dedup();
-        let filter = match values.as_slice() {
+    super::token_sets(q)
+        .into_iter()
+        .map(|values| match values.as_slice() {
             [one] => format!("|= {}", quote(one)),
             many => format!("|~ {}", quote(&many.iter().map(|v| regex_escape(v)).collect::<Vec<_>>().join("|"))),
-        };
-        if !filters.contains(&filter) {
-            filters.push(filter);
-        }
-    }
-    filters
+        })
+        .collect()
 }
 
 /// A label filter expression.

@@ -196,29 +196,13 @@ fn extract_pattern(format: &RecordFormat, needed: &[String], all: bool) -> Strin
 /// with its word index before any parsing. A set of values gives an `or` of
 /// phrases, when every value is one token.
 fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
-    let token = |v: &str| {
-        let ends_are_words = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-        ends_are_words(v.chars().next())
-            && ends_are_words(v.chars().last())
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
-    };
-    let mut sets: Vec<&[String]> = vec![&q.interface_ids];
-    sets.extend(q.filters.iter().filter_map(|f| match f {
-        Filter::Eq(_, v) => Some(std::slice::from_ref(v)),
-        Filter::In(_, vs) => Some(vs.as_slice()),
-        _ => None,
-    }));
-    let mut phrases: Vec<String> = Vec::new();
-    for set in sets.into_iter().filter(|set| !set.is_empty() && set.iter().all(|v| token(v))) {
-        let mut alternatives: Vec<String> = set.iter().map(|v| quote(v)).collect();
-        alternatives.dedup();
-        let phrase =
-            if alternatives.len() == 1 { alternatives.remove(0) } else { format!("({})", alternatives.join(" or ")) };
-        if !phrases.contains(&phrase) {
-            phrases.push(phrase);
-        }
-    }
-    phrases
+    super::token_sets(q)
+        .into_iter()
+        .map(|values| match values.as_slice() {
+            [one] => quote(one),
+            many => format!("({})", many.iter().map(|v| quote(v)).collect::<Vec<_>>().join(" or ")),
+        })
+        .collect()
 }
 
 /// Field conditions (ANDed): interface, direction, filters. With direction
