@@ -22,8 +22,7 @@ const FROM_MS: i64 = 1_795_132_800_000;
 const TO_MS: i64 = FROM_MS + 86_400_000;
 
 /// A vector answer with one series of value 42 at the range's end.
-const VECTOR_42: &str =
-    r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795219200,"42"]}],"stats":{}}}"#;
+const VECTOR_42: &str = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795219200,"42"]}],"stats":{}}}"#;
 
 /// Answers request n (from 0) with `script(n)`: (status, plain-text body).
 /// Records each request's head.
@@ -168,7 +167,7 @@ async fn too_many_outstanding_requests_is_asked_again_and_the_tenant_header_is_s
     // Two refusals, then the answer.
     let fake = Fake::start(|n| if n < 2 { (429, "too many outstanding requests") } else { (200, VECTOR_42) }).await;
     let started = Instant::now();
-    let answers = plugin.query(&instance(&fake.url, 10), (FROM_MS, TO_MS), 300_000, &[stat.clone()]).await;
+    let answers = plugin.query(&instance(&fake.url, 10), (FROM_MS, TO_MS), 300_000, std::slice::from_ref(&stat)).await;
     assert!(started.elapsed() < BOUND);
     assert!(answers["A"].error.is_empty(), "{:?}", answers["A"]);
     assert_eq!(answers["A"].frames[0].field("bytes").values, vec![json!(42)]);
