@@ -97,7 +97,9 @@ pub async fn run(connections: usize, runs: usize) -> Result<(), String> {
         let hand = user_query(&time, condition);
         let (hand_ms, hand_value) = median_ms(runs, || async {
             let mut total = 0;
-            raw.client()
+            raw.backend()
+                .victorialogs()
+                .ok_or("the benchmark runs on VictoriaLogs")?
                 .stream_rows(&hand, &[], |row| {
                     total = row
                         .get("bytes_total")

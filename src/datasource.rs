@@ -7,22 +7,20 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::backend::victorialogs::VictoriaLogs;
-use crate::backend::{Deadline, HttpClient};
-use crate::dialect::logsql::LogsQl;
-use crate::dialect::{Dialect, Target};
+use crate::backend::{Backend, Deadline};
+use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::frame::Frame;
 use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::{first_step, follow_up, Step, StepOutput};
-use crate::settings::{BackendKind, Settings};
+use crate::settings::Settings;
 
 /// A datasource ready to answer queries.
 #[derive(Debug, Clone)]
 pub struct Datasource {
     /// Its settings.
     pub settings: Settings,
-    client: VictoriaLogs,
+    backend: Backend,
     /// Interface addresses detected from the records, by interface set.
     own: Arc<Mutex<HashMap<Vec<String>, Detected>>>,
     /// Held while detecting, so concurrent panels wait for one detection
@@ -42,18 +40,13 @@ const DETECT_WINDOW_MS: i64 = 3_600_000;
 impl Datasource {
     /// Builds the datasource; fails for settings no backend can serve.
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
-        if settings.backend == BackendKind::Loki {
-            return Err(QueryError::plugin(
-                "datasource settings: the Loki backend is not available in this build; use backend `victorialogs`",
-            ));
-        }
-        let client = VictoriaLogs::new(HttpClient::new(&settings, "VictoriaLogs")?);
-        Ok(Self { settings, client, own: Arc::default(), detecting: Arc::default() })
+        let backend = Backend::new(&settings)?;
+        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default() })
     }
 
-    /// The client, for health checks and resource calls.
-    pub fn client(&self) -> &VictoriaLogs {
-        &self.client
+    /// The backend, for health checks and tools.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     fn target(&self) -> Target<'_> {
@@ -62,7 +55,7 @@ impl Datasource {
 
     /// The query text of one step.
     pub fn render_step(&self, q: &FlowQuery, step: &Step) -> String {
-        LogsQl.render(&self.target(), q, step)
+        self.backend.render_step(&self.target(), q, step)
     }
 
     /// The backend queries a query starts with (later steps depend on the
@@ -179,9 +172,7 @@ impl Datasource {
         step: &Step,
         deadline: Deadline,
     ) -> Result<(String, StepOutput), QueryError> {
-        let text = self.render_step(q, step);
-        let output = self.client.run(q, &self.settings.schema, step, &text, deadline).await?;
-        Ok((text, output))
+        self.backend.run(&self.target(), q, step, deadline).await
     }
 
     /// Answers a query with frames. All of its steps (their waits for a

@@ -56,10 +56,7 @@ pub async fn check(ds: &Datasource) -> Health {
 }
 
 fn product(ds: &Datasource) -> &'static str {
-    match ds.settings.backend {
-        crate::settings::BackendKind::Victorialogs => "VictoriaLogs",
-        crate::settings::BackendKind::Loki => "Loki",
-    }
+    ds.backend().product()
 }
 
 async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
@@ -204,7 +201,7 @@ fn mapping_problem(ds: &Datasource, sample: &[Record]) -> Option<String> {
     }
     required.into_iter().find_map(|canonical| {
         let name = s.schema.log_field(canonical);
-        let present = sample.iter().any(|r| r.labels.get(name).is_some_and(|v| !v.is_empty()));
+        let present = sample.iter().any(|r| ds.backend().record_fields(r).get(name).is_some_and(|v| !v.is_empty()));
         (!present).then(|| {
             format!(
                 "The sampled records have no field `{name}` for `{canonical}`; set fieldMapping.{canonical} to the log field that holds it"

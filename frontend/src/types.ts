@@ -110,6 +110,8 @@ export const DEFAULT_VARIABLE_LIMIT = 100;
 
 export type BackendKind = 'victorialogs' | 'loki';
 export type RecordMode = 'raw' | 'fields';
+/** Loki, `recordMode: fields`: where the fields parsed at ingest are. */
+export type LokiFields = 'structured-metadata' | 'json' | 'logfmt';
 
 export interface DataLinkSetting {
   /** Canonical field the link is on (`pkt_srcaddr`). */
@@ -132,6 +134,8 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   recordFormat?: string;
   /** `fields` mode: canonical name -> log field name. */
   fieldMapping?: Record<string, string>;
+  /** Loki, `fields` mode: structured metadata (default), JSON lines or logfmt lines. */
+  lokiFields?: LokiFields;
   insideCidrs?: string[];
   interfaceId?: string;
   timeoutSeconds?: number;
@@ -152,6 +156,7 @@ export interface FlowSecureJsonData {
 export const SETTINGS_DEFAULTS = {
   backend: 'victorialogs' as BackendKind,
   recordMode: 'raw' as RecordMode,
+  lokiFields: 'structured-metadata' as LokiFields,
   timeoutSeconds: 60,
 };
 

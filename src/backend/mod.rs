@@ -11,7 +11,12 @@
 //! - answers are read as they stream, with at most [`MAX_LINE_BYTES`] per line
 //!   and [`MAX_RESPONSE_BYTES`] per answer ([`Answer`]); error bodies are read
 //!   up to [`MAX_ERROR_TEXT`] bytes.
+//!
+//! [`Backend`] is the seam the datasource runs plans through: it renders a
+//! step in the backend's language and runs it, whichever backend the
+//! settings name. Nothing outside `backend/` and `dialect/` asks which one.
 
+pub mod loki;
 pub mod victorialogs;
 
 use std::error::Error as _;
@@ -25,8 +30,92 @@ use tokio::time::Instant;
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use tokio_util::io::StreamReader;
 
+use crate::dialect::logql::LogQl;
+use crate::dialect::logsql::LogsQl;
+use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
-use crate::settings::{Auth, Settings};
+use crate::model::FlowQuery;
+use crate::plan::{Record, Step, StepOutput};
+use crate::settings::{Auth, BackendKind, Settings};
+
+/// The log database a datasource talks to, with its query language.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// VictoriaLogs (LogsQL, `/select/logsql/*`).
+    VictoriaLogs(victorialogs::VictoriaLogs),
+    /// Grafana Loki (LogQL, `/loki/api/v1/*`).
+    Loki(loki::Loki),
+}
+
+impl Backend {
+    /// The backend the settings name, with a client for their URL and
+    /// credentials.
+    pub fn new(settings: &Settings) -> Result<Self, QueryError> {
+        Ok(match settings.backend {
+            BackendKind::Victorialogs => {
+                Self::VictoriaLogs(victorialogs::VictoriaLogs::new(HttpClient::new(settings, "VictoriaLogs")?))
+            }
+            BackendKind::Loki => {
+                Self::Loki(loki::Loki::new(HttpClient::new(settings, "Loki")?, LogQl { fields: settings.loki_fields }))
+            }
+        })
+    }
+
+    /// The product's name, for messages.
+    pub fn product(&self) -> &'static str {
+        match self {
+            Self::VictoriaLogs(_) => "VictoriaLogs",
+            Self::Loki(_) => "Loki",
+        }
+    }
+
+    /// The query text users see for one step (LogsQL, or the LogQL of the
+    /// step's main request).
+    pub fn render_step(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
+        match self {
+            Self::VictoriaLogs(_) => LogsQl.render(target, q, step),
+            Self::Loki(loki) => loki.dialect().render(target, q, step),
+        }
+    }
+
+    /// Runs one step before the deadline: the query text executed (every
+    /// request's, one per line) and the step's output.
+    pub async fn run(
+        &self,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        step: &Step,
+        deadline: Deadline,
+    ) -> Result<(String, StepOutput), QueryError> {
+        match self {
+            Self::VictoriaLogs(vl) => {
+                let text = LogsQl.render(target, q, step);
+                let output = vl.run(q, target.schema, step, &text, deadline).await?;
+                Ok((text, output))
+            }
+            Self::Loki(loki) => loki.run(target, q, step, deadline).await,
+        }
+    }
+
+    /// The fields of a sampled record, by log field name, for the health
+    /// check: what the backend returned, plus, for Loki's JSON and logfmt
+    /// lines, the fields of the line itself (its queries extract only the
+    /// fields they need).
+    pub fn record_fields(&self, record: &Record) -> std::collections::BTreeMap<String, String> {
+        match self {
+            Self::VictoriaLogs(_) => record.labels.clone(),
+            Self::Loki(loki) => loki.record_fields(record),
+        }
+    }
+
+    /// The VictoriaLogs client, for tools that send LogsQL of their own.
+    pub fn victorialogs(&self) -> Option<&victorialogs::VictoriaLogs> {
+        match self {
+            Self::VictoriaLogs(vl) => Some(vl),
+            Self::Loki(_) => None,
+        }
+    }
+}
 
 /// Longest backend error text passed on (and read: the rest of an error body
 /// is never read).
@@ -277,11 +366,12 @@ impl HttpClient {
                     "no request slot became free within {}s: this datasource sends at most {} requests to {} at once \
                      (maxConcurrentRequests) and all of them were busy; open fewer panels at once, raise \
                      timeoutSeconds, or raise maxConcurrentRequests if {} has capacity for more \
-                     (its -search.maxConcurrentRequests)",
+                     (its {})",
                     secs(deadline.budget),
                     self.max_concurrent,
                     self.product,
-                    self.product
+                    self.product,
+                    server_knobs(self.product).0
                 ),
             )),
         }
@@ -346,12 +436,12 @@ impl HttpClient {
             last.status,
             format!(
                 "{} (asked {attempts} times in {:.1}s; the query's timeout is {}s). {product} has more queries \
-                 than it runs at once: open fewer panels at once or narrow their time range, raise {product}'s \
-                 -search.maxConcurrentRequests or -search.maxQueueDuration, lower this datasource's \
-                 maxConcurrentRequests (now {}) below the server's, or raise timeoutSeconds",
+                 than it runs at once: open fewer panels at once or narrow their time range, raise {}, lower this \
+                 datasource's maxConcurrentRequests (now {}) below the server's, or raise timeoutSeconds",
                 last.message,
                 asked.as_secs_f64(),
                 secs(deadline.budget),
+                server_knobs(product).1,
                 self.max_concurrent
             ),
         )
@@ -557,6 +647,22 @@ fn root_cause(e: &reqwest::Error) -> String {
         source = s.source();
     }
     cause
+}
+
+/// The server settings that bound concurrent queries, for messages: the
+/// one a request slot mirrors, and the ones that make an overloaded server
+/// queue more.
+fn server_knobs(product: &str) -> (&'static str, &'static str) {
+    match product {
+        "Loki" => (
+            "querier max_concurrent",
+            "Loki's max_outstanding_requests_per_tenant (query frontend or scheduler) or its querier max_concurrent",
+        ),
+        _ => (
+            "-search.maxConcurrentRequests",
+            "VictoriaLogs's -search.maxConcurrentRequests or -search.maxQueueDuration",
+        ),
+    }
 }
 
 /// Seconds for messages: `60`, `1.5`.

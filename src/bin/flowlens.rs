@@ -1,6 +1,7 @@
 //! `flowlens`: the command line. `demo` starts a local VictoriaLogs, loads a
 //! day of generated flow logs and prints every dashboard panel; `query` runs
-//! one panel query against a datasource; `render` prints its backend query.
+//! one panel query against a datasource (VictoriaLogs or Loki); `render`
+//! prints its backend query (LogsQL or LogQL).
 
 use clap::{Parser, Subcommand};
 use flowlens::datasource::Datasource;
@@ -8,7 +9,7 @@ use flowlens::model::{FlowQuery, Request, TimeRange};
 use flowlens::settings::{InstanceSettings, Settings};
 
 #[derive(Parser)]
-#[command(version, about = "Network flow logs from VictoriaLogs as Grafana frames")]
+#[command(version, about = "Network flow logs from VictoriaLogs or Loki as Grafana frames")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,9 +17,12 @@ struct Cli {
 
 #[derive(clap::Args)]
 struct QueryArgs {
-    /// Backend URL, e.g. http://localhost:9428
+    /// Backend URL, e.g. http://localhost:9428 (VictoriaLogs) or http://localhost:3100 (Loki)
     #[arg(long, default_value = "http://127.0.0.1:9428")]
     url: String,
+    /// The backend, `victorialogs` or `loki` (overrides `backend` in --settings)
+    #[arg(long)]
+    backend: Option<String>,
     /// Datasource jsonData (JSON text, or @file)
     #[arg(long, default_value = "{}")]
     settings: String,
@@ -86,7 +90,13 @@ fn parse_time(text: &str, now: i64) -> Result<i64, String> {
 }
 
 fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
-    let json_data = text_or_file(&args.settings)?;
+    let mut json_data = text_or_file(&args.settings)?;
+    if let Some(backend) = &args.backend {
+        let mut object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&json_data).map_err(|e| format!("--settings is not a JSON object: {e}"))?;
+        object.insert("backend".into(), backend.as_str().into());
+        json_data = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
+    }
     let settings =
         Settings::from_instance(&InstanceSettings { url: &args.url, json_data: &json_data, ..Default::default() })
             .map_err(|e| e.to_string())?;

@@ -56,12 +56,16 @@ fn u64s(values: &[Value]) -> Vec<u64> {
     values.iter().map(|v| v.as_u64().unwrap_or_else(|| panic!("not a u64: {v}"))).collect()
 }
 
-fn assert_executed(frame: &DecodedFrame, what: &str) {
+/// The frame names the query it ran, in the datasource's language: LogsQL
+/// (a `_time` filter and `stats`, or the logs' sort) for VictoriaLogs,
+/// LogQL (a range aggregation over the stream selector, read `offset 1ns`)
+/// for Loki.
+fn assert_executed(frame: &DecodedFrame, ds: &Instance, what: &str) {
     let q = frame.meta["executedQueryString"].as_str().unwrap_or_default();
-    assert!(
-        q.contains("_time:[") && q.contains("stats") || q.contains("sort by (_time desc)"),
-        "{what}: executed query missing: {q}"
-    );
+    let logsql = q.contains("_time:[") && q.contains("stats") || q.contains("sort by (_time desc)");
+    let logql = q.contains("_over_time({") && q.contains("offset 1ns") && !q.contains("_time:[");
+    let loki = ds.json_data["backend"] == "loki";
+    assert!(if loki { logql } else { logsql }, "{what}: executed query missing or not in the backend's language: {q}");
 }
 
 fn check_series(f: &DecodedFrame, w: &Window, expected: &BTreeMap<i64, u64>, unit: &str, what: &str) {
@@ -120,7 +124,7 @@ impl Checker<'_> {
         let f = &frames[0];
         assert_eq!(f.ref_id, ref_id);
         assert_eq!(f.meta["type"], "numeric-wide", "{what}");
-        assert_executed(f, &what);
+        assert_executed(f, self.ds, &what);
         let bytes = f.field("bytes");
         assert_eq!(bytes.data_type, DataType::UInt64, "{what}");
         assert_eq!(bytes.config["unit"], "decbytes", "{what}");
@@ -172,7 +176,7 @@ impl Checker<'_> {
         let limit = target["limit"].as_u64().unwrap() as usize;
         assert_eq!(frames.len(), 1, "{what}");
         let f = &frames[0];
-        assert_executed(f, &what);
+        assert_executed(f, self.ds, &what);
         let names: Vec<&str> = f.fields.iter().map(|x| x.name.as_str()).collect();
         let mut want_names = group_by.to_vec();
         want_names.push("bytes");

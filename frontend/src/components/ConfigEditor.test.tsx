@@ -166,6 +166,28 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.fieldMapping).toEqual({});
   });
 
+  it('offers Loki, and where Loki holds fields parsed at ingest', async () => {
+    const { user, last } = setup();
+    expect(screen.queryByText(/not in this build/)).not.toBeInTheDocument();
+    await user.click(radio(CONFIG.recordMode, 'Fields parsed at ingest'));
+    // VictoriaLogs has one way to hold fields: no choice offered.
+    expect(screen.queryByLabelText(CONFIG.lokiFields)).not.toBeInTheDocument();
+    await user.click(radio(CONFIG.backend, 'Loki'));
+    expect(last().jsonData).toMatchObject({ backend: 'loki', recordMode: 'fields' });
+    expect(radio(CONFIG.lokiFields, 'Structured metadata')).toBeChecked();
+    expect(last().jsonData.lokiFields).toBeUndefined();
+    await user.click(radio(CONFIG.lokiFields, 'JSON lines'));
+    expect(last().jsonData.lokiFields).toBe('json');
+    await user.click(radio(CONFIG.lokiFields, 'logfmt lines'));
+    expect(last().jsonData.lokiFields).toBe('logfmt');
+    // The field mapping stays beside it.
+    expect(screen.getByRole('button', { name: CONFIG.addMapping })).toBeInTheDocument();
+    // Raw records: no parsed fields to place.
+    await user.click(radio(CONFIG.recordMode, 'Raw text'));
+    expect(screen.queryByLabelText(CONFIG.lokiFields)).not.toBeInTheDocument();
+    expect(screen.getByLabelText(CONFIG.recordFormat)).toBeInTheDocument();
+  });
+
   it('validates inside CIDRs and sets interface id and cost', async () => {
     const { user, last } = setup(options({}, { insideCidrs: ['10.0.32.0/20'] }));
     const cidrs = screen.getByLabelText(CONFIG.insideCidrs);

@@ -36,6 +36,7 @@ export const CONFIG = {
   tlsCaCert: 'CA certificate',
   streamSelector: 'Stream selector',
   recordMode: 'Records',
+  lokiFields: 'Loki fields',
   formatPreset: 'Record format preset',
   recordFormat: 'Record format',
   addMapping: 'Add mapping',

@@ -10,7 +10,7 @@ import { LABEL_WIDTH, SectionProps } from './options';
 
 const BACKENDS: Array<SelectableValue<BackendKind>> = [
   { label: 'VictoriaLogs', value: 'victorialogs', description: 'LogsQL; single node or vlselect' },
-  { label: 'Loki', value: 'loki', description: 'not in this build yet: queries and Save & test say so' },
+  { label: 'Loki', value: 'loki', description: 'LogQL; the query frontend or a single binary' },
 ];
 
 const PORT_HINT: Record<BackendKind, string> = {

@@ -3,7 +3,7 @@ import { SelectableValue } from '@grafana/data';
 import { FieldSet, InlineField, Input, RadioButtonGroup, Select, TextArea } from '@grafana/ui';
 
 import { FORMAT_PRESETS, FormatPreset, presetOf } from '../../fields';
-import { RecordMode, SETTINGS_DEFAULTS } from '../../types';
+import { LokiFields, RecordMode, SETTINGS_DEFAULTS } from '../../types';
 import { validateRecordFormat, validateStreamSelector } from '../../validation';
 import { CONFIG } from '../selectors';
 import { FieldMappingList } from './FieldMappingList';
@@ -12,6 +12,16 @@ import { LABEL_WIDTH, SectionProps } from './options';
 const MODES: Array<SelectableValue<RecordMode>> = [
   { label: 'Raw text', value: 'raw', description: 'one record per log line, parsed at query time' },
   { label: 'Fields parsed at ingest', value: 'fields', description: 'e.g. by Vector; much faster over long ranges' },
+];
+
+const LOKI_FIELDS: Array<SelectableValue<LokiFields>> = [
+  {
+    label: 'Structured metadata',
+    value: 'structured-metadata',
+    description: 'Loki 3: fields as structured metadata, read by label filters without a parser',
+  },
+  { label: 'JSON lines', value: 'json', description: 'each line a JSON object, read with | json' },
+  { label: 'logfmt lines', value: 'logfmt', description: 'each line key=value pairs, read with | logfmt' },
 ];
 
 const PRESETS: Array<SelectableValue<FormatPreset['id']>> = FORMAT_PRESETS.map((p) => ({
@@ -92,7 +102,23 @@ export function RecordSection({ options, onEdit }: SectionProps) {
           </InlineField>
         </>
       ) : (
-        <FieldMappingList options={options} onEdit={onEdit} />
+        <>
+          {(jd.backend ?? SETTINGS_DEFAULTS.backend) === 'loki' && (
+            <InlineField
+              label={CONFIG.lokiFields}
+              labelWidth={LABEL_WIDTH}
+              tooltip="Where Loki holds the fields parsed at ingest (lokiFields)"
+            >
+              <RadioButtonGroup
+                aria-label={CONFIG.lokiFields}
+                options={LOKI_FIELDS}
+                value={jd.lokiFields ?? SETTINGS_DEFAULTS.lokiFields}
+                onChange={(lokiFields) => onEdit({ jsonData: { lokiFields } })}
+              />
+            </InlineField>
+          )}
+          <FieldMappingList options={options} onEdit={onEdit} />
+        </>
       )}
     </FieldSet>
   );

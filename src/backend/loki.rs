@@ -1,0 +1,394 @@
+//! Grafana Loki HTTP client: runs a step's [`LokiRequest`]s (from
+//! [`crate::dialect::logql`]) on `/loki/api/v1/query` and `/query_range`
+//! through the shared [`HttpClient`] (auth, headers such as `X-Scope-OrgID`,
+//! request slots, one deadline, retries of 503/429, bounded reading), parses
+//! Loki's documented JSON (`vector`, `matrix`, `streams`) into the dialect's
+//! [`Answer`], pages log queries backwards under `max_entries_limit_per_query`
+//! and merges the answers with [`merge`].
+//!
+//! Loki's errors are plain text (`pkg/util/server/error.go` writes the
+//! message with its status); the limits a panel can hit are recognised by
+//! their wording and turned into errors that name the limit, the value and
+//! what to change ([`limit_error`]).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Deadline, HttpClient};
+use crate::dialect::logql::{merge, Answer, LogQl, LogStream, LokiRequest, Sample, MAX_ENTRIES};
+use crate::dialect::Target;
+use crate::error::QueryError;
+use crate::model::FlowQuery;
+use crate::plan::{Record, Step, StepOutput};
+use crate::settings::LokiFields;
+
+/// A Loki datasource: the client and the dialect its settings ask for.
+#[derive(Debug, Clone)]
+pub struct Loki {
+    http: HttpClient,
+    dialect: LogQl,
+}
+
+impl Loki {
+    /// A client for the settings' URL and credentials.
+    pub fn new(http: HttpClient, dialect: LogQl) -> Self {
+        Self { http, dialect }
+    }
+
+    /// The LogQL dialect of this datasource.
+    pub fn dialect(&self) -> &LogQl {
+        &self.dialect
+    }
+
+    /// Runs every request of a step (at once, within the request slots),
+    /// pages log queries, and merges the answers. The text is each distinct
+    /// LogQL query once, one per line.
+    pub async fn run(
+        &self,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        step: &Step,
+        deadline: Deadline,
+    ) -> Result<(String, StepOutput), QueryError> {
+        let requests = self.dialect.requests(target, q, step)?;
+        let mut text: Vec<&str> = Vec::new();
+        for r in &requests {
+            if !text.contains(&r.query.as_str()) {
+                text.push(&r.query);
+            }
+        }
+        let text = text.join("\n");
+        let answers =
+            futures_util::future::try_join_all(requests.iter().map(|r| self.run_request(r.clone(), deadline))).await?;
+        let answers: Vec<(LokiRequest, Answer)> = answers.into_iter().flatten().collect();
+        Ok((text, merge(q, step, &answers)))
+    }
+
+    /// One request, and for a log query its next pages (backwards, each at
+    /// most [`MAX_ENTRIES`] lines) until the step has what it asked for.
+    async fn run_request(
+        &self,
+        request: LokiRequest,
+        deadline: Deadline,
+    ) -> Result<Vec<(LokiRequest, Answer)>, QueryError> {
+        let mut answers = Vec::new();
+        let mut held = 0;
+        let mut next = Some(request);
+        while let Some(request) = next.take() {
+            let answer = self.fetch(&request, deadline).await?;
+            if let Answer::Streams(streams) = &answer {
+                let received: usize = streams.iter().map(|s| s.entries.len()).sum();
+                held += received;
+                if let Some(oldest) = streams.iter().flat_map(|s| s.entries.iter().map(|e| e.0)).min() {
+                    next = request.next_page(received, oldest, held);
+                }
+            }
+            answers.push((request, answer));
+        }
+        Ok(answers)
+    }
+
+    /// Sends one request (GET, as Grafana's Loki datasource does) and parses
+    /// its answer.
+    pub async fn fetch(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
+        let answer =
+            self.http.get(request.path(), &request.form(), deadline).await.map_err(|e| limit_error(e, request))?;
+        let body = answer.bytes().await?;
+        parse_answer(&body).map_err(|e| {
+            let mut cut = body.len().min(300);
+            while cut > 0 && std::str::from_utf8(&body[..cut]).is_err() {
+                cut -= 1;
+            }
+            QueryError::downstream(
+                502,
+                format!(
+                    "Loki answered {} with something other than its query JSON ({e}): {}",
+                    request.path(),
+                    String::from_utf8_lossy(&body[..cut])
+                ),
+            )
+        })
+    }
+
+    /// A sampled record's fields: its labels, and for JSON or logfmt lines
+    /// the line's own keys (queries extract only the fields they need).
+    pub fn record_fields(&self, record: &Record) -> BTreeMap<String, String> {
+        let mut fields = match self.dialect.fields {
+            LokiFields::Json => json_fields(&record.body),
+            LokiFields::Logfmt => logfmt_fields(&record.body),
+            LokiFields::StructuredMetadata => BTreeMap::new(),
+        };
+        fields.extend(record.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        fields
+    }
+}
+
+/// Loki's limit errors, by their documented wording (Loki answers them as
+/// plain text with HTTP 400, timeouts with 504 or 499), as errors that name
+/// the limit, the value and what to change. Anything else is passed on.
+pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
+    let said = e.message.split_once("): ").map_or(e.message.as_str(), |(_, text)| text).to_string();
+    let between = |start: &str, end: &str| -> Option<String> {
+        let from = said.find(start)? + start.len();
+        let len = said[from..].find(end)?;
+        Some(said[from..from + len].trim().to_string())
+    };
+    let limit = |message: String| QueryError::downstream(422, format!("{message}. Loki said: {said}"));
+    if said.contains("reached for a single query") && said.contains("series (") {
+        let n = between("series (", ")").unwrap_or_else(|| "?".into());
+        return limit(format!(
+            "Loki refused the query: it reached Loki's series limit, max_query_series = {n} (a `sum by` over the \
+             whole range counts every group, even when only the top N are shown). Group by fewer or coarser \
+             fields, add filters or narrow the time range so that fewer than {n} groups remain, or raise \
+             max_query_series in Loki's limits_config (per tenant in its runtime overrides); flowlens does not \
+             yet split a ranking into partitions"
+        ));
+    }
+    if said.contains("max entries limit per query exceeded") {
+        let (asked, max) = between("(", ")")
+            .and_then(|p| p.split_once('>').map(|(a, b)| (a.trim().to_string(), b.trim().to_string())))
+            .unwrap_or_else(|| (request.param("limit").unwrap_or("?").to_string(), "?".into()));
+        return limit(format!(
+            "Loki refused the log query: it asks for {asked} lines, over Loki's max_entries_limit_per_query \
+             ({max}). flowlens pages log queries by at most {MAX_ENTRIES} lines: raise max_entries_limit_per_query \
+             to at least {MAX_ENTRIES} in Loki's limits_config, or lower the panel's limit to at most {max}"
+        ));
+    }
+    if said.contains("the query time range exceeds the limit") {
+        let length = between("query length: ", ",").unwrap_or_else(|| "?".into());
+        let max = between("limit: ", ")").unwrap_or_else(|| "?".into());
+        return limit(format!(
+            "Loki refused the query: its time range ({length}) is longer than Loki's max_query_length ({max}). \
+             Choose a time range of at most {max}, or raise max_query_length in Loki's limits_config; flowlens \
+             does not yet split long ranges"
+        ));
+    }
+    if said.contains("would read too many bytes") {
+        let max = between("limit: ", ")").unwrap_or_else(|| "?".into());
+        return limit(format!(
+            "Loki refused the query: it would read more than Loki's max_query_bytes_read ({max}). Narrow the time \
+             range, the stream selector or add filters, or raise max_query_bytes_read in Loki's limits_config"
+        ));
+    }
+    let timed_out = e.message.starts_with("Loki failed (HTTP 504)")
+        || e.message.starts_with("Loki failed (HTTP 499)")
+        || ["context deadline exceeded", "request timed out", "query timed out"].iter().any(|t| said.contains(t));
+    if timed_out && e.message.starts_with("Loki") && e.message.contains("(HTTP ") {
+        return QueryError::downstream(
+            504,
+            format!(
+                "Loki stopped the query at its query timeout: narrow the time range or add filters, or raise \
+                 Loki's limits_config query_timeout (and server http_server_write_timeout) and this \
+                 datasource's timeoutSeconds. Loki said: {said}"
+            ),
+        );
+    }
+    e
+}
+
+/// `{"status": "success", "data": {"resultType": …, "result": […]}}`.
+#[derive(Debug, Deserialize)]
+struct Body {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Data {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    #[serde(default)]
+    result: Value,
+}
+
+/// One series of a `vector`: `value` is `[unix seconds, "value"]`.
+#[derive(Debug, Deserialize)]
+struct VectorSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    value: (f64, String),
+}
+
+/// One series of a `matrix`.
+#[derive(Debug, Deserialize)]
+struct MatrixSeries {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
+/// One stream of `streams`: `values` are `["unix ns", "line"]` (a third
+/// element, structured metadata with `categorize-labels`, is not read).
+#[derive(Debug, Deserialize)]
+struct Stream {
+    #[serde(default)]
+    stream: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<Vec<Value>>,
+}
+
+/// A Loki query answer as the dialect's [`Answer`]: points as (ms, value),
+/// entries as (ns, line). Errors say what was not as documented.
+pub fn parse_answer(body: &[u8]) -> Result<Answer, String> {
+    let body: Body = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    if body.status != "success" {
+        return Err(format!("status {:?}", body.status));
+    }
+    let data = body.data.ok_or("no data")?;
+    let point = |(t, v): &(f64, String)| -> Result<(i64, f64), String> {
+        let v: f64 = v.parse().map_err(|_| format!("a value that is no number: {v:?}"))?;
+        Ok(((t * 1000.0).round() as i64, v))
+    };
+    let result = data.result;
+    match data.result_type.as_str() {
+        "vector" => {
+            let series: Vec<VectorSeries> = serde_json::from_value(result).map_err(|e| e.to_string())?;
+            let samples = series
+                .into_iter()
+                .map(|s| Ok(Sample { labels: s.metric, points: vec![point(&s.value)?] }))
+                .collect::<Result<_, String>>()?;
+            Ok(Answer::Series(samples))
+        }
+        "matrix" => {
+            let series: Vec<MatrixSeries> = serde_json::from_value(result).map_err(|e| e.to_string())?;
+            let samples = series
+                .into_iter()
+                .map(|s| Ok(Sample { points: s.values.iter().map(point).collect::<Result<_, _>>()?, labels: s.metric }))
+                .collect::<Result<_, String>>()?;
+            Ok(Answer::Series(samples))
+        }
+        "streams" => {
+            let streams: Vec<Stream> = serde_json::from_value(result).map_err(|e| e.to_string())?;
+            let streams = streams
+                .into_iter()
+                .map(|s| {
+                    let entries = s
+                        .values
+                        .into_iter()
+                        .map(|e| {
+                            let t = e.first().and_then(Value::as_str).and_then(|t| t.parse::<i64>().ok());
+                            let line = e.get(1).and_then(Value::as_str);
+                            match (t, line) {
+                                (Some(t), Some(line)) => Ok((t, line.to_string())),
+                                _ => Err("an entry that is not [\"unix ns\", \"line\"]".to_string()),
+                            }
+                        })
+                        .collect::<Result<_, String>>()?;
+                    Ok(LogStream { labels: s.stream, entries })
+                })
+                .collect::<Result<_, String>>()?;
+            Ok(Answer::Streams(streams))
+        }
+        other => Err(format!("resultType {other:?}")),
+    }
+}
+
+/// The top-level keys of a JSON line (nested objects as `a.b`), as text.
+fn json_fields(line: &str) -> BTreeMap<String, String> {
+    fn walk(prefix: &str, v: &Value, out: &mut BTreeMap<String, String>) {
+        match v {
+            Value::Object(o) => {
+                for (k, v) in o {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&key, v, out);
+                }
+            }
+            Value::String(s) => {
+                out.insert(prefix.to_string(), s.clone());
+            }
+            Value::Null => {}
+            other => {
+                out.insert(prefix.to_string(), other.to_string());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(line) {
+        walk("", &v, &mut out);
+    }
+    out
+}
+
+/// The `key=value` pairs of a logfmt line (values may be double-quoted).
+fn logfmt_fields(line: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() {
+        let key_end = rest.find(|c: char| c == '=' || c.is_whitespace()).unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        rest = &rest[key_end..];
+        let value = if let Some(after) = rest.strip_prefix('=') {
+            if let Some(quoted) = after.strip_prefix('"') {
+                let mut value = String::new();
+                let mut chars = quoted.char_indices();
+                let mut end = quoted.len();
+                while let Some((i, c)) = chars.next() {
+                    match c {
+                        '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                        '"' => {
+                            end = i + 1;
+                            break;
+                        }
+                        c => value.push(c),
+                    }
+                }
+                rest = &quoted[end..];
+                value
+            } else {
+                let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                rest = &after[end..];
+                after[..end].to_string()
+            }
+        } else {
+            String::new()
+        };
+        if !key.is_empty() {
+            out.insert(key.to_string(), value);
+        }
+        rest = rest.trim_start();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_parse_as_documented() {
+        let vector = br#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"k":"a"},"value":[1795219200,"42"]}],"stats":{}}}"#;
+        let Answer::Series(s) = parse_answer(vector).unwrap() else { panic!() };
+        assert_eq!(s[0].points, vec![(1_795_219_200_000, 42.0)]);
+        assert_eq!(s[0].labels["k"], "a");
+        let matrix = br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1795219199.999,"1"],[1795219499.999,"2"]]}]}}"#;
+        let Answer::Series(s) = parse_answer(matrix).unwrap() else { panic!() };
+        assert_eq!(s[0].points, vec![(1_795_219_199_999, 1.0), (1_795_219_499_999, 2.0)]);
+        let streams = br#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"a":"b"},"values":[["1795219200000000001","line",{"structuredMetadata":{}}]]}]}}"#;
+        let Answer::Streams(s) = parse_answer(streams).unwrap() else { panic!() };
+        assert_eq!(s[0].entries, vec![(1_795_219_200_000_000_001, "line".to_string())]);
+        assert!(parse_answer(b"too many outstanding requests").is_err());
+        assert!(parse_answer(br#"{"status":"error","data":null}"#).is_err());
+        assert!(parse_answer(br#"{"status":"success","data":{"resultType":"scalar","result":[1,"2"]}}"#).is_err());
+    }
+
+    #[test]
+    fn line_fields_are_read() {
+        assert_eq!(
+            json_fields(r#"{"bytes": 10, "a": {"b": "c"}, "n": null}"#),
+            BTreeMap::from([("bytes".into(), "10".into()), ("a.b".into(), "c".into())])
+        );
+        assert_eq!(
+            logfmt_fields(r#"bytes=10 action="AC \"CE\" PT" empty= flag"#),
+            BTreeMap::from([
+                ("bytes".into(), "10".into()),
+                ("action".into(), "AC \"CE\" PT".into()),
+                ("empty".into(), String::new()),
+                ("flag".into(), String::new()),
+            ])
+        );
+    }
+}
