@@ -172,7 +172,8 @@ impl Datasource {
         step: &Step,
         deadline: Deadline,
     ) -> Result<(String, StepOutput), QueryError> {
-        self.backend.run(&self.target(), q, step, deadline).await
+        let (text, output, _) = self.backend.run(&self.target(), q, step, deadline).await?;
+        Ok((text, output))
     }
 
     /// Answers a query with frames. All of its steps (their waits for a
@@ -188,14 +189,15 @@ impl Datasource {
             owned.own_addresses = own_inside(&self.settings, &own);
             q = &owned;
         }
-        let (text, first) = self.run_step_within(q, &first_step(q), deadline).await?;
+        let (text, first, mut notices) = self.backend.run(&self.target(), q, &first_step(q), deadline).await?;
         let mut executed = vec![text];
         let mut outputs = vec![first];
         for step in follow_up(q, &outputs[0]) {
-            let (text, output) = self.run_step_within(q, &step, deadline).await?;
+            let (text, output, more) = self.backend.run(&self.target(), q, &step, deadline).await?;
             executed.push(text);
             outputs.push(output);
+            notices.extend(more);
         }
-        Ok(crate::frames::shape(q, &self.settings, &outputs, &executed.join("\n\n")))
+        Ok(crate::frames::shape_noted(q, &self.settings, &outputs, &executed.join("\n\n"), &notices))
     }
 }

@@ -18,6 +18,17 @@ pub const OTHER: &str = "other";
 
 /// Builds the frames for a query from its step outputs, in plan order.
 pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], executed: &str) -> Vec<Frame> {
+    shape_noted(q, settings, outputs, executed, &[])
+}
+
+/// [`shape`], with the backend's notices (info) on every frame.
+pub fn shape_noted(
+    q: &FlowQuery,
+    settings: &Settings,
+    outputs: &[StepOutput],
+    executed: &str,
+    backend_notices: &[String],
+) -> Vec<Frame> {
     let meta = |kind: Option<(&str, [u32; 2])>, vis: &str| FrameMeta {
         kind: kind.map(|(k, _)| k.to_string()),
         type_version: kind.map(|(_, v)| v),
@@ -64,6 +75,7 @@ pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], execute
             ),
         });
     }
+    notices.extend(backend_notices.iter().map(|text| Notice { severity: "info".into(), text: text.clone() }));
     for f in &mut frames {
         f.meta.notices.extend(notices.iter().cloned());
     }

@@ -4,7 +4,11 @@
 //! request slots, one deadline, retries of 503/429, bounded reading), parses
 //! Loki's documented JSON (`vector`, `matrix`, `streams`) into the dialect's
 //! [`Answer`], pages log queries backwards under `max_entries_limit_per_query`
-//! and merges the answers with [`merge`].
+//! and merges the answers with [`merge`]. A ranking that Loki's
+//! `max_query_series` refuses whole is ranked in disjoint parts of its first
+//! `groupBy` field ([`KeyPart`]: `ip()` ranges, number ranges, no value),
+//! halved while refused (at most [`MAX_PARTS`]), merged exactly, checked
+//! against the total, and said so in the frames' notices.
 //!
 //! Loki's errors are plain text (`pkg/util/server/error.go` writes the
 //! message with its status); the limits a panel can hit are recognised by
@@ -17,7 +21,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Deadline, HttpClient};
-use crate::dialect::logql::{merge, Answer, LogQl, LogStream, LokiRequest, Sample, MAX_ENTRIES};
+use crate::dialect::logql::{
+    answered_sum, merge, Answer, KeyPart, LogQl, LogStream, LokiRequest, Sample, MAX_ENTRIES, MAX_PARTS,
+};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::FlowQuery;
@@ -44,26 +50,124 @@ impl Loki {
 
     /// Runs every request of a step (at once, within the request slots),
     /// pages log queries, and merges the answers. The text is each distinct
-    /// LogQL query once, one per line.
+    /// LogQL query once, one per line; the notices say how the answer was
+    /// obtained when that is worth knowing (a ranking split into parts).
     pub async fn run(
         &self,
         target: &Target<'_>,
         q: &FlowQuery,
         step: &Step,
         deadline: Deadline,
-    ) -> Result<(String, StepOutput), QueryError> {
+    ) -> Result<(String, StepOutput, Vec<String>), QueryError> {
         let requests = self.dialect.requests(target, q, step)?;
-        let mut text: Vec<&str> = Vec::new();
-        for r in &requests {
-            if !text.contains(&r.query.as_str()) {
-                text.push(&r.query);
+        let text = distinct_text(&requests);
+        match self.run_all(&requests, deadline).await {
+            Ok(answers) => Ok((text, merge(q, step, &answers), Vec::new())),
+            Err(e) if matches!(step, Step::Rank { .. }) && series_limit(&e).is_some() => {
+                self.rank_in_parts(target, q, step, deadline, e, &requests[0]).await
             }
+            Err(e) => Err(limit_error(e, &requests[0])),
         }
-        let text = text.join("\n");
+    }
+
+    /// Every request at once (within the request slots), log queries paged;
+    /// errors as Loki sent them.
+    async fn run_all(
+        &self,
+        requests: &[LokiRequest],
+        deadline: Deadline,
+    ) -> Result<Vec<(LokiRequest, Answer)>, QueryError> {
         let answers =
             futures_util::future::try_join_all(requests.iter().map(|r| self.run_request(r.clone(), deadline))).await?;
-        let answers: Vec<(LokiRequest, Answer)> = answers.into_iter().flatten().collect();
-        Ok((text, merge(q, step, &answers)))
+        Ok(answers.into_iter().flatten().collect())
+    }
+
+    /// A ranking that Loki's `max_query_series` refused whole: ranked in
+    /// disjoint parts of the first `groupBy` field's key space (each part
+    /// halved while Loki still refuses it, at most [`MAX_PARTS`]), merged
+    /// exactly, and checked against the total (the parts must cover every
+    /// record).
+    async fn rank_in_parts(
+        &self,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        step: &Step,
+        deadline: Deadline,
+        refused: QueryError,
+        whole: &LokiRequest,
+    ) -> Result<(String, StepOutput, Vec<String>), QueryError> {
+        let limit = series_limit(&refused).unwrap_or_else(|| "?".into());
+        let said = loki_said(&refused);
+        let field = q.group_by.first().cloned().unwrap_or_default();
+        let mut pending = KeyPart::whole(&field).map_err(|why| series_error(&limit, &said, &why))?;
+        let mut answers: Vec<(LokiRequest, Answer)> = Vec::new();
+        let mut parts = 0;
+        let mut queries: Vec<LokiRequest> = Vec::new();
+        while !pending.is_empty() {
+            if parts + pending.len() > MAX_PARTS {
+                return Err(series_error(
+                    &limit,
+                    &said,
+                    &format!(
+                        "flowlens ranked `{field}` in disjoint ranges, but more than {MAX_PARTS} ranges would be \
+                         needed; group by a field with fewer values first, add filters or narrow the time range"
+                    ),
+                ));
+            }
+            let runs = pending.iter().map(|part| async move {
+                let requests = self.dialect.part_requests(target, q, step, part)?;
+                let result = self.run_all(&requests, deadline).await;
+                Ok::<_, QueryError>((part, requests, result))
+            });
+            let mut next = Vec::new();
+            for (part, requests, result) in futures_util::future::try_join_all(runs).await? {
+                match result {
+                    Ok(these) => {
+                        parts += 1;
+                        answers.extend(these);
+                        queries.extend(requests);
+                    }
+                    Err(e) if series_limit(&e).is_some() => match part.split() {
+                        Some(halves) => next.extend(halves),
+                        None => {
+                            return Err(series_error(
+                                &limit,
+                                &said,
+                                &format!(
+                                    "flowlens ranked `{field}` in disjoint ranges, but the records with {part} \
+                                     alone have too many groups; group by fewer fields after `{field}`"
+                                ),
+                            ))
+                        }
+                    },
+                    Err(e) => return Err(limit_error(e, &requests[0])),
+                }
+            }
+            pending = next;
+        }
+        let total_requests = self.dialect.requests(target, q, &Step::Total)?;
+        let total = answered_sum(&self.run_all(&total_requests, deadline).await.map_err(|e| limit_error(e, whole))?);
+        let ranked = answered_sum(&answers);
+        if ranked != total {
+            return Err(QueryError::downstream(
+                502,
+                format!(
+                    "Loki refused the ranking by `{field}` whole (max_query_series = {limit}), and its {parts} disjoint \
+                     parts add up to {ranked}, not to the total {total}: some records hold a `{field}` that is \
+                     neither a valid value nor empty. Loki said: {said}"
+                ),
+            ));
+        }
+        let kind = if matches!(KeyPart::whole(&field).ok().as_deref(), Some([KeyPart::Net(_), ..])) {
+            "address ranges"
+        } else {
+            "number ranges"
+        };
+        let notice = format!(
+            "Ranked by `{field}` in {parts} parts (disjoint {kind}, merged exactly) because Loki's max_query_series \
+             ({limit}) refused the ranking as one query."
+        );
+        Ok((distinct_text(&queries), merge(q, step, &answers), vec![notice]))
     }
 
     /// One request, and for a log query its next pages (backwards, each at
@@ -77,7 +181,7 @@ impl Loki {
         let mut held = 0;
         let mut next = Some(request);
         while let Some(request) = next.take() {
-            let answer = self.fetch(&request, deadline).await?;
+            let answer = self.send(&request, deadline).await?;
             if let Answer::Streams(streams) = &answer {
                 let received: usize = streams.iter().map(|s| s.entries.len()).sum();
                 held += received;
@@ -93,8 +197,12 @@ impl Loki {
     /// Sends one request (GET, as Grafana's Loki datasource does) and parses
     /// its answer.
     pub async fn fetch(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
-        let answer =
-            self.http.get(request.path(), &request.form(), deadline).await.map_err(|e| limit_error(e, request))?;
+        self.send(request, deadline).await.map_err(|e| limit_error(e, request))
+    }
+
+    /// [`Self::fetch`] with Loki's errors as it sent them.
+    async fn send(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
+        let answer = self.http.get(request.path(), &request.form(), deadline).await?;
         let body = answer.bytes().await?;
         parse_answer(&body).map_err(|e| {
             let mut cut = body.len().min(300);
@@ -129,22 +237,19 @@ impl Loki {
 /// plain text with HTTP 400, timeouts with 504 or 499), as errors that name
 /// the limit, the value and what to change. Anything else is passed on.
 pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
-    let said = e.message.split_once("): ").map_or(e.message.as_str(), |(_, text)| text).to_string();
+    let said = loki_said(&e);
     let between = |start: &str, end: &str| -> Option<String> {
         let from = said.find(start)? + start.len();
         let len = said[from..].find(end)?;
         Some(said[from..from + len].trim().to_string())
     };
     let limit = |message: String| QueryError::downstream(422, format!("{message}. Loki said: {said}"));
-    if said.contains("reached for a single query") && said.contains("series (") {
-        let n = between("series (", ")").unwrap_or_else(|| "?".into());
-        return limit(format!(
-            "Loki refused the query: it reached Loki's series limit, max_query_series = {n} (a `sum by` over the \
-             whole range counts every group, even when only the top N are shown). Group by fewer or coarser \
-             fields, add filters or narrow the time range so that fewer than {n} groups remain, or raise \
-             max_query_series in Loki's limits_config (per tenant in its runtime overrides); flowlens does not \
-             yet split a ranking into partitions"
-        ));
+    if let Some(n) = series_limit(&e) {
+        return series_error(
+            &n,
+            &said,
+            "flowlens ranks a grouping in disjoint parts when Loki refuses it whole, but this query is no ranking",
+        );
     }
     if said.contains("max entries limit per query exceeded") {
         let (asked, max) = between("(", ")")
@@ -186,6 +291,49 @@ pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
         );
     }
     e
+}
+
+/// What Loki said, without the client's `Loki failed (HTTP n): ` prefix.
+fn loki_said(e: &QueryError) -> String {
+    e.message.split_once("): ").map_or(e.message.as_str(), |(_, text)| text).to_string()
+}
+
+/// The `N` of Loki's series-limit error ("maximum number of series (N)
+/// reached for a single query", formerly "maximum of series (N) ..."), or
+/// `None` for any other error.
+pub fn series_limit(e: &QueryError) -> Option<String> {
+    let said = loki_said(e);
+    if !(said.contains("reached for a single query") && said.contains("series (")) {
+        return None;
+    }
+    let from = said.find("series (")? + "series (".len();
+    let len = said[from..].find(')')?;
+    Some(said[from..from + len].trim().to_string())
+}
+
+/// Loki's `max_query_series` refusal as an error that names the limit and
+/// what to change; `why` says why flowlens could not rank in parts.
+fn series_error(n: &str, said: &str, why: &str) -> QueryError {
+    QueryError::downstream(
+        422,
+        format!(
+            "Loki refused the query: it reached Loki's series limit, max_query_series = {n} (a `sum by` over the \
+             whole range counts every group, even when only the top N are shown); {why}. Group by fewer or coarser \
+             fields, add filters or narrow the time range so that fewer than {n} groups remain, or raise \
+             max_query_series in Loki's limits_config (per tenant in its runtime overrides). Loki said: {said}"
+        ),
+    )
+}
+
+/// Each distinct query text once, one per line.
+fn distinct_text(requests: &[LokiRequest]) -> String {
+    let mut text: Vec<&str> = Vec::new();
+    for r in requests {
+        if !text.contains(&r.query.as_str()) {
+            text.push(&r.query);
+        }
+    }
+    text.join("\n")
 }
 
 /// `{"status": "success", "data": {"resultType": …, "result": […]}}`.

@@ -79,19 +79,20 @@ impl Backend {
     }
 
     /// Runs one step before the deadline: the query text executed (every
-    /// request's, one per line) and the step's output.
+    /// request's, one per line), the step's output and notices for its frames
+    /// (how the answer was obtained, when that is worth saying).
     pub async fn run(
         &self,
         target: &Target<'_>,
         q: &FlowQuery,
         step: &Step,
         deadline: Deadline,
-    ) -> Result<(String, StepOutput), QueryError> {
+    ) -> Result<(String, StepOutput, Vec<String>), QueryError> {
         match self {
             Self::VictoriaLogs(vl) => {
                 let text = LogsQl.render(target, q, step);
                 let output = vl.run(q, target.schema, step, &text, deadline).await?;
-                Ok((text, output))
+                Ok((text, output, Vec::new()))
             }
             Self::Loki(loki) => loki.run(target, q, step, deadline).await,
         }

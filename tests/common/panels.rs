@@ -22,7 +22,7 @@ pub struct Window {
 }
 
 impl Window {
-    fn reference(&self, direction: Dir) -> RefQuery {
+    pub fn reference(&self, direction: Dir) -> RefQuery {
         RefQuery::new(direction, POD_CIDR, Some(NAT_ENI), self.from_ms, self.to_ms)
     }
 
