@@ -55,9 +55,10 @@ impl Backend {
             BackendKind::Victorialogs => {
                 Self::VictoriaLogs(victorialogs::VictoriaLogs::new(HttpClient::new(settings, "VictoriaLogs")?))
             }
-            BackendKind::Loki => {
-                Self::Loki(loki::Loki::new(HttpClient::new(settings, "Loki")?, LogQl { fields: settings.loki_fields }))
-            }
+            BackendKind::Loki => Self::Loki(loki::Loki::new(
+                HttpClient::new(settings, "Loki")?,
+                LogQl { fields: settings.loki_fields, ..Default::default() },
+            )),
         })
     }
 

@@ -133,6 +133,11 @@ use crate::settings::LokiFields;
 pub struct LogQl {
     /// Structured metadata, JSON lines or logfmt lines.
     pub fields: LokiFields,
+    /// When above 0: metric queries are split into sub-ranges at multiples
+    /// of this many ms (Unix-epoch aligned, like Loki's
+    /// `split_queries_by_interval`; series at whole buckets), each its own
+    /// request, merged exactly ([`merge`] adds disjoint covers).
+    pub split_ms: i64,
 }
 
 /// Loki's default `max_entries_limit_per_query`: a log query asks for at
@@ -344,8 +349,11 @@ impl LogQl {
         };
         Ok(match step {
             Step::Records { limit } => vec![query.logs(q.range, *limit)],
-            Step::Total | Step::Rank { .. } => vec![query.instant(q.range, Covers::Range(q.range))],
-            _ => query.series(q),
+            Step::Total | Step::Rank { .. } => split_range(q.range, self.split_ms)
+                .into_iter()
+                .map(|part| query.instant(part, Covers::Range(part)))
+                .collect(),
+            _ => query.series(q, self.split_ms),
         })
     }
 }
@@ -499,12 +507,23 @@ impl Query {
 
     /// A range query for the whole buckets, then an instant query per edge
     /// bucket (one that the range starts or ends inside).
-    fn series(&self, q: &FlowQuery) -> Vec<LokiRequest> {
+    fn series(&self, q: &FlowQuery, split_ms: i64) -> Vec<LokiRequest> {
         let all = buckets(q);
         let whole = |b: &&Bucket| b.time_ms == b.start_ms && b.width_ms == q.step_ms;
         let mut requests = Vec::new();
         let whole_buckets: Vec<&Bucket> = all.iter().filter(whole).collect();
-        if let (Some(first), Some(last)) = (whole_buckets.first(), whole_buckets.last()) {
+        // Whole buckets in runs that each end at a split boundary (at least
+        // one bucket a run); the runs are disjoint, so their points add.
+        let mut runs: Vec<Vec<&Bucket>> = Vec::new();
+        for b in whole_buckets {
+            let chunk = |t: i64| if split_ms > 0 { t.div_euclid(split_ms) } else { 0 };
+            match runs.last_mut() {
+                Some(run) if chunk(run[0].start_ms) == chunk(b.start_ms) => run.push(b),
+                _ => runs.push(vec![b]),
+            }
+        }
+        for run in runs {
+            let (Some(first), Some(last)) = (run.first(), run.last()) else { continue };
             requests.push(LokiRequest {
                 kind: RequestKind::Range,
                 query: self.metric(q.step_ms),
@@ -534,6 +553,25 @@ impl Query {
             key_labels: Vec::new(),
         }
     }
+}
+
+/// `range` cut at every multiple of `split_ms` inside it (the whole range
+/// when `split_ms` is 0): disjoint, in order, covering it exactly.
+pub fn split_range(range: TimeRange, split_ms: i64) -> Vec<TimeRange> {
+    if split_ms <= 0 {
+        return vec![range];
+    }
+    let mut parts = Vec::new();
+    let mut from = range.from_ms;
+    while from < range.to_ms {
+        let to = ((from.div_euclid(split_ms) + 1) * split_ms).min(range.to_ms);
+        parts.push(TimeRange { from_ms: from, to_ms: to });
+        from = to;
+    }
+    if parts.is_empty() {
+        parts.push(range);
+    }
+    parts
 }
 
 /// A log query's parameters: `[from, to)` (Loki's `end` is exclusive),
@@ -1361,7 +1399,11 @@ mod tests {
             (LokiFields::Logfmt, "eni", true, "logfmt interface_id=\"eni\""),
         ] {
             let schema = RecordSchema::Fields(BTreeMap::from([("interface_id".to_string(), name.to_string())]));
-            let result = LogQl { fields }.requests(&Target { stream: &stream(), schema: &schema }, &q, &Step::Total);
+            let result = LogQl { fields, ..Default::default() }.requests(
+                &Target { stream: &stream(), schema: &schema },
+                &q,
+                &Step::Total,
+            );
             match result {
                 Ok(r) => {
                     assert!(ok, "{name}: {:?}", r[0].query);
