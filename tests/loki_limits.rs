@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use common::harness::{Answer, Instance, Plugin};
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const BOUND: Duration = Duration::from_secs(30);
@@ -43,17 +43,10 @@ impl Fake {
                 let Ok((mut socket, _)) = listener.accept().await else { return };
                 let (requests, script) = (requests.clone(), script.clone());
                 tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 8192];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match socket.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
+                    let Some(head) = common::loki::read_request_head(&mut socket).await else { return };
                     let n = {
                         let mut requests = requests.lock().unwrap();
-                        requests.push(String::from_utf8_lossy(&head).into_owned());
+                        requests.push(head);
                         requests.len() - 1
                     };
                     let (status, body) = script(n);

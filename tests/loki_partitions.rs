@@ -20,7 +20,7 @@ use common::loki::{raw_lines, Engine};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const RAW_STREAM: [(&str, &str); 3] = [("logtype", "flow"), ("environment", "ops"), ("component", "devops")];
@@ -43,15 +43,7 @@ async fn series_limited_proxy(engine: String, limit: usize, only: &'static str) 
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let (engine, client, seen) = (engine.clone(), client.clone(), seen_by_proxy.clone());
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 8192];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&head).into_owned();
+                let Some(head) = common::loki::read_request_head(&mut socket).await else { return };
                 let target = head.split(' ').nth(1).unwrap_or("/").to_string();
                 let answer = client.get(format!("{engine}{target}")).send().await.expect("the engine answers");
                 let mut status = answer.status().as_u16();
