@@ -108,6 +108,11 @@ pub struct Settings {
     pub schema: RecordSchema,
     /// Loki only, `recordMode: fields`: how the parsed fields are stored.
     pub loki_fields: LokiFields,
+    /// Loki only: metric queries are split into sub-ranges at multiples of
+    /// this many ms since the epoch, and log queries read newest sub-range
+    /// first (`lokiSplitInterval`, [`DEFAULT_LOKI_SPLIT_MS`] unless set; 0 =
+    /// never split).
+    pub loki_split_ms: i64,
     /// The inside networks (pod subnets); `direction` is relative to them.
     pub inside: Vec<IpNet>,
     /// Default interface-id filter (the NAT gateway ENI).
@@ -129,6 +134,11 @@ pub struct Settings {
 /// in the plugin instead, within their timeout.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4;
 
+/// Default of `lokiSplitInterval`: Loki's own default
+/// `split_queries_by_interval` (1 h), so each sub-query is one that Loki's
+/// query frontend would make itself and can answer from its results cache.
+pub const DEFAULT_LOKI_SPLIT_MS: i64 = 3_600_000;
+
 /// Largest `maxConcurrentRequests` accepted.
 pub const MAX_CONCURRENT_REQUESTS: usize = 1_024;
 
@@ -142,6 +152,7 @@ struct JsonData {
     record_format: Option<String>,
     field_mapping: BTreeMap<String, String>,
     loki_fields: Option<serde_json::Value>,
+    loki_split_interval: Option<serde_json::Value>,
     inside_cidrs: Vec<String>,
     interface_id: Option<String>,
     nat_addresses: Option<Vec<String>>,
@@ -248,6 +259,16 @@ impl Settings {
             Some(v) => serde_json::from_value(v.clone())
                 .map_err(|_| err(format!("lokiFields {v} must be \"structured-metadata\", \"json\" or \"logfmt\"")))?,
         };
+        let loki_split_ms = match &jd.loki_split_interval {
+            None | Some(serde_json::Value::Null) => DEFAULT_LOKI_SPLIT_MS,
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => DEFAULT_LOKI_SPLIT_MS,
+            Some(v) => split_interval(v).map_err(|why| {
+                err(format!(
+                    "lokiSplitInterval {v} {why}: a duration such as \"1h\" (the default, Loki's \
+                     split_queries_by_interval) or \"30m\", from 1m to 7d, or \"0\" to never split"
+                ))
+            })?,
+        };
         let inside = jd
             .inside_cidrs
             .iter()
@@ -288,6 +309,7 @@ impl Settings {
             stream,
             schema,
             loki_fields,
+            loki_split_ms,
             inside,
             interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             nat_addresses,
@@ -295,6 +317,20 @@ impl Settings {
             cost_per_gb: jd.cost_per_gb,
         })
     }
+}
+
+/// `lokiSplitInterval` in ms: a duration (`1h`, `30m`, `1h30m`, `1d`) of
+/// whole seconds from 1 minute to 7 days, or 0.
+fn split_interval(v: &serde_json::Value) -> Result<i64, &'static str> {
+    let text = v.as_str().ok_or("is not a string")?.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let d = humantime::parse_duration(text).map_err(|_| "is not a duration")?;
+    if d.subsec_nanos() != 0 || !(60..=7 * 86_400).contains(&d.as_secs()) {
+        return Err("is out of range");
+    }
+    Ok(d.as_secs() as i64 * 1000)
 }
 
 fn parse_url(raw: &str) -> Result<url::Url, SettingsError> {
@@ -389,6 +425,24 @@ mod tests {
         ] {
             let s = settings(&format!(r#"{{"backend":"loki","recordMode":"fields","lokiFields":"{value}"}}"#), &[]);
             assert_eq!(s.unwrap().loki_fields, want);
+        }
+    }
+
+    #[test]
+    fn loki_split_interval() {
+        let split = |json: &str| settings(json, &[]).map(|s| s.loki_split_ms);
+        assert_eq!(split("{}"), Ok(DEFAULT_LOKI_SPLIT_MS));
+        assert_eq!(split(r#"{"lokiSplitInterval":""}"#), Ok(DEFAULT_LOKI_SPLIT_MS));
+        for (text, ms) in [("0", 0), ("30m", 1_800_000), ("1h30m", 5_400_000), ("1d", 86_400_000), ("7d", 604_800_000)]
+        {
+            assert_eq!(split(&format!(r#"{{"lokiSplitInterval":"{text}"}}"#)), Ok(ms), "{text}");
+        }
+        for bad in [r#""30s""#, r#""8d""#, r#""1.5s""#, r#""soon""#, "3600"] {
+            let e = split(&format!(r#"{{"lokiSplitInterval":{bad}}}"#)).unwrap_err();
+            assert!(
+                e.0.starts_with(&format!("lokiSplitInterval {bad} ")) && e.0.contains("\"0\" to never split"),
+                "{e}"
+            );
         }
     }
 

@@ -111,3 +111,31 @@ fn windows_cover_exactly_the_buckets() {
     assert!(r[0].query.contains("[1499ms] offset 1ns"), "{}", r[0].query);
     assert_eq!(r[0].params, vec![("time", ns(day + 1_500))]);
 }
+
+/// `lokiSplitInterval` (1 h): a total, a series and a log query over an
+/// unaligned window of three hours and fifty minutes, as the plugin sends
+/// them: one instant query per sub-range, range queries for the whole
+/// buckets of each sub-range plus the edge buckets, logs from the newest
+/// sub-range.
+#[test]
+fn split_sub_ranges_golden() {
+    use serde_json::json;
+    let s = settings("raw");
+    let target = Target { stream: &s.stream, schema: &s.schema };
+    let day = 1_795_132_800_000;
+    let req = Request {
+        range: TimeRange { from_ms: day + 1_200_000, to_ms: day + 4 * 3_600_000 - 600_000 },
+        interval_ms: 900_000,
+        max_data_points: 0,
+    };
+    let dialect = LogQl { fields: s.loki_fields, split_ms: 3_600_000 };
+    for (name, query) in [
+        ("stat", json!({"format": "stat", "direction": "in"})),
+        ("series", json!({"format": "series", "direction": "in"})),
+        ("logs", json!({"format": "logs"})),
+    ] {
+        let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &req, &s).unwrap();
+        let requests = dialect.requests(&target, &q, &first_step(&q)).unwrap();
+        check(&format!("raw-split-{name}"), &describe(&requests));
+    }
+}

@@ -109,13 +109,9 @@ async fn run_step(engine: &Engine, s: &Settings, q: &FlowQuery, step: &Step) -> 
         let mut next = Some(request);
         while let Some(request) = next.take() {
             let answer = engine.run(&request).await;
-            if let Answer::Streams(streams) = &answer {
-                let entries: Vec<i64> = streams.iter().flat_map(|s| s.entries.iter().map(|e| e.0)).collect();
-                let held = answers.iter().map(|(_, a): &(_, Answer)| count_entries(a)).sum::<usize>() + entries.len();
-                if let Some(oldest) = entries.iter().min() {
-                    next = request.next_page(entries.len(), *oldest, held);
-                }
-            }
+            let held =
+                answers.iter().map(|(_, a): &(_, Answer)| count_entries(a)).sum::<usize>() + count_entries(&answer);
+            next = request.next_page(&answer, held);
             answers.push((request, answer));
         }
     }

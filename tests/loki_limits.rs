@@ -68,14 +68,15 @@ impl Fake {
     }
 }
 
-/// A Loki datasource on the fake, with a tenant header.
+/// A Loki datasource on the fake, with a tenant header; one request per
+/// query step (no sub-ranges), as the scripts count them.
 fn instance(url: &str, timeout_seconds: u64) -> Instance {
     Instance {
         url: url.into(),
         uid: "loki-fake".into(),
         json_data: json!({"backend": "loki", "streamSelector": "{logtype=\"flow\"}",
             "recordFormat": "${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${bytes} ${packets}",
-            "insideCidrs": ["10.0.32.0/20"], "timeoutSeconds": timeout_seconds,
+            "insideCidrs": ["10.0.32.0/20"], "timeoutSeconds": timeout_seconds, "lokiSplitInterval": "0",
             "httpHeaderName1": "X-Scope-OrgID"}),
         secure: [("httpHeaderValue1".to_string(), "tenant-7".to_string())].into(),
         ..Default::default()

@@ -12,6 +12,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use common::data;
@@ -93,6 +94,9 @@ async fn rankings_over_the_series_limit_are_ranked_in_parts_and_stay_exact() {
     let plugin = Plugin::start().await;
     let mut ds = data::raw_instance(&url, "loki-limited");
     ds.json_data["backend"] = json!("loki");
+    // The whole day as one query: hour-long sub-ranges (the default) hold
+    // too few groups each to reach the limit.
+    ds.json_data["lokiSplitInterval"] = json!("0");
     let check = Checker { plugin: &plugin, ds: &ds, records, w: DAY };
 
     for (group_by, kind) in fields {
@@ -106,7 +110,9 @@ async fn rankings_over_the_series_limit_are_ranked_in_parts_and_stay_exact() {
         let by = format!("sum by ({group_by}) ");
         let seen: Vec<(String, bool)> = seen.lock().unwrap().iter().filter(|(q, _)| q.contains(&by)).cloned().collect();
         assert!(seen[0].1, "{group_by}: the whole ranking was refused first: {seen:?}");
-        let answered: Vec<&String> = seen.iter().filter(|(_, refused)| !refused).map(|(q, _)| q).collect();
+        // A part is ranked when none of its requests was refused.
+        let refused: BTreeSet<&String> = seen.iter().filter(|(_, refused)| *refused).map(|(q, _)| q).collect();
+        let answered: BTreeSet<&String> = seen.iter().map(|(q, _)| q).filter(|q| !refused.contains(q)).collect();
         assert!(answered.len() >= 2, "{group_by}: ranked in parts: {seen:?}");
         let narrowing = if kind == "address ranges" { "ip(\"".to_string() } else { format!("{group_by}<=") };
         assert!(

@@ -136,6 +136,8 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   fieldMapping?: Record<string, string>;
   /** Loki, `fields` mode: structured metadata (default), JSON lines or logfmt lines. */
   lokiFields?: LokiFields;
+  /** Loki: sub-range length of long queries, e.g. `1h` (default) or `0` (never split). */
+  lokiSplitInterval?: string;
   insideCidrs?: string[];
   interfaceId?: string;
   timeoutSeconds?: number;
@@ -157,6 +159,7 @@ export const SETTINGS_DEFAULTS = {
   backend: 'victorialogs' as BackendKind,
   recordMode: 'raw' as RecordMode,
   lokiFields: 'structured-metadata' as LokiFields,
+  lokiSplitInterval: '1h',
   timeoutSeconds: 60,
 };
 

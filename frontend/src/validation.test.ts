@@ -6,6 +6,7 @@ import {
   validateQuery,
   validateRecordFormat,
   validateStreamSelector,
+  validateSplitInterval,
   validateTimeout,
   validateUrl,
 } from './validation';
@@ -77,6 +78,17 @@ describe('settings checks', () => {
     expect(validateUrl('http://u:p@x')).toContain('credentials');
     expect(validateTimeout(0)).toContain('between');
     expect(validateTimeout(30)).toBeUndefined();
+  });
+
+  it('validates the Loki split interval as the backend does', () => {
+    for (const ok of [undefined, '', '0', '1h', '30m', '1h30m', '1d', '7d', '90s']) {
+      expect(validateSplitInterval(ok)).toBeUndefined();
+    }
+    expect(validateSplitInterval('30s')).toContain('from 1m to 7d');
+    expect(validateSplitInterval('8d')).toContain('from 1m to 7d');
+    expect(validateSplitInterval('1500ms')).toContain('whole seconds');
+    expect(validateSplitInterval('soon')).toContain('is not a duration');
+    expect(validateSplitInterval('3600')).toContain('is not a duration');
     expect(validateInterfaceId('eni-0352f8c82da6aa229')).toBeUndefined();
     expect(validateInterfaceId('nat-1')).toContain('does not look like');
   });

@@ -198,6 +198,24 @@ export function validateTimeout(seconds: number | undefined): string | undefined
     : `timeout ${seconds} must be between 0 and 3600 seconds`;
 }
 
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `lokiSplitInterval` as settings.rs reads it: `0`, or a duration such as `1h` or `1h30m` of whole seconds from 1m to 7d. */
+export function validateSplitInterval(text: string | undefined): string | undefined {
+  const value = (text ?? '').trim();
+  if (value === '' || value === '0') {
+    return undefined;
+  }
+  if (!/^(\d+\s*(ms|s|m|h|d|w)\s*)+$/.test(value)) {
+    return `split interval \`${value}\` is not a duration such as 1h or 30m (0: never split)`;
+  }
+  const ms = [...value.matchAll(/(\d+)\s*(ms|s|m|h|d|w)/g)].reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS_MS[p[2]], 0);
+  if (ms % 1_000 !== 0 || ms < 60_000 || ms > 7 * 86_400_000) {
+    return `split interval \`${value}\` must be from 1m to 7d in whole seconds (0: never split)`;
+  }
+  return undefined;
+}
+
 export function validateCostPerGb(cost: number | undefined): string | undefined {
   if (cost === undefined) {
     return undefined;

@@ -183,11 +183,8 @@ impl Loki {
         while let Some(request) = next.take() {
             let answer = self.send(&request, deadline).await?;
             if let Answer::Streams(streams) = &answer {
-                let received: usize = streams.iter().map(|s| s.entries.len()).sum();
-                held += received;
-                if let Some(oldest) = streams.iter().flat_map(|s| s.entries.iter().map(|e| e.0)).min() {
-                    next = request.next_page(received, oldest, held);
-                }
+                held += streams.iter().map(|s| s.entries.len()).sum::<usize>();
+                next = request.next_page(&answer, held);
             }
             answers.push((request, answer));
         }
@@ -266,8 +263,9 @@ pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
         let max = between("limit: ", ")").unwrap_or_else(|| "?".into());
         return limit(format!(
             "Loki refused the query: its time range ({length}) is longer than Loki's max_query_length ({max}). \
-             Choose a time range of at most {max}, or raise max_query_length in Loki's limits_config; flowlens \
-             does not yet split long ranges"
+             Choose a time range of at most {max}, raise max_query_length in Loki's limits_config, or set this \
+             datasource's lokiSplitInterval (flowlens splits metric queries into sub-ranges that long and reads \
+             logs newest sub-range first; 0 turns it off)"
         ));
     }
     if said.contains("would read too many bytes") {

@@ -57,7 +57,7 @@ impl Backend {
             }
             BackendKind::Loki => Self::Loki(loki::Loki::new(
                 HttpClient::new(settings, "Loki")?,
-                LogQl { fields: settings.loki_fields, ..Default::default() },
+                LogQl { fields: settings.loki_fields, split_ms: settings.loki_split_ms },
             )),
         })
     }

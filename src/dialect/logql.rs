@@ -198,6 +198,9 @@ pub enum Covers {
         range: TimeRange,
         /// How many the step asked for (a page may hold fewer).
         limit: usize,
+        /// When above 0, pages read the range's sub-ranges at multiples of
+        /// this many ms, newest first (see [`LokiRequest::next_page`]).
+        split_ms: i64,
     },
 }
 
@@ -251,27 +254,45 @@ impl LokiRequest {
         form
     }
 
-    /// The next page of a log query whose answer held `received` lines, the
-    /// oldest at `oldest_ns`; `None` when the step has all it asked for or
-    /// Loki had no more. The page ends just after `oldest_ns` (Loki's `end`
-    /// is exclusive), so lines of that same nanosecond that did not fit come
-    /// too; [`merge`] drops the ones already held (Loki's own identity of a
-    /// line: stream, time and text).
-    pub fn next_page(&self, received: usize, oldest_ns: i64, held: usize) -> Option<LokiRequest> {
-        let Covers::Records { limit, .. } = self.covers else { return None };
+    /// The next page of a log query after its `answer` (`held`: the lines of
+    /// the step's pages so far, this one's included); `None` when the step has all it asked for or
+    /// Loki had no more. A full page is followed by one that ends just after
+    /// its oldest line (Loki's `end` is exclusive), so lines of that same
+    /// nanosecond that did not fit come too; [`merge`] drops the ones already
+    /// held (Loki's own identity of a line: stream, time and text). A page
+    /// that was not full has read its sub-range: the next one reads the
+    /// sub-range before it, until the range's start.
+    pub fn next_page(&self, answer: &Answer, held: usize) -> Option<LokiRequest> {
+        let (Covers::Records { range, limit, split_ms }, Answer::Streams(streams)) = (self.covers, answer) else {
+            return None;
+        };
+        let received: usize = streams.iter().map(|s| s.entries.len()).sum();
         let asked: usize = self.param("limit")?.parse().ok()?;
-        if received < asked || held >= limit {
+        if held >= limit {
             return None;
         }
         let mut next = self.clone();
-        for (name, value) in &mut next.params {
-            match *name {
-                "end" => *value = (oldest_ns + 1).to_string(),
-                "limit" => *value = (limit - held + 1).min(MAX_ENTRIES).to_string(),
-                _ => {}
+        if received < asked {
+            let start_ms = i64::try_from(self.param("start")?.parse::<i128>().ok()? / 1_000_000).ok()?;
+            if start_ms <= range.from_ms {
+                return None;
             }
+            let page = page_range(TimeRange { from_ms: range.from_ms, to_ms: start_ms }, split_ms);
+            next.set("start", ns(page.from_ms));
+            next.set("end", ns(page.to_ms));
+            next.set("limit", (limit - held).min(MAX_ENTRIES).to_string());
+        } else {
+            let oldest_ns = streams.iter().flat_map(|s| s.entries.iter().map(|e| e.0)).min()?;
+            next.set("end", (i128::from(oldest_ns) + 1).to_string());
+            next.set("limit", (limit - held + 1).min(MAX_ENTRIES).to_string());
         }
         Some(next)
+    }
+
+    fn set(&mut self, name: &str, value: String) {
+        if let Some((_, v)) = self.params.iter_mut().find(|(n, _)| *n == name) {
+            *v = value;
+        }
     }
 
     /// A parameter's value.
@@ -308,11 +329,13 @@ pub struct LogStream {
 }
 
 impl Dialect for LogQl {
-    /// The query of the step's first request: the range query of a series
-    /// (edge buckets follow it as instant queries), the instant query of a
-    /// total or ranking, the log query of records.
+    /// The query of the step's first request over the whole range, as one
+    /// would run it in Explore (the requests sent split it into sub-ranges
+    /// of [`LogQl::split_ms`]): the range query of a series (edge buckets
+    /// follow it as instant queries), the instant query of a total or
+    /// ranking, the log query of records.
     fn render(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
-        match self.requests(target, q, step) {
+        match (LogQl { split_ms: 0, ..*self }).requests(target, q, step) {
             Ok(requests) => requests.into_iter().next().map(|r| r.query).unwrap_or_default(),
             Err(e) => format!("# {}", e.message.replace('\n', " ")),
         }
@@ -348,7 +371,7 @@ impl LogQl {
             },
         };
         Ok(match step {
-            Step::Records { limit } => vec![query.logs(q.range, *limit)],
+            Step::Records { limit } => vec![query.logs(q.range, *limit, self.split_ms)],
             Step::Total | Step::Rank { .. } => split_range(q.range, self.split_ms)
                 .into_iter()
                 .map(|part| query.instant(part, Covers::Range(part)))
@@ -543,13 +566,14 @@ impl Query {
         requests
     }
 
-    /// The log query for the newest `limit` records of `range`.
-    fn logs(&self, range: TimeRange, limit: usize) -> LokiRequest {
+    /// The log query for the newest `limit` records of `range`: its first
+    /// page reads the newest sub-range.
+    fn logs(&self, range: TimeRange, limit: usize, split_ms: i64) -> LokiRequest {
         LokiRequest {
             kind: RequestKind::Logs,
             query: format!("{}{}", self.selector, self.pipeline.log_stages()),
-            params: log_params(range, limit),
-            covers: Covers::Records { range, limit },
+            params: log_params(page_range(range, split_ms), limit),
+            covers: Covers::Records { range, limit, split_ms },
             key_labels: Vec::new(),
         }
     }
@@ -572,6 +596,15 @@ pub fn split_range(range: TimeRange, split_ms: i64) -> Vec<TimeRange> {
         parts.push(range);
     }
     parts
+}
+
+/// The newest sub-range of `range` at multiples of `split_ms` (the whole
+/// range when `split_ms` is 0).
+fn page_range(range: TimeRange, split_ms: i64) -> TimeRange {
+    match split_range(range, split_ms).last() {
+        Some(last) => *last,
+        None => range,
+    }
 }
 
 /// A log query's parameters: `[from, to)` (Loki's `end` is exclusive),
@@ -624,7 +657,7 @@ fn raw_request(raw: &str, q: &FlowQuery) -> LokiRequest {
     let range = q.range;
     let (kind, params, covers) = if raw.trim_start().starts_with('{') {
         let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
-        (RequestKind::Logs, log_params(range, limit), Covers::Records { range, limit })
+        (RequestKind::Logs, log_params(range, limit), Covers::Records { range, limit, split_ms: 0 })
     } else if q.format == Format::Series {
         let covers = Covers::Buckets {
             step_ms: q.step_ms,
@@ -1481,6 +1514,12 @@ mod tests {
         assert_eq!(out, StepOutput::Buckets(want));
     }
 
+    /// A page of `n` lines (none when 0), the oldest at `oldest_ns`.
+    fn page(n: usize, oldest_ns: i64) -> Answer {
+        let entries = (0..n as i64).map(|i| (oldest_ns + i, "line".to_string())).collect();
+        Answer::Streams(vec![LogStream { labels: BTreeMap::new(), entries }])
+    }
+
     #[test]
     fn records_page_backwards_newest_first_each_once() {
         let q = FlowQuery { format: Format::Logs, ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 10_000 }) };
@@ -1488,8 +1527,8 @@ mod tests {
         let first = requests(&q, &step).remove(0);
         assert_eq!(first.param("limit"), Some("5000"));
         assert_eq!(first.param("direction"), Some("backward"));
-        assert_eq!(first.next_page(4_999, 5, 4_999), None, "Loki had no more");
-        let next = first.next_page(5_000, 1_234_000_000, 5_000).unwrap();
+        assert_eq!(first.next_page(&page(4_999, 5), 4_999), None, "Loki had no more");
+        let next = first.next_page(&page(5_000, 1_234_000_000), 5_000).unwrap();
         assert_eq!(next.param("end"), Some("1234000001"), "the oldest nanosecond again");
         assert_eq!(next.param("limit"), Some("2001"));
         assert_eq!(next.param("start"), first.param("start"));
@@ -1504,6 +1543,30 @@ mod tests {
         let StepOutput::Records(records) = merge(&q, &Step::Records { limit: 3 }, &answers) else { panic!() };
         let got: Vec<(i64, &str)> = records.iter().map(|r| (r.time_ns, r.body.as_str())).collect();
         assert_eq!(got, vec![(5, "e"), (3, "b"), (3, "c")]);
+    }
+
+    #[test]
+    fn split_records_page_newest_sub_range_first() {
+        let q = FlowQuery { format: Format::Logs, ..FlowQuery::probe(TimeRange { from_ms: 500, to_ms: 3_500 }) };
+        let step = Step::Records { limit: 7_000 };
+        let dialect = LogQl { split_ms: 1_000, ..Default::default() };
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        let target = Target { stream: &stream(), schema: &schema };
+        let first = dialect.requests(&target, &q, &step).unwrap().remove(0);
+        let range = |r: &LokiRequest| (r.param("start").unwrap().to_string(), r.param("end").unwrap().to_string());
+        assert_eq!(range(&first), ("3000000000".into(), "3500000000".into()), "the newest sub-range first");
+        // A full page stays in its sub-range; one that was not full moves to the one before.
+        let full = first.next_page(&page(5_000, 3_100_000_000), 5_000).unwrap();
+        assert_eq!(range(&full), ("3000000000".into(), "3100000001".into()));
+        assert_eq!(full.param("limit"), Some("2001"));
+        let before = full.next_page(&page(10, 3_000_000_000), 5_010).unwrap();
+        assert_eq!(range(&before), ("2000000000".into(), "3000000000".into()));
+        assert_eq!(before.param("limit"), Some("1990"), "no line is asked for twice across sub-ranges");
+        let none = page(0, 0);
+        let last = before.next_page(&none, 5_010).unwrap().next_page(&none, 5_010).unwrap();
+        assert_eq!(range(&last), ("500000000".into(), "1000000000".into()), "clipped to the range's start");
+        assert_eq!(last.next_page(&none, 5_010), None, "the range is read");
+        assert_eq!(before.next_page(&page(1_990, 2_500_000_000), 7_000), None, "the step has what it asked for");
     }
 
     #[test]

@@ -83,8 +83,11 @@ pub fn describe(requests: &[LokiRequest]) -> String {
                 Covers::Buckets { step_ms, first_ms, last_ms } => {
                     format!("buckets {first_ms}..={last_ms} step {step_ms}")
                 }
-                Covers::Records { range, limit } => {
+                Covers::Records { range, limit, split_ms: 0 } => {
                     format!("records [{}, {}) limit {limit}", range.from_ms, range.to_ms)
+                }
+                Covers::Records { range, limit, split_ms } => {
+                    format!("records [{}, {}) limit {limit} newest first by {split_ms}", range.from_ms, range.to_ms)
                 }
             };
             let keys =

@@ -180,6 +180,14 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.lokiFields).toBe('json');
     await user.click(radio(CONFIG.lokiFields, 'logfmt lines'));
     expect(last().jsonData.lokiFields).toBe('logfmt');
+    // Long ranges: the split interval, checked as the backend checks it.
+    const split = screen.getByLabelText(CONFIG.lokiSplitInterval);
+    expect(split).toHaveAttribute('placeholder', '1h');
+    await user.type(split, '30s');
+    expect(screen.getByText(/must be from 1m to 7d/)).toBeInTheDocument();
+    await user.clear(split);
+    await user.type(split, '30m');
+    expect(last().jsonData.lokiSplitInterval).toBe('30m');
     // The field mapping stays beside it.
     expect(screen.getByRole('button', { name: CONFIG.addMapping })).toBeInTheDocument();
     // Raw records: no parsed fields to place.

@@ -37,6 +37,7 @@ export const CONFIG = {
   streamSelector: 'Stream selector',
   recordMode: 'Records',
   lokiFields: 'Loki fields',
+  lokiSplitInterval: 'Split interval',
   formatPreset: 'Record format preset',
   recordFormat: 'Record format',
   addMapping: 'Add mapping',

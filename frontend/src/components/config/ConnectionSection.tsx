@@ -3,7 +3,7 @@ import { SelectableValue } from '@grafana/data';
 import { FieldSet, InlineField, Input, RadioButtonGroup } from '@grafana/ui';
 
 import { BackendKind, SETTINGS_DEFAULTS } from '../../types';
-import { validateTimeout, validateUrl } from '../../validation';
+import { validateSplitInterval, validateTimeout, validateUrl } from '../../validation';
 import { NumberInput } from '../NumberInput';
 import { CONFIG } from '../selectors';
 import { LABEL_WIDTH, SectionProps } from './options';
@@ -24,6 +24,8 @@ export function ConnectionSection({ options, onEdit }: SectionProps) {
   const urlError = options.url ? validateUrl(options.url) : undefined;
   const timeout = options.jsonData.timeoutSeconds;
   const timeoutError = validateTimeout(timeout);
+  const split = options.jsonData.lokiSplitInterval;
+  const splitError = validateSplitInterval(split);
   return (
     <FieldSet label="Connection">
       <InlineField label={CONFIG.backend} labelWidth={LABEL_WIDTH}>
@@ -66,6 +68,23 @@ export function ConnectionSection({ options, onEdit }: SectionProps) {
           onChange={(timeoutSeconds) => onEdit({ jsonData: { timeoutSeconds } })}
         />
       </InlineField>
+      {backend === 'loki' && (
+        <InlineField
+          label={CONFIG.lokiSplitInterval}
+          labelWidth={LABEL_WIDTH}
+          invalid={!!splitError}
+          error={splitError}
+          tooltip="Long queries are sent as sub-queries of this length, aligned to it (lokiSplitInterval; the default 1h is Loki's split_queries_by_interval, so each sub-query can come from Loki's results cache); logs are read newest sub-range first. 0: never split"
+        >
+          <Input
+            aria-label={CONFIG.lokiSplitInterval}
+            width={12}
+            value={split ?? ''}
+            placeholder={SETTINGS_DEFAULTS.lokiSplitInterval}
+            onChange={(e) => onEdit({ jsonData: { lokiSplitInterval: e.currentTarget.value.trim() || undefined } })}
+          />
+        </InlineField>
+      )}
     </FieldSet>
   );
 }
