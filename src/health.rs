@@ -61,6 +61,7 @@ fn product(ds: &Datasource) -> &'static str {
 
 async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     let s = &ds.settings;
+    ds.backend().ready(crate::backend::Deadline::after(s.timeout)).await?;
     let stream = if s.stream.matchers.is_empty() { "*".to_string() } else { s.stream.to_string() };
     // How many records the selector matches, in the last hour, else the last day.
     let mut found = None;
@@ -83,7 +84,7 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
             _ => Vec::new(),
         };
         let hint = if streams.is_empty() {
-            format!("the database holds no logs from the last {}", last.1)
+            ds.backend().no_streams_hint(&s.stream, last.1)
         } else {
             format!("streams with records in the last {}: {}", last.1, streams.join(", "))
         };

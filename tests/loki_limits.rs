@@ -185,3 +185,29 @@ async fn too_many_outstanding_requests_is_asked_again_and_the_tenant_header_is_s
     assert!(!a.error.contains("-search."), "no VictoriaLogs flags in a Loki error: {}", a.error);
     assert!(fake.requests().len() >= 2, "asked again while the timeout allowed");
 }
+
+/// Save & test asks `/ready` first: a Loki that is still starting (503 with
+/// its reason) is said to be not ready, within a few seconds; a URL without
+/// `/ready` (a gateway that routes only the API, 404) goes on to the queries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_and_test_asks_ready_first() {
+    let plugin = Plugin::start().await;
+    let fake = Fake::start(|_| (503, "Ingester not ready: waiting for 15s after being ready")).await;
+    let started = Instant::now();
+    let (ok, message) = plugin.check_health(&instance(&fake.url, 30)).await;
+    assert!(started.elapsed() < Duration::from_secs(10), "answered in {:?}", started.elapsed());
+    assert!(!ok, "{message}");
+    assert!(
+        message.contains(&format!("Loki at {}/ is not ready yet (GET /ready)", fake.url))
+            && message.contains("Ingester not ready: waiting for 15s after being ready"),
+        "{message}"
+    );
+    assert!(fake.requests().iter().all(|r| r.starts_with("GET /ready ")), "{:?}", fake.requests());
+
+    // No /ready: the queries follow (here every one answers 42 records).
+    let fake = Fake::start(|n| if n == 0 { (404, "404 page not found") } else { (200, VECTOR_42) }).await;
+    let (_, message) = plugin.check_health(&instance(&fake.url, 30)).await;
+    assert!(fake.requests()[0].starts_with("GET /ready "), "{:?}", fake.requests());
+    assert!(fake.requests()[1].starts_with("GET /loki/api/v1/query?"), "{:?}", fake.requests());
+    assert!(!message.contains("not ready"), "{message}");
+}

@@ -217,6 +217,26 @@ impl Loki {
         })
     }
 
+    /// Whether Loki says it is ready (`GET /ready`, which Loki answers
+    /// "ready" once its modules have started, 503 with the reason before).
+    /// A URL without `/ready` (a gateway that routes only the API) is
+    /// fine: the queries that follow find out whether the API is there.
+    pub async fn ready(&self, deadline: Deadline) -> Result<(), QueryError> {
+        match self.http.get_once("/ready", &[], deadline.within(READY_WAIT)).await {
+            Ok(_) | Err(QueryError { status: 404, .. }) => Ok(()),
+            Err(e) if matches!(e.status, 503 | 504) => Err(QueryError::downstream(
+                503,
+                format!(
+                    "Loki at {} is not ready yet (GET /ready): wait until it has started, or check its ingesters \
+                     and ring. Loki said: {}",
+                    self.http.url("/"),
+                    loki_said(&e)
+                ),
+            )),
+            Err(e) => Err(e),
+        }
+    }
+
     /// A sampled record's fields: its labels, and for JSON or logfmt lines
     /// the line's own keys (queries extract only the fields they need).
     pub fn record_fields(&self, record: &Record) -> BTreeMap<String, String> {
@@ -229,6 +249,9 @@ impl Loki {
         fields
     }
 }
+
+/// How long Save & test waits for `/ready`.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Loki's limit errors, by their documented wording (Loki answers them as
 /// plain text with HTTP 400, timeouts with 504 or 499), as errors that name
@@ -334,12 +357,13 @@ fn distinct_text(requests: &[LokiRequest]) -> String {
     text.join("\n")
 }
 
-/// `{"status": "success", "data": {"resultType": …, "result": […]}}`.
+/// `{"status": "success", "data": {"resultType": …, "result": […]}}`, or
+/// for `/series` `{"status": "success", "data": [{label: value, …}, …]}`.
 #[derive(Debug, Deserialize)]
 struct Body {
     status: String,
     #[serde(default)]
-    data: Option<Data>,
+    data: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -384,7 +408,15 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, String> {
     if body.status != "success" {
         return Err(format!("status {:?}", body.status));
     }
-    let data = body.data.ok_or("no data")?;
+    let data = match body.data.ok_or("no data")? {
+        series @ Value::Array(_) => {
+            let sets: Vec<BTreeMap<String, String>> = serde_json::from_value(series).map_err(|e| e.to_string())?;
+            return Ok(Answer::Streams(
+                sets.into_iter().map(|labels| LogStream { labels, entries: Vec::new() }).collect(),
+            ));
+        }
+        data => serde_json::from_value::<Data>(data).map_err(|e| e.to_string())?,
+    };
     let point = |(t, v): &(f64, String)| -> Result<(i64, f64), String> {
         let v: f64 = v.parse().map_err(|_| format!("a value that is no number: {v:?}"))?;
         Ok(((t * 1000.0).round() as i64, v))
@@ -516,6 +548,9 @@ mod tests {
         let streams = br#"{"status":"success","data":{"resultType":"streams","result":[{"stream":{"a":"b"},"values":[["1795219200000000001","line",{"structuredMetadata":{}}]]}]}}"#;
         let Answer::Streams(s) = parse_answer(streams).unwrap() else { panic!() };
         assert_eq!(s[0].entries, vec![(1_795_219_200_000_000_001, "line".to_string())]);
+        let series = br#"{"status":"success","data":[{"logtype":"flow","environment":"ops"}]}"#;
+        let Answer::Streams(s) = parse_answer(series).unwrap() else { panic!() };
+        assert_eq!((s[0].labels["logtype"].as_str(), s[0].entries.len()), ("flow", 0));
         assert!(parse_answer(b"too many outstanding requests").is_err());
         assert!(parse_answer(br#"{"status":"error","data":null}"#).is_err());
         assert!(parse_answer(br#"{"status":"success","data":{"resultType":"scalar","result":[1,"2"]}}"#).is_err());

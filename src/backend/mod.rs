@@ -110,6 +110,29 @@ impl Backend {
         }
     }
 
+    /// Whether the backend says it is ready to answer (Loki's `/ready`);
+    /// VictoriaLogs answers queries as soon as it listens.
+    pub async fn ready(&self, deadline: Deadline) -> Result<(), QueryError> {
+        match self {
+            Self::VictoriaLogs(_) => Ok(()),
+            Self::Loki(loki) => loki.ready(deadline).await,
+        }
+    }
+
+    /// What an empty answer to [`crate::plan::Step::Streams`] over the last
+    /// `span` means: VictoriaLogs lists every stream, Loki the streams that
+    /// hold a label of the selector.
+    pub fn no_streams_hint(&self, stream: &crate::selector::StreamSelector, span: &str) -> String {
+        match self {
+            Self::VictoriaLogs(_) => format!("the database holds no logs from the last {span}"),
+            Self::Loki(_) => {
+                let mut labels: Vec<&str> = stream.matchers.iter().map(|m| m.label.as_str()).collect();
+                labels.dedup();
+                format!("no stream of the last {span} has the label {}", labels.join(" or "))
+            }
+        }
+    }
+
     /// The VictoriaLogs client, for tools that send LogsQL of their own.
     pub fn victorialogs(&self) -> Option<&victorialogs::VictoriaLogs> {
         match self {
@@ -153,6 +176,12 @@ impl Deadline {
     /// `budget` from now.
     pub fn after(budget: Duration) -> Self {
         Self { at: Instant::now() + budget, budget }
+    }
+
+    /// This deadline, or `wait` from now if that is sooner.
+    pub fn within(self, wait: Duration) -> Self {
+        let at = self.at.min(Instant::now() + wait);
+        Self { at, budget: self.budget.min(wait) }
     }
 
     /// Time left (zero once passed).
@@ -308,7 +337,7 @@ impl HttpClient {
         form: &[(&str, String)],
         deadline: Deadline,
     ) -> Result<Answer<'_>, QueryError> {
-        self.send(|| self.http.post(self.url(path)).form(form), deadline).await
+        self.send(|| self.http.post(self.url(path)).form(form), deadline, true).await
     }
 
     /// GETs a path with query parameters.
@@ -318,15 +347,28 @@ impl HttpClient {
         params: &[(&str, String)],
         deadline: Deadline,
     ) -> Result<Answer<'_>, QueryError> {
-        self.send(|| self.http.get(self.url(path)).query(params), deadline).await
+        self.send(|| self.http.get(self.url(path)).query(params), deadline, true).await
     }
 
-    /// Waits for a request slot, then sends, asking again while the backend
-    /// is overloaded and the deadline leaves time for the next wait.
+    /// [`Self::get`] without asking again when the backend answers 503 or
+    /// 429 (for a status question, where that answer is the answer).
+    pub async fn get_once(
+        &self,
+        path: &str,
+        params: &[(&str, String)],
+        deadline: Deadline,
+    ) -> Result<Answer<'_>, QueryError> {
+        self.send(|| self.http.get(self.url(path)).query(params), deadline, false).await
+    }
+
+    /// Waits for a request slot, then sends, asking again (if `retry`) while
+    /// the backend is overloaded and the deadline leaves time for the next
+    /// wait.
     async fn send(
         &self,
         request: impl Fn() -> reqwest::RequestBuilder,
         deadline: Deadline,
+        retry: bool,
     ) -> Result<Answer<'_>, QueryError> {
         let queued = Instant::now();
         let slot = self.slot(deadline).await?;
@@ -343,6 +385,7 @@ impl HttpClient {
             };
             let (error, retry_after) = match failure {
                 Failure::Final(error) => return Err(error),
+                Failure::Overloaded { error, .. } if !retry => return Err(error),
                 Failure::Overloaded { error, retry_after } => (error, retry_after),
             };
             let wait = retry_after.unwrap_or_else(|| backoff(attempt)).min(RETRY_MAX_DELAY);

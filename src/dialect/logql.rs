@@ -157,6 +157,10 @@ pub enum RequestKind {
     /// `/loki/api/v1/query_range` with `start`, `end`, `limit`,
     /// `direction`: `streams`.
     Logs,
+    /// `/loki/api/v1/series` with `match[]`, `start`, `end`: the label sets
+    /// of the streams that match, read from the index alone (no chunk is
+    /// read), as [`Answer::Streams`] without entries.
+    Series,
 }
 
 impl RequestKind {
@@ -165,6 +169,7 @@ impl RequestKind {
         match self {
             Self::Instant => "/loki/api/v1/query",
             Self::Range | Self::Logs => "/loki/api/v1/query_range",
+            Self::Series => "/loki/api/v1/series",
         }
     }
 }
@@ -247,9 +252,11 @@ impl LokiRequest {
         self.kind.path()
     }
 
-    /// `query` and the parameters, as sent.
+    /// `query` (`match[]` for [`RequestKind::Series`]) and the parameters,
+    /// as sent.
     pub fn form(&self) -> Vec<(&'static str, String)> {
-        let mut form = vec![("query", self.query.clone())];
+        let name = if self.kind == RequestKind::Series { "match[]" } else { "query" };
+        let mut form = vec![(name, self.query.clone())];
         form.extend(self.params.iter().cloned());
         form
     }
@@ -352,7 +359,7 @@ impl LogQl {
                 let raw = q.raw_query.as_deref().ok_or_else(|| QueryError::plugin("`rawQuery` is empty"))?;
                 return Ok(vec![raw_request(raw, q)]);
             }
-            Step::Streams { limit } => return Ok(vec![streams_request(target.stream, q.range, *limit)?]),
+            Step::Streams { .. } => return Ok(vec![streams_request(target.stream, q.range)?]),
             Step::Rank { .. } | Step::Buckets { grouped: true, .. } => true,
             Step::Buckets { grouped: false, .. } | Step::Total | Step::Records { .. } => false,
         };
@@ -672,30 +679,30 @@ fn raw_request(raw: &str, q: &FlowQuery) -> LokiRequest {
     LokiRequest { kind, query: raw.to_string(), params, covers, key_labels: Vec::new() }
 }
 
-/// The streams that hold the most records, over every stream that has the
-/// selector's first label: for the health check's hint.
-fn streams_request(stream: &StreamSelector, range: TimeRange, limit: usize) -> Result<LokiRequest, QueryError> {
-    let mut labels: Vec<String> = Vec::new();
+/// The streams that hold any label of the selector within `range` (to
+/// say which exist when the selector matches none): `/series` with one
+/// `match[]` per label, answered from the index.
+fn streams_request(stream: &StreamSelector, range: TimeRange) -> Result<LokiRequest, QueryError> {
+    let mut labels: Vec<&str> = Vec::new();
     for m in &stream.matchers {
-        if !labels.contains(&m.label) {
-            labels.push(m.label.clone());
+        if !labels.contains(&m.label.as_str()) {
+            labels.push(&m.label);
         }
     }
-    let Some(first) = labels.first() else {
+    let matcher = |label: &str| format!("{{{label}=~\".+\"}}");
+    let Some((first, rest)) = labels.split_first() else {
         return Err(QueryError::plugin(
             "streamSelector is empty: Loki needs at least one label matcher, e.g. {logtype=\"flow\"}",
         ));
     };
+    let mut params: Vec<(&'static str, String)> = rest.iter().map(|l| ("match[]", matcher(l))).collect();
+    params.extend([("start", ns(range.from_ms)), ("end", ns(range.to_ms))]);
     Ok(LokiRequest {
-        kind: RequestKind::Instant,
-        query: format!(
-            "topk({limit}, sum by ({}) (count_over_time({{{first}=~\".+\"}} [{}] offset 1ns)))",
-            labels.join(", "),
-            duration(range.to_ms - range.from_ms)
-        ),
-        params: vec![("time", ns(range.to_ms))],
+        kind: RequestKind::Series,
+        query: matcher(first),
+        params,
         covers: Covers::Range(range),
-        key_labels: labels,
+        key_labels: Vec::new(),
     })
 }
 
@@ -1172,14 +1179,23 @@ pub fn merge(q: &FlowQuery, step: &Step, answers: &[(LokiRequest, Answer)]) -> S
     };
     match step {
         Step::Total => StepOutput::Total(samples().flat_map(|(_, s)| s.points.iter().map(|p| count(p.1))).sum()),
-        Step::Rank { limit } | Step::Streams { limit } => {
+        Step::Streams { limit } => {
+            let mut streams: Vec<Key> = answers
+                .iter()
+                .flat_map(|(_, answer)| match answer {
+                    Answer::Streams(streams) => streams.iter().map(|s| vec![stream_text(&s.labels)]).collect(),
+                    Answer::Series(_) => Vec::new(),
+                })
+                .collect();
+            streams.sort_by(|a, b| natural_keys(a, b));
+            streams.dedup();
+            streams.truncate(*limit);
+            StepOutput::Ranked(streams.into_iter().map(|k| (k, 0)).collect())
+        }
+        Step::Rank { limit } => {
             let mut sums: BTreeMap<Key, u64> = BTreeMap::new();
             for (request, s) in samples() {
-                let key = if matches!(step, Step::Streams { .. }) {
-                    vec![stream_text(&s.labels)]
-                } else {
-                    key_of(&request.key_labels, &s.labels)
-                };
+                let key = key_of(&request.key_labels, &s.labels);
                 *sums.entry(key).or_default() += s.points.iter().map(|p| count(p.1)).sum::<u64>();
             }
             let mut ranked: Vec<(Key, u64)> = sums.into_iter().collect();
