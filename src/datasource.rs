@@ -49,7 +49,8 @@ impl Datasource {
         &self.backend
     }
 
-    fn target(&self) -> Target<'_> {
+    /// Where this datasource's records are: the stream and the schema.
+    pub fn target(&self) -> Target<'_> {
         Target { stream: &self.settings.stream, schema: &self.settings.schema }
     }
 
@@ -69,6 +70,17 @@ impl Datasource {
             }
         }
         vec![self.render_step(&q, &first_step(&q))]
+    }
+
+    /// The query with the interfaces' own addresses it needs (detected, or
+    /// cached), as every step of it is run.
+    pub async fn resolve(&self, q: &FlowQuery, deadline: Deadline) -> Result<FlowQuery, QueryError> {
+        let mut q = q.clone();
+        if self.needs_own_addresses(&q) {
+            let own = self.own_addresses(&q.interface_ids, q.range, deadline).await?;
+            q.own_addresses = own_inside(&self.settings, &own);
+        }
+        Ok(q)
     }
 
     /// Whether the query's direction depends on addresses to detect: a
@@ -181,14 +193,7 @@ impl Datasource {
     /// datasource's timeout.
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
-        let mut owned;
-        let mut q = q;
-        if self.needs_own_addresses(q) {
-            owned = q.clone();
-            let own = self.own_addresses(&q.interface_ids, q.range, deadline).await?;
-            owned.own_addresses = own_inside(&self.settings, &own);
-            q = &owned;
-        }
+        let q = &self.resolve(q, deadline).await?;
         let (text, first, mut notices) = self.backend.run(&self.target(), q, &first_step(q), deadline).await?;
         let mut executed = vec![text];
         let mut outputs = vec![first];

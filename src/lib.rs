@@ -4,6 +4,8 @@
 pub mod backend;
 #[cfg(feature = "devtools")]
 pub mod bench;
+#[cfg(feature = "devtools")]
+pub mod compare;
 pub mod datasource;
 #[cfg(feature = "devtools")]
 pub mod demo;

@@ -90,7 +90,7 @@ async fn dashboard_panels_on_loki_equal_the_reference() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn health_resources_and_errors_on_loki() {
+async fn health_resources_cli_and_errors_on_loki() {
     let (engine, records) = loaded_engine().await;
     // Recent records: Save & test reads the last hour (then day) only.
     let now = chrono::Utc::now().timestamp_millis();
@@ -193,4 +193,42 @@ async fn health_resources_and_errors_on_loki() {
     assert_eq!(answers["bad-raw"].error_source, "downstream");
     let mut plugin = plugin;
     assert!(plugin.alive(), "the plugin keeps serving");
+
+    cli_compare(&ds, records);
+}
+
+/// `flowlens query --backend loki --compare`: the plugin's frames, then each
+/// step sent whole with the engine's raw answer, compared equal; the numbers
+/// printed are the reference's.
+fn cli_compare(ds: &Instance, records: &[FlowRecord]) {
+    let rfc = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339();
+    let run = |query: Value| {
+        let settings = serde_json::to_string(&ds.json_data).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlens"))
+            .args(["query", "--backend", "loki", "--url", &ds.url, "--settings", &settings])
+            .args(["--query", &query.to_string(), "--from", &rfc(ODD.from_ms), "--to", &rfc(ODD.to_ms)])
+            .args(["--interval", &(ODD.interval_ms / 1000).to_string(), "--compare"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{query}: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let reference = ODD.reference(Dir::In);
+    let out = run(json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 3, "other": true}));
+    assert!(out.starts_with("== flowlens: the plugin's frames\n"), "{out}");
+    assert!(out.contains("== step 1: Rank { limit: 3 }, sent whole to Loki\nGET /loki/api/v1/query time="), "{out}");
+    assert!(out.contains(r#"{"status":"success","data":{"resultType":"vector""#), "the raw answer: {out}");
+    let top: Vec<String> = r::groups(records, &reference, &["pkt_srcaddr"])
+        .into_iter()
+        .take(3)
+        .map(|(k, v)| format!("{} = {v}", k[0]))
+        .collect();
+    assert!(out.contains(&format!("-- equal: 3 ranked: {}", top.join(", "))), "{top:?}\n{out}");
+    assert!(out.contains("== step 2: Total"), "other needs the total: {out}");
+    assert!(out.contains(&format!("-- equal: total {}", r::total(records, &reference))), "{out}");
+    // A series: whole buckets in one range query, the edges as instant queries.
+    let out = run(json!({"format": "series", "direction": "in"}));
+    assert!(out.contains("GET /loki/api/v1/query_range start=") && out.contains(r#""resultType":"matrix""#), "{out}");
+    assert_eq!(out.matches("-- equal: 1 series").count(), 1, "{out}");
 }

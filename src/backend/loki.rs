@@ -197,24 +197,19 @@ impl Loki {
         self.send(request, deadline).await.map_err(|e| limit_error(e, request))
     }
 
+    /// Sends one request and returns Loki's answer as it sent it (limit
+    /// errors mapped as [`Self::fetch`] maps them).
+    pub async fn fetch_text(&self, request: &LokiRequest, deadline: Deadline) -> Result<String, QueryError> {
+        let answer =
+            self.http.get(request.path(), &request.form(), deadline).await.map_err(|e| limit_error(e, request))?;
+        Ok(String::from_utf8_lossy(&answer.bytes().await?).into_owned())
+    }
+
     /// [`Self::fetch`] with Loki's errors as it sent them.
     async fn send(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
         let answer = self.http.get(request.path(), &request.form(), deadline).await?;
         let body = answer.bytes().await?;
-        parse_answer(&body).map_err(|e| {
-            let mut cut = body.len().min(300);
-            while cut > 0 && std::str::from_utf8(&body[..cut]).is_err() {
-                cut -= 1;
-            }
-            QueryError::downstream(
-                502,
-                format!(
-                    "Loki answered {} with something other than its query JSON ({e}): {}",
-                    request.path(),
-                    String::from_utf8_lossy(&body[..cut])
-                ),
-            )
-        })
+        answer_of(request, &body)
     }
 
     /// Whether Loki says it is ready (`GET /ready`, which Loki answers
@@ -248,6 +243,24 @@ impl Loki {
         fields.extend(record.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         fields
     }
+}
+
+/// A Loki answer's body parsed, or an error that quotes its start.
+pub fn answer_of(request: &LokiRequest, body: &[u8]) -> Result<Answer, QueryError> {
+    parse_answer(body).map_err(|e| {
+        let mut cut = body.len().min(300);
+        while cut > 0 && std::str::from_utf8(&body[..cut]).is_err() {
+            cut -= 1;
+        }
+        QueryError::downstream(
+            502,
+            format!(
+                "Loki answered {} with something other than its query JSON ({e}): {}",
+                request.path(),
+                String::from_utf8_lossy(&body[..cut])
+            ),
+        )
+    })
 }
 
 /// How long Save & test waits for `/ready`.

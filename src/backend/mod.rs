@@ -133,6 +133,14 @@ impl Backend {
         }
     }
 
+    /// The Loki client, for tools that compare Loki's own answers.
+    pub fn loki(&self) -> Option<&loki::Loki> {
+        match self {
+            Self::VictoriaLogs(_) => None,
+            Self::Loki(loki) => Some(loki),
+        }
+    }
+
     /// The VictoriaLogs client, for tools that send LogsQL of their own.
     pub fn victorialogs(&self) -> Option<&victorialogs::VictoriaLogs> {
         match self {

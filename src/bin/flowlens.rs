@@ -1,7 +1,8 @@
 //! `flowlens`: the command line. `demo` starts a local VictoriaLogs, loads a
 //! day of generated flow logs and prints every dashboard panel; `query` runs
-//! one panel query against a datasource (VictoriaLogs or Loki); `render`
-//! prints its backend query (LogsQL or LogQL).
+//! one panel query against a datasource (VictoriaLogs or Loki), with
+//! `--compare` beside Loki's own answers; `render` prints its backend query
+//! (LogsQL or LogQL).
 
 use clap::{Parser, Subcommand};
 use flowlens::datasource::Datasource;
@@ -38,6 +39,10 @@ struct QueryArgs {
     /// Grafana's $__interval in seconds
     #[arg(long, default_value_t = 60)]
     interval: i64,
+    /// Loki only (`query`): also send each step whole to Loki, print its raw
+    /// answers beside the frames and compare; exits 1 when they differ
+    #[arg(long)]
+    compare: bool,
 }
 
 #[derive(Subcommand)]
@@ -114,6 +119,17 @@ async fn main() {
         Command::Demo { connections } => flowlens::demo::run(connections).await,
         Command::Bench { connections, runs } => flowlens::bench::run(connections, runs.max(1)).await,
         Command::Query(args) => match prepare(&args) {
+            Ok((ds, q)) if args.compare => match flowlens::compare::run(&ds, &q).await {
+                Ok((report, equal)) => {
+                    print!("{report}");
+                    if equal {
+                        Ok(())
+                    } else {
+                        Err("the plugin's answer and Loki's own differ (above)".to_string())
+                    }
+                }
+                Err(e) => Err(e.message),
+            },
             Ok((ds, q)) => {
                 ds.query(&q).await.map(|frames| print!("{}", flowlens::print::frames(&frames))).map_err(|e| e.message)
             }
