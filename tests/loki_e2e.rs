@@ -2,7 +2,8 @@
 //! engine (oteldb's, `../shared/tools/oteldb-mem`, or `OTELDB_MEM`; not
 //! Loki, see `tests/common/loki.rs`) loaded with the generated fixture the
 //! Loki way: every panel of the NAT-gateway dashboard over an aligned day and
-//! an unaligned window, raw records and fields as structured metadata, each
+//! an unaligned window, raw records and fields parsed at ingest (structured
+//! metadata, JSON lines, logfmt lines), each
 //! equal to the independent reference; Save & test; the `render`, `values`
 //! and `fields` resources; bad queries. Every answer is also read by
 //! Grafana's Go SDK (`tests/common/harness.rs`). In CI the engine must be
@@ -12,7 +13,7 @@ mod common;
 
 use common::data::{self, field_name, FIELD_MAPPING, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
-use common::loki::{labelled_records, raw_lines, Engine};
+use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefQuery};
 use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
@@ -22,6 +23,9 @@ use serde_json::{json, Value};
 const RAW_STREAM: [(&str, &str); 3] = [("logtype", "flow"), ("environment", "ops"), ("component", "devops")];
 /// The same records with their fields as labels (as structured metadata).
 const LABELLED_STREAM: [(&str, &str); 1] = [("logtype", "flowsm")];
+/// The same records as JSON lines and as logfmt lines (fields parsed at ingest).
+const JSON_STREAM: [(&str, &str); 1] = [("logtype", "flowjson")];
+const LOGFMT_STREAM: [(&str, &str); 1] = [("logtype", "flowlogfmt")];
 /// Recent records, for Save & test (it reads the last hour).
 const RECENT_STREAM: [(&str, &str); 2] = [("logtype", "recent"), ("environment", "ops")];
 
@@ -37,15 +41,16 @@ fn raw_instance(url: &str) -> Instance {
     ds
 }
 
-/// Fields parsed at ingest, held as structured metadata.
-fn metadata_instance(url: &str) -> Instance {
+/// Fields parsed at ingest on `logtype`, held as `loki_fields` says
+/// (structured metadata, JSON lines, logfmt lines).
+fn fields_instance(url: &str, logtype: &str, loki_fields: &str) -> Instance {
     let mapping: serde_json::Map<String, Value> =
         FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
     Instance {
         url: url.into(),
-        uid: "loki-sm".into(),
-        json_data: json!({"backend": "loki", "streamSelector": "{logtype=\"flowsm\"}", "recordMode": "fields",
-            "lokiFields": "structured-metadata", "fieldMapping": mapping, "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI}),
+        uid: format!("loki-{loki_fields}"),
+        json_data: json!({"backend": "loki", "streamSelector": format!("{{logtype=\"{logtype}\"}}"), "recordMode": "fields",
+            "lokiFields": loki_fields, "fieldMapping": mapping, "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI}),
         ..Default::default()
     }
 }
@@ -55,6 +60,8 @@ async fn loaded_engine() -> (Engine, &'static [FlowRecord]) {
     let records = data::records();
     engine.push(&RAW_STREAM, raw_lines(records)).await;
     engine.push_labelled(labelled_records(records, &LABELLED_STREAM, &field_name)).await;
+    engine.push(&JSON_STREAM, json_lines(records, &field_name)).await;
+    engine.push(&LOGFMT_STREAM, logfmt_lines(records, &field_name)).await;
     (engine, records)
 }
 
@@ -85,8 +92,13 @@ async fn dashboard_panels_on_loki_equal_the_reference() {
     eprintln!("raw: {:?}", started.elapsed());
     let started = std::time::Instant::now();
     // The raw lines of the structured-metadata stream are the mission format too.
-    dashboard(&plugin, &metadata_instance(&engine.url), records, true).await;
+    dashboard(&plugin, &fields_instance(&engine.url, "flowsm", "structured-metadata"), records, true).await;
     eprintln!("structured metadata: {:?}", started.elapsed());
+    for (logtype, loki_fields) in [("flowjson", "json"), ("flowlogfmt", "logfmt")] {
+        let started = std::time::Instant::now();
+        dashboard(&plugin, &fields_instance(&engine.url, logtype, loki_fields), records, false).await;
+        eprintln!("{loki_fields}: {:?}", started.elapsed());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
