@@ -1,8 +1,8 @@
 //! The plugin binary over gRPC with `backend: loki`, pointed at a real LogQL
 //! engine (oteldb's, `../shared/tools/oteldb-mem`, or `OTELDB_MEM`; not
 //! Loki, see `tests/common/loki.rs`) loaded with the generated fixture the
-//! Loki way: every panel of the NAT-gateway dashboard over an aligned day and
-//! an unaligned window, raw records and fields parsed at ingest (structured
+//! Loki way: every panel of the NAT-gateway dashboard over an aligned day, an
+//! unaligned window and (raw records) seven days in hour-long sub-ranges, raw records and fields parsed at ingest (structured
 //! metadata, JSON lines, logfmt lines), each
 //! equal to the independent reference; Save & test; the `render`, `values`
 //! and `fields` resources; bad queries. Every answer is also read by
@@ -33,6 +33,11 @@ const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interva
 /// Not aligned to buckets at either end; the first and last buckets are partial.
 const ODD: Window =
     Window { from_ms: data::FROM_MS + 433_000, to_ms: data::TO_MS - 3 * 3_600_000 - 17_000, interval_ms: 600_000 };
+
+/// Seven days that end with the fixture's day and start mid-hour: 168
+/// hour-long sub-ranges (and a partial one) per metric query.
+const WEEK: Window =
+    Window { from_ms: data::TO_MS - 7 * 86_400_000 + 1_800_000, to_ms: data::TO_MS, interval_ms: 3_600_000 };
 
 /// The user's raw-records datasource, on Loki.
 fn raw_instance(url: &str) -> Instance {
@@ -66,7 +71,11 @@ async fn loaded_engine() -> (Engine, &'static [FlowRecord]) {
 }
 
 async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool) {
-    for w in [DAY, ODD] {
+    dashboard_over(plugin, ds, records, with_logs, &[DAY, ODD]).await;
+}
+
+async fn dashboard_over(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool, windows: &[Window]) {
+    for &w in windows {
         let check = Checker { plugin, ds, records, w };
         for direction in ["any", "in", "out"] {
             check.stat(direction).await;
@@ -90,6 +99,9 @@ async fn dashboard_panels_on_loki_equal_the_reference() {
     let started = std::time::Instant::now();
     dashboard(&plugin, &raw_instance(&engine.url), records, true).await;
     eprintln!("raw: {:?}", started.elapsed());
+    let started = std::time::Instant::now();
+    dashboard_over(&plugin, &raw_instance(&engine.url), records, true, &[WEEK]).await;
+    eprintln!("raw, 7 days: {:?}", started.elapsed());
     let started = std::time::Instant::now();
     // The raw lines of the structured-metadata stream are the mission format too.
     dashboard(&plugin, &fields_instance(&engine.url, "flowsm", "structured-metadata"), records, true).await;
