@@ -37,6 +37,13 @@ use grpc::{Instance, Plugin, Target, Window};
 use panels::{Panel, NAT_ENI, POD_CIDR};
 use reference::{Expect, Kind, Scope};
 
+/// VictoriaLogs' flags for the run: the peer sends every query of a
+/// dashboard at once, and on 2 cores VictoriaLogs' defaults (4 at once, 10 s
+/// in its queue, 30 s per query) refuse some of them with 503; queued
+/// instead, every answer arrives and is timed. flowlens queues in the
+/// plugin (`maxConcurrentRequests`, 4) and is not affected.
+const VL_ARGS: [&str; 2] = ["-search.maxQueueDuration=10m", "-search.maxQueryDuration=10m"];
+
 /// The official datasource's version at `../shared/tools` (its README).
 const PEER_VERSION: &str = "victorialogs-datasource v0.30.1";
 
@@ -70,6 +77,11 @@ struct Report {
 }
 
 impl Report {
+    /// Says on stderr which section starts, and when.
+    fn progress(&self, started: Instant, what: &str) {
+        eprintln!("[bench {:>4.0} s] {what}", started.elapsed().as_secs_f64());
+    }
+
     fn line(&mut self, text: impl Into<String>) {
         let text = text.into();
         println!("{text}");
@@ -271,7 +283,7 @@ fn vl_version() -> String {
 pub async fn run(opts: Options) -> Result<(), String> {
     let started = Instant::now();
     let mut r = Report::default();
-    let server = VlServer::start(VlOptions::default()).await?;
+    let server = VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
     let cfg = GenConfig { connections: opts.connections, ..GenConfig::default() };
     let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
     let scope = Scope {
@@ -288,6 +300,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     }
     let peer_exe = opts.peer.is_file().then(|| opts.peer.clone());
 
+    r.progress(started, "generating and loading the records");
     let records = generate(&cfg);
     let loader = Loader::new(&server.url);
     let (raw, fields) = tokio::join!(
@@ -307,9 +320,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
     r.line("# Benchmarks".to_string());
     r.line(String::new());
     r.line(format!(
-        "- machine: {}; VictoriaLogs {} (one local single node); flowlens {} ({}); peer: {}",
+        "- machine: {}; VictoriaLogs {} (one local single node, `{}`); flowlens {} ({}); peer: {}",
         machine(),
         vl_version(),
+        VL_ARGS.join(" "),
         env!("CARGO_PKG_VERSION"),
         if cfg!(debug_assertions) { "debug build" } else { "release build" },
         match &peer_exe {
@@ -354,6 +368,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         lines: Lines::Raw,
     });
 
+    r.progress(started, "read floors");
     let (raw_floor, fields_floor) = floors(&server.url, w, opts.runs).await?;
     r.line("## Read floor (24 h)".to_string());
     r.line(String::new());
@@ -378,8 +393,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
             .to_string(),
     );
     r.line("|---|---:|---:|---:|---:|---:|---:|---|".to_string());
+    r.progress(started, "each panel alone");
     let mut worst = (0.0f64, 0.0f64, 0.0f64);
     for (panel, expects) in dashboard.iter().zip(&expects) {
+        r.progress(started, &format!("  {}", panel.title));
         let ours = panel_cold(&ours_raw, panel, expects, w, opts.runs).await?;
         let theirs = match &peer {
             Some(p) => Some(panel_cold(p, panel, expects, w, opts.runs).await?),
@@ -421,6 +438,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
 
     r.line("## Dashboard refresh (24 h)".to_string());
     r.line(String::new());
+    r.progress(started, "dashboard refresh");
     let (ours_cold, ours_warm) = dashboard_refresh(&ours_raw, &dashboard, &expects, w, opts.runs).await?;
     let theirs_1x = match &peer {
         Some(p) => Some(dashboard_refresh(p, &dashboard, &expects, w, opts.runs).await?),
@@ -461,8 +479,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
             t
         })
         .collect();
+    r.progress(started, "plugin memory");
     let mem_1x = memory::measure(&exe, &server.url, server.pid(), &ours_raw.instance, w, &all_targets).await?;
 
+    r.progress(started, "scale: loading more record sets");
     // More record sets in the same day and stream, other seeds: `scale` x
     // the records behind every raw panel.
     for extra in 1..opts.scale as u64 {
@@ -471,6 +491,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         add_expects(&mut expects, &dashboard, &scope, &more);
     }
     loader.force_flush().await.map_err(|e| e.to_string())?;
+    r.progress(started, "scale: floor, dashboard refresh, plugin memory");
     let (raw_floor_n, _) = floors(&server.url, w, opts.runs).await?;
     let (ours_cold_n, ours_warm_n) = dashboard_refresh(&ours_raw, &dashboard, &expects, w, opts.runs).await?;
     let theirs_n = match &peer {
@@ -532,6 +553,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     }
     r.line(String::new());
 
+    r.progress(started, "Loki plans");
     r.line("## Loki plans".to_string());
     r.line(String::new());
     r.line(
