@@ -230,6 +230,26 @@ pub fn json_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -
     stamps(records.iter().map(|r| r.time_ms)).into_iter().zip(lines).collect()
 }
 
+/// One logfmt line per record, as an ingest pipeline writes parsed fields:
+/// `key=value` for every field of the mission format that has a value,
+/// under `field_name(canonical)`, a value with a space, `"`, `=` or `\\`
+/// double-quoted; a field without a value is left out.
+pub fn logfmt_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -> Vec<(i64, String)> {
+    let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens::gen::canonical).collect();
+    let lines = records.iter().map(|r| {
+        let pairs: Vec<String> = fields
+            .iter()
+            .filter_map(|f| {
+                let value = r.get(f)?;
+                let quoted = value.is_empty() || value.contains([' ', '"', '=', '\\']);
+                Some(format!("{}={}", field_name(f), if quoted { json!(value).to_string() } else { value }))
+            })
+            .collect();
+        pairs.join(" ")
+    });
+    stamps(records.iter().map(|r| r.time_ms)).into_iter().zip(lines).collect()
+}
+
 /// Records whose fields were parsed at ingest into labels, as structured
 /// metadata would hold them (oteldb's push takes no structured metadata;
 /// label filters and `unwrap` read stream labels and structured metadata

@@ -3,6 +3,8 @@ pub mod frontend;
 pub mod harness;
 pub mod hostile;
 pub mod logql;
+pub mod logql_model;
+pub mod logql_syntax;
 pub mod loki;
 pub mod panels;
 pub mod reference;
