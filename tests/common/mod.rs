@@ -6,5 +6,6 @@ pub mod logql;
 pub mod logql_model;
 pub mod logql_syntax;
 pub mod loki;
+pub mod loki_contract;
 pub mod panels;
 pub mod reference;
