@@ -111,16 +111,32 @@ impl Backend {
         }
     }
 
-    /// What an empty answer to [`crate::plan::Step::Streams`] over the last
-    /// `span` means: VictoriaLogs lists every stream, Loki the streams that
-    /// hold a label of the selector.
-    pub fn no_streams_hint(&self, stream: &crate::selector::StreamSelector, span: &str) -> String {
+    /// What an empty answer to [`crate::plan::Step::Streams`] over `range`
+    /// (the last `span`) means: VictoriaLogs lists every stream, so it holds
+    /// none; Loki lists the streams that hold a label of the selector, so
+    /// none has one, and its `/labels` says which labels there are.
+    pub async fn no_streams_hint(
+        &self,
+        stream: &crate::selector::StreamSelector,
+        range: crate::model::TimeRange,
+        span: &str,
+        deadline: Deadline,
+    ) -> Result<String, QueryError> {
         match self {
-            Self::VictoriaLogs(_) => format!("the database holds no logs from the last {span}"),
-            Self::Loki(_) => {
+            Self::VictoriaLogs(_) => Ok(format!("the database holds no logs from the last {span}")),
+            Self::Loki(loki) => {
                 let mut labels: Vec<&str> = stream.matchers.iter().map(|m| m.label.as_str()).collect();
                 labels.dedup();
-                format!("no stream of the last {span} has the label {}", labels.join(" or "))
+                let names = loki.label_names(range, deadline).await?;
+                Ok(if names.is_empty() {
+                    format!("Loki holds no streams from the last {span}")
+                } else {
+                    format!(
+                        "no stream of the last {span} has the label {}; the labels it has: {}",
+                        labels.join(" or "),
+                        names.join(", ")
+                    )
+                })
             }
         }
     }
