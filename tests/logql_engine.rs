@@ -17,7 +17,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::data::{self, field_name, FIELD_MAPPING, NAT_ENI, POD_CIDR};
-use common::loki::{json_lines, labelled_records, raw_lines, Engine};
+use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
 use common::reference::{self as r, Dir, RefFilter, RefQuery};
 use flowlens::dialect::logql::{merge, Answer, LogQl};
 use flowlens::dialect::Target;
@@ -31,6 +31,8 @@ use serde_json::{json, Value};
 const RAW_STREAM: [(&str, &str); 3] = [("logtype", "flow"), ("environment", "ops"), ("component", "devops")];
 /// The same records as JSON lines (fields parsed at ingest).
 const JSON_STREAM: [(&str, &str); 2] = [("logtype", "flowjson"), ("environment", "ops")];
+/// The same records as logfmt lines.
+const LOGFMT_STREAM: [(&str, &str); 2] = [("logtype", "flowlogfmt"), ("environment", "ops")];
 /// The same records with their fields as labels (as structured metadata).
 const LABELLED_STREAM: [(&str, &str); 1] = [("logtype", "flowsm")];
 
@@ -84,6 +86,15 @@ fn modes(url: &str) -> Vec<Mode> {
                     "lokiFields": "json", "fieldMapping": mapping, "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI}),
             ),
             line: |r| json_lines(std::slice::from_ref(r), &field_name)[0].1.clone(),
+        },
+        Mode {
+            name: "logfmt",
+            settings: loki_settings(
+                url,
+                json!({"backend": "loki", "streamSelector": "{logtype=\"flowlogfmt\"}", "recordMode": "fields",
+                    "lokiFields": "logfmt", "fieldMapping": mapping, "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI}),
+            ),
+            line: |r| logfmt_lines(std::slice::from_ref(r), &field_name)[0].1.clone(),
         },
         Mode {
             name: "structured-metadata",
@@ -214,6 +225,7 @@ async fn loaded_engine() -> (Engine, &'static [FlowRecord]) {
     let records = data::records();
     engine.push(&RAW_STREAM, raw_lines(records)).await;
     engine.push(&JSON_STREAM, json_lines(records, &field_name)).await;
+    engine.push(&LOGFMT_STREAM, logfmt_lines(records, &field_name)).await;
     engine.push_labelled(labelled_records(records, &LABELLED_STREAM, &field_name)).await;
     (engine, records)
 }

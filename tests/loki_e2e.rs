@@ -1,8 +1,9 @@
 //! The plugin binary over gRPC with `backend: loki`, pointed at a real LogQL
 //! engine (oteldb's, `../shared/tools/oteldb-mem`, or `OTELDB_MEM`; not
 //! Loki, see `tests/common/loki.rs`) loaded with the generated fixture the
-//! Loki way: every panel of the NAT-gateway dashboard over an aligned day and
-//! an unaligned window, raw records and fields as structured metadata, each
+//! Loki way: every panel of the NAT-gateway dashboard over an aligned day, an
+//! unaligned window and (raw records) seven days in hour-long sub-ranges, raw records and fields parsed at ingest (structured
+//! metadata, JSON lines, logfmt lines), each
 //! equal to the independent reference; Save & test; the `render`, `values`
 //! and `fields` resources; bad queries. Every answer is also read by
 //! Grafana's Go SDK (`tests/common/harness.rs`). In CI the engine must be
@@ -12,7 +13,7 @@ mod common;
 
 use common::data::{self, field_name, FIELD_MAPPING, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
-use common::loki::{labelled_records, raw_lines, Engine};
+use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefQuery};
 use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
@@ -22,6 +23,9 @@ use serde_json::{json, Value};
 const RAW_STREAM: [(&str, &str); 3] = [("logtype", "flow"), ("environment", "ops"), ("component", "devops")];
 /// The same records with their fields as labels (as structured metadata).
 const LABELLED_STREAM: [(&str, &str); 1] = [("logtype", "flowsm")];
+/// The same records as JSON lines and as logfmt lines (fields parsed at ingest).
+const JSON_STREAM: [(&str, &str); 1] = [("logtype", "flowjson")];
+const LOGFMT_STREAM: [(&str, &str); 1] = [("logtype", "flowlogfmt")];
 /// Recent records, for Save & test (it reads the last hour).
 const RECENT_STREAM: [(&str, &str); 2] = [("logtype", "recent"), ("environment", "ops")];
 
@@ -30,6 +34,11 @@ const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interva
 const ODD: Window =
     Window { from_ms: data::FROM_MS + 433_000, to_ms: data::TO_MS - 3 * 3_600_000 - 17_000, interval_ms: 600_000 };
 
+/// Seven days that end with the fixture's day and start mid-hour: 168
+/// hour-long sub-ranges (and a partial one) per metric query.
+const WEEK: Window =
+    Window { from_ms: data::TO_MS - 7 * 86_400_000 + 1_800_000, to_ms: data::TO_MS, interval_ms: 3_600_000 };
+
 /// The user's raw-records datasource, on Loki.
 fn raw_instance(url: &str) -> Instance {
     let mut ds = data::raw_instance(url, "loki-raw");
@@ -37,15 +46,16 @@ fn raw_instance(url: &str) -> Instance {
     ds
 }
 
-/// Fields parsed at ingest, held as structured metadata.
-fn metadata_instance(url: &str) -> Instance {
+/// Fields parsed at ingest on `logtype`, held as `loki_fields` says
+/// (structured metadata, JSON lines, logfmt lines).
+fn fields_instance(url: &str, logtype: &str, loki_fields: &str) -> Instance {
     let mapping: serde_json::Map<String, Value> =
         FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
     Instance {
         url: url.into(),
-        uid: "loki-sm".into(),
-        json_data: json!({"backend": "loki", "streamSelector": "{logtype=\"flowsm\"}", "recordMode": "fields",
-            "lokiFields": "structured-metadata", "fieldMapping": mapping, "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI}),
+        uid: format!("loki-{loki_fields}"),
+        json_data: json!({"backend": "loki", "streamSelector": format!("{{logtype=\"{logtype}\"}}"), "recordMode": "fields",
+            "lokiFields": loki_fields, "fieldMapping": mapping, "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI}),
         ..Default::default()
     }
 }
@@ -55,11 +65,17 @@ async fn loaded_engine() -> (Engine, &'static [FlowRecord]) {
     let records = data::records();
     engine.push(&RAW_STREAM, raw_lines(records)).await;
     engine.push_labelled(labelled_records(records, &LABELLED_STREAM, &field_name)).await;
+    engine.push(&JSON_STREAM, json_lines(records, &field_name)).await;
+    engine.push(&LOGFMT_STREAM, logfmt_lines(records, &field_name)).await;
     (engine, records)
 }
 
 async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool) {
-    for w in [DAY, ODD] {
+    dashboard_over(plugin, ds, records, with_logs, &[DAY, ODD]).await;
+}
+
+async fn dashboard_over(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_logs: bool, windows: &[Window]) {
+    for &w in windows {
         let check = Checker { plugin, ds, records, w };
         for direction in ["any", "in", "out"] {
             check.stat(direction).await;
@@ -84,9 +100,17 @@ async fn dashboard_panels_on_loki_equal_the_reference() {
     dashboard(&plugin, &raw_instance(&engine.url), records, true).await;
     eprintln!("raw: {:?}", started.elapsed());
     let started = std::time::Instant::now();
+    dashboard_over(&plugin, &raw_instance(&engine.url), records, true, &[WEEK]).await;
+    eprintln!("raw, 7 days: {:?}", started.elapsed());
+    let started = std::time::Instant::now();
     // The raw lines of the structured-metadata stream are the mission format too.
-    dashboard(&plugin, &metadata_instance(&engine.url), records, true).await;
+    dashboard(&plugin, &fields_instance(&engine.url, "flowsm", "structured-metadata"), records, true).await;
     eprintln!("structured metadata: {:?}", started.elapsed());
+    for (logtype, loki_fields) in [("flowjson", "json"), ("flowlogfmt", "logfmt")] {
+        let started = std::time::Instant::now();
+        dashboard(&plugin, &fields_instance(&engine.url, logtype, loki_fields), records, false).await;
+        eprintln!("{loki_fields}: {:?}", started.elapsed());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +147,11 @@ async fn health_resources_cli_and_errors_on_loki() {
     // A label no stream has: found from Loki's index (`/series`), said so.
     wrong.json_data["streamSelector"] = json!("{log_type=\"flow\"}");
     let (ok, message) = plugin.check_health(&wrong).await;
-    assert!(!ok && message.contains("no stream of the last 24 hours has the label log_type"), "{message}");
+    assert!(
+        !ok && message
+            .contains("no stream of the last 24 hours has the label log_type; the labels it has: environment, logtype"),
+        "{message}"
+    );
     let mut bad_format = good.clone();
     bad_format.json_data["recordFormat"] = json!("${version} ${account-id} ${interface-id} ${srcaddr}");
     bad_format.json_data.as_object_mut().unwrap().remove("dataLinks");

@@ -232,8 +232,8 @@ pub fn json_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -
 
 /// One logfmt line per record, as an ingest pipeline writes parsed fields:
 /// `key=value` for every field of the mission format that has a value,
-/// under `field_name(canonical)`, a value with a space, `"`, `=` or `\\`
-/// double-quoted; a field without a value is left out.
+/// under `field_name(canonical)`, values quoted (Go-style escapes) when
+/// they hold a space, a quote, `=` or a backslash.
 pub fn logfmt_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -> Vec<(i64, String)> {
     let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens::gen::canonical).collect();
     let lines = records.iter().map(|r| {
@@ -241,8 +241,12 @@ pub fn logfmt_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String)
             .iter()
             .filter_map(|f| {
                 let value = r.get(f)?;
-                let quoted = value.is_empty() || value.contains([' ', '"', '=', '\\']);
-                Some(format!("{}={}", field_name(f), if quoted { json!(value).to_string() } else { value }))
+                let plain = !value.is_empty() && !value.contains(|c: char| c.is_whitespace() || "\"=\\".contains(c));
+                Some(if plain {
+                    format!("{}={value}", field_name(f))
+                } else {
+                    format!("{}={}", field_name(f), json!(value))
+                })
             })
             .collect();
         pairs.join(" ")
