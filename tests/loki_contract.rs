@@ -103,6 +103,32 @@ fn within_hours(seen: &[Seen], what: &str) {
     }
 }
 
+/// Checks a stat's requests: each step (a query text, its window aside)
+/// asks only in hours of the range, and the first, the total, in every
+/// hour the range touches. (The first query of an interface also detects
+/// its own addresses, whose total can be the same text, and a ranking
+/// refused whole over `max_query_series` adds a step per part in the hours
+/// it was refused in.)
+fn every_hour_asked(seen: &[Seen], w: &Window, what: &str) {
+    let step = |s: &Seen| {
+        let q = s.param("query").unwrap_or_default();
+        match q.split_once(" [") {
+            Some((head, rest)) => format!("{head} {}", rest.split_once(']').map_or("", |(_, tail)| tail)),
+            None => q.to_string(),
+        }
+    };
+    let range_hours = (w.from_ms.div_euclid(HOUR_MS)..=(w.to_ms - 1).div_euclid(HOUR_MS)).collect::<BTreeSet<i64>>();
+    let mut asked: std::collections::BTreeMap<String, BTreeSet<i64>> = Default::default();
+    for s in seen {
+        let end = s.time_ms("time").or(s.time_ms("end")).expect("a time or an end");
+        asked.entry(step(s)).or_default().insert((end - 1).div_euclid(HOUR_MS));
+    }
+    assert!(asked.values().all(|hours| hours.is_subset(&range_hours)), "{what}: {asked:?}");
+    let first = step(seen.first().unwrap_or_else(|| panic!("{what}: no request")));
+    assert_eq!(asked[&first], range_hours, "{what}: the total in every hour: {first}");
+    assert!(seen.iter().all(|s| s.path == "/loki/api/v1/query" && s.status < 500), "{what}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_panel_over_an_hour_a_day_and_a_week_equals_the_reference() {
     let records = week_records();
@@ -131,8 +157,7 @@ async fn every_panel_over_an_hour_a_day_and_a_week_equals_the_reference() {
             server.clear();
             check.stat(direction).await;
             let seen = queries(&server);
-            assert_eq!(seen.len() as i64, hours(&w), "{}: one instant query per hour", what("stat"));
-            assert!(seen.iter().all(|s| s.path == "/loki/api/v1/query" && s.status == 200), "{}", what("stat"));
+            every_hour_asked(&seen, &w, &what("stat"));
             within_hours(&seen, &what("stat"));
         }
         for direction in ["in", "out"] {
@@ -189,7 +214,7 @@ async fn every_panel_over_an_hour_a_day_and_a_week_equals_the_reference() {
         if matching > 7000 {
             assert!(seen.len() >= 2, "{}: paged", what("logs"));
         }
-        eprintln!("{w:?}: {:?}, {} requests in all", started.elapsed(), server.seen().len());
+        eprintln!("{w:?}: every panel in {:?}", started.elapsed());
     }
 
     // Unsplit, the week is longer than max_query_length: the plugin says so.
@@ -211,19 +236,20 @@ async fn every_panel_over_an_hour_a_day_and_a_week_equals_the_reference() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_and_metadata_endpoints_as_loki_answers_them() {
     let records = data::records();
-    let limits = Limits { max_entries_limit_per_query: 1000, timeout_over_ms: Some(30 * 60_000), ..Limits::default() };
-    let server = ContractServer::start(raw_store(records), limits).await;
     let plugin = Plugin::start().await;
-    let ds = instance(&server.url, "1h");
-    let run = |target: Value| {
-        let ds = &ds;
+    let run = |server: &ContractServer, target: Value| {
+        let ds = instance(&server.url, "1h");
         let plugin = &plugin;
-        async move { plugin.query(ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, &[target]).await.remove("A").unwrap() }
+        async move { plugin.query(&ds, (DAY.from_ms, DAY.to_ms), DAY.interval_ms, &[target]).await.remove("A").unwrap() }
     };
-    let logs = run(json!({"refId": "A", "format": "logs", "limit": 3000})).await;
+    let entries = Limits { max_entries_limit_per_query: 1000, ..Limits::default() };
+    let server = ContractServer::start(raw_store(records), entries).await;
+    let logs = run(&server, json!({"refId": "A", "format": "logs", "limit": 3000})).await;
     assert_eq!(logs.error_source, "downstream", "{logs:?}");
     assert!(logs.error.contains("max_entries_limit_per_query (1000)"), "{}", logs.error);
-    let stat = run(json!({"refId": "A", "format": "stat", "direction": "in"})).await;
+    let timeout = Limits { timeout_over_ms: Some(30 * 60_000), ..Limits::default() };
+    let slow = ContractServer::start(raw_store(records), timeout).await;
+    let stat = run(&slow, json!({"refId": "A", "format": "stat", "direction": "in"})).await;
     assert_eq!((stat.status, stat.error_source.as_str()), (504, "downstream"), "{stat:?}");
     assert!(stat.error.contains("query timeout") && stat.error.contains("context deadline exceeded"), "{}", stat.error);
 
