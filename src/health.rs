@@ -84,7 +84,7 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
             _ => Vec::new(),
         };
         let hint = if streams.is_empty() {
-            ds.backend().no_streams_hint(&s.stream, last.1)
+            ds.backend().no_streams_hint(&s.stream, window, last.1, crate::backend::Deadline::after(s.timeout)).await?
         } else {
             format!("streams with records in the last {}: {}", last.1, streams.join(", "))
         };

@@ -3,8 +3,10 @@
 //! `provisioning/dashboards/nat-gateway.json`, interpolated by the shipped
 //! frontend code under Node (`common::frontend`, the datasource's
 //! `applyTemplateVariables`) with the dashboard's own variables, sent to the
-//! plugin binary over gRPC against real VictoriaLogs and checked against the
-//! independent reference. The dashboard cannot rot without this test failing.
+//! plugin binary over gRPC against real VictoriaLogs, and again with the
+//! datasource switched to `backend: loki` on a real LogQL engine, and checked
+//! against the independent reference. The dashboard cannot rot without this
+//! test failing.
 //! Needs `frontend/node_modules` (`npm ci` in `frontend/`).
 
 mod common;
@@ -109,12 +111,29 @@ fn reference_for(target: &Value, ds: &Instance, w: &Window) -> RefQuery {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shipped_panel_equals_the_reference() {
-    let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/nat-gateway.json")).unwrap();
     let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
     let loaded = data::load(&server.url).await;
-    let records = loaded.records;
     let plugin = Plugin::start().await;
-    let ds = provisioned_datasource(&server.url);
+    every_panel(&plugin, &provisioned_datasource(&server.url), loaded.records).await;
+}
+
+/// The same dashboard, unchanged, with the provisioned datasource switched
+/// to `backend: loki` and pointed at a real LogQL engine (oteldb's, not
+/// Loki; `tests/common/loki.rs`) holding the same records pushed the Loki
+/// way: every panel equal to the reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shipped_panel_equals_the_reference_on_loki() {
+    let engine = common::loki::Engine::start().await;
+    let records = data::records();
+    engine.push(&data::RAW_STREAM, common::loki::raw_lines(records)).await;
+    let plugin = Plugin::start().await;
+    let mut ds = provisioned_datasource(&engine.url);
+    ds.json_data["backend"] = json!("loki");
+    every_panel(&plugin, &ds, records).await;
+}
+
+async fn every_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::gen::FlowRecord]) {
+    let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/nat-gateway.json")).unwrap();
     assert_eq!(ds.json_data["recordFormat"], flowlens::gen::MISSION_FORMAT, "the provisioned format is the mission's");
 
     // Last 24 h of the fixture; a 1,000-point panel gets Grafana's 1m interval.
@@ -148,7 +167,7 @@ async fn every_shipped_panel_equals_the_reference() {
             targets.push((title.to_string(), target));
         }
     }
-    let check = Checker { plugin: &plugin, ds: &ds, records, w };
+    let check = Checker { plugin, ds, records, w };
     let mut checked = 0;
     for vars in &variable_sets {
         let sent: Vec<Value> = targets.iter().map(|(_, t)| t.clone()).collect();
@@ -158,7 +177,7 @@ async fn every_shipped_panel_equals_the_reference() {
             // What the frontend sends: the saved target, migrated, its variables as the values.
             assert_eq!(target["refId"], saved["refId"], "{title}");
             assert!(!target.to_string().contains('$'), "{title}: a variable left in {target}");
-            let reference = reference_for(&target, &ds, &w);
+            let reference = reference_for(&target, ds, &w);
             let group_by = target["groupBy"].as_array().map_or(0, Vec::len);
             match (target["format"].as_str().unwrap(), group_by) {
                 ("stat", _) => check.check_stat(target, &reference).await,

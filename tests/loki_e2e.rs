@@ -147,7 +147,11 @@ async fn health_resources_cli_and_errors_on_loki() {
     // A label no stream has: found from Loki's index (`/series`), said so.
     wrong.json_data["streamSelector"] = json!("{log_type=\"flow\"}");
     let (ok, message) = plugin.check_health(&wrong).await;
-    assert!(!ok && message.contains("no stream of the last 24 hours has the label log_type"), "{message}");
+    assert!(
+        !ok && message
+            .contains("no stream of the last 24 hours has the label log_type; the labels it has: environment, logtype"),
+        "{message}"
+    );
     let mut bad_format = good.clone();
     bad_format.json_data["recordFormat"] = json!("${version} ${account-id} ${interface-id} ${srcaddr}");
     bad_format.json_data.as_object_mut().unwrap().remove("dataLinks");

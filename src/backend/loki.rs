@@ -26,7 +26,7 @@ use crate::dialect::logql::{
 };
 use crate::dialect::Target;
 use crate::error::QueryError;
-use crate::model::FlowQuery;
+use crate::model::{FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
 use crate::settings::LokiFields;
 
@@ -230,6 +230,30 @@ impl Loki {
             )),
             Err(e) => Err(e),
         }
+    }
+
+    /// The label names of the streams Loki holds within `range`
+    /// (`/loki/api/v1/labels`, from the index), sorted, at most 20.
+    pub async fn label_names(&self, range: TimeRange, deadline: Deadline) -> Result<Vec<String>, QueryError> {
+        #[derive(Deserialize)]
+        struct Labels {
+            #[serde(default)]
+            data: Vec<String>,
+        }
+        let ns = |ms: i64| (i128::from(ms) * 1_000_000).to_string();
+        let params = [("start", ns(range.from_ms)), ("end", ns(range.to_ms))];
+        let answer = self.http.get("/loki/api/v1/labels", &params, deadline).await?;
+        let body = answer.bytes().await?;
+        let labels: Labels = serde_json::from_slice(&body).map_err(|e| {
+            QueryError::downstream(
+                502,
+                format!("Loki answered /loki/api/v1/labels with something other than a label list: {e}"),
+            )
+        })?;
+        let mut names = labels.data;
+        names.sort();
+        names.truncate(20);
+        Ok(names)
     }
 
     /// A sampled record's fields: its labels, and for JSON or logfmt lines
