@@ -283,7 +283,8 @@ fn vl_version() -> String {
 pub async fn run(opts: Options) -> Result<(), String> {
     let started = Instant::now();
     let mut r = Report::default();
-    let server = VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
+    let server =
+        VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
     let cfg = GenConfig { connections: opts.connections, ..GenConfig::default() };
     let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
     let scope = Scope {

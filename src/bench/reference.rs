@@ -156,7 +156,7 @@ impl Expect {
                 times.sort_unstable_by(|a, b| b.cmp(a));
                 let Some(&cut) = times.get(limit.saturating_sub(1)).or(times.last()) else { return };
                 newest.extend(matching.filter(|r| r.time_ms >= cut).map(|r| (r.time_ms, template.render(r))));
-                newest.sort_by(|a, b| b.0.cmp(&a.0));
+                newest.sort_by_key(|b| std::cmp::Reverse(b.0));
                 if let Some(&(cut, _)) = newest.get(limit.saturating_sub(1)) {
                     newest.retain(|(t, _)| *t >= cut);
                 }
