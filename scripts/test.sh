@@ -54,5 +54,13 @@ cargo fmt --check
 echo "== Rust tests"
 cargo test --locked --all-targets
 
+# The benchmark, small (debug build): it checks every answer, ours and the
+# official datasource's, against its own reference before timing it, so a
+# wrong answer fails here. Its figures at full size are in BENCHMARKS.md.
+echo "== Benchmark, small (flowlens bench)"
+peer=../shared/tools/victorialogs-datasource/gpx_victorialogs
+[[ -x "$peer" ]] || { echo "test.sh: the official datasource's backend is missing at $peer (../shared/tools)" >&2; exit 1; }
+cargo run --locked --quiet --bin flowlens -- bench --connections 3000 --runs 1 --scale 2 >/dev/null
+
 echo "== Frontend: typecheck, build, unit tests"
 (cd frontend && npm run typecheck && npm run build && npm test)

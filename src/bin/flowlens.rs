@@ -53,14 +53,24 @@ enum Command {
         #[arg(long, default_value_t = 20_000)]
         connections: usize,
     },
-    /// Hand-written LogsQL vs flowlens's on the same local data: medians and ratios
+    /// flowlens vs the official VictoriaLogs datasource (the user's LogsQL) on one local
+    /// VictoriaLogs: read floors, each panel, dashboard refresh, scale, memory, Loki plans
     Bench {
-        /// Connections to generate
+        /// Connections to generate per record set (about 20 records each)
         #[arg(long, default_value_t = 100_000)]
         connections: usize,
-        /// Runs per query (the median is printed)
+        /// Timed runs per figure, after one warm-up (the median is reported)
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Record sets in the scale section (1x is the first)
+        #[arg(long, default_value_t = 4)]
+        scale: usize,
+        /// The official datasource's backend binary (default: ../shared/tools/victorialogs-datasource/gpx_victorialogs)
+        #[arg(long)]
+        peer: Option<std::path::PathBuf>,
+        /// Also write the report as Markdown to this file (e.g. BENCHMARKS.md)
+        #[arg(long)]
+        write: Option<std::path::PathBuf>,
     },
     /// Run one query and print its frames
     Query(QueryArgs),
@@ -117,7 +127,16 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
 async fn main() {
     let result = match Cli::parse().command {
         Command::Demo { connections } => flowlens::demo::run(connections).await,
-        Command::Bench { connections, runs } => flowlens::bench::run(connections, runs.max(1)).await,
+        Command::Bench { connections, runs, scale, peer, write } => {
+            flowlens::bench::run(flowlens::bench::Options {
+                connections,
+                runs: runs.max(1),
+                scale: scale.max(1),
+                peer: peer.unwrap_or_else(flowlens::bench::Options::default_peer),
+                write,
+            })
+            .await
+        }
         Command::Query(args) => match prepare(&args) {
             Ok((ds, q)) if args.compare => match flowlens::compare::run(&ds, &q).await {
                 Ok((report, equal)) => {
