@@ -17,8 +17,9 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::data::{self, field_name, FIELD_MAPPING, NAT_ENI, POD_CIDR};
+use common::logql::filter_cases;
 use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
-use common::reference::{self as r, Dir, RefFilter, RefQuery};
+use common::reference::{self as r, Dir, RefQuery};
 use flowlens::dialect::logql::{merge, Answer, LogQl};
 use flowlens::dialect::Target;
 use flowlens::gen::{FlowRecord, Template, MISSION_FORMAT};
@@ -250,56 +251,7 @@ async fn filters_and_paging_equal_the_reference_on_a_real_logql_engine() {
     // Six hours of the day: every case has traffic in it, and the engine reads a quarter of the records.
     let w =
         Window { from_ms: data::FROM_MS + 9 * 3_600_000, to_ms: data::FROM_MS + 15 * 3_600_000, interval_ms: 300_000 };
-    let cases: Vec<(Value, Vec<RefFilter>, Dir)> = vec![
-        (
-            json!([{"field": "dstport", "op": "range", "value": "30000-50000"}, {"field": "action", "op": "=", "value": "ACCEPT"}]),
-            vec![RefFilter::range("dstport", 30000, 50000), RefFilter::eq("action", "ACCEPT")],
-            Dir::In,
-        ),
-        (
-            json!([{"field": "pkt_srcaddr", "op": "!cidr", "value": "52.0.0.0/8"}, {"field": "srcport", "op": "<", "value": "1024"}]),
-            vec![
-                RefFilter::NotCidr("pkt_srcaddr".into(), r::Cidr::parse("52.0.0.0/8")),
-                RefFilter::range("srcport", 0, 1023),
-            ],
-            Dir::In,
-        ),
-        (
-            json!([{"field": "pkt_dst_aws_service", "op": "=", "value": "-"}]),
-            vec![RefFilter::eq("pkt_dst_aws_service", "-")],
-            Dir::Out,
-        ),
-        (
-            json!([{"field": "pkt_dst_aws_service", "op": "!=", "value": ""}]),
-            vec![RefFilter::Ne("pkt_dst_aws_service".into(), "".into())],
-            Dir::Out,
-        ),
-        (
-            json!([{"field": "pkt_dst_aws_service", "op": "=|", "value": ["S3", "-"]}]),
-            vec![RefFilter::In("pkt_dst_aws_service".into(), vec!["S3".into(), "-".into()])],
-            Dir::Out,
-        ),
-        (
-            json!([{"field": "srcport", "op": "!=|", "value": ["443", "53"]}]),
-            vec![RefFilter::NotIn("srcport".into(), vec!["443".into(), "53".into()])],
-            Dir::In,
-        ),
-        (
-            json!([{"field": "pkt_dst_aws_service", "op": "=~", "value": "S3|"}]),
-            vec![RefFilter::regex("pkt_dst_aws_service", "S3|")],
-            Dir::Out,
-        ),
-        (
-            json!([{"field": "pkt_dstaddr", "op": "!~", "value": "10\\.0\\.3[2-5]\\..*"}]),
-            vec![RefFilter::NotRegex("pkt_dstaddr".into(), r::anchored("10\\.0\\.3[2-5]\\..*"))],
-            Dir::In,
-        ),
-        (
-            json!([{"field": "action", "op": "=", "value": "x\" | delete | \"y"}, {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]),
-            vec![RefFilter::eq("action", "x\" | delete | \"y"), RefFilter::regex("pkt_srcaddr", "a\"|b\\)|\\(c")],
-            Dir::In,
-        ),
-    ];
+    let cases = filter_cases();
     for mode in modes(&engine.url) {
         for metric in ["bytes", "records"] {
             for (filters, ref_filters, dir) in &cases {

@@ -10,6 +10,8 @@ use flowlens::plan::{first_step, Step};
 use flowlens::settings::{InstanceSettings, Settings};
 use serde_json::{json, Value};
 
+use super::reference::{self as r, Dir, RefFilter};
+
 pub const MISSION_FORMAT: &str = "${region} ${vpc-id} ${az-id} ${subnet-id} ${instance-id} ${interface-id} ${flow-direction} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${pkt-src-aws-service} ${pkt-dst-aws-service} ${traffic-path} ${packets} ${bytes} ${action}";
 
 /// Raw records, and fields parsed at ingest as structured metadata, JSON
@@ -222,5 +224,61 @@ pub fn cases() -> Vec<(&'static str, Value, Option<Step>)> {
         ("streams", json!({"format": "table", "direction": "all"}), Some(Step::Streams { limit: 5 })),
         ("raw-logs", json!({"format": "logs", "rawQuery": "{logtype=\"flow\"} |= \"REJECT\""}), None),
         ("raw-series", json!({"format": "series", "rawQuery": "sum(count_over_time({logtype=\"flow\"} [5m]))"}), None),
+    ]
+}
+
+/// Filters of every kind (set, range, comparison, CIDR, regex, no value,
+/// hostile values) with their reference filters and the direction each is
+/// asked in: the filter cases the engine and the model tests share.
+pub fn filter_cases() -> Vec<(Value, Vec<RefFilter>, Dir)> {
+    vec![
+        (
+            json!([{"field": "dstport", "op": "range", "value": "30000-50000"}, {"field": "action", "op": "=", "value": "ACCEPT"}]),
+            vec![RefFilter::range("dstport", 30000, 50000), RefFilter::eq("action", "ACCEPT")],
+            Dir::In,
+        ),
+        (
+            json!([{"field": "pkt_srcaddr", "op": "!cidr", "value": "52.0.0.0/8"}, {"field": "srcport", "op": "<", "value": "1024"}]),
+            vec![
+                RefFilter::NotCidr("pkt_srcaddr".into(), r::Cidr::parse("52.0.0.0/8")),
+                RefFilter::range("srcport", 0, 1023),
+            ],
+            Dir::In,
+        ),
+        (
+            json!([{"field": "pkt_dst_aws_service", "op": "=", "value": "-"}]),
+            vec![RefFilter::eq("pkt_dst_aws_service", "-")],
+            Dir::Out,
+        ),
+        (
+            json!([{"field": "pkt_dst_aws_service", "op": "!=", "value": ""}]),
+            vec![RefFilter::Ne("pkt_dst_aws_service".into(), "".into())],
+            Dir::Out,
+        ),
+        (
+            json!([{"field": "pkt_dst_aws_service", "op": "=|", "value": ["S3", "-"]}]),
+            vec![RefFilter::In("pkt_dst_aws_service".into(), vec!["S3".into(), "-".into()])],
+            Dir::Out,
+        ),
+        (
+            json!([{"field": "srcport", "op": "!=|", "value": ["443", "53"]}]),
+            vec![RefFilter::NotIn("srcport".into(), vec!["443".into(), "53".into()])],
+            Dir::In,
+        ),
+        (
+            json!([{"field": "pkt_dst_aws_service", "op": "=~", "value": "S3|"}]),
+            vec![RefFilter::regex("pkt_dst_aws_service", "S3|")],
+            Dir::Out,
+        ),
+        (
+            json!([{"field": "pkt_dstaddr", "op": "!~", "value": "10\\.0\\.3[2-5]\\..*"}]),
+            vec![RefFilter::NotRegex("pkt_dstaddr".into(), r::anchored("10\\.0\\.3[2-5]\\..*"))],
+            Dir::In,
+        ),
+        (
+            json!([{"field": "action", "op": "=", "value": "x\" | delete | \"y"}, {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]),
+            vec![RefFilter::eq("action", "x\" | delete | \"y"), RefFilter::regex("pkt_srcaddr", "a\"|b\\)|\\(c")],
+            Dir::In,
+        ),
     ]
 }
