@@ -2,6 +2,8 @@
 //! leniently, then validated against the datasource settings into a
 //! [`FlowQuery`] that inner stages trust. Pure.
 
+use std::collections::BTreeSet;
+
 use ipnet::IpNet;
 use serde::Deserialize;
 
@@ -389,6 +391,30 @@ pub fn own_inside(settings: &Settings, own: &[std::net::IpAddr]) -> Vec<std::net
 }
 
 impl FlowQuery {
+    /// The canonical fields the query reads: its filters' fields (a sided
+    /// field as the address fields it stands for), the address of its
+    /// direction's side, its metric's, `interface_id` when it names
+    /// interfaces, and its groups when `grouped`.
+    pub fn fields_read(&self, schema: &crate::schema::RecordSchema, grouped: bool) -> BTreeSet<String> {
+        let mut fields: BTreeSet<String> =
+            self.filters.iter().map(|f| f.field().to_string()).filter(|f| !is_sided(f)).collect();
+        let sides: &[&str] = match self.direction {
+            Direction::In => &["dst"],
+            Direction::Out => &["src"],
+            Direction::Any => &["src", "dst"],
+            Direction::All => &[],
+        };
+        fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
+        fields.extend(self.metric.field().map(String::from));
+        if !self.interface_ids.is_empty() {
+            fields.insert("interface_id".into());
+        }
+        if grouped {
+            fields.extend(self.group_by.iter().cloned());
+        }
+        fields
+    }
+
     /// A plain question over a range: records on every interface, no
     /// direction, no filter, no groups. The plugin's own probes (health
     /// checks, address detection) start from it.

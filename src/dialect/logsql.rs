@@ -11,6 +11,8 @@
 //! Every user value is a quoted string literal; regexes are anchored so they
 //! match whole values, as Grafana's and Loki's matchers do.
 
+use std::collections::BTreeSet;
+
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -56,7 +58,7 @@ impl Dialect for LogsQl {
                 base.extend(prefilter_phrases(q));
                 stages.push(base.join(" "));
                 let all = matches!(step, Step::Records { .. });
-                let needed = needed_fields(q, schema);
+                let needed = q.fields_read(schema, true);
                 if all || !needed.is_empty() {
                     stages.push(format!("extract {}", quote(&extract_pattern(format, &needed, all))));
                 }
@@ -146,30 +148,11 @@ pub fn header_line(format: &RecordFormat) -> String {
     format.fields().iter().map(|f| f.replace('_', "-")).collect::<Vec<_>>().join(" ")
 }
 
-/// The canonical fields a query reads: filters, groups, metric, direction,
-/// interface.
-fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
-    let mut fields: Vec<String> = q.filters.iter().map(|f| f.field().to_string()).filter(|f| !is_sided(f)).collect();
-    let sides: &[&str] = match q.direction {
-        Direction::In => &["dst"],
-        Direction::Out => &["src"],
-        Direction::Any => &["src", "dst"],
-        Direction::All => &[],
-    };
-    fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
-    fields.extend(q.group_by.iter().cloned());
-    fields.extend(q.metric.field().map(String::from));
-    if !q.interface_ids.is_empty() {
-        fields.push("interface_id".into());
-    }
-    fields
-}
-
 /// `extract` pattern naming only the needed fields (`<_>` elsewhere) and
 /// stopping after the last one. Every placeholder is `plain:`: otherwise
 /// VictoriaLogs unquotes a token that starts with a quote (`"a"` reads as
 /// `a`, and `"a b"` swallows the next field).
-fn extract_pattern(format: &RecordFormat, needed: &[String], all: bool) -> String {
+fn extract_pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) -> String {
     let names = format.fields();
     let wanted = |f: &String| all || needed.contains(f);
     let last = names.iter().rposition(wanted);

@@ -162,10 +162,7 @@ pub(super) fn pipeline(
     all_fields: bool,
 ) -> Result<Pipeline, QueryError> {
     let schema = names.schema;
-    let mut needed = needed_fields(q, schema);
-    if grouped {
-        needed.extend(q.group_by.iter().cloned());
-    }
+    let needed = q.fields_read(schema, grouped);
     let mut conditions = conditions(names, q)?;
     if let Some(keys) = keys {
         conditions.push(key_condition(names, &q.group_by, keys)?);
@@ -204,25 +201,6 @@ pub(super) fn pipeline(
         unwrap,
         may_error,
     })
-}
-
-/// The canonical fields a query's conditions and metric read: filters,
-/// metric, direction, interface (groups are added when read).
-fn needed_fields(q: &FlowQuery, schema: &RecordSchema) -> BTreeSet<String> {
-    let mut fields: BTreeSet<String> =
-        q.filters.iter().map(|f| f.field().to_string()).filter(|f| !is_sided(f)).collect();
-    let sides: &[&str] = match q.direction {
-        Direction::In => &["dst"],
-        Direction::Out => &["src"],
-        Direction::Any => &["src", "dst"],
-        Direction::All => &[],
-    };
-    fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
-    fields.extend(q.metric.field().map(String::from));
-    if !q.interface_ids.is_empty() {
-        fields.insert("interface_id".into());
-    }
-    fields
 }
 
 /// The `pattern` naming only the needed fields (`<_>` elsewhere), ending
