@@ -13,6 +13,7 @@ use crate::error::QueryError;
 use crate::frame::Frame;
 use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::{first_step, follow_up, Step, StepOutput};
+use crate::reuse::Reuse;
 use crate::settings::Settings;
 
 /// A datasource ready to answer queries.
@@ -26,6 +27,8 @@ pub struct Datasource {
     /// Held while detecting, so concurrent panels wait for one detection
     /// instead of each sending their own probes.
     detecting: Arc<tokio::sync::Mutex<()>>,
+    /// Requests in flight and settled buckets, shared by its queries.
+    reuse: Arc<Reuse>,
 }
 
 /// Addresses detected from the records, and when.
@@ -41,7 +44,8 @@ impl Datasource {
     /// Builds the datasource; fails for settings no backend can serve.
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
         let backend = Backend::new(&settings)?;
-        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default() })
+        let reuse = Arc::new(Reuse::new(&settings));
+        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default(), reuse })
     }
 
     /// The backend, for health checks and tools.
@@ -184,8 +188,18 @@ impl Datasource {
         step: &Step,
         deadline: Deadline,
     ) -> Result<(String, StepOutput), QueryError> {
-        let (text, output, _) = self.backend.run(&self.target(), q, step, deadline).await?;
+        let (text, output, _) = self.run(q, step, deadline).await?;
         Ok((text, output))
+    }
+
+    /// Runs a step through the datasource's reuse layer.
+    async fn run(&self, q: &FlowQuery, step: &Step, deadline: Deadline) -> Result<crate::reuse::Answer, QueryError> {
+        self.reuse.run(&self.backend, &self.target(), q, step, deadline).await
+    }
+
+    /// Bytes of settled buckets the datasource keeps, about.
+    pub fn cached_bytes(&self) -> usize {
+        self.reuse.cached_bytes()
     }
 
     /// Answers a query with frames. All of its steps (their waits for a
@@ -194,11 +208,11 @@ impl Datasource {
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
         let q = &self.resolve(q, deadline).await?;
-        let (text, first, mut notices) = self.backend.run(&self.target(), q, &first_step(q), deadline).await?;
+        let (text, first, mut notices) = self.run(q, &first_step(q), deadline).await?;
         let mut executed = vec![text];
         let mut outputs = vec![first];
         for step in follow_up(q, &outputs[0]) {
-            let (text, output, more) = self.backend.run(&self.target(), q, &step, deadline).await?;
+            let (text, output, more) = self.run(q, &step, deadline).await?;
             executed.push(text);
             outputs.push(output);
             notices.extend(more);

@@ -160,6 +160,9 @@ pub struct FlowQuery {
     pub range: TimeRange,
     /// Bucket width for series, in ms.
     pub step_ms: i64,
+    /// Settled buckets may come from the datasource's cache (`cache`,
+    /// default true; false reads everything from the backend).
+    pub cache: bool,
 }
 
 /// Default and maximum number of series for a grouped series query.
@@ -192,6 +195,7 @@ pub struct QueryJson {
     filters: Option<serde_json::Value>,
     interface_id: Option<serde_json::Value>,
     raw_query: Option<serde_json::Value>,
+    cache: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -328,6 +332,7 @@ impl FlowQuery {
         };
         let other = typed::<bool>("other", &q.other, "true or false")?.unwrap_or(false);
         let rate = typed::<bool>("rate", &q.rate, "true or false")?.unwrap_or(false);
+        let cache = typed::<bool>("cache", &q.cache, "true or false")?.unwrap_or(true);
         if rate && format != Format::Series {
             return Err(QueryError::plugin("`rate`: only series can be rates; use format `series` or turn rate off"));
         }
@@ -380,6 +385,7 @@ impl FlowQuery {
             raw_query,
             range,
             step_ms,
+            cache,
         })
     }
 }
@@ -435,6 +441,7 @@ impl FlowQuery {
             raw_query: None,
             range,
             step_ms: (range.to_ms - range.from_ms).max(1),
+            cache: false,
         }
     }
 }
@@ -744,6 +751,7 @@ mod tests {
             (r#"{"filters":[{"field":"pod","op":"=","value":"x"}]}"#, "`pod` is not a field"),
             (r#"{"interfaceId":7}"#, "`interfaceId`"),
             (r#"{"format":"table","rate":true}"#, "`rate`"),
+            (r#"{"cache":"no"}"#, "`cache`: \"no\" is not valid; expected true or false"),
             (r#"{"filters":[{"field":"srcport","op":"like","value":"1"}]}"#, "op `like`"),
             (r#"{"filters":[{"field":"srcport","op":"cidr","value":"10.0.0.0/8"}]}"#, "not an address"),
             (r#"{"filters":[{"field":"srcaddr","op":"cidr","value":"10.0.0.1/8"}]}"#, "host bits"),

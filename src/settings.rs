@@ -124,7 +124,26 @@ pub struct Settings {
     pub data_links: Vec<DataLink>,
     /// Optional cost per GB processed.
     pub cost_per_gb: Option<f64>,
+    /// Most bytes of settled per-bucket answers kept for reuse
+    /// (`cacheMaxMiB`, [`DEFAULT_CACHE_MIB`] MiB unless set; 0 = no cache).
+    pub cache_max_bytes: usize,
+    /// A bucket is settled, and may be reused, once it ended this many ms
+    /// before now (`cacheSettleMinutes`, [`DEFAULT_CACHE_SETTLE_MINUTES`]
+    /// unless set): flow records reach the store minutes after their time.
+    pub cache_settle_ms: i64,
 }
+
+/// Default of `cacheMaxMiB`.
+pub const DEFAULT_CACHE_MIB: usize = 16;
+/// Largest `cacheMaxMiB` accepted.
+pub const MAX_CACHE_MIB: usize = 4_096;
+/// Default of `cacheSettleMinutes`: flow logs are published every 1 or 10
+/// minutes per interface and delivered to S3 about every 5 minutes, then
+/// shipped (Lambda Promtail): records of a minute are complete in the store
+/// well within half an hour.
+pub const DEFAULT_CACHE_SETTLE_MINUTES: i64 = 30;
+/// Largest `cacheSettleMinutes` accepted (a week).
+pub const MAX_CACHE_SETTLE_MINUTES: i64 = 7 * 24 * 60;
 
 /// Default of `maxConcurrentRequests`: VictoriaLogs' own default
 /// `-search.maxConcurrentRequests` on a 2-core server (2 x cores up to 4
@@ -162,6 +181,9 @@ struct JsonData {
     bearer_auth: bool,
     data_links: Vec<DataLink>,
     cost_per_gb: Option<f64>,
+    #[serde(rename = "cacheMaxMiB")]
+    cache_max_mib: Option<f64>,
+    cache_settle_minutes: Option<f64>,
     #[serde(flatten)]
     rest: HashMap<String, serde_json::Value>,
 }
@@ -297,6 +319,18 @@ impl Settings {
                 return Err(err(format!("costPerGb {c} must be a non-negative number")));
             }
         }
+        let whole = |name: &str, v: Option<f64>, default: i64, max: i64| match v {
+            None => Ok(default),
+            Some(n) if n.fract() == 0.0 && (0.0..=max as f64).contains(&n) => Ok(n as i64),
+            Some(n) => Err(err(format!("{name} {n} must be a whole number from 0 to {max} (default {default})"))),
+        };
+        let cache_mib = whole("cacheMaxMiB", jd.cache_max_mib, DEFAULT_CACHE_MIB as i64, MAX_CACHE_MIB as i64)?;
+        let settle_minutes = whole(
+            "cacheSettleMinutes",
+            jd.cache_settle_minutes,
+            DEFAULT_CACHE_SETTLE_MINUTES,
+            MAX_CACHE_SETTLE_MINUTES,
+        )?;
         Ok(Self {
             url,
             backend: jd.backend.unwrap_or_default(),
@@ -315,6 +349,8 @@ impl Settings {
             nat_addresses,
             data_links: jd.data_links,
             cost_per_gb: jd.cost_per_gb,
+            cache_max_bytes: cache_mib as usize * (1 << 20),
+            cache_settle_ms: settle_minutes * 60_000,
         })
     }
 }
@@ -463,6 +499,18 @@ mod tests {
         assert_eq!(s.headers[0].1.expose(), "tenant-a");
         let debug = format!("{s:?}");
         assert!(!debug.contains("s3cr3t") && !debug.contains("tenant-a"), "{debug}");
+    }
+
+    #[test]
+    fn cache_settings_are_whole_numbers_in_range() {
+        let s = settings("{}", &[]).unwrap();
+        assert_eq!((s.cache_max_bytes, s.cache_settle_ms), (16 << 20, 30 * 60_000));
+        let s = settings(r#"{"cacheMaxMiB":0,"cacheSettleMinutes":90}"#, &[]).unwrap();
+        assert_eq!((s.cache_max_bytes, s.cache_settle_ms), (0, 90 * 60_000));
+        for (name, bad) in [("cacheMaxMiB", "-1"), ("cacheMaxMiB", "4097"), ("cacheSettleMinutes", "2.5")] {
+            let e = settings(&format!(r#"{{"{name}":{bad}}}"#), &[]).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains("whole number from 0 to"), "{bad}: {e}");
+        }
     }
 
     #[test]

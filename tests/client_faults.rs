@@ -210,8 +210,10 @@ fn instance(url: &str, json_data: Value, secure: &[(&str, &str)]) -> Instance {
     }
 }
 
+/// A stat target read whole from the backend (`cache: false`: one plain
+/// `stats` request, the answer the fake server's rows are shaped for).
 fn stat(ref_id: &str) -> Value {
-    json!({"refId": ref_id, "format": "stat"})
+    json!({"refId": ref_id, "format": "stat", "cache": false})
 }
 
 /// One stat query against `fake` with `json_data`; its answer and how long it took.
@@ -456,7 +458,7 @@ async fn a_dashboard_of_40_panels_holds_at_most_max_concurrent_requests() {
     for (json_data, cap) in [(json!({}), 4), (json!({"maxConcurrentRequests": 2}), 2)] {
         let fake = Fake::start(move |_| Reply::Barrier { until: cap, body: "{\"value\":\"42\"}\n" }).await;
         let plugin = Plugin::start().await;
-        let targets: Vec<Value> = (0..40).map(|i| stat(&format!("P{i}"))).collect();
+        let targets: Vec<Value> = (0..40).map(|i| distinct_stat(i)).collect();
         let answers =
             within(plugin.query(&instance(&fake.url, json_data.clone(), &[]), (0, 3_600_000), 60_000, &targets)).await;
         assert_eq!(answers.len(), 40);
@@ -469,12 +471,32 @@ async fn a_dashboard_of_40_panels_holds_at_most_max_concurrent_requests() {
     }
 }
 
+/// Stat panel `P{i}`, a question of its own (a filter on `srcport` = i).
+fn distinct_stat(i: usize) -> Value {
+    json!({"refId": format!("P{i}"), "format": "stat", "cache": false,
+           "filters": [{"field": "srcport", "op": "=", "value": i.to_string()}]})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identical_panels_in_flight_share_one_request() {
+    let fake = Fake::start(move |_| Reply::Barrier { until: 1, body: "{\"value\":\"42\"}\n" }).await;
+    let plugin = Plugin::start().await;
+    let targets: Vec<Value> = (0..40).map(|i| stat(&format!("P{i}"))).collect();
+    let answers = within(plugin.query(&instance(&fake.url, json!({}), &[]), (0, 3_600_000), 60_000, &targets)).await;
+    assert_eq!(answers.len(), 40);
+    for (ref_id, a) in &answers {
+        assert!(a.error.is_empty(), "{ref_id}: {a:?}");
+        assert_eq!(a.frames[0].field("bytes").values, vec![json!(42)], "{ref_id}");
+    }
+    assert_eq!(fake.requests().len(), 1, "40 identical questions at once are one request: {:?}", fake.requests());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_for_a_request_slot_counts_against_the_timeout() {
     let fake = Fake::start(|_| Reply::Silent).await;
     let plugin = Plugin::start().await;
     let ds = instance(&fake.url, json!({"timeoutSeconds": 1, "maxConcurrentRequests": 1}), &[]);
-    let answers = within(plugin.query(&ds, (0, 3_600_000), 60_000, &[stat("A"), stat("B")])).await;
+    let answers = within(plugin.query(&ds, (0, 3_600_000), 60_000, &[distinct_stat(0), distinct_stat(1)])).await;
     // One query held the only slot and timed out; the other spent its time
     // waiting for that slot, and says so (whether the slot came free just
     // before its deadline or not at all).

@@ -62,6 +62,13 @@ impl Backend {
         }
     }
 
+    /// Whether a ranking is as cheap asked as per-group buckets (VictoriaLogs
+    /// groups by time and key in one pass); Loki's would return a series per
+    /// group and bucket, over its series limit.
+    pub fn ranks_from_buckets(&self) -> bool {
+        matches!(self, Self::VictoriaLogs(_))
+    }
+
     /// The query text users see for one step (LogsQL, or the LogQL of the
     /// step's main request).
     pub fn render_step(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
