@@ -458,7 +458,7 @@ async fn a_dashboard_of_40_panels_holds_at_most_max_concurrent_requests() {
     for (json_data, cap) in [(json!({}), 4), (json!({"maxConcurrentRequests": 2}), 2)] {
         let fake = Fake::start(move |_| Reply::Barrier { until: cap, body: "{\"value\":\"42\"}\n" }).await;
         let plugin = Plugin::start().await;
-        let targets: Vec<Value> = (0..40).map(|i| distinct_stat(i)).collect();
+        let targets: Vec<Value> = (0..40).map(distinct_stat).collect();
         let answers =
             within(plugin.query(&instance(&fake.url, json_data.clone(), &[]), (0, 3_600_000), 60_000, &targets)).await;
         assert_eq!(answers.len(), 40);
