@@ -285,15 +285,12 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let mut r = Report::default();
     let server =
         VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
-    // "Last 24 hours" as Grafana sends it: ending now, so the last
-    // `cacheSettleMinutes` are unsettled and every refresh reads them.
+    // "Last 24 hours", ending at the last 10-minute mark (whole buckets of
+    // `$__interval`: the peer stamps and divides edge buckets whole), so the
+    // last `cacheSettleMinutes` are unsettled and every refresh reads them.
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let cfg = GenConfig {
-        connections: opts.connections,
-        from_ms: now_ms - 86_400_000,
-        to_ms: now_ms,
-        ..GenConfig::default()
-    };
+    let to_ms = now_ms - now_ms.rem_euclid(600_000);
+    let cfg = GenConfig { connections: opts.connections, from_ms: to_ms - 86_400_000, to_ms, ..GenConfig::default() };
     let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
     let scope = Scope {
         interface_id: NAT_ENI.into(),
@@ -346,7 +343,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
         opts.connections
     ));
     r.line(format!(
-        "- every time is the median of {} runs after one warm-up; range: the 24 h ending when the run started (Grafana's \
+        "- every time is the median of {} runs after one warm-up; range: the 24 h ending at the last 10-minute mark before the run (Grafana's \
          \"Last 24 hours\"; records up to its end, so the last 30 min are unsettled for flowlens' cache), \
          `$__interval` 10m (144 points); \
          each answer is checked against the benchmark's own reference computation over the generated records \

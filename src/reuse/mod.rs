@@ -130,6 +130,11 @@ impl Reuse {
             notices.extend(more);
         }
         if let (Some(first), Some(last)) = (cached.keys().next(), cached.keys().next_back()) {
+            if texts.is_empty() {
+                // Nothing was sent: show the question the buckets answer.
+                let whole = FlowQuery { step_ms: grain, ..q.clone() };
+                texts.push(backend.render_step(target, &whole, &as_buckets));
+            }
             texts.push(format!(
                 "-- and {} settled buckets of {} from {} to {} from the datasource's cache",
                 cached.len(),
