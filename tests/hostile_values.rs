@@ -1152,3 +1152,60 @@ fn every_regex_the_model_accepts_victorialogs_accepts() {
         assert!(e.message.contains("RE2"), "{re}: {}", e.message);
     }
 }
+
+/// A skipped field that opens a quote and a later one that closes it (`"a`
+/// … `b"`, and the same with backticks and apostrophes) must not read as one field and
+/// shift every field after it: the records' totals and rankings
+/// equal the sums over the records, byte for byte.
+#[test]
+fn quotes_across_skipped_fields_do_not_shift_the_fields_after_them() {
+    let rt = multi_thread();
+    let server = rt.block_on(VlServer::start(VlOptions::default())).expect("VictoriaLogs must start");
+    let pairs = [("\"a", "b\""), ("`c", "d`"), ("\"e\"", "f"), ("plain", "eni-1"), ("\"g", "h`"), ("'i", "j'")];
+    let records: Vec<FlowRecord> = pairs
+        .iter()
+        .enumerate()
+        .map(|(i, (account, interface))| FlowRecord {
+            time_ms: FROM_MS + 60_000 * i as i64,
+            version: Some(2),
+            account_id: Some(account.to_string()),
+            interface_id: Some(interface.to_string()),
+            srcaddr: Some(format!("10.0.32.{}", i + 1)),
+            dstaddr: Some("52.216.8.5".into()),
+            srcport: Some(443),
+            dstport: Some(50_000 + i as u64),
+            protocol: Some(6),
+            packets: Some(1),
+            bytes: Some(1_000 * (i as u64 + 1)),
+            start: Some((FROM_MS / 1000) as u64),
+            end: Some((FROM_MS / 1000) as u64 + 60),
+            action: Some("ACCEPT".into()),
+            log_status: Some("OK".into()),
+            ..Default::default()
+        })
+        .collect();
+    rt.block_on(async {
+        let loader = Loader::new(&server.url);
+        loader.push_raw(&records, DEFAULT_V2_FORMAT, &[("logtype", "hxquote")]).await.expect("push raw lines");
+        loader.force_flush().await.expect("force flush");
+    });
+    let ds = datasource(
+        &server.url,
+        &json!({"streamSelector": "{logtype=\"hxquote\"}", "recordFormat": DEFAULT_V2_FORMAT, "insideCidrs": INSIDE}),
+    );
+    let run = |target: Value| {
+        let q = FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings).unwrap();
+        let frames = rt.block_on(ds.query(&q)).unwrap_or_else(|e| panic!("{target}: {}", e.message));
+        frames.iter().map(simple).collect::<Vec<_>>()
+    };
+    let total: u64 = records.iter().map(|r| r.bytes.unwrap()).sum();
+    let stat = run(json!({"refId": "A", "format": "stat", "direction": "out", "cache": false}));
+    assert_eq!(stat[0].fields[0].2[0].as_u64(), Some(total), "bytes out: {stat:?}");
+    let table = run(json!({"refId": "B", "format": "table", "direction": "out", "groupBy": ["dstport"], "limit": 10}));
+    let mut want: Vec<(String, u64)> =
+        records.iter().map(|r| (r.dstport.unwrap().to_string(), r.bytes.unwrap())).collect();
+    want.sort_by_key(|w| std::cmp::Reverse(w.1));
+    let got: Vec<(String, u64)> =
+        table[0].fields[0].2.iter().zip(&table[0].fields[1].2).map(|(k, v)| (text(k), v.as_u64().unwrap())).collect();
+    assert_eq!(got, want, "bytes out by destination port");
+}

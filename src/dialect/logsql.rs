@@ -60,7 +60,7 @@ impl Dialect for LogsQl {
                 let all = matches!(step, Step::Records { .. });
                 let needed = q.fields_read(schema, true);
                 if all || !needed.is_empty() {
-                    stages.push(format!("extract {}", quote(&extract_pattern(format, &needed, all))));
+                    stages.extend(extract(format, &needed, all));
                 }
                 if !conditions.is_empty() {
                     stages.push(format!("filter {}", conditions.join(" ")));
@@ -148,11 +148,27 @@ pub fn header_line(format: &RecordFormat) -> String {
     format.fields().iter().map(|f| f.replace('_', "-")).collect::<Vec<_>>().join(" ")
 }
 
-/// `extract` pattern naming only the needed fields (`<_>` elsewhere) and
-/// stopping after the last one. Every placeholder is `plain:`: otherwise
-/// VictoriaLogs unquotes a token that starts with a quote (`"a"` reads as
-/// `a`, and `"a b"` swallows the next field).
-fn extract_pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) -> String {
+/// The `extract` pipes reading the needed fields of a raw record (all
+/// fields for `all`), stopping after the last one. Named fields are
+/// `plain:` (otherwise VictoriaLogs unquotes a token that starts with a
+/// quote: `"a"` reads as `a`). A skipped field is `<_>`, which VictoriaLogs
+/// does not store (`<plain:_>` makes a field named `_` on every record:
+/// about a third of the scan), but which unquotes too, so a record holding
+/// a quote, apostrophe or backtick (`"a` and `b"` in two fields would read
+/// as one) is read by a second pattern skipping with `<plain:_>`.
+fn extract(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) -> Vec<String> {
+    let fast = extract_pattern(format, needed, all, "<_>");
+    let safe = extract_pattern(format, needed, all, "<plain:_>");
+    if fast == safe {
+        return vec![format!("extract {}", quote(&safe))];
+    }
+    let quoted = format!("_msg:~{}", quote("[\"'`]"));
+    vec![format!("extract if (!({quoted})) {}", quote(&fast)), format!("extract if ({quoted}) {}", quote(&safe))]
+}
+
+/// An `extract` pattern naming the needed fields, `skip` elsewhere, ending
+/// after the last needed one.
+fn extract_pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool, skip: &str) -> String {
     let names = format.fields();
     let wanted = |f: &String| all || needed.contains(f);
     let last = names.iter().rposition(wanted);
@@ -165,7 +181,7 @@ fn extract_pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) 
         if wanted(f) {
             pattern.push_str(&format!("<plain:{f}>"));
         } else {
-            pattern.push_str("<plain:_>");
+            pattern.push_str(skip);
         }
     }
     if last + 1 < names.len() {
