@@ -131,6 +131,10 @@ pub struct Settings {
     /// before now (`cacheSettleMinutes`, [`DEFAULT_CACHE_SETTLE_MINUTES`]
     /// unless set): flow records reach the store minutes after their time.
     pub cache_settle_ms: i64,
+    /// How long the first of a refresh's questions that one scan can answer
+    /// waits for the others (`coalesceWindowMs`, [`DEFAULT_COALESCE_MS`]
+    /// unless set; 0 = every question its own scan).
+    pub coalesce_window: Duration,
 }
 
 /// Default of `cacheMaxMiB`.
@@ -142,6 +146,11 @@ pub const MAX_CACHE_MIB: usize = 4_096;
 /// shipped (Lambda Promtail): records of a minute are complete in the store
 /// well within half an hour.
 pub const DEFAULT_CACHE_SETTLE_MINUTES: i64 = 30;
+/// Default of `coalesceWindowMs`: Grafana sends a dashboard's panels within
+/// a few milliseconds.
+pub const DEFAULT_COALESCE_MS: i64 = 10;
+/// Largest `coalesceWindowMs` accepted.
+pub const MAX_COALESCE_MS: i64 = 1_000;
 /// Largest `cacheSettleMinutes` accepted (a week).
 pub const MAX_CACHE_SETTLE_MINUTES: i64 = 7 * 24 * 60;
 
@@ -184,6 +193,7 @@ struct JsonData {
     #[serde(rename = "cacheMaxMiB")]
     cache_max_mib: Option<f64>,
     cache_settle_minutes: Option<f64>,
+    coalesce_window_ms: Option<f64>,
     #[serde(flatten)]
     rest: HashMap<String, serde_json::Value>,
 }
@@ -331,6 +341,7 @@ impl Settings {
             DEFAULT_CACHE_SETTLE_MINUTES,
             MAX_CACHE_SETTLE_MINUTES,
         )?;
+        let coalesce_ms = whole("coalesceWindowMs", jd.coalesce_window_ms, DEFAULT_COALESCE_MS, MAX_COALESCE_MS)?;
         Ok(Self {
             url,
             backend: jd.backend.unwrap_or_default(),
@@ -351,6 +362,7 @@ impl Settings {
             cost_per_gb: jd.cost_per_gb,
             cache_max_bytes: cache_mib as usize * (1 << 20),
             cache_settle_ms: settle_minutes * 60_000,
+            coalesce_window: Duration::from_millis(coalesce_ms as u64),
         })
     }
 }
@@ -507,7 +519,14 @@ mod tests {
         assert_eq!((s.cache_max_bytes, s.cache_settle_ms), (16 << 20, 30 * 60_000));
         let s = settings(r#"{"cacheMaxMiB":0,"cacheSettleMinutes":90}"#, &[]).unwrap();
         assert_eq!((s.cache_max_bytes, s.cache_settle_ms), (0, 90 * 60_000));
-        for (name, bad) in [("cacheMaxMiB", "-1"), ("cacheMaxMiB", "4097"), ("cacheSettleMinutes", "2.5")] {
+        assert_eq!(s.coalesce_window, Duration::from_millis(10));
+        assert_eq!(settings(r#"{"coalesceWindowMs":0}"#, &[]).unwrap().coalesce_window, Duration::ZERO);
+        for (name, bad) in [
+            ("cacheMaxMiB", "-1"),
+            ("cacheMaxMiB", "4097"),
+            ("cacheSettleMinutes", "2.5"),
+            ("coalesceWindowMs", "1001"),
+        ] {
             let e = settings(&format!(r#"{{"{name}":{bad}}}"#), &[]).unwrap_err().to_string();
             assert!(e.contains(name) && e.contains("whole number from 0 to"), "{bad}: {e}");
         }

@@ -142,3 +142,89 @@ async fn a_dashboard_sent_twice_at_once_gets_equal_answers() {
     // to the reference.
     tokio::join!(every_panel(&check), every_panel(&check));
 }
+
+/// The executed query of a frame.
+fn executed(frame: &common::harness::DecodedFrame) -> &str {
+    frame.meta["executedQueryString"].as_str().unwrap_or_default()
+}
+
+/// Coalescing: a refresh's totals and ungrouped series over the same
+/// records (other directions, filters) are answered by one scan per shape,
+/// each question its own exact answer; questions too long to send together
+/// are asked alone, each still exact. On every datasource kind, with and
+/// without the cache. The window is widened so the test does not depend on
+/// scheduling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn questions_of_one_refresh_share_one_scan_and_keep_their_own_answers() {
+    let server =
+        VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
+    let now = chrono::Utc::now().timestamp_millis();
+    let recs = records(13, now - 3 * HOUR, now, 2000);
+    push(&server.url, &recs).await;
+    let plugin = Plugin::start().await;
+    let w = Window { from_ms: now - 3 * HOUR + 17 * MIN + 123, to_ms: now, interval_ms: 5 * MIN };
+    let ports = |from: u32, to: u32| {
+        let mut ports: Vec<String> = (from..to).map(|p| p.to_string()).collect();
+        ports.push("443".into());
+        ports.join("|")
+    };
+    // The remote end's port: the source's into the pods, else the destination's.
+    let port_field = |dir: Dir| if dir == Dir::In { "srcport" } else { "dstport" };
+    let with_ports = |dir: Dir, re: &str| {
+        let mut reference = w.reference(dir);
+        reference.filters.push(r::RefFilter::Regex(port_field(dir).into(), r::anchored(re)));
+        reference
+    };
+    let stat = |ref_id: &str, dir: Dir, ports: Option<&str>| {
+        let filters: Vec<_> =
+            ports.iter().map(|re| json!({"field": port_field(dir), "op": "=~", "value": re})).collect();
+        let direction = match dir {
+            Dir::In => "in",
+            Dir::Out => "out",
+            _ => "any",
+        };
+        json!({"refId": ref_id, "format": "stat", "direction": direction, "filters": filters})
+    };
+    for (mut ds, _) in instances(&server.url) {
+        ds.json_data["coalesceWindowMs"] = json!(300);
+        let check = Checker { plugin: &plugin, ds: &ds, records: &recs, w };
+        let few = "443|80|8080";
+        let stats = [
+            (stat("A", Dir::In, None), w.reference(Dir::In)),
+            (stat("B", Dir::Out, None), w.reference(Dir::Out)),
+            (stat("C", Dir::Any, None), w.reference(Dir::Any)),
+            (stat("D", Dir::In, Some(few)), with_ports(Dir::In, few)),
+        ];
+        let rates = [
+            (json!({"refId": "E", "format": "series", "direction": "in", "rate": true}), w.reference(Dir::In)),
+            (json!({"refId": "F", "format": "series", "direction": "out", "rate": true}), w.reference(Dir::Out)),
+        ];
+        let targets: Vec<_> = stats.iter().chain(&rates).map(|(t, _)| t.clone()).collect();
+        let answers = plugin.query(&ds, (w.from_ms, w.to_ms), w.interval_ms, &targets).await;
+        for (target, reference) in &stats {
+            let frames = &answers[target["refId"].as_str().unwrap()].frames;
+            check.verify_stat(target, reference, frames);
+            assert!(executed(&frames[0]).contains("one scan for 4 questions"), "{}: {}", ds.uid, executed(&frames[0]));
+        }
+        for (target, reference) in &rates {
+            let frames = &answers[target["refId"].as_str().unwrap()].frames;
+            check.verify_rate_series(target, reference, frames);
+            assert!(executed(&frames[0]).contains("one scan for 2 questions"), "{}: {}", ds.uid, executed(&frames[0]));
+        }
+
+        // Together longer than VictoriaLogs' -search.maxQueryLen (16 KiB),
+        // each alone shorter: asked alone, each exact.
+        let (long_in, long_out) = (ports(1000, 3000), ports(3000, 5000));
+        let long = [
+            (stat("G", Dir::In, Some(&long_in)), with_ports(Dir::In, &long_in)),
+            (stat("H", Dir::Out, Some(&long_out)), with_ports(Dir::Out, &long_out)),
+        ];
+        let targets: Vec<_> = long.iter().map(|(t, _)| t.clone()).collect();
+        let answers = plugin.query(&ds, (w.from_ms, w.to_ms), w.interval_ms, &targets).await;
+        for (target, reference) in &long {
+            let frames = &answers[target["refId"].as_str().unwrap()].frames;
+            check.verify_stat(target, reference, frames);
+            assert!(!executed(&frames[0]).contains("one scan for"), "{}: asked alone", ds.uid);
+        }
+    }
+}

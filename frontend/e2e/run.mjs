@@ -62,12 +62,23 @@ const HEAD =
   '_time:[2026-11-20T00:00:00Z, 2026-11-21T00:00:00Z) {logtype="flow", environment="ops"} ' +
   '!_msg:="region vpc-id az-id subnet-id instance-id interface-id flow-direction srcaddr dstaddr srcport dstport ' +
   'pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service traffic-path packets bytes action" "eni-0352f8c82da6aa229"';
-const EXTRACT_BOTH = '| extract "<plain:_> <plain:_> <plain:_> <plain:_> <plain:_> <plain:interface_id> <plain:_> <plain:_> <plain:_> <plain:_> <plain:_> <plain:pkt_srcaddr> <plain:pkt_dstaddr> <plain:_> <plain:_> <plain:_> <plain:_> <plain:bytes> "';
-const EXTRACT_DST = '| extract "<plain:_> <plain:_> <plain:_> <plain:_> <plain:_> <plain:interface_id> <plain:_> <plain:_> <plain:_> <plain:_> <plain:_> <plain:_> <plain:pkt_dstaddr> <plain:_> <plain:_> <plain:_> <plain:_> <plain:bytes> "';
+const lines = (...l) => l.join('\n');
+// Skipped fields are `<_>`; records holding a quote, apostrophe or backtick
+// are read by a second pattern skipping with `<plain:_>`.
+const extract = (named) => {
+  const pattern = (skip) =>
+    Array.from({ length: 18 }, (_, i) => (named[i] ? `<plain:${named[i]}>` : skip)).join(' ') + ' ';
+  const quoted = '_msg:~"[\\"\'`]"';
+  return lines(
+    `| extract if (!(${quoted})) "${pattern('<_>')}"`,
+    `| extract if (${quoted}) "${pattern('<plain:_>')}"`,
+  );
+};
+const EXTRACT_BOTH = extract({ 5: 'interface_id', 11: 'pkt_srcaddr', 12: 'pkt_dstaddr', 17: 'bytes' });
+const EXTRACT_DST = extract({ 5: 'interface_id', 12: 'pkt_dstaddr', 17: 'bytes' });
 const ENI = 'interface_id:="eni-0352f8c82da6aa229"';
 const ANY = '(pkt_srcaddr:ipv4_range("10.0.32.0/20") or pkt_dstaddr:ipv4_range("10.0.32.0/20"))';
 const IN = 'pkt_dstaddr:ipv4_range("10.0.32.0/20")';
-const lines = (...l) => l.join('\n');
 const EXPECTED = {
   initial: lines(HEAD, EXTRACT_BOTH, `| filter ${ENI} ${ANY}`, '| stats by (_time:60s) sum(bytes) as value'),
   tableAny: lines(HEAD, EXTRACT_BOTH, `| filter ${ENI} ${ANY}`, '| stats sum(bytes) as value'),

@@ -98,6 +98,45 @@ impl Backend {
         }
     }
 
+    /// What questions must share to be answered by one scan
+    /// ([`Backend::run_coalesced`]); `None` when this one cannot be (Loki:
+    /// one aggregate per query).
+    pub fn coalesce_key(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> Option<String> {
+        match self {
+            Self::VictoriaLogs(_) => LogsQl::coalesce_key(target, q, step),
+            Self::Loki(_) => None,
+        }
+    }
+
+    /// Answers several questions with one key from [`Backend::coalesce_key`]
+    /// in one scan: each its own output, in order, with the query executed
+    /// and which of its answers is the question's.
+    pub async fn run_coalesced(
+        &self,
+        target: &Target<'_>,
+        qs: &[FlowQuery],
+        step: &Step,
+        deadline: Deadline,
+    ) -> Result<Vec<(String, StepOutput, Vec<String>)>, QueryError> {
+        let Self::VictoriaLogs(vl) = self else {
+            return Err(QueryError::plugin("internal error: Loki answers one question per query"));
+        };
+        let text = LogsQl::render_coalesced(target, qs, step);
+        let outputs = vl.run_columns(step, qs.len(), &text, deadline).await?;
+        Ok(outputs
+            .into_iter()
+            .enumerate()
+            .map(|(i, output)| {
+                let note = format!(
+                    "-- one scan for {} questions of this refresh; this one's answer: {}",
+                    qs.len(),
+                    crate::dialect::logsql::column(i)
+                );
+                (format!("{text}\n{note}"), output, Vec::new())
+            })
+            .collect())
+    }
+
     /// The fields of a sampled record, by log field name, for the health
     /// check: what the backend returned, plus, for Loki's JSON and logfmt
     /// lines, the fields of the line itself (its queries extract only the

@@ -93,13 +93,8 @@ impl VictoriaLogs {
             Step::Buckets { grouped, .. } => {
                 let mut buckets: BTreeMap<Key, BTreeMap<i64, u64>> = BTreeMap::new();
                 self.stream_rows_within(deadline, text, &[], |row| {
-                    let t = row
-                        .get("_time")
-                        .and_then(Value::as_str)
-                        .and_then(parse_time_ns)
-                        .ok_or_else(|| unexpected("a bucket row without a valid _time", &row))?;
-                    *buckets.entry(keys(&row, *grouped)).or_default().entry(t / 1_000_000).or_default() +=
-                        metric(&row)?;
+                    let t = bucket_ms(&row)?;
+                    *buckets.entry(keys(&row, *grouped)).or_default().entry(t).or_default() += metric(&row)?;
                     Ok(true)
                 })
                 .await?;
@@ -136,6 +131,44 @@ impl VictoriaLogs {
                 Ok(StepOutput::Rows(rows))
             }
         }
+    }
+
+    /// Runs a coalesced query ([`crate::dialect::logsql::LogsQl::render_coalesced`])
+    /// and splits its answer: the output of question `i` from column `i`.
+    pub async fn run_columns(
+        &self,
+        step: &Step,
+        questions: usize,
+        text: &str,
+        deadline: Deadline,
+    ) -> Result<Vec<StepOutput>, QueryError> {
+        let columns: Vec<String> = (0..questions).map(crate::dialect::logsql::column).collect();
+        let mut totals = vec![0u64; questions];
+        let mut buckets: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); questions];
+        self.stream_rows_within(deadline, text, &[], |row| {
+            let time = match step {
+                Step::Buckets { .. } => Some(bucket_ms(&row)?),
+                _ => None,
+            };
+            for (i, column) in columns.iter().enumerate() {
+                let v = metric_in(&row, column)?;
+                match time {
+                    Some(t) => *buckets[i].entry(t).or_default() += v,
+                    None => totals[i] += v,
+                }
+            }
+            Ok(true)
+        })
+        .await?;
+        Ok(match step {
+            Step::Buckets { .. } => buckets
+                .into_iter()
+                .map(|b| {
+                    StepOutput::Buckets(if b.is_empty() { BTreeMap::new() } else { BTreeMap::from([(Vec::new(), b)]) })
+                })
+                .collect(),
+            _ => totals.into_iter().map(StepOutput::Total).collect(),
+        })
     }
 
     /// A hand-written stats query as series, stepped by the plugin. The
@@ -227,10 +260,24 @@ fn unexpected(what: &str, row: &Row) -> QueryError {
     QueryError::downstream(502, format!("VictoriaLogs sent {what}: {}", Value::Object(row.clone())))
 }
 
-/// The aggregate of a row. Sums are exact integers below 2^53; a sum over
-/// no numeric values (`NaN`) is 0.
+/// A bucket row's start, ms.
+fn bucket_ms(row: &Row) -> Result<i64, QueryError> {
+    row.get("_time")
+        .and_then(Value::as_str)
+        .and_then(parse_time_ns)
+        .map(|t| t / 1_000_000)
+        .ok_or_else(|| unexpected("a bucket row without a valid _time", row))
+}
+
+/// The aggregate of a row.
 fn metric(row: &Row) -> Result<u64, QueryError> {
-    let text = text_of(row.get(crate::dialect::logsql::VALUE));
+    metric_in(row, crate::dialect::logsql::VALUE)
+}
+
+/// The aggregate in a row's `column`. Sums are exact integers below 2^53; a
+/// sum over no numeric values (`NaN`) is 0.
+fn metric_in(row: &Row, column: &str) -> Result<u64, QueryError> {
+    let text = text_of(row.get(column));
     let v: f64 = text.parse().map_err(|_| unexpected("a non-numeric aggregate", row))?;
     Ok(if v.is_finite() && v > 0.0 { v.round() as u64 } else { 0 })
 }

@@ -43,34 +43,12 @@ impl Dialect for LogsQl {
             );
         }
         let schema = target.schema;
-        let mut base = vec![time_filter(q.range)];
-        if !target.stream.matchers.is_empty() {
-            base.push(target.stream.to_string());
-        }
         let mut conditions = conditions(q, schema);
         if let Step::Buckets { grouped: true, keys: Some(keys) } = step {
             conditions.push(key_condition(&q.group_by, keys, schema));
         }
-        let mut stages = Vec::new();
-        match schema {
-            RecordSchema::Raw(format) => {
-                base.push(format!("!_msg:={}", quote(&header_line(format))));
-                base.extend(prefilter_phrases(q));
-                stages.push(base.join(" "));
-                let all = matches!(step, Step::Records { .. });
-                let needed = q.fields_read(schema, true);
-                if all || !needed.is_empty() {
-                    stages.extend(extract(format, &needed, all));
-                }
-                if !conditions.is_empty() {
-                    stages.push(format!("filter {}", conditions.join(" ")));
-                }
-            }
-            RecordSchema::Fields(_) => {
-                base.extend(conditions);
-                stages.push(base.join(" "));
-            }
-        }
+        let all = matches!(step, Step::Records { .. });
+        let mut stages = scan(target, q, &q.fields_read(schema, true), all, conditions);
         let by = |time: bool, grouped: bool| {
             let mut fields: Vec<String> = Vec::new();
             if time {
@@ -92,10 +70,7 @@ impl Dialect for LogsQl {
                 stages.push(format!("replace if ({name}:={}) ({}, \"\") at {name}", quote(NO_VALUE), quote(NO_VALUE)));
             }
         }
-        let aggregate = match q.metric.field() {
-            Some(f) => format!("sum({}) as {VALUE}", field_name(schema.log_field(f))),
-            None => format!("count() as {VALUE}"),
-        };
+        let aggregate = format!("{} as {VALUE}", aggregate(q, schema));
         match step {
             Step::Total => stages.push(format!("stats {aggregate}")),
             Step::Rank { limit } => {
@@ -115,6 +90,107 @@ impl Dialect for LogsQl {
             Step::Raw | Step::Streams { .. } => {}
         }
         stages.join("\n| ")
+    }
+}
+
+/// Coalescing: questions that read the same records over the same range
+/// and differ only in their conditions and metric (totals, and series
+/// summed over every group) are answered by one scan with one aggregate
+/// each, `sum(bytes) if (<its own conditions>) as value_<i>`.
+impl LogsQl {
+    /// What questions must share to be asked in one scan; `None` for a step
+    /// that cannot be.
+    pub fn coalesce_key(target: &Target<'_>, q: &FlowQuery, step: &Step) -> Option<String> {
+        let by = match step {
+            _ if q.raw_query.is_some() => return None,
+            Step::Total => String::new(),
+            Step::Buckets { grouped: false, keys: None } => duration(q.step_ms),
+            _ => return None,
+        };
+        Some(format!("{}|{by}", base_terms(target, q).join(" ")))
+    }
+
+    /// One query answering every question of `qs` (which share a
+    /// [`LogsQl::coalesce_key`]): the conditions they all have filter the
+    /// records, each one's others condition its aggregate, [`column`] `i`.
+    pub fn render_coalesced(target: &Target<'_>, qs: &[FlowQuery], step: &Step) -> String {
+        let schema = target.schema;
+        let conditions: Vec<Vec<String>> = qs.iter().map(|q| conditions(q, schema)).collect();
+        let common: Vec<String> =
+            conditions[0].iter().filter(|c| conditions.iter().all(|cs| cs.contains(c))).cloned().collect();
+        let needed: BTreeSet<String> = qs.iter().flat_map(|q| q.fields_read(schema, true)).collect();
+        let mut stages = scan(target, &qs[0], &needed, false, common.clone());
+        let aggregates: Vec<String> = qs
+            .iter()
+            .zip(&conditions)
+            .enumerate()
+            .map(|(i, (q, own))| {
+                let rest: Vec<&str> = own.iter().filter(|c| !common.contains(c)).map(String::as_str).collect();
+                let only = if rest.is_empty() { String::new() } else { format!(" if ({})", rest.join(" ")) };
+                format!("{}{only} as {}", aggregate(q, schema), column(i))
+            })
+            .collect();
+        let by = match step {
+            Step::Buckets { .. } => format!("by (_time:{}) ", duration(qs[0].step_ms)),
+            _ => String::new(),
+        };
+        stages.push(format!("stats {by}{}", aggregates.join(", ")));
+        stages.join("\n| ")
+    }
+}
+
+/// The result field of the `i`th question of a coalesced query.
+pub fn column(i: usize) -> String {
+    format!("{VALUE}_{i}")
+}
+
+/// The metric's aggregate, unnamed.
+fn aggregate(q: &FlowQuery, schema: &RecordSchema) -> String {
+    match q.metric.field() {
+        Some(f) => format!("sum({})", field_name(schema.log_field(f))),
+        None => "count()".to_string(),
+    }
+}
+
+/// What a query reads before any condition: the time range, the stream
+/// and, for raw records, the header line excluded and the word pre-filters.
+fn base_terms(target: &Target<'_>, q: &FlowQuery) -> Vec<String> {
+    let mut base = vec![time_filter(q.range)];
+    if !target.stream.matchers.is_empty() {
+        base.push(target.stream.to_string());
+    }
+    if let RecordSchema::Raw(format) = target.schema {
+        base.push(format!("!_msg:={}", quote(&header_line(format))));
+        base.extend(prefilter_phrases(q));
+    }
+    base
+}
+
+/// The stages up to the aggregation: what is read, the `needed` fields
+/// extracted from raw records (every field for `all`), the conditions.
+fn scan(
+    target: &Target<'_>,
+    q: &FlowQuery,
+    needed: &BTreeSet<String>,
+    all: bool,
+    conditions: Vec<String>,
+) -> Vec<String> {
+    let mut base = base_terms(target, q);
+    match target.schema {
+        RecordSchema::Raw(format) => {
+            let mut stages = vec![base.join(" ")];
+            if all || !needed.is_empty() {
+                stages.extend(extract(format, needed, all));
+            }
+            if !conditions.is_empty() {
+                stages.push(format!("filter {}", conditions.join(" ")));
+            }
+            stages
+        }
+        RecordSchema::Fields(_) => {
+            base.extend(conditions);
+            vec![base.join(" ")]
+        }
     }
 }
 

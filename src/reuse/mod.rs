@@ -22,6 +22,7 @@
 //! restarted). A query with `cache: false` reads everything from the backend.
 
 mod cache;
+mod gather;
 pub mod parts;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 pub use cache::{Bucket, BucketCache};
+pub use gather::MAX_QUESTIONS;
 
 use crate::backend::{Backend, Deadline};
 use crate::dialect::Target;
@@ -49,6 +51,7 @@ pub struct Reuse {
     cache: Option<BucketCache>,
     settle_ms: i64,
     in_flight: Mutex<HashMap<String, InFlight>>,
+    gather: gather::Gather,
 }
 
 /// Removes a request from the in-flight map when its sender finishes or is
@@ -71,6 +74,7 @@ impl Reuse {
             cache: (settings.cache_max_bytes > 0).then(|| BucketCache::new(settings.cache_max_bytes)),
             settle_ms: settings.cache_settle_ms,
             in_flight: Mutex::default(),
+            gather: gather::Gather::new(settings.coalesce_window),
         }
     }
 
@@ -161,7 +165,13 @@ impl Reuse {
         step: &Step,
         deadline: Deadline,
     ) -> Result<Answer, QueryError> {
-        let key = format!("{step:?}|{:?}", FlowQuery { ref_id: String::new(), ..q.clone() });
+        let key = match step {
+            // The panel's shape does not change these answers.
+            Step::Total | Step::Buckets { .. } if q.raw_query.is_none() => {
+                format!("{step:?}|{:?}", FlowQuery { range: q.range, step_ms: q.step_ms, ..canonical(q) })
+            }
+            _ => format!("{step:?}|{:?}", FlowQuery { ref_id: String::new(), ..q.clone() }),
+        };
         loop {
             let (waiting, leading) = {
                 let mut map = self.in_flight.lock().expect("in-flight lock");
@@ -176,7 +186,7 @@ impl Reuse {
             };
             if let Some(tx) = leading {
                 let _leading = Leading { map: &self.in_flight, key: &key };
-                let answer = backend.run(target, q, step, deadline).await;
+                let answer = self.gather.run(backend, target, q, step, deadline).await;
                 let _ = tx.send(Some(answer.clone()));
                 return answer;
             }
@@ -188,19 +198,22 @@ impl Reuse {
             match waited {
                 Ok(Some(answer)) => return answer,
                 Ok(None) => continue, // the request was cancelled: send our own
-                Err(_) => {
-                    return Err(QueryError::downstream(
-                        504,
-                        format!(
-                            "{} did not answer within {}s; narrow the time range or raise timeoutSeconds",
-                            backend.product(),
-                            deadline.budget().as_secs()
-                        ),
-                    ))
-                }
+                Err(_) => return Err(timed_out(backend, deadline)),
             }
         }
     }
+}
+
+/// The error of a caller whose deadline passed while it waited.
+fn timed_out(backend: &Backend, deadline: Deadline) -> QueryError {
+    QueryError::downstream(
+        504,
+        format!(
+            "{} did not answer within {}s; narrow the time range or raise timeoutSeconds",
+            backend.product(),
+            deadline.budget().as_secs()
+        ),
+    )
 }
 
 /// The query as a bucketed question, whatever its range and panel shape:
