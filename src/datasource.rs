@@ -217,6 +217,6 @@ impl Datasource {
             outputs.push(output);
             notices.extend(more);
         }
-        Ok(crate::frames::shape_noted(q, &self.settings, &outputs, &executed.join("\n\n"), &notices))
+        Ok(crate::frames::shape_noted(q, &self.settings, outputs, &executed.join("\n\n"), &notices))
     }
 }

@@ -146,9 +146,16 @@ pub struct Frame {
 impl Frame {
     /// Encodes the frame as Grafana reads it: Arrow IPC file bytes.
     pub fn to_arrow(&self) -> Result<Vec<u8>, arrow_schema::ArrowError> {
+        self.clone().into_arrow()
+    }
+
+    /// [`Frame::to_arrow`], consuming the frame: each field's values are
+    /// dropped as soon as its Arrow column holds them, so a large frame is
+    /// not held twice over.
+    pub fn into_arrow(self) -> Result<Vec<u8>, arrow_schema::ArrowError> {
         let mut arrow_fields = Vec::with_capacity(self.fields.len());
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.fields.len());
-        for f in &self.fields {
+        for f in self.fields {
             let mut meta = HashMap::from([("name".to_string(), f.name.clone())]);
             if !f.labels.is_empty() {
                 meta.insert("labels".into(), serde_json::to_string(&f.labels).expect("labels serialize"));
@@ -156,21 +163,15 @@ impl Frame {
             if let Some(c) = &f.config {
                 meta.insert("config".into(), serde_json::to_string(c).expect("config serializes"));
             }
-            let (data_type, nullable, column): (DataType, bool, ArrayRef) = match &f.values {
+            let (data_type, nullable, column): (DataType, bool, ArrayRef) = match f.values {
                 Values::Time(v) => (
                     DataType::Timestamp(TimeUnit::Nanosecond, None),
                     false,
-                    Arc::new(TimestampNanosecondArray::from(v.clone())),
+                    Arc::new(TimestampNanosecondArray::from(v)),
                 ),
-                Values::U64(v) => {
-                    (DataType::UInt64, v.iter().any(Option::is_none), Arc::new(UInt64Array::from(v.clone())))
-                }
-                Values::F64(v) => {
-                    (DataType::Float64, v.iter().any(Option::is_none), Arc::new(Float64Array::from(v.clone())))
-                }
-                Values::Str(v) => {
-                    (DataType::Utf8, v.iter().any(Option::is_none), Arc::new(StringArray::from(v.clone())))
-                }
+                Values::U64(v) => (DataType::UInt64, v.iter().any(Option::is_none), Arc::new(UInt64Array::from(v))),
+                Values::F64(v) => (DataType::Float64, v.iter().any(Option::is_none), Arc::new(Float64Array::from(v))),
+                Values::Str(v) => (DataType::Utf8, v.iter().any(Option::is_none), Arc::new(StringArray::from(v))),
                 Values::Json(v) => (DataType::Binary, false, Arc::new(BinaryArray::from_iter_values(v.iter()))),
             };
             arrow_fields.push(ArrowField::new(&f.name, data_type, nullable).with_metadata(meta));

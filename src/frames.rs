@@ -18,14 +18,15 @@ pub const OTHER: &str = "other";
 
 /// Builds the frames for a query from its step outputs, in plan order.
 pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], executed: &str) -> Vec<Frame> {
-    shape_noted(q, settings, outputs, executed, &[])
+    shape_noted(q, settings, outputs.to_vec(), executed, &[])
 }
 
-/// [`shape`], with the backend's notices (info) on every frame.
+/// [`shape`], with the backend's notices (info) on every frame. Records and
+/// rows are moved into the frames, not copied.
 pub fn shape_noted(
     q: &FlowQuery,
     settings: &Settings,
-    outputs: &[StepOutput],
+    mut outputs: Vec<StepOutput>,
     executed: &str,
     backend_notices: &[String],
 ) -> Vec<Frame> {
@@ -37,15 +38,17 @@ pub fn shape_noted(
         custom: (q.format == Format::Series).then(|| json!({"stepMs": q.step_ms})),
         ..Default::default()
     };
-    let mut frames = match (q.format, outputs) {
+    let limit = limit_notice(q, &outputs);
+    let mut frames = match (q.format, outputs.as_mut_slice()) {
         (_, [StepOutput::Rows(rows)]) => {
-            vec![rows_frame(rows, meta(None, if q.format == Format::Logs { "logs" } else { "table" }))]
+            let vis = if q.format == Format::Logs { "logs" } else { "table" };
+            vec![rows_frame(std::mem::take(rows), meta(None, vis))]
         }
         (_, [StepOutput::Series(series)]) => {
             raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
         }
         (Format::Logs, [StepOutput::Records(records)]) => {
-            vec![logs_frame(records, meta(Some(("log-lines", [0, 0])), "logs"))]
+            vec![logs_frame(std::mem::take(records), meta(Some(("log-lines", [0, 0])), "logs"))]
         }
         (Format::Stat | Format::Table, [StepOutput::Total(total)]) => {
             let vis = if q.format == Format::Stat { "graph" } else { "table" };
@@ -63,8 +66,7 @@ pub fn shape_noted(
         }
         _ => Vec::new(),
     };
-    let mut notices: Vec<Notice> =
-        limit_notice(q, outputs).map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
+    let mut notices: Vec<Notice> = limit.map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
     if !q.own_addresses.is_empty() {
         let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
         notices.push(Notice {
@@ -337,18 +339,20 @@ pub fn rate(sum: u64, width_ms: i64) -> f64 {
     sum as f64 / (width_ms as f64 / 1000.0)
 }
 
-fn logs_frame(records: &[crate::plan::Record], meta: FrameMeta) -> Frame {
+fn logs_frame(records: Vec<crate::plan::Record>, meta: FrameMeta) -> Frame {
+    let (mut labels, mut times, mut bodies) =
+        (Vec::with_capacity(records.len()), Vec::with_capacity(records.len()), Vec::with_capacity(records.len()));
+    for r in records {
+        labels.push(serde_json::to_vec(&r.labels).expect("labels serialize"));
+        times.push(r.time_ns);
+        bodies.push(Some(r.body));
+    }
     Frame {
         name: "flow records".into(),
         fields: vec![
-            Field::new(
-                "labels",
-                Values::Json(
-                    records.iter().map(|r| serde_json::to_vec(&r.labels).expect("labels serialize")).collect(),
-                ),
-            ),
-            Field::new("timestamp", Values::Time(records.iter().map(|r| r.time_ns).collect())),
-            Field::new("body", Values::Str(records.iter().map(|r| Some(r.body.clone())).collect())),
+            Field::new("labels", Values::Json(labels)),
+            Field::new("timestamp", Values::Time(times)),
+            Field::new("body", Values::Str(bodies)),
         ],
         meta,
         ..Default::default()
@@ -357,24 +361,24 @@ fn logs_frame(records: &[crate::plan::Record], meta: FrameMeta) -> Frame {
 
 /// Rows of a hand-written query: columns in first-seen order; `_time` as a
 /// time column; columns whose every value is a number as numbers.
-fn rows_frame(rows: &[serde_json::Map<String, Value>], meta: FrameMeta) -> Frame {
+fn rows_frame(mut rows: Vec<serde_json::Map<String, Value>>, meta: FrameMeta) -> Frame {
     let mut names: Vec<String> = Vec::new();
-    for row in rows {
+    for row in &rows {
         for k in row.keys() {
             if !names.contains(k) {
                 names.push(k.clone());
             }
         }
     }
-    let text = |row: &serde_json::Map<String, Value>, name: &str| match row.get(name) {
-        Some(Value::String(s)) => Some(s.clone()),
+    let text = |row: &mut serde_json::Map<String, Value>, name: &str| match row.remove(name) {
+        Some(Value::String(s)) => Some(s),
         Some(Value::Null) | None => None,
         Some(v) => Some(v.to_string()),
     };
     let fields = names
         .iter()
         .map(|name| {
-            let column: Vec<Option<String>> = rows.iter().map(|r| text(r, name)).collect();
+            let column: Vec<Option<String>> = rows.iter_mut().map(|r| text(r, name)).collect();
             let times: Option<Vec<i64>> = (name == "_time")
                 .then(|| column.iter().map(|v| v.as_deref().and_then(parse_time_ns)).collect())
                 .flatten();

@@ -92,8 +92,8 @@ async fn answer(ds: Arc<Datasource>, q: pb::DataQuery) -> Result<Vec<Vec<u8>>, Q
     query.ref_id = q.ref_id.clone();
     let frames = ds.query(&query).await?;
     frames
-        .iter()
-        .map(|f| f.to_arrow().map_err(|e| QueryError::plugin(format!("encoding the frame failed: {e}"))))
+        .into_iter()
+        .map(|f| f.into_arrow().map_err(|e| QueryError::plugin(format!("encoding the frame failed: {e}"))))
         .collect()
 }
 
