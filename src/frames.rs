@@ -343,7 +343,7 @@ fn logs_frame(records: Vec<crate::plan::Record>, meta: FrameMeta) -> Frame {
     let (mut labels, mut times, mut bodies) =
         (Vec::with_capacity(records.len()), Vec::with_capacity(records.len()), Vec::with_capacity(records.len()));
     for r in records {
-        labels.push(serde_json::to_vec(&r.labels).expect("labels serialize"));
+        labels.push(r.labels.into_json());
         times.push(r.time_ns);
         bodies.push(Some(r.body));
     }

@@ -75,7 +75,38 @@ pub struct Record {
     /// The log line.
     pub body: String,
     /// Stream labels and parsed fields.
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
+}
+
+/// A record's labels (stream labels and parsed fields) as the one JSON
+/// object the logs frame sends, keys sorted: one allocation per record
+/// instead of a map of strings (10,000 records of 25 labels: about 7 MiB
+/// instead of about 30).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels(Box<[u8]>);
+
+impl Labels {
+    /// Labels from name-value pairs; a later value of a name wins.
+    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let map: BTreeMap<&str, &str> = pairs.into_iter().collect();
+        Self(serde_json::to_vec(&map).expect("labels serialize").into_boxed_slice())
+    }
+
+    /// The JSON object.
+    pub fn into_json(self) -> Vec<u8> {
+        self.0.into_vec()
+    }
+
+    /// The labels as a map.
+    pub fn to_map(&self) -> BTreeMap<String, String> {
+        serde_json::from_slice(&self.0).expect("labels are a JSON object of strings")
+    }
+}
+
+impl From<&BTreeMap<String, String>> for Labels {
+    fn from(map: &BTreeMap<String, String>) -> Self {
+        Self::new(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
 }
 
 /// The first step of a query's plan. Later steps depend on its result (see

@@ -217,7 +217,7 @@ async fn dashboard(engine: &Engine, mode: &Mode, w: Window, records: &[FlowRecor
         matching.iter().filter(|r| r.time_ms >= oldest).map(|r| (mode.line)(r)).collect();
     for record in got {
         assert!(lines.contains(&record.body), "{}: not a matching record: {}", what("logs"), record.body);
-        assert_eq!(record.labels["interface_id"], NAT_ENI, "{}", what("logs"));
+        assert_eq!(record.labels.to_map()["interface_id"], NAT_ENI, "{}", what("logs"));
     }
 }
 

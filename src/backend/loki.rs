@@ -264,7 +264,7 @@ impl Loki {
             LokiFields::Logfmt => logfmt_fields(&record.body),
             LokiFields::StructuredMetadata => BTreeMap::new(),
         };
-        fields.extend(record.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        fields.extend(record.labels.to_map());
         fields
     }
 }

@@ -143,7 +143,7 @@ impl Backend {
     /// fields they need).
     pub fn record_fields(&self, record: &Record) -> std::collections::BTreeMap<String, String> {
         match self {
-            Self::VictoriaLogs(_) => record.labels.clone(),
+            Self::VictoriaLogs(_) => record.labels.to_map(),
             Self::Loki(loki) => loki.record_fields(record),
         }
     }

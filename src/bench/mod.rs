@@ -602,6 +602,12 @@ pub async fn run(opts: Options) -> Result<(), String> {
         mib(mem_n.peak_kib)
     ));
     r.line(String::new());
+    r.line(
+        "Where a target is missed, [docs/performance.md](docs/performance.md) shows where the time and memory go \
+         (VictoriaLogs' own timings of each query shape, the plugin's per-target peaks) and what would close the gap."
+            .to_string(),
+    );
+    r.line(String::new());
     r.line(format!("The whole benchmark took {:.0} s.", started.elapsed().as_secs_f64()));
     if let Some(path) = &opts.write {
         let mut text = r.lines.join("\n");

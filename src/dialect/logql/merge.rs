@@ -70,7 +70,7 @@ pub fn merge(q: &FlowQuery, step: &Step, answers: &[(LokiRequest, Answer)]) -> S
                         let mut row = serde_json::Map::new();
                         row.insert("_time".into(), rfc3339_ns(r.time_ns).into());
                         row.insert("_msg".into(), r.body.into());
-                        row.extend(r.labels.into_iter().map(|(k, v)| (k, v.into())));
+                        row.extend(r.labels.to_map().into_iter().map(|(k, v)| (k, v.into())));
                         row
                     })
                     .collect();
@@ -141,7 +141,7 @@ fn records(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<Record> {
     entries.truncate(limit);
     entries
         .into_iter()
-        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.clone() })
+        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.into() })
         .collect()
 }
 
