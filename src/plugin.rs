@@ -304,6 +304,10 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(out, "1|2|tcp|{address}|grpc")?;
         out.flush()?;
     }
+    // TCP_NODELAY, as Go's listeners set it: otherwise each answer's last
+    // small HTTP/2 frame waits for the client's delayed ACK (~40 ms a query).
+    let incoming = tonic::transport::server::TcpIncoming::from_listener(listener, true, None)
+        .map_err(|e| -> Box<dyn std::error::Error> { e.to_string().into() })?;
     let plugin = Arc::new(FlowlensPlugin::default());
     let (mut reporter, health) = tonic_health::server::health_reporter();
     reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
@@ -313,7 +317,7 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         .add_service(pb::data_server::DataServer::from_arc(plugin.clone()))
         .add_service(pb::diagnostics_server::DiagnosticsServer::from_arc(plugin.clone()))
         .add_service(pb::resource_server::ResourceServer::from_arc(plugin))
-        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+        .serve_with_incoming(incoming)
         .await?;
     Ok(())
 }

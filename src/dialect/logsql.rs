@@ -101,6 +101,15 @@ impl LogsQl {
     /// What questions must share to be asked in one scan; `None` for a step
     /// that cannot be.
     pub fn coalesce_key(target: &Target<'_>, q: &FlowQuery, step: &Step) -> Option<String> {
+        // VictoriaLogs (v1.52.1) matches a regex inside a pipe (`stats ... if
+        // (f:~"re")`) against a field parsed at ingest and stored as numbers
+        // on fewer records than the same filter before the first pipe
+        // (tests/reuse.rs found it): with fields parsed at ingest only
+        // questions without filters share a scan, so their `if` holds
+        // direction conditions (address ranges) alone.
+        if matches!(target.schema, RecordSchema::Fields(_)) && !q.filters.is_empty() {
+            return None;
+        }
         let by = match step {
             _ if q.raw_query.is_some() => return None,
             Step::Total => String::new(),

@@ -31,7 +31,6 @@ use std::sync::Mutex;
 use tokio::sync::watch;
 
 pub use cache::{Bucket, BucketCache};
-pub use gather::MAX_QUESTIONS;
 
 use crate::backend::{Backend, Deadline};
 use crate::dialect::Target;
