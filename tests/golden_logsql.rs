@@ -203,3 +203,42 @@ fn shared_examples_are_valid_queries() {
         }
     }
 }
+
+/// Coalescing: the totals of the NAT dashboard (any, in, out) and a series
+/// as one query each, an aggregate per question; which questions may share
+/// a scan (`coalesce_key`).
+#[test]
+fn coalesced_queries_match_golden_files() {
+    use serde_json::json;
+    let parse = |s: &Settings, query: serde_json::Value| {
+        FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &request(), s).unwrap()
+    };
+    for mode in ["raw", "fields"] {
+        let s = settings(mode);
+        let target = Target { stream: &s.stream, schema: &s.schema };
+        let qs: Vec<FlowQuery> = ["any", "in", "out"]
+            .iter()
+            .map(|d| parse(&s, json!({"format": "stat", "direction": d})))
+            .chain([parse(&s, json!({"format": "stat", "direction": "in", "metric": "records"}))])
+            .collect();
+        let keys: Vec<_> = qs.iter().map(|q| LogsQl::coalesce_key(&target, q, &Step::Total)).collect();
+        assert!(keys[0].is_some() && keys.iter().all(|k| k == &keys[0]), "{mode}: one scan for all: {keys:?}");
+        check(&format!("{mode}-coalesced-totals"), &LogsQl::render_coalesced(&target, &qs, &Step::Total));
+        let series = Step::Buckets { grouped: false, keys: None };
+        check(&format!("{mode}-coalesced-series"), &LogsQl::render_coalesced(&target, &qs[1..3], &series));
+        // Not coalesced: rankings, grouped buckets, hand-written queries,
+        // and (fields parsed at ingest: VictoriaLogs' regex inside a pipe)
+        // a question with filters.
+        let ranked = parse(&s, json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}));
+        assert_eq!(LogsQl::coalesce_key(&target, &ranked, &Step::Rank { limit: 10 }), None);
+        assert_eq!(LogsQl::coalesce_key(&target, &ranked, &Step::Buckets { grouped: true, keys: None }), None);
+        let raw = parse(&s, json!({"format": "stat", "rawQuery": "* | stats count()"}));
+        assert_eq!(LogsQl::coalesce_key(&target, &raw, &Step::Raw), None);
+        let filtered = parse(
+            &s,
+            json!({"format": "stat", "direction": "in", "filters": [{"field": "srcport", "op": "=", "value": "443"}]}),
+        );
+        let key = LogsQl::coalesce_key(&target, &filtered, &Step::Total);
+        assert_eq!(key.is_some(), mode == "raw", "{mode}: a filtered question: {key:?}");
+    }
+}
