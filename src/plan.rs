@@ -87,9 +87,8 @@ pub struct Labels(Box<[u8]>);
 
 impl Labels {
     /// Labels from name-value pairs; a later value of a name wins.
-    pub fn new<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let map: BTreeMap<&str, &str> = pairs.into_iter().collect();
-        Self(serde_json::to_vec(&map).expect("labels serialize").into_boxed_slice())
+    pub fn new<K: Ord + serde::Serialize, V: serde::Serialize>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self::from(&pairs.into_iter().collect::<BTreeMap<K, V>>())
     }
 
     /// The JSON object.
@@ -103,9 +102,9 @@ impl Labels {
     }
 }
 
-impl From<&BTreeMap<String, String>> for Labels {
-    fn from(map: &BTreeMap<String, String>) -> Self {
-        Self::new(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+impl<K: serde::Serialize, V: serde::Serialize> From<&BTreeMap<K, V>> for Labels {
+    fn from(map: &BTreeMap<K, V>) -> Self {
+        Self(serde_json::to_vec(map).expect("labels serialize").into_boxed_slice())
     }
 }
 

@@ -285,22 +285,19 @@ fn metric_in(row: &Row, column: &str) -> Result<u64, QueryError> {
 /// A raw record from a row.
 fn record(row: Row) -> Record {
     let (mut time_ns, mut body) = (0, String::new());
-    let labels: Vec<(String, String)> = row
-        .into_iter()
-        .filter_map(|(k, v)| match k.as_str() {
-            "_time" => {
-                time_ns = v.as_str().and_then(parse_time_ns).unwrap_or(0);
-                None
-            }
-            "_msg" => {
-                body = owned_text(v);
-                None
-            }
-            _ if k.starts_with('_') => None,
-            _ => Some((k, owned_text(v))),
-        })
-        .collect();
-    let labels = Labels::new(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let labels = row.into_iter().filter_map(|(k, v)| match k.as_str() {
+        "_time" => {
+            time_ns = v.as_str().and_then(parse_time_ns).unwrap_or(0);
+            None
+        }
+        "_msg" => {
+            body = owned_text(v);
+            None
+        }
+        _ if k.starts_with('_') => None,
+        _ => Some((k, owned_text(v))),
+    });
+    let labels = Labels::new(labels);
     Record { time_ns, body, labels }
 }
 

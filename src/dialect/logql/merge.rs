@@ -64,13 +64,13 @@ pub fn merge(q: &FlowQuery, step: &Step, answers: &[(LokiRequest, Answer)]) -> S
         Step::Raw => {
             if answers.iter().any(|(_, a)| matches!(a, Answer::Streams(_))) {
                 let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
-                let rows = records(answers, limit)
+                let rows = entries(answers, limit)
                     .into_iter()
-                    .map(|r| {
+                    .map(|(time_ns, body, labels)| {
                         let mut row = serde_json::Map::new();
-                        row.insert("_time".into(), rfc3339_ns(r.time_ns).into());
-                        row.insert("_msg".into(), r.body.into());
-                        row.extend(r.labels.to_map().into_iter().map(|(k, v)| (k, v.into())));
+                        row.insert("_time".into(), rfc3339_ns(time_ns).into());
+                        row.insert("_msg".into(), body.into());
+                        row.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone().into())));
                         row
                     })
                     .collect();
@@ -125,6 +125,14 @@ fn stream_text(labels: &BTreeMap<String, String>) -> String {
 /// The entries of `streams` answers as records, newest first (ties by
 /// line, then labels), each line once, at most `limit`.
 fn records(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<Record> {
+    entries(answers, limit)
+        .into_iter()
+        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.into() })
+        .collect()
+}
+
+/// [`records`] as (time ns, line, stream labels), borrowed from the answers.
+fn entries(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<(i64, &str, &BTreeMap<String, String>)> {
     let mut seen: BTreeSet<(i64, &str, &BTreeMap<String, String>)> = BTreeSet::new();
     let mut entries: Vec<(i64, &str, &BTreeMap<String, String>)> = Vec::new();
     for (_, answer) in answers {
@@ -140,9 +148,6 @@ fn records(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<Record> {
     entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(b.2)));
     entries.truncate(limit);
     entries
-        .into_iter()
-        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.into() })
-        .collect()
 }
 
 /// Keys compared value by value with [`natural`].
