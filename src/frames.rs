@@ -59,7 +59,8 @@ pub fn shape_noted(
                 [StepOutput::Total(t)] => Some(*t),
                 _ => None,
             };
-            vec![table_frame(q, settings, ranked, total, meta(None, "table"))]
+            let kind = q.alerting.then_some(("numeric-long", [0, 1]));
+            vec![table_frame(q, settings, ranked, total, meta(kind, "table"))]
         }
         (Format::Series, outputs) => {
             series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
@@ -103,11 +104,17 @@ fn limit_notice(q: &FlowQuery, outputs: &[StepOutput]) -> Option<String> {
     }
 }
 
-/// "bytes in", "packets/sec out", "records".
+/// "bytes in", "packets/sec out", "records", "distinct dstport", "bytes share".
 fn metric_label(q: &FlowQuery) -> String {
     let mut label = q.metric.name().to_string();
+    if let Some(f) = &q.distinct {
+        label = format!("distinct {f}");
+    }
     if q.rate {
         label.push_str("/sec");
+    }
+    if q.share {
+        label.push_str(" share");
     }
     match q.direction {
         Direction::In => label.push_str(" in"),
@@ -117,18 +124,60 @@ fn metric_label(q: &FlowQuery) -> String {
     label
 }
 
-fn unit(q: &FlowQuery) -> &'static str {
-    match (q.metric, q.rate) {
+/// The unit of a metric's values (not of a share).
+fn unit(metric: Metric, rate: bool) -> &'static str {
+    match (metric, rate) {
         (Metric::Bytes, false) => "decbytes",
         (Metric::Bytes, true) => "Bps",
         (Metric::Packets, true) => "pps",
         (Metric::Records, true) => "cps",
-        (_, false) => "short",
+        (Metric::Cost, _) => COST_UNIT,
+        (_, _) => "short",
     }
 }
 
+/// Grafana's unit of a share (0 to 100).
+const SHARE_UNIT: &str = "percent";
+/// Grafana's unit of a cost.
+const COST_UNIT: &str = "currencyUSD";
+
+/// A value field's display name and unit: the share's, or the metric's.
 fn value_config(q: &FlowQuery, display: String) -> FieldConfig {
-    FieldConfig { display_name_from_ds: Some(display), unit: Some(unit(q).into()), ..Default::default() }
+    let unit = if q.share { SHARE_UNIT } else { unit(q.metric, q.rate) };
+    FieldConfig { display_name_from_ds: Some(display), unit: Some(unit.into()), ..Default::default() }
+}
+
+/// The name of a frame's value field: the metric's, or `share`.
+fn value_name(q: &FlowQuery) -> &'static str {
+    if q.share {
+        "share"
+    } else {
+        q.metric.name()
+    }
+}
+
+/// A sum as the metric's value: counts and sums as they are, cost priced
+/// per GB (10^9 bytes).
+fn metric_values(q: &FlowQuery, sums: impl Iterator<Item = u64>) -> Values {
+    match q.price_per_gb {
+        Some(price) => Values::F64(sums.map(|bytes| Some(bytes as f64 / 1e9 * price)).collect()),
+        None => Values::U64(sums.map(Some).collect()),
+    }
+}
+
+/// A part of a total in percent (0 when the total is 0).
+pub fn share(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / total as f64
+    }
+}
+
+/// Shares of `total`, in percent.
+fn share_values(parts: impl Iterator<Item = u64>, total: impl Fn() -> u64) -> Values {
+    let total = total();
+    Values::F64(parts.map(|p| Some(share(p, total))).collect())
 }
 
 /// A readable column header for a canonical field.
@@ -169,21 +218,24 @@ fn links(settings: &Settings, field: &str) -> Vec<Link> {
         .collect()
 }
 
+/// One number: numeric-wide, one numeric field (and the `costPerGb`
+/// column, except for alerting: one value per alert instance).
 fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) -> Frame {
     let label = metric_label(q);
-    let mut fields =
-        vec![Field::new(q.metric.name(), Values::U64(vec![Some(total)])).with_config(value_config(q, label.clone()))];
+    let mut fields = vec![Field::new(q.metric.name(), metric_values(q, std::iter::once(total)))
+        .with_config(value_config(q, label.clone()))];
     fields.extend(cost_field(q, settings, &[total]));
     Frame { name: label, fields, meta, ..Default::default() }
 }
 
-/// Cost of the bytes, when a price per GB is configured.
+/// Cost of the bytes, when the datasource's `costPerGb` is set (not for
+/// alerting, whose frames hold one value each: alert on `metric: cost`).
 fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field> {
-    let price = settings.cost_per_gb.filter(|_| q.metric == Metric::Bytes)?;
+    let price = settings.cost_per_gb.filter(|_| q.metric == Metric::Bytes && !q.alerting)?;
     let values = bytes.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
     Some(Field::new("cost", Values::F64(values)).with_config(FieldConfig {
         display_name_from_ds: Some("Cost".into()),
-        unit: Some("currencyUSD".into()),
+        unit: Some(COST_UNIT.into()),
         ..Default::default()
     }))
 }
@@ -200,7 +252,8 @@ fn table_frame(
     if q.other {
         let shown: u64 = ranked.iter().map(|(_, v)| v).sum();
         let other = total.map_or(0, |t| t.saturating_sub(shown));
-        let mut key = vec![None; q.group_by.len()];
+        // Alerting labels the row as series label `other`: every group field.
+        let mut key = vec![q.alerting.then(|| OTHER.to_string()); q.group_by.len()];
         key[0] = Some(OTHER.to_string());
         rows.push((key, other));
     }
@@ -210,8 +263,9 @@ fn table_frame(
         .enumerate()
         .map(|(i, name)| {
             let column = rows.iter().map(|(k, _)| k[i].clone());
-            // The first column holds the `other` label: text, even for ports.
-            let labelled = q.other && i == 0;
+            // The first column holds the `other` label: text, even for ports;
+            // for alerting every group column is text: the labels of its value.
+            let labelled = (q.other && i == 0) || q.alerting;
             let values = if field_type(name) == Some(FieldType::Number) && !labelled {
                 Values::U64(column.map(|v| v.and_then(|s| s.parse().ok())).collect())
             } else {
@@ -225,10 +279,27 @@ fn table_frame(
         })
         .collect();
     let values: Vec<u64> = rows.iter().map(|(_, v)| *v).collect();
-    fields.push(
-        Field::new(q.metric.name(), Values::U64(values.iter().copied().map(Some).collect()))
-            .with_config(value_config(q, header(q.metric.name()))),
-    );
+    let metric_header = match &q.distinct {
+        Some(f) => format!("Distinct {}", header(f).to_lowercase()),
+        None => header(q.metric.name()),
+    };
+    let metric_config = FieldConfig {
+        display_name_from_ds: Some(metric_header),
+        unit: Some(unit(q.metric, false).into()),
+        ..Default::default()
+    };
+    // Alerting reads one value per row: the share when asked, else the metric.
+    if !(q.alerting && q.share) {
+        fields.push(Field::new(q.metric.name(), metric_values(q, values.iter().copied())).with_config(metric_config));
+    }
+    if q.share {
+        // Every group was ranked when fewer than the limit came back.
+        let total = || total.unwrap_or_else(|| ranked.iter().map(|(_, v)| v).sum());
+        fields.push(
+            Field::new("share", share_values(values.iter().copied(), total))
+                .with_config(value_config(q, "Share".into())),
+        );
+    }
     fields.extend(cost_field(q, settings, &values));
     Frame { name: metric_label(q), fields, meta, ..Default::default() }
 }
@@ -263,21 +334,46 @@ pub fn buckets(q: &FlowQuery) -> Vec<Bucket> {
 
 fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], meta: &FrameMeta) -> Vec<Frame> {
     let points = buckets(q);
-    let times: Vec<i64> = points.iter().map(|b| b.start_ms).collect();
     let empty = BTreeMap::new();
+    // Per bucket, the total over every group: asked (for `other`, and for a
+    // share of the top groups), else the sum of every group there is.
+    let (ranked, grouped, asked_totals): (&[(Key, u64)], _, _) = match outputs {
+        [StepOutput::Buckets(all)] if q.group_by.is_empty() => (&[], None, all.get(&Vec::new())),
+        [StepOutput::Ranked(ranked), rest @ ..] => match rest {
+            [StepOutput::Buckets(g), StepOutput::Buckets(t)] => (ranked, Some(g), t.get(&Vec::new())),
+            [StepOutput::Buckets(g)] => (ranked, Some(g), None),
+            _ => (ranked, None, None),
+        },
+        _ => return Vec::new(),
+    };
+    let no_groups = BTreeMap::new();
+    let grouped = grouped.unwrap_or(&no_groups);
+    let summed;
+    let totals = match asked_totals {
+        Some(t) => t,
+        None => {
+            summed = points
+                .iter()
+                .map(|b| (b.start_ms, grouped.values().filter_map(|g| g.get(&b.start_ms)).sum()))
+                .collect::<BTreeMap<i64, u64>>();
+            &summed
+        }
+    };
+    let at = |sums: &BTreeMap<i64, u64>, b: &Bucket| sums.get(&b.start_ms).copied().unwrap_or(0);
     let series_frame =
         |labels: BTreeMap<String, String>, display: String, sums: &BTreeMap<i64, u64>, link_field: Option<&str>| {
-            let sum = |b: &Bucket| sums.get(&b.start_ms).copied().unwrap_or(0);
-            let values = if q.rate {
-                Values::F64(points.iter().map(|b| Some(rate(sum(b), b.width_ms))).collect())
+            let values = if q.share {
+                Values::F64(points.iter().map(|b| Some(share(at(sums, b), at(totals, b)))).collect())
+            } else if q.rate {
+                Values::F64(points.iter().map(|b| Some(rate(at(sums, b), b.width_ms))).collect())
             } else {
-                Values::U64(points.iter().map(|b| Some(sum(b))).collect())
+                metric_values(q, points.iter().map(|b| at(sums, b)))
             };
             let mut config = value_config(q, display.clone());
             if let Some(f) = link_field {
                 config.links = links(settings, f);
             }
-            let value = Field { name: q.metric.name().to_string(), labels, config: Some(config), values };
+            let value = Field { name: value_name(q).to_string(), labels, config: Some(config), values };
             Frame {
                 name: display,
                 fields: vec![
@@ -288,50 +384,36 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
                 ..Default::default()
             }
         };
-    match outputs {
-        [StepOutput::Buckets(all)] if q.group_by.is_empty() => {
-            vec![series_frame(BTreeMap::new(), metric_label(q), all.get(&Vec::new()).unwrap_or(&empty), None)]
-        }
-        [StepOutput::Ranked(ranked), rest @ ..] => {
-            let (grouped, totals) = match rest {
-                [StepOutput::Buckets(g), StepOutput::Buckets(t)] => (Some(g), Some(t)),
-                [StepOutput::Buckets(g)] => (Some(g), None),
-                _ => (None, None),
-            };
-            let no_groups = BTreeMap::new();
-            let grouped = grouped.unwrap_or(&no_groups);
-            let mut frames: Vec<Frame> = ranked
-                .iter()
-                .map(|(key, _)| {
-                    let labels: BTreeMap<String, String> =
-                        q.group_by.iter().cloned().zip(key.iter().cloned()).collect();
-                    // A key without a value reads as AWS writes it, `-`.
-                    let display =
-                        key.iter().map(|v| if v.is_empty() { "-" } else { v.as_str() }).collect::<Vec<_>>().join(", ");
-                    series_frame(
-                        labels,
-                        display,
-                        grouped.get(key).unwrap_or(&empty),
-                        (q.group_by.len() == 1).then(|| q.group_by[0].as_str()),
-                    )
-                })
-                .collect();
-            if q.other {
-                let totals = totals.and_then(|t| t.get(&Vec::new())).unwrap_or(&empty);
-                let other: BTreeMap<i64, u64> = times
-                    .iter()
-                    .map(|t| {
-                        let top: u64 = grouped.values().filter_map(|b| b.get(t)).sum();
-                        (*t, totals.get(t).copied().unwrap_or(0).saturating_sub(top))
-                    })
-                    .collect();
-                let labels = q.group_by.iter().map(|g| (g.clone(), OTHER.to_string())).collect();
-                frames.push(series_frame(labels, OTHER.to_string(), &other, None));
-            }
-            frames
-        }
-        _ => Vec::new(),
+    if q.group_by.is_empty() {
+        return vec![series_frame(BTreeMap::new(), metric_label(q), totals, None)];
     }
+    let mut frames: Vec<Frame> = ranked
+        .iter()
+        .map(|(key, _)| {
+            let labels: BTreeMap<String, String> = q.group_by.iter().cloned().zip(key.iter().cloned()).collect();
+            // A key without a value reads as AWS writes it, `-`.
+            let display =
+                key.iter().map(|v| if v.is_empty() { "-" } else { v.as_str() }).collect::<Vec<_>>().join(", ");
+            series_frame(
+                labels,
+                display,
+                grouped.get(key).unwrap_or(&empty),
+                (q.group_by.len() == 1).then(|| q.group_by[0].as_str()),
+            )
+        })
+        .collect();
+    if q.other {
+        let other: BTreeMap<i64, u64> = points
+            .iter()
+            .map(|b| {
+                let top: u64 = grouped.values().filter_map(|g| g.get(&b.start_ms)).sum();
+                (b.start_ms, at(totals, b).saturating_sub(top))
+            })
+            .collect();
+        let labels = q.group_by.iter().map(|g| (g.clone(), OTHER.to_string())).collect();
+        frames.push(series_frame(labels, OTHER.to_string(), &other, None));
+    }
+    frames
 }
 
 /// A bucket's sum per second of its width (the part inside the range).

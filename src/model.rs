@@ -25,25 +25,30 @@ pub enum Format {
     Logs,
 }
 
-/// What is summed.
+/// What is computed per group (or bucket, or range).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "camelCase")]
 pub enum Metric {
     /// Sum of the `bytes` field.
     Bytes,
     /// Sum of the `packets` field.
     Packets,
-    /// Number of records.
+    /// Number of records (flows).
     Records,
+    /// Number of distinct values of `FlowQuery::distinct` (records without
+    /// a value of it not counted).
+    Distinct,
+    /// Sum of the `bytes` field priced per GB (`FlowQuery::price_per_gb`).
+    Cost,
 }
 
 impl Metric {
     /// The record field summed, if any.
     pub fn field(self) -> Option<&'static str> {
         match self {
-            Self::Bytes => Some("bytes"),
+            Self::Bytes | Self::Cost => Some("bytes"),
             Self::Packets => Some("packets"),
-            Self::Records => None,
+            Self::Records | Self::Distinct => None,
         }
     }
 
@@ -53,8 +58,29 @@ impl Metric {
             Self::Bytes => "bytes",
             Self::Packets => "packets",
             Self::Records => "records",
+            Self::Distinct => "distinct",
+            Self::Cost => "cost",
         }
     }
+
+    /// Whether the values of parts add up to the value of the whole (a
+    /// range's to its buckets', groups' to their total): everything but
+    /// distinct counts.
+    pub fn additive(self) -> bool {
+        self != Self::Distinct
+    }
+}
+
+/// Which price per GB `metric: cost` uses (the datasource's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Price {
+    /// NAT gateway data processing (`natPricePerGb`).
+    Nat,
+    /// Data transfer out to the internet (`egressPricePerGb`).
+    Egress,
+    /// Data transfer between Availability Zones (`crossAzPricePerGb`).
+    CrossAz,
 }
 
 /// Traffic direction relative to the inside CIDRs.
@@ -146,6 +172,17 @@ pub struct FlowQuery {
     pub other: bool,
     /// Series as per-second rates.
     pub rate: bool,
+    /// Values as a percentage of the total over every group (the same
+    /// question without `groupBy`), per bucket for series.
+    pub share: bool,
+    /// For [`Metric::Distinct`]: the canonical field whose values are counted.
+    pub distinct: Option<String>,
+    /// For [`Metric::Cost`]: USD per GB (10^9 bytes).
+    pub price_per_gb: Option<f64>,
+    /// Frames for Grafana's alerting and server-side expressions (a request
+    /// with `FromAlert` or `FromExpression`): one numeric field per value,
+    /// group values as string labels ([`FlowQuery::for_alerting`]).
+    pub alerting: bool,
     /// ANDed filters.
     pub filters: Vec<Filter>,
     /// Interface-id filter: any of these (datasource default unless the
@@ -192,10 +229,55 @@ pub struct QueryJson {
     limit: Option<serde_json::Value>,
     other: Option<serde_json::Value>,
     rate: Option<serde_json::Value>,
+    share: Option<serde_json::Value>,
+    distinct_field: Option<serde_json::Value>,
+    price: Option<serde_json::Value>,
     filters: Option<serde_json::Value>,
     interface_id: Option<serde_json::Value>,
     raw_query: Option<serde_json::Value>,
     cache: Option<serde_json::Value>,
+}
+
+impl QueryJson {
+    /// A target from JSON bytes.
+    fn read(json: &[u8]) -> Result<Self, QueryError> {
+        let value: serde_json::Value = serde_json::from_slice(json)
+            .map_err(|e| QueryError::plugin(format!("the query is not valid JSON: {e}")))?;
+        if !value.is_object() {
+            return Err(QueryError::plugin(format!("the query is not a JSON object: {value}")));
+        }
+        serde_json::from_value(value).map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))
+    }
+
+    /// An error naming the first template variable in a value of the target.
+    fn no_variables(&self) -> Result<(), QueryError> {
+        fn strings(v: &serde_json::Value) -> Vec<&str> {
+            match v {
+                serde_json::Value::String(s) => vec![s.as_str()],
+                serde_json::Value::Array(items) => items.iter().flat_map(strings).collect(),
+                _ => Vec::new(),
+            }
+        }
+        let filters = self.filters.iter().flat_map(|f| f.as_array().into_iter().flatten());
+        let values: Vec<(&str, &str)> = [
+            ("rawQuery", &self.raw_query),
+            ("interfaceId", &self.interface_id),
+            ("groupBy", &self.group_by),
+            ("distinctField", &self.distinct_field),
+        ]
+        .into_iter()
+        .flat_map(|(what, v)| v.iter().flat_map(strings).map(move |s| (what, s)))
+        .chain(filters.flat_map(|f| [&f["field"], &f["value"]]).flat_map(strings).map(|s| ("filters", s)))
+        .collect();
+        for (what, value) in values {
+            if let Some(v) = template_variable(value) {
+                return Err(QueryError::plugin(format!(
+                    "`{what}`: `{v}` is a dashboard variable that was not replaced; alert rules and server-side expressions run the query as saved (Grafana replaces variables only in dashboards and Explore), so write the value itself"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,14 +305,17 @@ fn typed<T: serde::de::DeserializeOwned>(
 impl FlowQuery {
     /// Parses and validates a target. Errors name the field and what is valid.
     pub fn parse(json: &[u8], req: &Request, settings: &Settings) -> Result<Self, QueryError> {
-        let value: serde_json::Value = serde_json::from_slice(json)
-            .map_err(|e| QueryError::plugin(format!("the query is not valid JSON: {e}")))?;
-        if !value.is_object() {
-            return Err(QueryError::plugin(format!("the query is not a JSON object: {value}")));
-        }
-        let q: QueryJson =
-            serde_json::from_value(value).map_err(|e| QueryError::plugin(format!("the query is not valid: {e}")))?;
-        Self::from_json(q, req, settings)
+        Self::from_json(QueryJson::read(json)?, req, settings)
+    }
+
+    /// Parses a target of Grafana's alerting or server-side expressions,
+    /// which send it as saved: a template variable left in it is an error
+    /// (in a dashboard, the frontend replaced every variable it knows, and
+    /// what looks like one is data). Logs cannot be a condition.
+    pub fn parse_for_alerting(json: &[u8], req: &Request, settings: &Settings) -> Result<Self, QueryError> {
+        let q = QueryJson::read(json)?;
+        q.no_variables()?;
+        Self::from_json(q, req, settings)?.for_alerting()
     }
 
     /// Validates an already deserialized target.
@@ -250,7 +335,7 @@ impl FlowQuery {
         } else {
             Format::Series
         });
-        let metric = typed("metric", &q.metric, "bytes, packets or records")?.unwrap_or(Metric::Bytes);
+        let metric = typed("metric", &q.metric, "bytes, packets, records, distinct or cost")?.unwrap_or(Metric::Bytes);
         let direction = typed("direction", &q.direction, "in, out, any or all")?
             .unwrap_or(if settings.inside.is_empty() { Direction::All } else { Direction::Any });
         if direction != Direction::All && settings.inside.is_empty() && raw_query.is_none() {
@@ -332,10 +417,60 @@ impl FlowQuery {
         };
         let other = typed::<bool>("other", &q.other, "true or false")?.unwrap_or(false);
         let rate = typed::<bool>("rate", &q.rate, "true or false")?.unwrap_or(false);
+        let share = typed::<bool>("share", &q.share, "true or false")?.unwrap_or(false);
         let cache = typed::<bool>("cache", &q.cache, "true or false")?.unwrap_or(true);
         if rate && format != Format::Series {
             return Err(QueryError::plugin("`rate`: only series can be rates; use format `series` or turn rate off"));
         }
+        let distinct = match typed::<String>("distinctField", &q.distinct_field, "a field name")? {
+            // Kept by an editor that switched metric: not asked.
+            _ if metric != Metric::Distinct || raw_query.is_some() => None,
+            None => {
+                return Err(QueryError::plugin(
+                    "`distinctField`: metric distinct counts the distinct values of a field; name it, e.g. dstport",
+                ))
+            }
+            Some(f) => {
+                let f = if is_sided(&f) { sided("distinctField", &f)? } else { f };
+                require_field("distinctField", &f)?;
+                Some(f)
+            }
+        };
+        if raw_query.is_none() {
+            let plain = |what: &str, why: &str| Err(QueryError::plugin(format!("`{what}`: {why}")));
+            match metric {
+                Metric::Distinct if other => {
+                    plain("other", "distinct counts do not add up; `other` needs bytes, packets, records or cost")?
+                }
+                Metric::Distinct if share => plain(
+                    "share",
+                    "distinct counts do not add up to a total; a share needs bytes, packets, records or cost",
+                )?,
+                Metric::Distinct | Metric::Cost if rate => {
+                    plain("rate", "only bytes, packets and records are rates; turn rate off")?
+                }
+                _ => {}
+            }
+            if share && (group_by.is_empty() || !matches!(format, Format::Table | Format::Series)) {
+                plain("share", "a share is each group's part of the total; use format table or series with groupBy")?;
+            }
+            if share && rate {
+                plain("share", "a share is already per bucket; turn rate off")?;
+            }
+        }
+        let price = typed::<Price>("price", &q.price, "nat, egress or crossAz")?.unwrap_or(Price::Nat);
+        let price_per_gb = match metric {
+            Metric::Cost => Some(match price {
+                Price::Nat => settings.prices.nat,
+                Price::Egress => settings.prices.egress.ok_or_else(|| {
+                    QueryError::plugin("`price`: egress has no price; set egressPricePerGb in the datasource")
+                })?,
+                Price::CrossAz => settings.prices.cross_az.ok_or_else(|| {
+                    QueryError::plugin("`price`: crossAz has no price; set crossAzPricePerGb in the datasource")
+                })?,
+            }),
+            _ => None,
+        };
         let filters_json: Vec<FilterJson> =
             typed("filters", &q.filters, "a list of {field, op, value}")?.unwrap_or_default();
         let mut filters = Vec::new();
@@ -348,6 +483,10 @@ impl FlowQuery {
             if let Some(filter) = validate_filter(f)? {
                 filters.push(filter);
             }
+        }
+        if let Some(f) = &distinct {
+            // Records without a value of the field have nothing to count.
+            filters.push(Filter::NotIn(f.clone(), vec![NO_VALUE.to_string()]));
         }
         let interface_ids: Vec<String> =
             match typed::<StringOrList>("interfaceId", &q.interface_id, "a string or a list of strings")? {
@@ -379,6 +518,10 @@ impl FlowQuery {
             limit,
             other,
             rate,
+            share,
+            distinct,
+            price_per_gb,
+            alerting: false,
             filters,
             own_addresses: own_inside(settings, settings.nat_addresses.as_deref().unwrap_or_default()),
             interface_ids,
@@ -435,6 +578,10 @@ impl FlowQuery {
             limit: None,
             other: false,
             rate: false,
+            share: false,
+            distinct: None,
+            price_per_gb: None,
+            alerting: false,
             filters: Vec::new(),
             interface_ids: Vec::new(),
             own_addresses: Vec::new(),
@@ -444,6 +591,33 @@ impl FlowQuery {
             cache: false,
         }
     }
+}
+
+/// What AWS writes for a field without a value.
+pub const NO_VALUE: &str = "-";
+
+impl FlowQuery {
+    /// The query as Grafana's alerting and server-side expressions read
+    /// it: alert-ready frames; logs cannot be a condition.
+    fn for_alerting(mut self) -> Result<Self, QueryError> {
+        if self.format == Format::Logs && self.raw_query.is_none() {
+            return Err(QueryError::plugin(
+                "`format`: logs cannot be an alert condition; alert on a stat, table or series (metric records counts flows)",
+            ));
+        }
+        self.alerting = true;
+        Ok(self)
+    }
+}
+
+/// A Grafana template variable in a value (`$pod`, `${pod}`, `${pod:regex}`,
+/// `[[pod]]`, `$__interval`): Grafana replaces them in dashboards and
+/// Explore, never in alert rules, recorded queries or API calls.
+pub fn template_variable(text: &str) -> Option<&str> {
+    static VARIABLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:^|[^\\])(\$\w+|\$\{\w+(?:[.:][^}]*)?\}|\[\[\w+(?::\w+)?\]\])").expect("valid regex")
+    });
+    VARIABLE.captures(text).and_then(|c| c.get(1)).map(|m| m.as_str())
 }
 
 /// The address on the inside (pod) side of a flow, whichever direction it goes.
@@ -770,6 +944,90 @@ mod tests {
             let e = parse(json).unwrap_err().to_string();
             assert!(e.contains(want), "{json}: {e}");
         }
+    }
+
+    #[test]
+    fn distinct_share_and_cost() {
+        let q = parse(r#"{"format":"table","metric":"distinct","distinctField":"dstport","groupBy":["pkt_srcaddr"],"direction":"all"}"#).unwrap();
+        assert_eq!((q.metric, q.distinct.as_deref()), (Metric::Distinct, Some("dstport")));
+        assert_eq!(q.filters, vec![Filter::NotIn("dstport".into(), vec!["-".into()])], "no value is not a value");
+        assert!(q.fields_read(&settings().schema, true).contains("dstport"));
+        let q = parse(r#"{"metric":"distinct","distinctField":"outside_addr","direction":"in"}"#).unwrap();
+        assert_eq!(q.distinct.as_deref(), Some("pkt_srcaddr"));
+        let q = parse(r#"{"metric":"bytes","distinctField":"dstport"}"#).unwrap();
+        assert_eq!(q.distinct, None, "kept by an editor that switched metric");
+        let q = parse(r#"{"metric":"cost","format":"stat"}"#).unwrap();
+        assert_eq!((q.metric.field(), q.price_per_gb), (Some("bytes"), Some(0.045)));
+        let q = parse(r#"{"format":"series","groupBy":["action"],"share":true}"#).unwrap();
+        assert!(q.share);
+        for (json, want) in [
+            (r#"{"metric":"distinct"}"#, "`distinctField`: metric distinct counts"),
+            (r#"{"metric":"distinct","distinctField":"pod"}"#, "`distinctField`: `pod` is not a field"),
+            (r#"{"metric":"distinct","distinctField":"inside_addr"}"#, "use direction in or out"),
+            (
+                r#"{"metric":"distinct","distinctField":"dstport","groupBy":["srcaddr"],"format":"table","other":true}"#,
+                "`other`: distinct counts do not add up",
+            ),
+            (
+                r#"{"metric":"distinct","distinctField":"dstport","groupBy":["srcaddr"],"format":"table","share":true}"#,
+                "`share`: distinct",
+            ),
+            (r#"{"metric":"cost","rate":true}"#, "`rate`: only bytes, packets and records"),
+            (r#"{"metric":"cost","price":"egress"}"#, "set egressPricePerGb"),
+            (r#"{"metric":"cost","price":"gold"}"#, "`price`: \"gold\" is not valid; expected nat, egress or crossAz"),
+            (r#"{"format":"stat","groupBy":["action"],"share":true}"#, "use format table or series with groupBy"),
+            (r#"{"format":"series","share":true}"#, "use format table or series with groupBy"),
+            (r#"{"format":"series","groupBy":["action"],"share":true,"rate":true}"#, "turn rate off"),
+        ] {
+            let e = parse(json).unwrap_err().to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn template_variables_left_in_a_query_are_errors() {
+        for (text, variable) in [
+            ("$pod", Some("$pod")),
+            ("10.0.${octet}.1", Some("${octet}")),
+            ("${pod:regex}", Some("${pod:regex}")),
+            ("[[pod]]", Some("[[pod]]")),
+            ("sum by (_time:$__interval)", Some("$__interval")),
+            (r"^10\.0\.32\.1$", None),
+            (r"price \$5", None),
+            ("a$", None),
+            ("(a$)|b", None),
+        ] {
+            assert_eq!(template_variable(text), variable, "{text}");
+        }
+        let alerting = |json: &str| FlowQuery::parse_for_alerting(json.as_bytes(), &req(), &settings());
+        // On a dashboard, what looks like a variable after the frontend's interpolation is data.
+        assert!(parse(r#"{"filters":[{"field":"action","op":"=","value":"$x"}]}"#).is_ok());
+        for (json, want) in [
+            (
+                r#"{"filters":[{"field":"pkt_dstaddr","op":"=~","value":"$kubernetes_pod_ip"}]}"#,
+                "`filters`: `$kubernetes_pod_ip` is a dashboard variable that was not replaced",
+            ),
+            (r#"{"filters":[{"field":"$field","op":"=","value":"1"}]}"#, "`filters`: `$field`"),
+            (r#"{"metric":"distinct","distinctField":"${f}"}"#, "`distinctField`: `${f}`"),
+            (r#"{"filters":[{"field":"action","op":"=|","value":["ACCEPT","$action"]}]}"#, "`$action`"),
+            (r#"{"interfaceId":"${eni}"}"#, "`interfaceId`: `${eni}`"),
+            (r#"{"groupBy":["$group"]}"#, "`groupBy`: `$group`"),
+            (r#"{"rawQuery":"* | stats by (_time:$__interval) count()"}"#, "`rawQuery`: `$__interval`"),
+        ] {
+            let e = alerting(json).unwrap_err().to_string();
+            assert!(e.contains(want), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn alerting_refuses_logs() {
+        let alerting = |json: &str| FlowQuery::parse_for_alerting(json.as_bytes(), &req(), &settings());
+        assert!(alerting(r#"{"format":"logs"}"#)
+            .unwrap_err()
+            .to_string()
+            .contains("logs cannot be an alert condition"));
+        assert!(alerting(r#"{"format":"stat"}"#).unwrap().alerting);
+        assert!(!parse(r#"{"format":"stat"}"#).unwrap().alerting);
     }
 
     #[test]

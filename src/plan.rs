@@ -128,15 +128,18 @@ pub fn first_step(q: &FlowQuery) -> Step {
 pub fn follow_up(q: &FlowQuery, first: &StepOutput) -> Vec<Step> {
     let StepOutput::Ranked(ranked) = first else { return Vec::new() };
     let mut steps = Vec::new();
+    // Fewer groups than the limit are every group: their sum is the total
+    // a share is of.
+    let some_groups = q.limit.is_some_and(|n| ranked.len() >= n);
     if q.format == Format::Series {
         if ranked.is_empty() {
             return steps;
         }
         steps.push(Step::Buckets { grouped: true, keys: Some(ranked.iter().map(|(k, _)| k.clone()).collect()) });
-        if q.other {
+        if q.other || (q.share && some_groups) {
             steps.push(Step::Buckets { grouped: false, keys: None });
         }
-    } else if q.other && q.limit.is_some_and(|n| ranked.len() >= n) {
+    } else if (q.other || q.share) && some_groups {
         steps.push(Step::Total);
     }
     steps

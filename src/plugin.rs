@@ -81,14 +81,25 @@ fn error_response(e: &QueryError) -> pb::DataResponse {
     }
 }
 
-async fn answer(ds: Arc<Datasource>, q: pb::DataQuery) -> Result<Vec<Vec<u8>>, QueryError> {
+/// Whether Grafana asks for alerting or a server-side expression (which
+/// read numbers, not panels): the headers its alerting (`FromAlert`) and
+/// expressions (`FromExpression`) set on the request.
+fn for_alerting(headers: &HashMap<String, String>) -> bool {
+    ["FromAlert", "FromExpression"].iter().any(|h| headers.get(*h).is_some_and(|v| v == "true"))
+}
+
+async fn answer(ds: Arc<Datasource>, q: pb::DataQuery, alerting: bool) -> Result<Vec<Vec<u8>>, QueryError> {
     let range = q.time_range.unwrap_or_default();
     let req = QueryRequest {
         range: TimeRange { from_ms: range.from_epoch_ms, to_ms: range.to_epoch_ms },
         interval_ms: q.interval_ms,
         max_data_points: q.max_data_points,
     };
-    let mut query = FlowQuery::parse(&q.json, &req, &ds.settings)?;
+    let mut query = if alerting {
+        FlowQuery::parse_for_alerting(&q.json, &req, &ds.settings)?
+    } else {
+        FlowQuery::parse(&q.json, &req, &ds.settings)?
+    };
     query.ref_id = q.ref_id.clone();
     let frames = ds.query(&query).await?;
     frames
@@ -105,6 +116,7 @@ impl pb::data_server::Data for FlowlensPlugin {
     ) -> Result<Response<pb::QueryDataResponse>, Status> {
         let request = request.into_inner();
         let ds = self.datasource(request.plugin_context.as_ref());
+        let alerting = for_alerting(&request.headers);
         // A JoinSet aborts every query still running when Grafana cancels
         // the request (this future is dropped), so nothing outlives it.
         let mut tasks = tokio::task::JoinSet::new();
@@ -112,7 +124,7 @@ impl pb::data_server::Data for FlowlensPlugin {
         for q in request.queries {
             let ref_id = q.ref_id.clone();
             let ds = ds.clone();
-            let handle = tasks.spawn(async move { answer(ds?, q).await });
+            let handle = tasks.spawn(async move { answer(ds?, q, alerting).await });
             ref_ids.insert(handle.id(), ref_id);
         }
         let mut responses = HashMap::new();

@@ -124,6 +124,8 @@ pub struct Settings {
     pub data_links: Vec<DataLink>,
     /// Optional cost per GB processed.
     pub cost_per_gb: Option<f64>,
+    /// Prices per GB (10^9 bytes) for `metric: cost`.
+    pub prices: Prices,
     /// Most bytes of settled per-bucket answers kept for reuse
     /// (`cacheMaxMiB`, [`DEFAULT_CACHE_MIB`] MiB unless set; 0 = no cache).
     pub cache_max_bytes: usize,
@@ -136,6 +138,22 @@ pub struct Settings {
     /// unless set; 0 = every question its own scan).
     pub coalesce_window: Duration,
 }
+
+/// Prices per GB (10^9 bytes) that `metric: cost` multiplies bytes by, one
+/// per `price` a query names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prices {
+    /// NAT gateway data processing (`natPricePerGb`, [`DEFAULT_NAT_PRICE_PER_GB`] unless set).
+    pub nat: f64,
+    /// Data transfer out to the internet (`egressPricePerGb`), if set.
+    pub egress: Option<f64>,
+    /// Data transfer between Availability Zones (`crossAzPricePerGb`), if set.
+    pub cross_az: Option<f64>,
+}
+
+/// Default of `natPricePerGb`: AWS's NAT gateway data processing price in
+/// us-east-1, USD per GB.
+pub const DEFAULT_NAT_PRICE_PER_GB: f64 = 0.045;
 
 /// Default of `cacheMaxMiB`.
 pub const DEFAULT_CACHE_MIB: usize = 16;
@@ -190,6 +208,9 @@ struct JsonData {
     bearer_auth: bool,
     data_links: Vec<DataLink>,
     cost_per_gb: Option<f64>,
+    nat_price_per_gb: Option<f64>,
+    egress_price_per_gb: Option<f64>,
+    cross_az_price_per_gb: Option<f64>,
     #[serde(rename = "cacheMaxMiB")]
     cache_max_mib: Option<f64>,
     cache_settle_minutes: Option<f64>,
@@ -324,11 +345,18 @@ impl Settings {
                 return Err(err(format!("dataLinks: `{}` is not a field of the records", link.field)));
             }
         }
-        if let Some(c) = jd.cost_per_gb {
-            if !(c.is_finite() && c >= 0.0) {
-                return Err(err(format!("costPerGb {c} must be a non-negative number")));
+        let price = |name: &str, v: Option<f64>| match v {
+            Some(c) if !(c.is_finite() && c >= 0.0) => {
+                Err(err(format!("{name} {c} must be a non-negative number (a price in USD per GB)")))
             }
-        }
+            v => Ok(v),
+        };
+        price("costPerGb", jd.cost_per_gb)?;
+        let prices = Prices {
+            nat: price("natPricePerGb", jd.nat_price_per_gb)?.unwrap_or(DEFAULT_NAT_PRICE_PER_GB),
+            egress: price("egressPricePerGb", jd.egress_price_per_gb)?,
+            cross_az: price("crossAzPricePerGb", jd.cross_az_price_per_gb)?,
+        };
         let whole = |name: &str, v: Option<f64>, default: i64, max: i64| match v {
             None => Ok(default),
             Some(n) if n.fract() == 0.0 && (0.0..=max as f64).contains(&n) => Ok(n as i64),
@@ -360,6 +388,7 @@ impl Settings {
             nat_addresses,
             data_links: jd.data_links,
             cost_per_gb: jd.cost_per_gb,
+            prices,
             cache_max_bytes: cache_mib as usize * (1 << 20),
             cache_settle_ms: settle_minutes * 60_000,
             coalesce_window: Duration::from_millis(coalesce_ms as u64),

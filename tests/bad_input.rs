@@ -117,8 +117,11 @@ fn bad_queries() -> Vec<(pb::DataQuery, Vec<&'static str>)> {
             vec!["`filters`", "a list of {field, op, value}"],
         ),
         (target("direction", json!({"direction": "sideways"})), vec!["`direction`", "in, out, any or all"]),
-        (target("metric", json!({"metric": "bits"})), vec!["`metric`", "bytes, packets or records"]),
+        (target("metric", json!({"metric": "bits"})), vec!["`metric`", "bytes, packets, records, distinct or cost"]),
         (target("rate-table", json!({"format": "table", "rate": true})), vec!["`rate`", "use format `series`"]),
+        (target("distinct-field", json!({"metric": "distinct"})), vec!["`distinctField`", "e.g. dstport"]),
+        (target("share-stat", json!({"format": "stat", "share": true})), vec!["`share`", "with groupBy"]),
+        (target("price", json!({"metric": "cost", "price": "crossAz"})), vec!["`price`", "crossAzPricePerGb"]),
         (
             target("sided-all", json!({"direction": "all", "groupBy": ["outside_addr"]})),
             vec!["`groupBy`", "use direction in or out"],

@@ -14,8 +14,8 @@ mod common;
 use common::data;
 use common::frontend;
 use common::harness::{Instance, Plugin};
-use common::panels::{Checker, Window};
-use common::reference::{self as r, Cidr, Dir, RefFilter, RefQuery};
+use common::panels::{reference_for, Checker, Window};
+use common::reference::{self as r, Dir, RefQuery};
 use flowlens::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
@@ -82,39 +82,14 @@ fn with_values(dashboard: &Value, values: &[(&str, &str)]) -> Value {
     list
 }
 
-/// The reference question a target asks, read from the target itself.
-fn reference_for(target: &Value, ds: &Instance, w: &Window) -> RefQuery {
-    let direction = match target["direction"].as_str().unwrap_or("any") {
-        "in" => Dir::In,
-        "out" => Dir::Out,
-        "all" => Dir::All,
-        _ => Dir::Any,
-    };
-    let inside = ds.json_data["insideCidrs"][0].as_str().unwrap();
-    let mut q = RefQuery::new(direction, inside, ds.json_data["interfaceId"].as_str(), w.from_ms, w.to_ms);
-    q.inside =
-        ds.json_data["insideCidrs"].as_array().unwrap().iter().map(|c| Cidr::parse(c.as_str().unwrap())).collect();
-    for f in target["filters"].as_array().cloned().unwrap_or_default() {
-        let (field, value) = (f["field"].as_str().unwrap(), f["value"].as_str().unwrap());
-        q.filters.push(match f["op"].as_str().unwrap() {
-            "=~" if value == ".*" => continue,
-            "=~" => RefFilter::regex(field, value),
-            "!~" => RefFilter::NotRegex(field.into(), r::anchored(value)),
-            "=" => RefFilter::eq(field, value),
-            "!=" => RefFilter::Ne(field.into(), value.into()),
-            "cidr" => RefFilter::cidr(field, value),
-            op => panic!("the dashboard uses op {op}; teach this test its reference"),
-        });
-    }
-    q
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shipped_panel_equals_the_reference() {
     let server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
     let loaded = data::load(&server.url).await;
     let plugin = Plugin::start().await;
-    every_panel(&plugin, &provisioned_datasource(&server.url), loaded.records).await;
+    let ds = provisioned_datasource(&server.url);
+    every_panel(&plugin, &ds, loaded.records).await;
+    every_cost_panel(&plugin, &ds, loaded.records).await;
 }
 
 /// The same dashboard, unchanged, with the provisioned datasource switched
@@ -130,6 +105,7 @@ async fn every_shipped_panel_equals_the_reference_on_loki() {
     let mut ds = provisioned_datasource(&engine.url);
     ds.json_data["backend"] = json!("loki");
     every_panel(&plugin, &ds, records).await;
+    every_cost_panel(&plugin, &ds, records).await;
 }
 
 async fn every_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::gen::FlowRecord]) {
@@ -191,4 +167,51 @@ async fn every_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::gen::F
         }
     }
     assert!(checked >= 20, "every panel's targets, twice: {checked}");
+}
+
+/// The cost and security dashboard (`vpc-traffic-cost.json`): every target,
+/// interpolated by the frontend with the dashboard's variables, equal to the
+/// reference (costs at the provisioned prices, shares, distinct counts,
+/// rejected flows, every interface), each panel at its own interval.
+async fn every_cost_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::gen::FlowRecord]) {
+    let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/vpc-traffic-cost.json")).unwrap();
+    let (from_ms, to_ms) = (data::FROM_MS, data::TO_MS);
+    let auto = round_interval((to_ms - from_ms) / 1000);
+    let busiest = r::groups(
+        records,
+        &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), from_ms, to_ms),
+        &["pkt_dstaddr"],
+    )[0]
+    .0[0]
+        .replace('.', "\\.");
+    let mut checked = 0;
+    for vars in [
+        vec![("kubernetes_pod_ip", ".*"), ("remote_svc_ip", ".*")],
+        vec![("kubernetes_pod_ip", &busiest), ("remote_svc_ip", ".*")],
+    ] {
+        for panel in dashboard["panels"].as_array().unwrap() {
+            let title = panel["title"].as_str().unwrap();
+            assert!(panel.get("transformations").is_none(), "{title}: transformations");
+            // A panel's minimum interval (Grafana's `interval`) raises $__interval.
+            let min = match panel["interval"].as_str() {
+                None => 0,
+                Some("1d") => 86_400_000,
+                Some(other) => panic!("{title}: interval {other}: teach this test"),
+            };
+            let w = Window { from_ms, to_ms, interval_ms: auto.max(min) };
+            let check = Checker { plugin, ds, records, w };
+            let saved: Vec<Value> = panel["targets"].as_array().unwrap().clone();
+            for target in frontend::interpolate(&with_values(&dashboard, &vars), &saved, None) {
+                let target = target.target();
+                assert!(!target.to_string().contains('$'), "{title}: a variable left in {target}");
+                let rows = check.check_target(&target, &reference_for(&target, ds, &w)).await;
+                if vars[0].1 == ".*" {
+                    let traffic = rows.iter().any(|(_, values)| values.iter().any(|v| *v > 0.0));
+                    assert!(traffic, "{title}: the fixture must give this panel something to show");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 15, "every panel of the cost dashboard, twice");
 }

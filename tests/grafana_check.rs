@@ -110,3 +110,49 @@ fn a_success_without_status_and_a_frame_for_another_ref_id_are_reported() {
     assert!(all.contains(r#"refId "A": an answer without error reaches Grafana with status 500"#), "{all}");
     assert!(all.contains(r#"carries refId "B""#), "{all}");
 }
+
+/// A table of `pkt_srcaddr` and the given numeric columns, one row.
+fn table(kind: Option<&str>, numbers: &[&str]) -> Frame {
+    let mut fields =
+        vec![Field::new("pkt_srcaddr", Values::Str(vec![Some("10.0.32.1".into())])).with_config(FieldConfig {
+            display_name_from_ds: Some("Source address (packet)".into()),
+            ..Default::default()
+        })];
+    fields.extend(numbers.iter().map(|n| {
+        Field::new(*n, Values::U64(vec![Some(7)])).with_config(FieldConfig {
+            display_name_from_ds: Some(n.to_string()),
+            unit: Some("decbytes".into()),
+            ..Default::default()
+        })
+    }));
+    Frame {
+        name: "bytes".into(),
+        ref_id: "A".into(),
+        fields,
+        meta: FrameMeta { kind: kind.map(String::from), type_version: Some([0, 1]), ..Default::default() },
+    }
+}
+
+/// The same exchange as alerting sends it (header `FromAlert`).
+fn check_alerting(a: pb::DataResponse) -> GrafanaReport {
+    let mut request = request(&[("A", json!({"format": "table", "groupBy": ["pkt_srcaddr"]}))]);
+    request.headers.insert("FromAlert".into(), "true".into());
+    grafana_check(&request, &pb::QueryDataResponse { responses: HashMap::from([("A".to_string(), a)]) })
+}
+
+#[test]
+fn alerting_reads_one_instance_per_row_and_reports_what_it_cannot_read() {
+    let report = check_alerting(frames(&[table(Some("numeric-long"), &["bytes"])]));
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    let instance = &report.responses["A"].alert;
+    assert_eq!(instance.len(), 1);
+    assert_eq!(instance[0].labels, BTreeMap::from([("pkt_srcaddr".to_string(), "10.0.32.1".to_string())]));
+    assert_eq!(instance[0].values, vec![Some(7.0)]);
+
+    let all = check_alerting(frames(&[table(None, &["bytes"])])).violations.join("\n");
+    assert!(all.contains(r#"refId "A": alerting: alerting cannot read this answer: unsupported frame type"#), "{all}");
+    let all = check_alerting(frames(&[table(Some("numeric-long"), &["bytes", "cost"])])).violations.join("\n");
+    assert!(all.contains("frame 0 has 2 numeric fields; each row must be one alert instance"), "{all}");
+    let all = check_alerting(frames(&[series(vec![0]), series(vec![MINUTE_NS])])).violations.join("\n");
+    assert!(all.contains(r#"two alert instances with labels pkt_srcaddr=10.0.32.1"#), "{all}");
+}

@@ -73,6 +73,7 @@ describe('DataSource', () => {
       limit: 0,
       other: false,
       rate: false,
+      share: false,
       filters: [
         { field: 'pkt_dstaddr', op: '=~', value: '.*' },
         { field: 'pkt_srcaddr', op: '=~', value: '(1\\.2\\.3\\.4|5\\.6\\.7\\.8)' },

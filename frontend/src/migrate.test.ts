@@ -14,10 +14,32 @@ describe('migrateQuery', () => {
       limit: 0,
       other: false,
       rate: false,
+      share: false,
       filters: [],
       interfaceId: null,
       rawQuery: null,
     });
+  });
+
+  it('keeps share, distinctField and price', () => {
+    const q = migrateQuery({
+      refId: 'A',
+      format: 'table',
+      groupBy: ['pkt_srcaddr'],
+      metric: 'distinct',
+      distinctField: 'dstport',
+      share: 'true',
+      price: 'egress',
+    } as unknown as FlowQuery);
+    expect(q).toMatchObject({ metric: 'distinct', distinctField: 'dstport', share: true, price: 'egress' });
+    expect(migrateQuery({ refId: 'A', metric: 'cost', price: 'crossAz' })).toMatchObject({
+      metric: 'cost',
+      price: 'crossAz',
+      share: false,
+    });
+    // Absent stays absent: the backend's defaults (price nat, no distinct field).
+    expect(migrateQuery({ refId: 'A' })).not.toHaveProperty('price');
+    expect(migrateQuery({ refId: 'A' })).not.toHaveProperty('distinctField');
   });
 
   it('takes a plain string as a raw query', () => {
@@ -86,7 +108,7 @@ describe('migrateQuery', () => {
     expect(validateQuery(q)).toEqual([
       'version: 2 is not supported; this plugin reads version 1',
       'format: `pie` must be one of stat, series, table, logs',
-      'metric: `bits` must be one of bytes, packets, records',
+      'metric: `bits` must be one of bytes, packets, records, distinct, cost',
     ]);
   });
 

@@ -48,7 +48,8 @@ function stringList(value: unknown): string[] {
  * A version-1 query with every field set. Accepts a plain string (taken as
  * rawQuery), a query without `version`, missing or null fields, a comma
  * separated groupBy and string numbers. Unknown keys (datasource, hide, ...)
- * are kept.
+ * are kept, and so are `distinctField` and `price` as written (absent: the
+ * backend's defaults; a metric other than distinct ignores distinctField).
  */
 export function migrateQuery(input: FlowQuery | string | Loose | null | undefined, refId = 'A'): FlowQuery {
   if (typeof input === 'string') {
@@ -77,6 +78,7 @@ export function migrateQuery(input: FlowQuery | string | Loose | null | undefine
     limit,
     other: q.other === true || q.other === 'true',
     rate: q.rate === true || q.rate === 'true',
+    share: q.share === true || q.share === 'true',
     filters,
     // A list of interfaces is kept; anything else that is not a string is kept for validation to name.
     interfaceId: q.interfaceId === undefined ? null : (q.interfaceId as FlowQuery['interfaceId']),

@@ -8,7 +8,13 @@ import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 export const QUERY_VERSION = 1;
 
 export type Format = 'stat' | 'series' | 'table' | 'logs';
-export type Metric = 'bytes' | 'packets' | 'records';
+export type Metric = 'bytes' | 'packets' | 'records' | 'distinct' | 'cost';
+/**
+ * Which of the datasource's prices per GB `metric: cost` uses: `nat` =
+ * natPricePerGb (NAT gateway data processing), `egress` = egressPricePerGb
+ * (out to the internet), `crossAz` = crossAzPricePerGb (between Availability Zones).
+ */
+export type Price = 'nat' | 'egress' | 'crossAz';
 /**
  * Relative to the datasource's inside CIDRs: `in` = pkt_dstaddr inside,
  * `out` = pkt_srcaddr inside, `any` = either inside, `all` = no direction filter.
@@ -21,7 +27,14 @@ export type Direction = 'in' | 'out' | 'any' | 'all';
 export type FilterOp = '=' | '!=' | '=~' | '!~' | '=|' | '!=|' | 'cidr' | '!cidr' | 'range' | '<' | '<=' | '>' | '>=';
 
 export const FORMATS: readonly Format[] = ['stat', 'series', 'table', 'logs'];
-export const METRICS: readonly Metric[] = ['bytes', 'packets', 'records'];
+export const METRICS: readonly Metric[] = ['bytes', 'packets', 'records', 'distinct', 'cost'];
+export const PRICES: readonly Price[] = ['nat', 'egress', 'crossAz'];
+/** The datasource setting (jsonData) that holds each price. */
+export const PRICE_SETTINGS: Readonly<Record<Price, 'natPricePerGb' | 'egressPricePerGb' | 'crossAzPricePerGb'>> = {
+  nat: 'natPricePerGb',
+  egress: 'egressPricePerGb',
+  crossAz: 'crossAzPricePerGb',
+};
 export const DIRECTIONS: readonly Direction[] = ['in', 'out', 'any', 'all'];
 export const FILTER_OPS: readonly FilterOp[] = [
   '=',
@@ -67,8 +80,21 @@ export interface FlowQuery extends DataQuery {
   limit?: number;
   /** Add an `other` series/row = total minus the top N. */
   other?: boolean;
-  /** Series only: divide each bucket by its width in seconds (unit Bps). */
+  /** Series only: divide each bucket by its width in seconds (unit Bps); bytes, packets and records only. */
   rate?: boolean;
+  /**
+   * Table or series with groupBy: each group's value as a percentage of the
+   * total over every group (per bucket for series). Not with rate or distinct.
+   */
+  share?: boolean;
+  /**
+   * `metric: distinct`: the field whose distinct values are counted (`dstport`,
+   * `pkt_dstaddr`; `inside_addr` / `outside_addr` with direction in or out).
+   * Records without a value are not counted. Ignored by other metrics.
+   */
+  distinctField?: string;
+  /** `metric: cost`: which price per GB of the datasource the bytes are priced at; default `nat`. */
+  price?: Price;
   filters?: FlowFilter[];
   /**
    * null/absent = the datasource default; "" turns the default interface
@@ -88,6 +114,7 @@ export const QUERY_DEFAULTS = {
   groupBy: [] as string[],
   other: false,
   rate: false,
+  share: false,
   filters: [] as FlowFilter[],
   interfaceId: null as string | string[] | null,
   rawQuery: null as string | null,
@@ -145,6 +172,12 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   bearerAuth?: boolean;
   dataLinks?: DataLinkSetting[];
   costPerGb?: number;
+  /** `metric: cost`, `price: nat`: USD per GB (10^9 bytes) of NAT gateway data processing; 0.045 when unset. */
+  natPricePerGb?: number;
+  /** `metric: cost`, `price: egress`: USD per GB of data transfer out to the internet; unset = no such price. */
+  egressPricePerGb?: number;
+  /** `metric: cost`, `price: crossAz`: USD per GB of data transfer between Availability Zones; unset = no such price. */
+  crossAzPricePerGb?: number;
   [httpHeaderName: `httpHeaderName${number}`]: string | undefined;
 }
 
@@ -161,6 +194,7 @@ export const SETTINGS_DEFAULTS = {
   lokiFields: 'structured-metadata' as LokiFields,
   lokiSplitInterval: '1h',
   timeoutSeconds: 60,
+  natPricePerGb: 0.045,
 };
 
 /** A field of the configured record format, as the `fields` resource answers. */

@@ -1,8 +1,11 @@
 import { AWS_DEFAULT_FORMAT, formatFields, NAT_GATEWAY_FORMAT, presetOf } from './fields';
+import { FlowQuery } from './types';
 import {
   validateCidr,
+  validateCostPerGb,
   validateFilter,
   validateInterfaceId,
+  validatePricePerGb,
   validateQuery,
   validateRecordFormat,
   validateStreamSelector,
@@ -92,6 +95,22 @@ describe('settings checks', () => {
     expect(validateInterfaceId('eni-0352f8c82da6aa229')).toBeUndefined();
     expect(validateInterfaceId('nat-1')).toContain('does not look like');
   });
+
+  it('checks cost and prices per GB: unset, or a non-negative number', () => {
+    expect(validateCostPerGb(undefined)).toBeUndefined();
+    expect(validateCostPerGb(0.045)).toBeUndefined();
+    expect(validateCostPerGb(NaN)).toBe('cost per GB must be a number, e.g. 0.045');
+    expect(validateCostPerGb(-1)).toBe('cost per GB -1 must be a non-negative number');
+    for (const price of ['nat', 'egress', 'crossAz'] as const) {
+      expect(validatePricePerGb(price, undefined)).toBeUndefined();
+      expect(validatePricePerGb(price, 0)).toBeUndefined();
+      expect(validatePricePerGb(price, 0.02)).toBeUndefined();
+    }
+    expect(validatePricePerGb('nat', NaN)).toBe('NAT price per GB must be a number, e.g. 0.045');
+    expect(validatePricePerGb('egress', -0.09)).toBe('egress price per GB -0.09 must be a non-negative number');
+    expect(validatePricePerGb('crossAz', Infinity)).toBe('cross-AZ price per GB Infinity must be a non-negative number');
+    expect(validatePricePerGb('crossAz', NaN)).toBe('cross-AZ price per GB must be a number, e.g. 0.01');
+  });
 });
 
 describe('validateQuery and validateFilter', () => {
@@ -150,5 +169,98 @@ describe('validateQuery and validateFilter', () => {
 
   it('rejects an empty raw query', () => {
     expect(validateQuery({ refId: 'A', rawQuery: ' ' })).toEqual(['rawQuery: is empty; write a query or switch to the builder']);
+  });
+});
+
+describe('validateQuery: distinct, cost and share', () => {
+  const q = (patch: Partial<FlowQuery>): FlowQuery => ({ refId: 'A', format: 'table', direction: 'any', ...patch });
+
+  it('accepts both new metrics', () => {
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 'dstport', groupBy: ['pkt_srcaddr'] }))).toEqual([]);
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 'outside_addr', direction: 'in' }))).toEqual([]);
+    expect(validateQuery(q({ metric: 'cost' }))).toEqual([]);
+    const costShare = q({ metric: 'cost', price: 'crossAz', format: 'series', groupBy: ['pkt_dstaddr'], share: true });
+    expect(validateQuery(costShare)).toEqual([]);
+    expect(validateQuery(q({ metric: 'bits' as never }))).toEqual([
+      'metric: `bits` must be one of bytes, packets, records, distinct, cost',
+    ]);
+  });
+
+  it('needs distinctField, a field of the records, for metric distinct', () => {
+    expect(validateQuery(q({ metric: 'distinct' }))).toEqual([
+      'distinctField: metric distinct counts the distinct values of a field; name it, e.g. dstport',
+    ]);
+    expect(validateQuery(q({ metric: 'distinct', distinctField: '' }))).toEqual([
+      'distinctField: metric distinct counts the distinct values of a field; name it, e.g. dstport',
+    ]);
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 'pod' }))).toEqual([
+      'distinctField: `pod` is not a field of the records',
+    ]);
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 'pkt_dstaddr' }), ['srcaddr', 'dstaddr'])).toEqual([
+      'distinctField: `pkt_dstaddr` is not a field of the records',
+    ]);
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 7 as never }))).toEqual(['distinctField: 7 must be a field name']);
+    // The direction-relative addresses count with direction in or out only.
+    for (const direction of ['any', 'all'] as const) {
+      expect(validateQuery(q({ metric: 'distinct', distinctField: 'inside_addr', direction }))).toEqual([
+        'distinctField: `inside_addr` is relative to the direction; use direction in or out',
+      ]);
+    }
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 'inside_addr', direction: 'out' }), ['inside_addr'])).toEqual([]);
+    // Kept by an editor that switched metric, or under a raw query: not asked.
+    expect(validateQuery(q({ metric: 'bytes', distinctField: 'pod' }))).toEqual([]);
+    expect(validateQuery(q({ metric: 'distinct', rawQuery: '* | stats count() records' }))).toEqual([]);
+  });
+
+  it('rejects other, share and rate where distinct counts and costs cannot have them', () => {
+    expect(
+      validateQuery(q({ metric: 'distinct', distinctField: 'dstport', groupBy: ['pkt_srcaddr'], limit: 5, other: true }))
+    ).toEqual(['other: distinct counts do not add up; `other` needs bytes, packets, records or cost']);
+    expect(validateQuery(q({ metric: 'distinct', distinctField: 'dstport', groupBy: ['pkt_srcaddr'], share: true }))).toEqual([
+      'share: distinct counts do not add up to a total; a share needs bytes, packets, records or cost',
+    ]);
+    for (const metric of ['distinct', 'cost'] as const) {
+      expect(validateQuery(q({ metric, distinctField: 'dstport', format: 'series', rate: true }))).toEqual([
+        'rate: only bytes, packets and records are rates; turn rate off',
+      ]);
+    }
+    expect(validateQuery(q({ metric: 'records', format: 'series', rate: true }))).toEqual([]);
+  });
+
+  it('takes a share of grouped tables and series, never of a rate', () => {
+    const why = "share: a share is each group's part of the total; use format table or series with groupBy";
+    expect(validateQuery(q({ share: true, groupBy: ['pkt_srcaddr'] }))).toEqual([]);
+    expect(validateQuery(q({ share: true, format: 'series', groupBy: ['pkt_srcaddr'] }))).toEqual([]);
+    expect(validateQuery(q({ share: true }))).toEqual([why]);
+    expect(validateQuery(q({ share: true, groupBy: [] }))).toEqual([why]);
+    expect(validateQuery(q({ share: true, format: 'stat', groupBy: ['pkt_srcaddr'] }))).toEqual([why]);
+    expect(validateQuery(q({ share: true, format: 'logs', groupBy: ['pkt_srcaddr'] }))).toEqual([why]);
+    expect(validateQuery(q({ share: true, format: 'series', groupBy: ['pkt_srcaddr'], rate: true }))).toEqual([
+      'share: a share is already per bucket; turn rate off',
+    ]);
+    expect(validateQuery(q({ share: true, rawQuery: 'x' }))).toEqual([]);
+  });
+
+  it('checks price, and that the datasource has it', () => {
+    expect(validateQuery(q({ metric: 'cost', price: 'retail' as never }))).toEqual([
+      'price: `retail` must be one of nat, egress, crossAz',
+    ]);
+    // Read whatever the metric, as the backend does.
+    expect(validateQuery(q({ metric: 'bytes', price: 'retail' as never }))).toEqual([
+      'price: `retail` must be one of nat, egress, crossAz',
+    ]);
+    const unset = {};
+    expect(validateQuery(q({ metric: 'cost' }), undefined, unset)).toEqual([]);
+    expect(validateQuery(q({ metric: 'cost', price: 'nat' }), undefined, unset)).toEqual([]);
+    expect(validateQuery(q({ metric: 'cost', price: 'egress' }), undefined, unset)).toEqual([
+      'price: egress has no price; set egressPricePerGb in the datasource',
+    ]);
+    expect(validateQuery(q({ metric: 'cost', price: 'crossAz' }), undefined, { egressPricePerGb: 0.09 })).toEqual([
+      'price: crossAz has no price; set crossAzPricePerGb in the datasource',
+    ]);
+    expect(validateQuery(q({ metric: 'cost', price: 'egress' }), undefined, { egressPricePerGb: 0 })).toEqual([]);
+    // Another metric asks no price; unknown settings are left to the backend.
+    expect(validateQuery(q({ metric: 'bytes', price: 'egress' }), undefined, unset)).toEqual([]);
+    expect(validateQuery(q({ metric: 'cost', price: 'egress' }))).toEqual([]);
   });
 });

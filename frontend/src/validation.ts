@@ -2,15 +2,19 @@
 // (it is the authority); these mirror its rules and messages so a mistake is
 // seen before "Save & test" or before a panel runs. Every function returns
 // undefined when the input is valid, else a message naming what is wrong.
-import { AWS_FIELD_NAMES, canonicalName, fieldType, isKnownField, isQueryField } from './fields';
+import { AWS_FIELD_NAMES, canonicalName, fieldType, isKnownField, isQueryField, RELATIVE_FIELDS } from './fields';
 import {
   COMPARE_OPS,
   DIRECTIONS,
   FILTER_OPS,
+  FlowDataSourceOptions,
   FlowFilter,
   FlowQuery,
   FORMATS,
   METRICS,
+  Price,
+  PRICE_SETTINGS,
+  PRICES,
   REGEX_OPS,
   SET_OPS,
 } from './types';
@@ -216,14 +220,32 @@ export function validateSplitInterval(text: string | undefined): string | undefi
   return undefined;
 }
 
-export function validateCostPerGb(cost: number | undefined): string | undefined {
-  if (cost === undefined) {
+/** A number of USD per GB as settings.rs reads it: unset, or finite and non-negative. */
+function validatePerGb(value: number | undefined, what: string, example: string): string | undefined {
+  if (value === undefined) {
     return undefined;
   }
-  if (Number.isNaN(cost)) {
-    return 'cost per GB must be a number, e.g. 0.045';
+  if (Number.isNaN(value)) {
+    return `${what} must be a number, e.g. ${example}`;
   }
-  return Number.isFinite(cost) && cost >= 0 ? undefined : `cost per GB ${cost} must be a non-negative number`;
+  return Number.isFinite(value) && value >= 0 ? undefined : `${what} ${value} must be a non-negative number`;
+}
+
+export function validateCostPerGb(cost: number | undefined): string | undefined {
+  return validatePerGb(cost, 'cost per GB', '0.045');
+}
+
+/** How a price setting is named in messages, and an example (AWS us-east-1). */
+const PRICE_NAMES: Readonly<Record<Price, [string, string]>> = {
+  nat: ['NAT price per GB', '0.045'],
+  egress: ['egress price per GB', '0.09'],
+  crossAz: ['cross-AZ price per GB', '0.01'],
+};
+
+/** A price setting of `metric: cost` (natPricePerGb, egressPricePerGb, crossAzPricePerGb): USD per GB, non-negative. */
+export function validatePricePerGb(price: Price, value: number | undefined): string | undefined {
+  const [what, example] = PRICE_NAMES[price];
+  return validatePerGb(value, what, example);
 }
 
 /** A soft check: AWS interface ids look like `eni-0352f8c82da6aa229`. */
@@ -315,11 +337,69 @@ export function validateFilter(f: FlowFilter, fields?: readonly string[]): strin
   return undefined;
 }
 
+/** The datasource settings a query's validity depends on. */
+export type QuerySettings = Pick<FlowDataSourceOptions, 'natPricePerGb' | 'egressPricePerGb' | 'crossAzPricePerGb'>;
+
+const isRelative = (name: string) => RELATIVE_FIELDS.some((f) => f.name === name);
+
+/**
+ * What the backend checks of `metric` with `distinctField`, `price`, `share`,
+ * `other` and `rate`. A hand-written query keeps these fields, but only
+ * `price` still applies to it.
+ */
+function validateMetric(q: FlowQuery, field: (name: string) => boolean, settings?: QuerySettings): string[] {
+  const errors: string[] = [];
+  const price = q.price ?? 'nat';
+  if (!PRICES.includes(price)) {
+    errors.push(`price: \`${price}\` must be one of ${PRICES.join(', ')}`);
+  } else if (q.metric === 'cost' && price !== 'nat' && settings && settings[PRICE_SETTINGS[price]] === undefined) {
+    // natPricePerGb has a default (0.045); the others are asked only when set.
+    errors.push(`price: ${price} has no price; set ${PRICE_SETTINGS[price]} in the datasource`);
+  }
+  if (typeof q.rawQuery === 'string') {
+    return errors;
+  }
+  const distinct = q.metric === 'distinct';
+  const d = q.distinctField;
+  if (distinct) {
+    if (d === undefined || d === null || d === '') {
+      errors.push('distinctField: metric distinct counts the distinct values of a field; name it, e.g. dstport');
+    } else if (typeof d !== 'string') {
+      errors.push(`distinctField: ${JSON.stringify(d)} must be a field name`);
+    } else if (isRelative(d) && q.direction !== 'in' && q.direction !== 'out') {
+      errors.push(`distinctField: \`${d}\` is relative to the direction; use direction in or out`);
+    } else if (!field(d)) {
+      errors.push(`distinctField: \`${d}\` is not a field of the records`);
+    }
+    if (q.other) {
+      errors.push('other: distinct counts do not add up; `other` needs bytes, packets, records or cost');
+    }
+    if (q.share) {
+      errors.push('share: distinct counts do not add up to a total; a share needs bytes, packets, records or cost');
+    }
+  }
+  if (q.rate && (distinct || q.metric === 'cost')) {
+    errors.push('rate: only bytes, packets and records are rates; turn rate off');
+  }
+  if (q.share) {
+    const grouped = Array.isArray(q.groupBy) && q.groupBy.length > 0;
+    const format = q.format ?? 'series';
+    if (!grouped || (format !== 'table' && format !== 'series')) {
+      errors.push("share: a share is each group's part of the total; use format table or series with groupBy");
+    }
+    if (q.rate) {
+      errors.push('share: a share is already per bucket; turn rate off');
+    }
+  }
+  return errors;
+}
+
 /**
  * Problems of a (migrated) query, each naming the field; empty = valid.
- * `fields`: the fields the datasource's records have, if known.
+ * `fields`: the fields the datasource's records have, if known; `settings`:
+ * the datasource's settings, if known (the prices of `metric: cost`).
  */
-export function validateQuery(q: FlowQuery, fields?: readonly string[]): string[] {
+export function validateQuery(q: FlowQuery, fields?: readonly string[], settings?: QuerySettings): string[] {
   const errors: string[] = [];
   const field = (name: string) => (fields ? fields.includes(name) : isQueryField(name));
   if (q.version !== undefined && q.version !== 1) {
@@ -361,6 +441,7 @@ export function validateQuery(q: FlowQuery, fields?: readonly string[]): string[
   if (q.rate && q.format !== undefined && q.format !== 'series') {
     errors.push(`rate: only applies to series, not ${q.format}`);
   }
+  errors.push(...validateMetric(q, field, settings));
   if (q.filters !== undefined) {
     if (!Array.isArray(q.filters)) {
       errors.push('filters: must be a list of {field, op, value}');

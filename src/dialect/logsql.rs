@@ -111,7 +111,7 @@ impl LogsQl {
             return None;
         }
         let by = match step {
-            _ if q.raw_query.is_some() => return None,
+            _ if q.raw_query.is_some() || !q.metric.additive() => return None,
             Step::Total => String::new(),
             Step::Buckets { grouped: false, keys: None } => duration(q.step_ms),
             _ => return None,
@@ -155,9 +155,10 @@ pub fn column(i: usize) -> String {
 
 /// The metric's aggregate, unnamed.
 fn aggregate(q: &FlowQuery, schema: &RecordSchema) -> String {
-    match q.metric.field() {
-        Some(f) => format!("sum({})", field_name(schema.log_field(f))),
-        None => "count()".to_string(),
+    match (q.metric.field(), &q.distinct) {
+        (Some(f), _) => format!("sum({})", field_name(schema.log_field(f))),
+        (None, Some(f)) => format!("count_uniq({})", field_name(schema.log_field(f))),
+        (None, None) => "count()".to_string(),
     }
 }
 
@@ -348,8 +349,7 @@ fn filter_condition(filter: &Filter, name: &str) -> String {
     }
 }
 
-/// What AWS writes for a field without a value.
-const NO_VALUE: &str = "-";
+use crate::model::NO_VALUE;
 
 /// Whether a filter value asks for "no value".
 fn is_no_value(v: &str) -> bool {

@@ -35,7 +35,7 @@ pub use cache::{Bucket, BucketCache};
 use crate::backend::{Backend, Deadline};
 use crate::dialect::Target;
 use crate::error::QueryError;
-use crate::model::{FlowQuery, Format, TimeRange};
+use crate::model::{FlowQuery, Format, Metric, TimeRange};
 use crate::plan::{Step, StepOutput};
 use crate::settings::Settings;
 
@@ -224,6 +224,11 @@ fn canonical(q: &FlowQuery) -> FlowQuery {
         limit: None,
         other: false,
         rate: false,
+        share: false,
+        alerting: false,
+        // Cost is priced bytes: the same buckets.
+        metric: if q.metric == Metric::Cost { Metric::Bytes } else { q.metric },
+        price_per_gb: None,
         range: TimeRange { from_ms: 0, to_ms: 0 },
         step_ms: 0,
         cache: true,

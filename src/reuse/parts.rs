@@ -45,6 +45,8 @@ pub fn bucketed(q: &FlowQuery, step: &Step, ranks: bool) -> Option<(i64, Step)> 
         grain
     };
     let (grain, as_buckets) = match step {
+        // Distinct counts of parts do not add up to the whole's.
+        _ if !q.metric.additive() => return None,
         Step::Total => (coarsen(TOTAL_GRAIN_MS, MAX_TOTAL_BUCKETS), Step::Buckets { grouped: false, keys: None }),
         // One group field only: the rows of several (address x port x ...)
         // per hour outweigh the scan they save (flowlens bench).

@@ -66,6 +66,17 @@ pub struct Answer {
     pub status: i32,
     /// `plugin` or `downstream` for an error, as Grafana's SDK reads it (empty without error).
     pub error_source: String,
+    /// For a request from alerting: the instances Grafana's alerting reads
+    /// from the frames (`tests/grafana-go/alert.go`), ordered by labels.
+    pub alert: Vec<AlertInstance>,
+}
+
+/// One number or series as Grafana's alerting reads it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct AlertInstance {
+    pub labels: BTreeMap<String, String>,
+    /// One value for a number, one per point for a series.
+    pub values: Vec<Option<f64>>,
 }
 
 /// A datasource's instance settings as Grafana sends them.
@@ -134,25 +145,38 @@ impl Plugin {
         interval_ms: i64,
         targets: &[Value],
     ) -> HashMap<String, Answer> {
-        let queries = targets
-            .iter()
-            .map(|t| pb::DataQuery {
-                ref_id: t["refId"].as_str().unwrap_or("A").to_string(),
-                max_data_points: 1000,
-                interval_ms,
-                time_range: Some(pb::TimeRange { from_epoch_ms: range.0, to_epoch_ms: range.1 }),
-                json: serde_json::to_vec(t).unwrap(),
-                query_type: String::new(),
-            })
-            .collect();
-        self.query_data(instance, queries).await
+        self.query_data(instance, queries(range, interval_ms, targets)).await
     }
 
     /// QueryData with queries built by the caller (own ranges, intervals,
     /// raw JSON bytes); answers by refId, each read by Grafana's Go SDK too.
     pub async fn query_data(&self, instance: &Instance, queries: Vec<pb::DataQuery>) -> HashMap<String, Answer> {
+        self.query_data_with(instance, queries, HashMap::new()).await
+    }
+
+    /// QueryData as Grafana's alerting sends it (header `FromAlert`), read
+    /// by the Go checker as alerting reads it.
+    pub async fn query_alerting(
+        &self,
+        instance: &Instance,
+        range: (i64, i64),
+        interval_ms: i64,
+        targets: &[Value],
+    ) -> HashMap<String, Answer> {
+        let headers = HashMap::from([("FromAlert".to_string(), "true".to_string())]);
+        self.query_data_with(instance, queries(range, interval_ms, targets), headers).await
+    }
+
+    /// QueryData with these request headers.
+    pub async fn query_data_with(
+        &self,
+        instance: &Instance,
+        queries: Vec<pb::DataQuery>,
+        headers: HashMap<String, String>,
+    ) -> HashMap<String, Answer> {
         let targets: Vec<String> = queries.iter().map(|q| String::from_utf8_lossy(&q.json).into_owned()).collect();
-        let request = pb::QueryDataRequest { plugin_context: Some(instance.context()), queries, ..Default::default() };
+        let request =
+            pb::QueryDataRequest { plugin_context: Some(instance.context()), queries, headers, ..Default::default() };
         // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
         let response = pb::data_client::DataClient::new(self.channel.clone())
             .max_decoding_message_size(i32::MAX as usize)
@@ -186,7 +210,11 @@ impl Plugin {
                 );
                 assert_eq!(seen.status, r.status, "{ref_id}: the status Grafana reads");
                 assert_eq!(seen.error_source, r.error_source, "{ref_id}: the errorSource Grafana reads");
-                (ref_id, Answer { frames, error: r.error, status: r.status, error_source: seen.error_source.clone() })
+                let alert = seen.alert.clone();
+                (
+                    ref_id,
+                    Answer { frames, error: r.error, status: r.status, error_source: seen.error_source.clone(), alert },
+                )
             })
             .collect()
     }
@@ -237,6 +265,21 @@ impl Plugin {
     }
 }
 
+/// Targets as Grafana sends a panel's: 1,000 points, the range and interval.
+fn queries(range: (i64, i64), interval_ms: i64, targets: &[Value]) -> Vec<pb::DataQuery> {
+    targets
+        .iter()
+        .map(|t| pb::DataQuery {
+            ref_id: t["refId"].as_str().unwrap_or("A").to_string(),
+            max_data_points: 1000,
+            interval_ms,
+            time_range: Some(pb::TimeRange { from_epoch_ms: range.0, to_epoch_ms: range.1 }),
+            json: serde_json::to_vec(t).unwrap(),
+            query_type: String::new(),
+        })
+        .collect()
+}
+
 /// What Grafana's server makes of a QueryData exchange (`tests/grafana-go`'s report).
 #[derive(Debug, Clone, serde::Deserialize)]
 pub struct GrafanaReport {
@@ -254,6 +297,8 @@ pub struct GrafanaAnswer {
     pub error: String,
     pub error_source: String,
     pub frames: Vec<GrafanaFrame>,
+    #[serde(default)]
+    pub alert: Vec<AlertInstance>,
 }
 
 /// One frame as Grafana's SDK decoded it.

@@ -136,6 +136,16 @@ pub fn cases() -> Vec<(&'static str, Value, Option<Step>)> {
             Some(Step::Buckets { grouped: false, keys: None }),
         ),
         (
+            "fanout-distinct-ports",
+            json!({"format": "table", "metric": "distinct", "distinctField": "dstport", "direction": "all", "groupBy": ["srcaddr"], "limit": 10}),
+            None,
+        ),
+        (
+            "distinct-remotes-series",
+            json!({"format": "series", "metric": "distinct", "distinctField": "outside_addr", "direction": "in"}),
+            None,
+        ),
+        (
             "in-by-ip-port",
             json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}),
             None,

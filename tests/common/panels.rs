@@ -9,7 +9,7 @@ use arrow::datatypes::DataType;
 use serde_json::{json, Value};
 
 use super::data::{NAT_ENI, POD_CIDR};
-use super::harness::{DecodedFrame, Instance, Plugin};
+use super::harness::{DecodedField, DecodedFrame, Instance, Plugin};
 use super::reference::{self as r, Dir, RefQuery};
 use flowlens::gen::FlowRecord;
 
@@ -285,6 +285,214 @@ impl Checker<'_> {
         for (body, labels) in f.field("body").values.iter().zip(&f.field("labels").values) {
             assert!(lines.contains(body.as_str().unwrap()), "not a matching record: {body}");
             assert_eq!(labels["interface_id"], NAT_ENI, "parsed fields as labels: {labels}");
+        }
+    }
+}
+
+/// The reference question a builder target asks, read from the target
+/// itself: direction, filters, interfaces (`""` = every interface, absent =
+/// the datasource's), over the window, with the datasource's inside CIDRs.
+pub fn reference_for(target: &Value, ds: &Instance, w: &Window) -> RefQuery {
+    let inside = ds.json_data["insideCidrs"][0].as_str().unwrap();
+    let interface = match &target["interfaceId"] {
+        Value::Null => ds.json_data["interfaceId"].as_str(),
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.as_str()),
+        other => panic!("interfaceId {other}: teach this check its reference"),
+    };
+    let mut q =
+        RefQuery::new(dir(target["direction"].as_str().unwrap_or("any")), inside, interface, w.from_ms, w.to_ms);
+    q.inside =
+        ds.json_data["insideCidrs"].as_array().unwrap().iter().map(|c| r::Cidr::parse(c.as_str().unwrap())).collect();
+    q.metric = match target["metric"].as_str().unwrap_or("bytes") {
+        "packets" => r::Metric::Packets,
+        "records" | "distinct" => r::Metric::Records,
+        _ => r::Metric::Bytes,
+    };
+    for f in target["filters"].as_array().cloned().unwrap_or_default() {
+        let field = f["field"].as_str().unwrap();
+        let text = || f["value"].as_str().unwrap().to_string();
+        q.filters.push(match f["op"].as_str().unwrap() {
+            "=~" if text() == ".*" => continue,
+            "=~" => r::RefFilter::regex(field, &text()),
+            "!~" => r::RefFilter::NotRegex(field.into(), r::anchored(&text())),
+            "=" => r::RefFilter::eq(field, &text()),
+            "!=" => r::RefFilter::Ne(field.into(), text()),
+            "cidr" => r::RefFilter::cidr(field, &text()),
+            "=|" => r::RefFilter::In(field.into(), serde_json::from_value(f["value"].clone()).unwrap()),
+            op => panic!("the target uses op {op}; teach this check its reference"),
+        });
+    }
+    q
+}
+
+/// One number, row or series of an answer: its group values and values.
+pub type Rows = Vec<(Vec<String>, Vec<f64>)>;
+
+impl Checker<'_> {
+    /// Any builder target (stat, table or series; bytes, packets, records,
+    /// distinct counts or cost; groups, limit, `other`, share, rate): every
+    /// value equal to the reference's, computed the plugin's way (the same
+    /// floating-point operations for costs, shares and rates), and the unit.
+    pub async fn check_target(&self, target: &Value, reference: &RefQuery) -> Rows {
+        let frames = self.frames(target).await;
+        let what = format!("{target} {:?}", self.w);
+        let (want, unit) = self.expected(target, reference);
+        assert_eq!(read_rows(target, reference, &frames, &what), want, "{what}");
+        let value = match target["format"].as_str() {
+            Some("table") => frames[0].fields.last().unwrap(),
+            _ => frames.first().map_or_else(|| panic!("{what}: no frame"), |f| f.fields.last().unwrap()),
+        };
+        assert_eq!(value.config["unit"], unit, "{what}: unit of {}", value.name);
+        for f in &frames {
+            assert_executed(f, self.ds, &what);
+        }
+        want
+    }
+
+    /// The reference's answer to a target, and the unit of its values.
+    fn expected(&self, target: &Value, q: &RefQuery) -> (Rows, &'static str) {
+        let Checker { records, w, ds, .. } = *self;
+        let metric = target["metric"].as_str().unwrap_or("bytes");
+        let distinct = target["distinctField"].as_str().map(|f| resolve(f, q));
+        let price = match target["price"].as_str().unwrap_or("nat") {
+            "nat" => ds.json_data["natPricePerGb"].as_f64().unwrap_or(0.045),
+            other => ds.json_data[format!("{other}PricePerGb")].as_f64().unwrap(),
+        };
+        let value = |v: u64| if metric == "cost" { v as f64 / 1e9 * price } else { v as f64 };
+        let share = |part: u64, total: u64| if total == 0 { 0.0 } else { part as f64 * 100.0 / total as f64 };
+        let (is_share, rate, other) = (target["share"] == true, target["rate"] == true, target["other"] == true);
+        let group_by: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap_or_default();
+        let group_by: Vec<String> = group_by.iter().map(|g| resolve(g, q)).collect();
+        let group_by: Vec<&str> = group_by.iter().map(String::as_str).collect();
+        let limit = target["limit"].as_u64().filter(|n| *n > 0).map_or(usize::MAX, |n| n as usize);
+        let ranked = || match &distinct {
+            Some(f) => r::distinct(records, q, &group_by, f),
+            None => r::groups(records, q, &group_by),
+        };
+        let total = || r::total(records, q);
+        let unit = match (metric, rate) {
+            _ if is_share => "percent",
+            ("cost", _) => "currencyUSD",
+            ("bytes", false) => "decbytes",
+            ("bytes", true) => "Bps",
+            ("packets", true) => "pps",
+            ("records", true) => "cps",
+            _ => "short",
+        };
+        let rows = match (target["format"].as_str().unwrap(), group_by.is_empty()) {
+            ("stat", _) | ("table", true) => {
+                let v = match &distinct {
+                    Some(f) => r::distinct(records, q, &[], f).first().map_or(0, |g| g.1),
+                    None => total(),
+                };
+                vec![(Vec::new(), vec![value(v)])]
+            }
+            ("table", false) => {
+                let all = ranked();
+                let top: Vec<(Vec<String>, u64)> = all.into_iter().take(limit).collect();
+                let mut rows: Vec<(Vec<String>, u64)> = top.clone();
+                if other {
+                    let mut key = vec![String::new(); group_by.len()];
+                    key[0] = "other".into();
+                    rows.push((key, total() - top.iter().map(|(_, v)| v).sum::<u64>()));
+                }
+                let total = total();
+                rows.into_iter()
+                    .map(|(k, v)| {
+                        let mut values = vec![value(v)];
+                        if is_share {
+                            values.push(share(v, total));
+                        }
+                        (k, values)
+                    })
+                    .collect()
+            }
+            ("series", ungrouped) => {
+                let buckets = w.buckets();
+                let totals = r::buckets(records, q, &[], w.interval_ms).remove(&Vec::new()).unwrap_or_default();
+                let points = |sums: &BTreeMap<i64, u64>| -> Vec<f64> {
+                    buckets
+                        .iter()
+                        .map(|(start, _, width)| {
+                            let v = sums.get(start).copied().unwrap_or(0);
+                            match () {
+                                _ if is_share => share(v, totals.get(start).copied().unwrap_or(0)),
+                                _ if rate => v as f64 / (*width as f64 / 1000.0),
+                                _ => value(v),
+                            }
+                        })
+                        .collect()
+                };
+                if ungrouped {
+                    let sums = match &distinct {
+                        Some(f) => r::distinct_buckets(records, q, f, w.interval_ms),
+                        None => totals.clone(),
+                    };
+                    vec![(Vec::new(), points(&sums))]
+                } else {
+                    assert!(distinct.is_none(), "grouped distinct series: teach this check");
+                    let per_key = r::buckets(records, q, &group_by, w.interval_ms);
+                    let top: Vec<Vec<String>> = ranked().into_iter().take(limit).map(|(k, _)| k).collect();
+                    let empty = BTreeMap::new();
+                    let mut rows: Rows =
+                        top.iter().map(|k| (k.clone(), points(per_key.get(k).unwrap_or(&empty)))).collect();
+                    if other {
+                        let rest: BTreeMap<i64, u64> = totals
+                            .iter()
+                            .map(|(t, all)| (*t, all - top.iter().filter_map(|k| per_key[k].get(t)).sum::<u64>()))
+                            .collect();
+                        rows.push((vec!["other".to_string(); group_by.len()], points(&rest)));
+                    }
+                    rows
+                }
+            }
+            (format, _) => panic!("format {format}: teach this check"),
+        };
+        (rows, unit)
+    }
+}
+
+/// A direction-relative field as the record field the target's direction reads.
+fn resolve(field: &str, q: &RefQuery) -> String {
+    match (field, q.direction) {
+        ("inside_addr", Dir::In) | ("outside_addr", Dir::Out) => "pkt_dstaddr".into(),
+        ("inside_addr", Dir::Out) | ("outside_addr", Dir::In) => "pkt_srcaddr".into(),
+        (f, _) => f.to_string(),
+    }
+}
+
+/// The numbers, rows or series of an answer, as [`Checker::expected`] gives them.
+fn read_rows(target: &Value, q: &RefQuery, frames: &[DecodedFrame], what: &str) -> Rows {
+    let group_by: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap_or_default();
+    let group_by: Vec<String> = group_by.iter().map(|g| resolve(g, q)).collect();
+    let text =
+        |v: &Value| v.as_str().map_or_else(|| if v.is_null() { String::new() } else { v.to_string() }, String::from);
+    let number = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("{what}: not a number: {v}"));
+    match target["format"].as_str().unwrap() {
+        "series" => frames
+            .iter()
+            .map(|f| {
+                let value = &f.fields[1];
+                assert_eq!(value.labels.len(), group_by.len(), "{what}: labels {:?}", value.labels);
+                let key = group_by.iter().map(|g| value.labels.get(g).cloned().unwrap_or_default()).collect();
+                (key, value.values.iter().map(number).collect())
+            })
+            .collect(),
+        _ => {
+            assert_eq!(frames.len(), 1, "{what}");
+            let f = &frames[0];
+            let keys: Vec<&DecodedField> = f.fields.iter().take(group_by.len()).collect();
+            let values: Vec<&DecodedField> = f.fields.iter().skip(group_by.len()).collect();
+            let rows = values.first().map_or(0, |v| v.values.len());
+            (0..rows)
+                .map(|i| {
+                    (
+                        keys.iter().map(|k| text(&k.values[i])).collect(),
+                        values.iter().map(|v| number(&v.values[i])).collect(),
+                    )
+                })
+                .collect()
         }
     }
 }

@@ -298,3 +298,29 @@ pub fn natural(a: &str, b: &str) -> Ordering {
     }
     a.as_bytes().cmp(b.as_bytes())
 }
+
+/// The number of distinct values of `field` per group over the matching
+/// records that have a value of it, largest first, ties by key in natural
+/// order; with `step_ms`, per bucket instead (bucket start -> count).
+pub fn distinct(records: &[FlowRecord], query: &RefQuery, group_by: &[&str], field: &str) -> Vec<(Vec<String>, u64)> {
+    let mut sets: BTreeMap<Vec<String>, std::collections::HashSet<String>> = BTreeMap::new();
+    for record in matching(records, query) {
+        if let Some(value) = record.get(field) {
+            sets.entry(key(record, group_by)).or_default().insert(value);
+        }
+    }
+    let mut groups: Vec<(Vec<String>, u64)> = sets.into_iter().map(|(k, s)| (k, s.len() as u64)).collect();
+    groups.sort_by(|(ka, va), (kb, vb)| vb.cmp(va).then_with(|| natural_keys(ka, kb)));
+    groups
+}
+
+/// Distinct values of `field` per bucket of `step_ms`, over every group.
+pub fn distinct_buckets(records: &[FlowRecord], query: &RefQuery, field: &str, step_ms: i64) -> BTreeMap<i64, u64> {
+    let mut sets: BTreeMap<i64, std::collections::HashSet<String>> = BTreeMap::new();
+    for record in matching(records, query) {
+        if let Some(value) = record.get(field) {
+            sets.entry(record.time_ms - record.time_ms.rem_euclid(step_ms)).or_default().insert(value);
+        }
+    }
+    sets.into_iter().map(|(t, s)| (t, s.len() as u64)).collect()
+}

@@ -27,6 +27,9 @@ type ResponseView struct {
 	Error       string      `json:"error"`
 	ErrorSource string      `json:"errorSource"`
 	Frames      []FrameView `json:"frames"`
+	// For a request from alerting (header FromAlert): the instances
+	// Grafana's alerting reads from the frames.
+	Alert []AlertInstance `json:"alert,omitempty"`
 }
 
 // FrameView summarises one decoded frame.
@@ -79,6 +82,7 @@ func (t target) builder() bool {
 var contractVersions = map[data.FrameType]data.FrameTypeVersion{
 	data.FrameTypeTimeSeriesMulti: {0, 1},
 	data.FrameTypeNumericWide:     {0, 1},
+	data.FrameTypeNumericLong:     {0, 1},
 	data.FrameTypeLogLines:        {0, 0},
 }
 
@@ -113,6 +117,13 @@ func Check(protoReq *pluginv2.QueryDataRequest, protoRes *pluginv2.QueryDataResp
 			report.Violations = append(report.Violations, fmt.Sprintf("refId %q: answered, but the request has no query with this refId", refID))
 		}
 		view, problems := checkResponse(refID, t, res.Responses[refID])
+		if dr := res.Responses[refID]; req.Headers["FromAlert"] == "true" && dr.Error == nil {
+			instances, alertProblems := readAlerting(dr.Frames)
+			view.Alert = instances
+			for _, p := range alertProblems {
+				problems = append(problems, fmt.Sprintf("refId %q: alerting: %s", refID, p))
+			}
+		}
 		report.Responses[refID] = view
 		report.Violations = append(report.Violations, problems...)
 	}
@@ -191,6 +202,10 @@ func checkResponse(refID string, t target, dr backend.DataResponse) (ResponseVie
 				frameFail("a second numeric-wide frame; the contract allows one per answer")
 			}
 			for _, p := range checkNumericWide(frame, t) {
+				frameFail("%s", p)
+			}
+		case data.FrameTypeNumericLong:
+			for _, p := range checkTable(frame, t) {
 				frameFail("%s", p)
 			}
 		case data.FrameTypeLogLines:

@@ -3,6 +3,7 @@ module flowlens/tests/grafana-go
 go 1.26.5
 
 require (
+	github.com/grafana/dataplane/sdata v0.0.9
 	github.com/grafana/grafana-plugin-sdk-go v0.299.0
 	google.golang.org/protobuf v1.36.12
 )

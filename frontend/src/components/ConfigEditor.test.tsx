@@ -216,6 +216,37 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.costPerGb).toBeUndefined();
   });
 
+  it('sets and validates the prices of metric cost; clearing one removes it', async () => {
+    const { user, last } = setup(options({}, { egressPricePerGb: 0.09 }));
+    const nat = screen.getByLabelText(CONFIG.natPricePerGb);
+    // Unset, the NAT price is its default.
+    expect(nat).toHaveAttribute('placeholder', '0.045');
+    expect(screen.getByLabelText(CONFIG.egressPricePerGb)).toHaveValue('0.09');
+    await user.type(nat, '0.048');
+    expect(last().jsonData.natPricePerGb).toBe(0.048);
+    expect(nat).toHaveValue('0.048');
+    await user.type(nat, 'x');
+    expect(screen.getByText('NAT price per GB must be a number, e.g. 0.045')).toBeInTheDocument();
+    await user.clear(nat);
+    expect(last().jsonData.natPricePerGb).toBeUndefined();
+    expect(screen.queryByText(/NAT price per GB must/)).not.toBeInTheDocument();
+    const egress = screen.getByLabelText(CONFIG.egressPricePerGb);
+    await user.clear(egress);
+    await user.type(egress, '-1');
+    expect(screen.getByText('egress price per GB -1 must be a non-negative number')).toBeInTheDocument();
+    await user.clear(egress);
+    expect(last().jsonData.egressPricePerGb).toBeUndefined();
+    const crossAz = screen.getByLabelText(CONFIG.crossAzPricePerGb);
+    await user.type(crossAz, '0.01');
+    expect(last().jsonData).toMatchObject({ crossAzPricePerGb: 0.01 });
+    await user.type(crossAz, '.');
+    expect(screen.getByText('cross-AZ price per GB must be a number, e.g. 0.01')).toBeInTheDocument();
+    await user.clear(crossAz);
+    expect(last().jsonData.crossAzPricePerGb).toBeUndefined();
+    // The prices are apart from costPerGb.
+    expect(last().jsonData.costPerGb).toBeUndefined();
+  });
+
   it('edits data links on fields of the record format', async () => {
     const { user, last } = setup(options({}, { recordFormat: NAT_GATEWAY_FORMAT }));
     await user.click(screen.getByRole('button', { name: CONFIG.addLink }));

@@ -101,6 +101,100 @@ describe('QueryEditor', () => {
     expect(last().rate).toBe(true);
   });
 
+  it('counts distinct values of a field chosen from the fields resource', async () => {
+    const { user, last } = setup({ refId: 'A', format: 'series', rate: true });
+    await waitFor(() => expect(screen.getByLabelText(QUERY.groupBy)).toBeInTheDocument());
+    expect(screen.queryByLabelText(QUERY.distinctField)).not.toBeInTheDocument();
+    await user.click(radio(QUERY.metric, 'Distinct'));
+    // Distinct counts are not rates.
+    expect(last()).toMatchObject({ metric: 'distinct', rate: false });
+    expect(screen.queryByLabelText(QUERY.rate)).not.toBeInTheDocument();
+    expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent(
+      'distinctField: metric distinct counts the distinct values of a field; name it, e.g. dstport'
+    );
+    await choose(user, QUERY.distinctField, 'dstport');
+    expect(last()).toMatchObject({ metric: 'distinct', distinctField: 'dstport' });
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+    // Grouped: no `other` and no share, which distinct counts cannot have.
+    await choose(user, QUERY.groupBy, 'pkt_srcaddr');
+    expect(screen.getByLabelText(QUERY.limit)).toBeInTheDocument();
+    expect(screen.queryByLabelText(QUERY.other)).not.toBeInTheDocument();
+    expect(screen.queryByLabelText(QUERY.share)).not.toBeInTheDocument();
+    // Another metric keeps the field (the backend ignores it) and hides the select.
+    await user.click(radio(QUERY.metric, 'Records'));
+    expect(last()).toMatchObject({ metric: 'records', distinctField: 'dstport' });
+    expect(screen.queryByLabelText(QUERY.distinctField)).not.toBeInTheDocument();
+  });
+
+  it('flags a distinct field the records do not have', async () => {
+    setup({ refId: 'A', format: 'table', metric: 'distinct', distinctField: 'tcp_flags' });
+    expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent('distinctField: `tcp_flags` is not a field of the records');
+  });
+
+  it('prices bytes at the price chosen, and says when the datasource lacks it', async () => {
+    const { user, last } = setup({ refId: 'A', format: 'series', rate: true });
+    expect(screen.queryByRole('radiogroup', { name: QUERY.price })).not.toBeInTheDocument();
+    await user.click(radio(QUERY.metric, 'Cost'));
+    // Costs are not rates.
+    expect(last()).toMatchObject({ metric: 'cost', rate: false });
+    expect(radio(QUERY.price, 'NAT processing')).toBeChecked();
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+    await user.click(radio(QUERY.price, 'Internet egress'));
+    expect(last().price).toBe('egress');
+    // The test datasource sets no egressPricePerGb.
+    expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent(
+      'price: egress has no price; set egressPricePerGb in the datasource'
+    );
+    await user.click(radio(QUERY.price, 'Cross-AZ'));
+    expect(last().price).toBe('crossAz');
+    await user.click(radio(QUERY.price, 'NAT processing'));
+    expect(last().price).toBe('nat');
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+  });
+
+  it('shows each group as a share of the total, for grouped tables and series', async () => {
+    const { user, last, onRunQuery } = setup({ refId: 'A', format: 'series', rate: true });
+    await waitFor(() => expect(screen.getByLabelText(QUERY.groupBy)).toBeInTheDocument());
+    expect(screen.queryByLabelText(QUERY.share)).not.toBeInTheDocument();
+    await choose(user, QUERY.groupBy, 'pkt_srcaddr');
+    const runs = onRunQuery.mock.calls.length;
+    await user.click(screen.getByLabelText(QUERY.share));
+    // A share is already per bucket: rate goes off, and its switch away.
+    expect(last()).toMatchObject({ share: true, rate: false, groupBy: ['pkt_srcaddr'] });
+    expect(onRunQuery).toHaveBeenCalledTimes(runs + 1);
+    expect(screen.queryByLabelText(QUERY.rate)).not.toBeInTheDocument();
+    await user.click(radio(QUERY.format, 'Table'));
+    expect(last()).toMatchObject({ format: 'table', share: true });
+    await user.click(screen.getByLabelText(QUERY.share));
+    expect(last().share).toBe(false);
+    await user.click(screen.getByLabelText(QUERY.share));
+    // Stat has no groups to share.
+    await user.click(radio(QUERY.format, 'Stat'));
+    expect(last()).toMatchObject({ format: 'stat', share: false });
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+  });
+
+  it('keeps a switch that no longer applies visible while it is on, to turn it off', async () => {
+    const { user, last } = setup({ refId: 'A', format: 'series', metric: 'cost', rate: true });
+    expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent(
+      'rate: only bytes, packets and records are rates; turn rate off'
+    );
+    await user.click(screen.getByLabelText(QUERY.rate));
+    expect(last().rate).toBe(false);
+    expect(screen.queryByLabelText(QUERY.rate)).not.toBeInTheDocument();
+    expect(screen.queryByTestId(QUERY.errors)).not.toBeInTheDocument();
+  });
+
+  it('turns share off with the last group', async () => {
+    const { user, last } = setup({ refId: 'A', format: 'table', groupBy: ['pkt_srcaddr'], share: true });
+    expect(screen.getByLabelText(QUERY.share)).toBeChecked();
+    // Backspace in the empty input removes the last group.
+    await user.click(screen.getByLabelText(QUERY.groupBy));
+    await user.keyboard('{Backspace}');
+    expect(last()).toMatchObject({ groupBy: [], share: false });
+    expect(screen.queryByLabelText(QUERY.share)).not.toBeInTheDocument();
+  });
+
   it('hides group by for stat and shows a record limit for logs', async () => {
     const { user } = setup({ refId: 'A', format: 'stat' });
     expect(screen.queryByLabelText(QUERY.groupBy)).not.toBeInTheDocument();

@@ -34,7 +34,7 @@ export function QueryEditor({ datasource, query: saved, onChange, onRunQuery, ra
   const fields = useFields(datasource);
   const rendered = useRef<string[]>([]);
   const jsonData = datasource.instanceSettings?.jsonData ?? {};
-  const errors = validateQuery(query, fields.map((f) => f.name));
+  const errors = validateQuery(query, fields.map((f) => f.name), jsonData);
   const mode: Mode = typeof query.rawQuery === 'string' ? 'raw' : 'builder';
 
   const change = (patch: Partial<FlowQuery>, run = true) => {
@@ -76,28 +76,51 @@ export function QueryEditor({ datasource, query: saved, onChange, onRunQuery, ra
             format={query.format!}
             metric={query.metric!}
             direction={query.direction!}
+            fields={fields}
+            distinctField={typeof query.distinctField === 'string' ? query.distinctField : undefined}
+            price={query.price ?? 'nat'}
             onChange={(c) => {
               const format = c.format ?? query.format!;
               const patch: Partial<FlowQuery> = { ...c };
               if (c.format && c.format !== query.format) {
-                // Rate is for series; the default limit depends on the format.
+                // Rate is for series, a share for table and series; the default limit depends on the format.
                 patch.rate = format === 'series' ? query.rate : false;
+                patch.share = format === 'series' || format === 'table' ? query.share : false;
                 patch.limit = format === 'logs' ? 100 : defaultLimit(format, query.groupBy ?? []);
               }
+              if (c.metric === 'distinct' || c.metric === 'cost') {
+                // Only bytes, packets and records are rates; distinct counts do not add up.
+                patch.rate = false;
+                if (c.metric === 'distinct') {
+                  patch.other = false;
+                  patch.share = false;
+                }
+              }
+              // distinctField stays when the metric changes (the backend ignores it): switching back keeps it.
               change(patch);
             }}
           />
           <GroupByRow
             format={query.format!}
+            metric={query.metric!}
             fields={fields}
             groupBy={query.groupBy ?? []}
             limit={query.limit ?? 0}
             other={query.other ?? false}
             rate={query.rate ?? false}
+            share={query.share ?? false}
             onChange={(c) => {
               const patch: Partial<FlowQuery> = { ...c };
               if (c.groupBy && (query.groupBy ?? []).length === 0 && c.groupBy.length > 0 && !query.limit) {
                 patch.limit = defaultLimit(query.format!, c.groupBy);
+              }
+              if (c.groupBy && c.groupBy.length === 0) {
+                // A share is of groups.
+                patch.share = false;
+              }
+              if (c.share) {
+                // A share is already per bucket.
+                patch.rate = false;
               }
               change(patch, c.limit === undefined);
             }}

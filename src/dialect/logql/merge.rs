@@ -6,7 +6,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use super::{Answer, LokiRequest, NO_VALUE};
+use super::{Answer, LokiRequest};
+use crate::model::NO_VALUE;
 use crate::model::{FlowQuery, Format};
 use crate::plan::{Key, Record, Step, StepOutput};
 use crate::selector::quote;

@@ -147,8 +147,7 @@ pub struct LogQl {
 /// most this many lines; [`LokiRequest::next_page`] asks for the rest.
 pub const MAX_ENTRIES: usize = 5000;
 
-/// What AWS writes for a field without a value.
-const NO_VALUE: &str = "-";
+use crate::model::NO_VALUE;
 
 /// Which Loki endpoint a request goes to, and what its answer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,7 +370,10 @@ impl LogQl {
             Step::Buckets { grouped: true, keys: Some(keys) } => Some(keys.as_slice()),
             _ => None,
         };
+        // Distinct counts of sub-ranges do not add up: asked whole.
+        let split_ms = if q.metric.additive() { self.split_ms } else { 0 };
         let query = Query {
+            distinct: q.distinct.as_deref().map(|f| names.label(f)).transpose()?,
             selector: selector(target.stream)?,
             pipeline: pipeline(&names, q, grouped, keys, matches!(step, Step::Records { .. }))?,
             key_labels: if grouped {
@@ -382,11 +384,11 @@ impl LogQl {
         };
         Ok(match step {
             Step::Records { limit } => vec![query.logs(q.range, *limit, self.split_ms)],
-            Step::Total | Step::Rank { .. } => split_range(q.range, self.split_ms)
+            Step::Total | Step::Rank { .. } => split_range(q.range, split_ms)
                 .into_iter()
                 .map(|part| query.instant(part, Covers::Range(part)))
                 .collect(),
-            _ => query.series(q, self.split_ms),
+            _ => query.series(q, split_ms),
         })
     }
 }
@@ -397,23 +399,39 @@ struct Query {
     pipeline: Pipeline,
     /// The grouping labels, in `groupBy` order.
     key_labels: Vec<String>,
+    /// For a distinct count: the label whose values are counted.
+    distinct: Option<String>,
 }
 
 impl Query {
     /// The metric query over windows of `window_ms`, read `offset 1ns`.
+    /// A distinct count is the number of series of `count by (<keys>,
+    /// <label>)` per key.
     fn metric(&self, window_ms: i64) -> String {
-        let aggregate = if self.key_labels.is_empty() {
-            "sum".to_string()
-        } else {
-            format!("sum by ({}) ", self.key_labels.join(", "))
+        let by = |op: &str, labels: &[String]| {
+            if labels.is_empty() {
+                op.to_string()
+            } else {
+                format!("{op} by ({}) ", labels.join(", "))
+            }
         };
         let function = if self.pipeline.unwrap.is_some() { "sum_over_time" } else { "count_over_time" };
-        format!(
-            "{aggregate}({function}({} [{}] offset 1ns{}))",
+        let samples = format!(
+            "{function}({} [{}] offset 1ns{})",
             self.selector,
             duration(window_ms),
             self.pipeline.metric_stages()
-        )
+        );
+        match &self.distinct {
+            None => format!("{}({samples})", by("sum", &self.key_labels)),
+            Some(label) => {
+                let mut values = self.key_labels.clone();
+                if !values.contains(label) {
+                    values.push(label.clone());
+                }
+                format!("{}({}({samples}))", by("count", &self.key_labels), by("count", &values))
+            }
+        }
     }
 
     /// One instant query that reads exactly `read`: evaluated at its end.

@@ -1,7 +1,8 @@
 import React, { useState } from 'react';
 import { FieldSet, InlineField, Input } from '@grafana/ui';
 
-import { validateCidr, validateCostPerGb, validateInterfaceId } from '../../validation';
+import { FlowDataSourceOptions, Price, PRICE_SETTINGS, SETTINGS_DEFAULTS } from '../../types';
+import { validateCidr, validateCostPerGb, validateInterfaceId, validatePricePerGb } from '../../validation';
 import { NumberInput } from '../NumberInput';
 import { CONFIG } from '../selectors';
 import { LABEL_WIDTH, SectionProps } from './options';
@@ -14,7 +15,29 @@ export function splitCidrs(text: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** The inside networks (directions are relative to them), the default interface, and cost. */
+/** The prices `metric: cost` can use, as the config editor shows them. */
+const PRICE_INPUTS: ReadonlyArray<{ price: Price; label: string; placeholder: string; tooltip: string }> = [
+  {
+    price: 'nat',
+    label: CONFIG.natPricePerGb,
+    placeholder: String(SETTINGS_DEFAULTS.natPricePerGb),
+    tooltip: 'Metric cost, price NAT processing: USD per GB (10^9 bytes) of NAT gateway data processing; 0.045 when empty',
+  },
+  {
+    price: 'egress',
+    label: CONFIG.egressPricePerGb,
+    placeholder: '0.09',
+    tooltip: 'Metric cost, price Internet egress: USD per GB of data transfer out to the internet; empty = a query cannot use it',
+  },
+  {
+    price: 'crossAz',
+    label: CONFIG.crossAzPricePerGb,
+    placeholder: '0.01',
+    tooltip: 'Metric cost, price Cross-AZ: USD per GB of data transfer between Availability Zones; empty = a query cannot use it',
+  },
+];
+
+/** The inside networks (directions are relative to them), the default interface, cost and prices. */
 export function TrafficSection({ options, onEdit }: SectionProps) {
   const jd = options.jsonData;
   // The text as typed; the list in jsonData is what it parses to.
@@ -74,6 +97,25 @@ export function TrafficSection({ options, onEdit }: SectionProps) {
           onChange={(costPerGb) => onEdit({ jsonData: { costPerGb } })}
         />
       </InlineField>
+      {PRICE_INPUTS.map(({ price, label, placeholder, tooltip }) => {
+        const key = PRICE_SETTINGS[price];
+        const error = validatePricePerGb(price, jd[key]);
+        return (
+          <InlineField key={key} label={label} labelWidth={LABEL_WIDTH} invalid={!!error} error={error} tooltip={tooltip}>
+            <NumberInput
+              aria-label={label}
+              width={12}
+              placeholder={placeholder}
+              value={jd[key]}
+              onChange={(value) => {
+                const jsonData: Partial<FlowDataSourceOptions> = {};
+                jsonData[key] = value;
+                onEdit({ jsonData });
+              }}
+            />
+          </InlineField>
+        );
+      })}
     </FieldSet>
   );
 }

@@ -1,8 +1,8 @@
 import React from 'react';
 import { SelectableValue } from '@grafana/data';
-import { InlineField, InlineFieldRow, RadioButtonGroup } from '@grafana/ui';
+import { InlineField, InlineFieldRow, RadioButtonGroup, Select } from '@grafana/ui';
 
-import { Direction, Format, Metric } from '../../types';
+import { Direction, FieldInfo, Format, Metric, Price } from '../../types';
 import { QUERY } from '../selectors';
 
 const FORMAT_OPTIONS: Array<SelectableValue<Format>> = [
@@ -16,6 +16,14 @@ const METRIC_OPTIONS: Array<SelectableValue<Metric>> = [
   { label: 'Bytes', value: 'bytes' },
   { label: 'Packets', value: 'packets' },
   { label: 'Records', value: 'records', description: 'counts flow records' },
+  { label: 'Distinct', value: 'distinct', description: 'counts distinct values of a field' },
+  { label: 'Cost', value: 'cost', description: "bytes priced per GB, from the datasource's prices" },
+];
+
+const PRICE_OPTIONS: Array<SelectableValue<Price>> = [
+  { label: 'NAT processing', value: 'nat', description: 'natPricePerGb: NAT gateway data processing' },
+  { label: 'Internet egress', value: 'egress', description: 'egressPricePerGb: data transfer out to the internet' },
+  { label: 'Cross-AZ', value: 'crossAz', description: 'crossAzPricePerGb: data transfer between Availability Zones' },
 ];
 
 const DIRECTION_OPTIONS: Array<SelectableValue<Direction>> = [
@@ -29,19 +37,66 @@ interface Props {
   format: Format;
   metric: Metric;
   direction: Direction;
-  onChange: (change: { format?: Format; metric?: Metric; direction?: Direction }) => void;
+  /** The fields a distinct count can count (the datasource's). */
+  fields: FieldInfo[];
+  distinctField?: string;
+  price: Price;
+  onChange: (change: {
+    format?: Format;
+    metric?: Metric;
+    direction?: Direction;
+    distinctField?: string;
+    price?: Price;
+  }) => void;
 }
 
-/** What the panel draws, what is summed, and which way the traffic flows. */
-export function ShapeRow({ format, metric, direction, onChange }: Props) {
+/**
+ * What the panel draws, what is computed (with the field a distinct count
+ * counts, or the price a cost is at), and which way the traffic flows.
+ */
+export function ShapeRow({ format, metric, direction, fields, distinctField, price, onChange }: Props) {
+  const fieldOptions: Array<SelectableValue<string>> = fields.map((f) => ({ label: f.name, value: f.name, description: f.type }));
+  // Keep a field the records do not (or no longer) have visible so it can be changed.
+  if (distinctField && !fields.some((f) => f.name === distinctField)) {
+    fieldOptions.push({ label: distinctField, value: distinctField, description: 'not a field of the records' });
+  }
+  const metrics = format !== 'logs';
   return (
     <InlineFieldRow>
       <InlineField label={QUERY.format} labelWidth={12}>
         <RadioButtonGroup aria-label={QUERY.format} options={FORMAT_OPTIONS} value={format} onChange={(v) => onChange({ format: v })} />
       </InlineField>
-      {format !== 'logs' && (
+      {metrics && (
         <InlineField label={QUERY.metric}>
           <RadioButtonGroup aria-label={QUERY.metric} options={METRIC_OPTIONS} value={metric} onChange={(v) => onChange({ metric: v })} />
+        </InlineField>
+      )}
+      {metrics && metric === 'distinct' && (
+        <InlineField
+          label={QUERY.distinctField}
+          tooltip={
+            'Counts the distinct values of this field; records without a value are not counted. ' +
+            'inside_addr and outside_addr need direction in or out'
+          }
+        >
+          <Select
+            aria-label={QUERY.distinctField}
+            inputId="flowlens-distinct-field"
+            width={24}
+            options={fieldOptions}
+            value={distinctField ?? null}
+            placeholder="choose a field"
+            onChange={(v) => {
+              if (v?.value) {
+                onChange({ distinctField: v.value });
+              }
+            }}
+          />
+        </InlineField>
+      )}
+      {metrics && metric === 'cost' && (
+        <InlineField label={QUERY.price} tooltip="Bytes priced per GB (10^9 bytes) in USD, at this price from the datasource settings">
+          <RadioButtonGroup aria-label={QUERY.price} options={PRICE_OPTIONS} value={price} onChange={(v) => onChange({ price: v })} />
         </InlineField>
       )}
       <InlineField label={QUERY.direction} tooltip="Relative to the datasource's inside CIDRs (the pod subnets)">
