@@ -164,3 +164,53 @@ describe('NAT gateway dashboard', () => {
     expect(provider.providers[0]).toMatchObject({ type: 'file', options: { path: '/etc/grafana/provisioning/dashboards' } });
   });
 });
+
+describe('cost and security dashboard', () => {
+  const fields = [...formatFields(NAT_GATEWAY_FORMAT)!, ...RELATIVE_FIELDS].map((f) => f.name);
+  const cost = dashboards.find((d) => d.file === 'vpc-traffic-cost.json')!.json;
+  const costPanels: Array<Panel & { interval?: string }> = cost.panels;
+  const target = (title: string) => costPanels.find((p) => p.title === title)!.targets[0];
+
+  it('links to and from the NAT gateway dashboard and has its two regex variables', () => {
+    expect(cost.links.map((l: { url: string }) => l.url)).toEqual(['/d/flowlens-nat-gateway']);
+    expect(nat.links.map((l: { url: string }) => l.url)).toEqual([`/d/${cost.uid}`]);
+    expect(cost.templating).toEqual(nat.templating);
+    expect(new Set(costPanels.map((p) => p.id)).size).toBe(costPanels.length);
+  });
+
+  it.each(costPanels.flatMap((p) => p.targets.map((t) => [`${p.title} / ${t.refId}`, p, t] as const)))(
+    '%s is a valid target, with no transformation',
+    (_name, panel, t) => {
+      expect(panel.transformations ?? []).toEqual([]);
+      expect(t.datasource).toEqual({ type: 'flowlens-flowlogs-datasource', uid: 'flowlens' });
+      expect(validateQuery(migrateQuery(t), fields, jsonData)).toEqual([]);
+    }
+  );
+
+  it('asks each panel the question its title says, with units', () => {
+    expect(target('NAT processing cost')).toMatchObject({ format: 'stat', metric: 'cost', price: 'nat', direction: 'any' });
+    expect(target('NAT processing cost per day')).toMatchObject({ format: 'series', metric: 'cost' });
+    expect(costPanels.find((p) => p.title === 'NAT processing cost per day')!.interval).toBe('1d');
+    expect(target('Avoidable NAT cost: downloads from S3 and DynamoDB').filters).toContainEqual({
+      field: 'pkt_src_aws_service',
+      op: '=|',
+      value: ['S3', 'DYNAMODB'],
+    });
+    expect(target('Share of flows by action')).toMatchObject({ metric: 'records', groupBy: ['action'], share: true });
+    expect(target('Top rejected destination ports')).toMatchObject({
+      groupBy: ['dstport'],
+      filters: [{ field: 'action', op: '=', value: 'REJECT' }],
+    });
+    expect(target('Fan-out: sources by distinct destination ports')).toMatchObject({
+      metric: 'distinct',
+      distinctField: 'dstport',
+      groupBy: ['srcaddr'],
+    });
+    expect(target('Bandwidth per interface')).toMatchObject({ groupBy: ['interface_id'], rate: true, interfaceId: '' });
+    for (const p of costPanels.filter((p) => p.type !== 'table')) {
+      const t = p.targets[0];
+      const want = t.share ? 'percent' : t.metric === 'cost' ? 'currencyUSD' : t.rate ? 'Bps' : 'short';
+      expect([p.title, p.fieldConfig.defaults.unit]).toEqual([p.title, want]);
+    }
+  });
+});
