@@ -48,7 +48,7 @@ pub fn shape_noted(
             raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
         }
         (Format::Logs, [StepOutput::Records(records)]) => {
-            vec![logs_frame(std::mem::take(records), meta(Some(("log-lines", [0, 0])), "logs"))]
+            vec![logs_frame(std::mem::take(records), settings, meta(Some(("log-lines", [0, 0])), "logs"))]
         }
         (Format::Stat | Format::Table, [StepOutput::Total(total)]) => {
             let vis = if q.format == Format::Stat { "graph" } else { "table" };
@@ -421,23 +421,63 @@ pub fn rate(sum: u64, width_ms: i64) -> f64 {
     sum as f64 / (width_ms as f64 / 1000.0)
 }
 
-fn logs_frame(records: Vec<crate::plan::Record>, meta: FrameMeta) -> Frame {
-    let (mut labels, mut times, mut bodies) =
-        (Vec::with_capacity(records.len()), Vec::with_capacity(records.len()), Vec::with_capacity(records.len()));
+/// Raw records as Grafana's log-lines frame: `labels` (stream labels and
+/// parsed fields, the fields "filter for value" acts on), `timestamp`,
+/// `body`, a stable `id` per line, and one field per data link setting (its
+/// values from the labels, the links on it), as Explore's log details show
+/// links.
+fn logs_frame(records: Vec<crate::plan::Record>, settings: &Settings, meta: FrameMeta) -> Frame {
+    let n = records.len();
+    let (mut labels, mut times, mut bodies, mut ids) =
+        (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    let mut linked: Vec<(&str, Vec<Option<String>>)> = Vec::new();
+    for l in &settings.data_links {
+        if !linked.iter().any(|(f, _)| *f == l.field) {
+            linked.push((&l.field, Vec::with_capacity(n)));
+        }
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for r in records {
+        if !linked.is_empty() {
+            let map = r.labels.to_map();
+            for (field, values) in &mut linked {
+                values.push(map.get(*field).cloned());
+            }
+        }
+        ids.push(Some(line_id(&mut seen, r.time_ns, &r.body)));
         labels.push(r.labels.into_json());
         times.push(r.time_ns);
         bodies.push(Some(r.body));
     }
-    Frame {
-        name: "flow records".into(),
-        fields: vec![
-            Field::new("labels", Values::Json(labels)),
-            Field::new("timestamp", Values::Time(times)),
-            Field::new("body", Values::Str(bodies)),
-        ],
-        meta,
-        ..Default::default()
+    let mut fields = vec![
+        Field::new("labels", Values::Json(labels)),
+        Field::new("timestamp", Values::Time(times)),
+        Field::new("body", Values::Str(bodies)),
+        Field::new("id", Values::Str(ids)),
+    ];
+    fields.extend(linked.into_iter().map(|(field, values)| {
+        Field::new(field, Values::Str(values)).with_config(FieldConfig {
+            display_name_from_ds: Some(header(field)),
+            links: links(settings, field),
+            ..Default::default()
+        })
+    }));
+    Frame { name: "flow records".into(), fields, meta, ..Default::default() }
+}
+
+/// A log line's id: its time and a hash of its text (the same line at the
+/// same time in every answer), and a count for repeats within one answer.
+fn line_id(seen: &mut std::collections::HashMap<String, usize>, time_ns: i64, body: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut h);
+    let id = format!("{time_ns}_{:016x}", h.finish());
+    let count = seen.entry(id.clone()).or_default();
+    *count += 1;
+    if *count == 1 {
+        id
+    } else {
+        format!("{id}_{count}")
     }
 }
 

@@ -179,6 +179,9 @@ pub struct FlowQuery {
     pub distinct: Option<String>,
     /// For [`Metric::Cost`]: USD per GB (10^9 bytes).
     pub price_per_gb: Option<f64>,
+    /// Logs: the oldest records of the range first (`order: asc`), not the
+    /// newest (log context after a row).
+    pub oldest_first: bool,
     /// Frames for Grafana's alerting and server-side expressions (a request
     /// with `FromAlert` or `FromExpression`): one numeric field per value,
     /// group values as string labels ([`FlowQuery::for_alerting`]).
@@ -232,6 +235,7 @@ pub struct QueryJson {
     share: Option<serde_json::Value>,
     distinct_field: Option<serde_json::Value>,
     price: Option<serde_json::Value>,
+    order: Option<serde_json::Value>,
     filters: Option<serde_json::Value>,
     interface_id: Option<serde_json::Value>,
     raw_query: Option<serde_json::Value>,
@@ -458,6 +462,14 @@ impl FlowQuery {
                 plain("share", "a share is already per bucket; turn rate off")?;
             }
         }
+        let oldest_first = match typed::<String>("order", &q.order, "asc or desc")?.as_deref() {
+            None | Some("desc") => false,
+            Some("asc") if format == Format::Logs => true,
+            Some("asc") => return Err(QueryError::plugin("`order`: only logs have an order; use format logs")),
+            Some(other) => {
+                return Err(QueryError::plugin(format!("`order`: \"{other}\" is not valid; expected asc or desc")))
+            }
+        };
         let price = typed::<Price>("price", &q.price, "nat, egress or crossAz")?.unwrap_or(Price::Nat);
         let price_per_gb = match metric {
             Metric::Cost => Some(match price {
@@ -521,6 +533,7 @@ impl FlowQuery {
             share,
             distinct,
             price_per_gb,
+            oldest_first,
             alerting: false,
             filters,
             own_addresses: own_inside(settings, settings.nat_addresses.as_deref().unwrap_or_default()),
@@ -581,6 +594,7 @@ impl FlowQuery {
             share: false,
             distinct: None,
             price_per_gb: None,
+            oldest_first: false,
             alerting: false,
             filters: Vec::new(),
             interface_ids: Vec::new(),
@@ -960,6 +974,8 @@ mod tests {
         assert_eq!((q.metric.field(), q.price_per_gb), (Some("bytes"), Some(0.045)));
         let q = parse(r#"{"format":"series","groupBy":["action"],"share":true}"#).unwrap();
         assert!(q.share);
+        assert!(parse(r#"{"format":"logs","order":"asc"}"#).unwrap().oldest_first);
+        assert!(!parse(r#"{"format":"logs","order":"desc"}"#).unwrap().oldest_first);
         for (json, want) in [
             (r#"{"metric":"distinct"}"#, "`distinctField`: metric distinct counts"),
             (r#"{"metric":"distinct","distinctField":"pod"}"#, "`distinctField`: `pod` is not a field"),
@@ -978,6 +994,8 @@ mod tests {
             (r#"{"format":"stat","groupBy":["action"],"share":true}"#, "use format table or series with groupBy"),
             (r#"{"format":"series","share":true}"#, "use format table or series with groupBy"),
             (r#"{"format":"series","groupBy":["action"],"share":true,"rate":true}"#, "turn rate off"),
+            (r#"{"format":"stat","order":"asc"}"#, "`order`: only logs have an order"),
+            (r#"{"format":"logs","order":"up"}"#, "`order`: \"up\" is not valid; expected asc or desc"),
         ] {
             let e = parse(json).unwrap_err().to_string();
             assert!(e.contains(want), "{json}: {e}");

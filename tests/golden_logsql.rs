@@ -163,6 +163,11 @@ fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
             None,
         ),
         ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
+        (
+            "logs-context-after",
+            json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": "eni-0352f8c82da6aa229", "order": "asc"}),
+            None,
+        ),
         ("raw", json!({"rawQuery": "* | stats count() records"}), None),
     ]
 }

@@ -273,8 +273,56 @@ async fn alerting(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]) {
     assert_eq!(f.field("dstport").data_type, DataType::UInt64, "{what}: ports stay numbers on dashboards");
 }
 
+/// What Explore asks besides a panel's question: the log volume (records per
+/// action over time, as the frontend builds it), the context after a row
+/// (the oldest records of the same interface after it: `order: asc`), and log
+/// frames with a stable `id` per line and the data links on fields of their own.
+async fn explore(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]) {
+    let what = &ds.uid;
+    let check = common::panels::Checker { plugin, ds, records, w: W };
+    let volume = json!({"refId": "log-volume-A", "format": "series", "metric": "records", "groupBy": ["action"],
+        "limit": 10, "direction": "all", "filters": [{"field": "dstport", "op": ">", "value": "0"}]});
+    let rows = check.check_target(&volume, &common::panels::reference_for(&volume, ds, &W)).await;
+    assert!(rows.len() >= 2, "{what}: a volume per action: {:?}", rows.iter().map(|r| &r.0).collect::<Vec<_>>());
+
+    // The context after a row: from just after it, oldest first.
+    let row_ms = W.from_ms + 5 * 3_600_000 + 123;
+    let after = (row_ms + 1, row_ms + 2 * 3_600_000);
+    let target = json!({"refId": "log-context-forward", "format": "logs", "order": "asc", "limit": 20,
+        "direction": "all", "interfaceId": NAT_ENI});
+    let f = &plugin.query_one(ds, after, 60_000, target).await[0];
+    let q = RefQuery { from_ms: after.0, to_ms: after.1, ..reference(Dir::All) };
+    let mut want: Vec<&FlowRecord> = r::matching(records, &q).collect();
+    want.sort_by_key(|r| r.time_ms);
+    let times: Vec<i64> = f.field("timestamp").values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
+    assert_eq!(
+        times,
+        want.iter().take(20).map(|r| r.time_ms).collect::<Vec<_>>(),
+        "{what}: the 20 oldest after the row"
+    );
+    let lines: std::collections::HashSet<String> =
+        want.iter().take_while(|r| r.time_ms <= times[19]).map(|r| r.render(flowlens::gen::MISSION_FORMAT)).collect();
+    for body in f.field("body").values.iter().filter(|_| ds.json_data["recordMode"] != "fields") {
+        assert!(lines.contains(body.as_str().unwrap()), "{what}: not a record after the row: {body}");
+    }
+    let ids: std::collections::HashSet<&str> = f.field("id").values.iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 20, "{what}: an id per line");
+    if ds.json_data["dataLinks"].is_array() {
+        let linked = f.field("pkt_srcaddr");
+        assert!(
+            linked.config["links"][0]["url"].as_str().unwrap().contains("${__value.raw}"),
+            "{what}: {:?}",
+            linked.config
+        );
+        for (value, labels) in linked.values.iter().zip(&f.field("labels").values) {
+            assert_eq!(value, &labels["pkt_srcaddr"], "{what}: the link field holds the label's value");
+        }
+    }
+}
+
 async fn every_question(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]) {
     let ds = &priced(ds.clone());
+    explore(plugin, ds, records).await;
     distinct_counts(plugin, ds, records).await;
     shares(plugin, ds, records).await;
     costs(plugin, ds, records).await;

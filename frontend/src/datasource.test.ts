@@ -1,12 +1,26 @@
-import { CoreApp, dateTime, TimeRange } from '@grafana/data';
+import {
+  CoreApp,
+  DataFrame,
+  DataQueryRequest,
+  dateTime,
+  hasLogsContextSupport,
+  hasQueryModificationSupport,
+  hasSupplementaryQuerySupport,
+  hasToggleableQueryFiltersSupport,
+  LogRowContextQueryDirection,
+  LogsVolumeType,
+  SupplementaryQueryType,
+  TimeRange,
+} from '@grafana/data';
 import { BackendSrv, setBackendSrv } from '@grafana/runtime';
 import { lastValueFrom, of, throwError } from 'rxjs';
 
 import { errorMessage } from './datasource';
 import { ALL_FIELDS, RELATIVE_FIELDS } from './fields';
 import { makeDataSource } from './test/datasource';
+import { BODY, logRow, T } from './test/explore';
 import { FakeTemplateSrv } from './test/fakeTemplateSrv';
-import { FlowQuery } from './types';
+import { FlowDataSourceOptions, FlowQuery } from './types';
 import { validateQuery } from './validation';
 
 const range: TimeRange = {
@@ -269,5 +283,222 @@ describe('DataSource', () => {
     const ds = makeDataSource();
     expect(await ds.getTagKeys()).toEqual([{ text: 'dstport' }]);
     expect(await ds.getTagValues({ key: 'dstport', timeRange: range })).toEqual([{ text: '443' }]);
+  });
+});
+
+/** A request as Explore sends it. */
+function exploreRequest(targets: FlowQuery[]): DataQueryRequest<FlowQuery> {
+  return {
+    targets,
+    range,
+    scopedVars: {},
+    interval: '1m',
+    intervalMs: 60_000,
+    maxDataPoints: 1000,
+    requestId: 'explore_left',
+    timezone: 'utc',
+    app: CoreApp.Explore,
+    startTime: 0,
+  };
+}
+
+/** The targets a recorded /api/ds/query request sent. */
+function sentQueries(req: { data?: unknown }): Array<FlowQuery & { volumeOf?: unknown }> {
+  return (req.data as { queries: Array<FlowQuery & { volumeOf?: unknown }> }).queries;
+}
+
+/** A timeseries-multi frame per action, as the backend answers a volume target. */
+function volumeFrameJson(refId: string, action: string) {
+  return {
+    schema: {
+      refId,
+      name: action || '-',
+      meta: { type: 'timeseries-multi', typeVersion: [0, 1] },
+      fields: [
+        { name: 'time', type: 'time' },
+        { name: 'records', type: 'number', labels: { action }, config: {} },
+      ],
+    },
+    data: { values: [[1_700_000_000_000, 1_700_000_060_000], [3, 4]] },
+  };
+}
+
+/** The logs frame of the backend: labels, timestamp, body, id. */
+function logsFrameJson(refId: string, rows: Array<[number, string]>) {
+  return {
+    schema: {
+      refId,
+      name: 'flow records',
+      meta: { preferredVisualisationType: 'logs' },
+      fields: [
+        { name: 'labels', type: 'other' },
+        { name: 'timestamp', type: 'time' },
+        { name: 'body', type: 'string' },
+        { name: 'id', type: 'string' },
+      ],
+    },
+    data: {
+      values: [
+        rows.map(() => ({ logtype: 'flow' })),
+        rows.map(([t]) => t),
+        rows.map(([, b]) => b),
+        rows.map((_, i) => `r${i}`),
+      ],
+    },
+  };
+}
+
+describe('DataSource in Explore', () => {
+  const logsTarget: FlowQuery = {
+    refId: 'A',
+    format: 'logs',
+    direction: 'in',
+    filters: [{ field: 'dstport', op: '=', value: '443' }],
+    interfaceId: 'eni-0352f8c82da6aa229',
+  };
+
+  it('offers what Explore looks for', () => {
+    const ds = makeDataSource();
+    // Grafana holds it as a DataSourceApi of any query.
+    const api = ds as unknown as Parameters<typeof hasSupplementaryQuerySupport>[0];
+    expect(hasSupplementaryQuerySupport(api, SupplementaryQueryType.LogsVolume)).toBe(true);
+    expect(hasSupplementaryQuerySupport(api, SupplementaryQueryType.LogsSample)).toBe(true);
+    expect(hasLogsContextSupport(ds)).toBe(true);
+    expect(hasQueryModificationSupport(ds)).toBe(true);
+    expect(hasToggleableQueryFiltersSupport(ds)).toBe(true);
+    expect(ds.getSupportedQueryModifications()).toEqual(['ADD_FILTER', 'ADD_FILTER_OUT']);
+  });
+
+  it('runs the logs volume and answers it as Explore reads log levels', async () => {
+    const requests = fakeBackend(() => ({
+      results: {
+        'log-volume-A': {
+          status: 200,
+          frames: ['REJECT', 'ACCEPT', ''].map((action) => volumeFrameJson('log-volume-A', action)),
+        },
+      },
+    }));
+    const ds = makeDataSource();
+    const request = ds.getSupplementaryRequest(
+      SupplementaryQueryType.LogsVolume,
+      exploreRequest([logsTarget, { refId: 'B', format: 'stat' }])
+    );
+    expect(request?.targets.map((t) => t.refId)).toEqual(['log-volume-A']);
+    const response = await lastValueFrom(ds.query(request!));
+    const [sent] = sentQueries(requests[0]);
+    expect(sent).toMatchObject({
+      refId: 'log-volume-A',
+      format: 'series',
+      metric: 'records',
+      groupBy: ['action'],
+      limit: 10,
+      direction: 'in',
+      filters: [{ field: 'dstport', op: '=', value: '443' }],
+      interfaceId: 'eni-0352f8c82da6aa229',
+    });
+    expect(sent).not.toHaveProperty('volumeOf');
+    expect(validateQuery(sent)).toEqual([]);
+    const frames = response.data as DataFrame[];
+    expect(frames.map((f) => f.fields[1].labels)).toEqual([
+      { action: 'REJECT', level: 'error' },
+      { action: 'ACCEPT', level: 'info' },
+      { action: '', level: 'unknown' },
+    ]);
+    expect(frames.map((f) => f.fields[1].config.displayNameFromDS)).toEqual(['REJECT', 'ACCEPT', '-']);
+    for (const f of frames) {
+      expect(f.meta?.preferredVisualisationType).toBe('graph');
+      expect(f.meta?.type).toBe('timeseries-multi');
+      expect(f.meta?.custom).toEqual({
+        logsVolumeType: LogsVolumeType.FullRange,
+        absoluteRange: { from: 1_700_000_000_000, to: 1_700_003_600_000 },
+        datasourceName: 'flowlens',
+        sourceQuery: logsTarget,
+      });
+    }
+  });
+
+  it('runs the logs sample of a metric query as a logs target', async () => {
+    const requests = fakeBackend(() => ({
+      results: { 'log-sample-B': { status: 200, frames: [logsFrameJson('log-sample-B', [[T, BODY]])] } },
+    }));
+    const ds = makeDataSource();
+    const request = ds.getSupplementaryRequest(
+      SupplementaryQueryType.LogsSample,
+      exploreRequest([logsTarget, { refId: 'B', format: 'stat', direction: 'out' }]),
+      { type: SupplementaryQueryType.LogsSample, limit: 20 }
+    );
+    const response = await lastValueFrom(ds.query(request!));
+    expect(sentQueries(requests[0])).toEqual([
+      expect.objectContaining({ refId: 'log-sample-B', format: 'logs', limit: 20, direction: 'out' }),
+    ]);
+    // Not a volume: the frame as the backend sent it.
+    expect((response.data[0] as DataFrame).fields.map((f) => f.name)).toEqual(['labels', 'timestamp', 'body', 'id']);
+    expect(ds.getSupplementaryQuery({ type: SupplementaryQueryType.LogsVolume }, { refId: 'B', format: 'stat' })).toBeUndefined();
+  });
+
+  it('reads the context before a row, without the row, and after it', async () => {
+    const requests = fakeBackend((req) => {
+      const [q] = sentQueries(req);
+      const rows: Array<[number, string]> =
+        q.order === 'desc'
+          ? [
+              [T, BODY],
+              [T - 1000, 'earlier'],
+            ]
+          : [[T + 1000, 'later']];
+      return { results: { [q.refId]: { status: 200, frames: [logsFrameJson(q.refId, rows)] } } };
+    });
+    const ds = makeDataSource();
+    const row = logRow({ interface_id: 'eni-0352f8c82da6aa229', logtype: 'flow' });
+    const query = { ...logsTarget, interfaceId: 'eni-other' };
+
+    const backward = await ds.getLogRowContext(row, { direction: LogRowContextQueryDirection.Backward, limit: 10 }, query);
+    expect((backward.data[0] as DataFrame).fields[2].values).toEqual(['earlier']);
+    expect(requests[0].data).toMatchObject({ from: String(T - 7_200_000), to: String(T + 1) });
+    expect(sentQueries(requests[0])).toEqual([
+      expect.objectContaining({
+        refId: 'log-context-backward',
+        format: 'logs',
+        direction: 'all',
+        filters: [],
+        groupBy: [],
+        interfaceId: 'eni-0352f8c82da6aa229',
+        limit: 10,
+        order: 'desc',
+      }),
+    ]);
+
+    const forward = await ds.getLogRowContext(row, { direction: LogRowContextQueryDirection.Forward, timeWindowMs: 60_000 }, query);
+    expect((forward.data[0] as DataFrame).fields[2].values).toEqual(['later']);
+    expect(requests[1].data).toMatchObject({ from: String(T + 1), to: String(T + 60_000) });
+    expect(sentQueries(requests[1])[0]).toMatchObject({ refId: 'log-context-forward', order: 'asc', limit: 50 });
+
+    expect(await ds.getLogRowContextQuery(logRow({}), { direction: LogRowContextQueryDirection.Forward }, query)).toMatchObject({
+      interfaceId: 'eni-other',
+      order: 'asc',
+    });
+  });
+
+  it('filters for and out a value of log details', () => {
+    const ds = makeDataSource();
+    const q = ds.modifyQuery(logsTarget, { type: 'ADD_FILTER_OUT', options: { key: 'action', value: 'REJECT' } });
+    expect(q.filters).toEqual([...logsTarget.filters!, { field: 'action', op: '!=', value: 'REJECT' }]);
+    const toggled = ds.toggleQueryFilter(q, { type: 'FILTER_FOR', options: { key: 'action', value: 'REJECT' } });
+    expect(toggled.filters).toEqual([...logsTarget.filters!, { field: 'action', op: '=', value: 'REJECT' }]);
+    expect(ds.queryHasFilter(toggled, { key: 'action', value: 'REJECT' })).toBe(true);
+    const off = ds.toggleQueryFilter(toggled, { type: 'FILTER_FOR', options: { key: 'action', value: 'REJECT' } });
+    expect(off.filters).toEqual(logsTarget.filters);
+    // A stream label is not a field of the records.
+    expect(ds.modifyQuery(logsTarget, { type: 'ADD_FILTER', options: { key: 'logtype', value: 'flow' } })).toBe(logsTarget);
+    // The default v2 record format has no pkt_srcaddr; the NAT gateway's has.
+    expect(ds.modifyQuery(logsTarget, { type: 'ADD_FILTER', options: { key: 'pkt_srcaddr', value: '1.2.3.4' } })).toBe(logsTarget);
+  });
+
+  it('gives hints from its settings', () => {
+    const hints = (jsonData: FlowDataSourceOptions, query: FlowQuery) =>
+      makeDataSource(jsonData).getQueryHints(query, []).map((h) => h.type);
+    expect(hints({}, { refId: 'A', format: 'logs' })).toEqual(['PICK_INTERFACE']);
+    expect(hints({ interfaceId: 'eni-0352f8c82da6aa229' }, { refId: 'A', format: 'stat' })).toEqual(['PARSE_AT_INGEST']);
+    expect(hints({ recordMode: 'fields', interfaceId: 'eni-a' }, { refId: 'A', format: 'logs' })).toEqual([]);
   });
 });

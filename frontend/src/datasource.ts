@@ -7,15 +7,44 @@ import {
   DataQueryRequest,
   DataQueryResponse,
   DataSourceInstanceSettings,
+  DataSourceWithLogsContextSupport,
+  DataSourceWithQueryModificationSupport,
+  DataSourceWithSupplementaryQueriesSupport,
+  DataSourceWithToggleableQueryFiltersSupport,
   LegacyMetricFindQueryOptions,
+  LogRowContextOptions,
+  LogRowContextQueryDirection,
+  LogRowModel,
   MetricFindValue,
+  QueryFilterOptions,
+  QueryFixAction,
+  QueryHint,
   ScopedVars,
+  SupplementaryQueryOptions,
+  SupplementaryQueryType,
   TimeRange,
+  ToggleFilterAction,
 } from '@grafana/data';
 import { DataSourceWithBackend, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
-import { from, map, Observable, of } from 'rxjs';
+import { from, lastValueFrom, map, Observable, of } from 'rxjs';
 
 import { VariableQueryEditor } from './components/VariableQueryEditor';
+import { contextQuery, contextRequest, withoutRow } from './explore/context';
+import {
+  flowQueryHasFilter,
+  modifyFlowQuery,
+  QUERY_MODIFICATIONS,
+  recordFieldNames,
+  toggleFlowFilter,
+} from './explore/filters';
+import { queryHints } from './explore/hints';
+import {
+  SUPPLEMENTARY_QUERY_TYPES,
+  supplementaryQuery,
+  supplementaryRequest,
+  takeVolumeSources,
+  volumeResponse,
+} from './explore/supplementary';
 import { ALL_FIELDS, RELATIVE_FIELDS } from './fields';
 import { interpolateTarget } from './interpolate';
 import { migrateQuery, migrateVariableQuery } from './migrate';
@@ -45,8 +74,17 @@ export function errorMessage(e: unknown): string {
   return err?.data?.error ?? err?.data?.message ?? err?.message ?? err?.statusText ?? String(e);
 }
 
-export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceOptions> {
+export class DataSource
+  extends DataSourceWithBackend<FlowQuery, FlowDataSourceOptions>
+  implements
+    DataSourceWithSupplementaryQueriesSupport<FlowQuery>,
+    DataSourceWithLogsContextSupport<FlowQuery>,
+    DataSourceWithQueryModificationSupport<FlowQuery>,
+    DataSourceWithToggleableQueryFiltersSupport<FlowQuery>
+{
   private fieldsPromise?: Promise<FieldInfo[]>;
+  /** The record fields click-to-filter may filter on (explore/filters.ts). */
+  private readonly recordFields: Set<string>;
 
   constructor(
     readonly instanceSettings: DataSourceInstanceSettings<FlowDataSourceOptions>,
@@ -54,6 +92,7 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
   ) {
     super(instanceSettings);
     this.variables = new FlowVariableSupport(this);
+    this.recordFields = recordFieldNames(instanceSettings.jsonData ?? {});
   }
 
   private get templateSrv(): TemplateSrv {
@@ -93,9 +132,21 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
   /**
    * The backend's query, but a target whose variables cannot be interpolated
    * (InterpolationError) answers that error for its refId instead of running;
-   * the other targets run.
+   * the other targets run. The frames of logs-volume targets
+   * (`log-volume-...`, explore/supplementary.ts) come back as Explore reads a
+   * logs volume.
    */
   query(request: DataQueryRequest<FlowQuery>): Observable<DataQueryResponse> {
+    const { targets, sources } = takeVolumeSources(request.targets);
+    if (sources.size === 0) {
+      return this.queryTargets(request);
+    }
+    return this.queryTargets({ ...request, targets }).pipe(
+      map((r) => volumeResponse(r, sources, request, this.name))
+    );
+  }
+
+  private queryTargets(request: DataQueryRequest<FlowQuery>): Observable<DataQueryResponse> {
     const errors: DataQueryError[] = [];
     const targets = request.targets.filter((t) => {
       try {
@@ -136,6 +187,58 @@ export class DataSource extends DataSourceWithBackend<FlowQuery, FlowDataSourceO
       parts.push(`${f.field} ${f.op} ${Array.isArray(f.value) ? f.value.join(' | ') : f.value}`);
     }
     return parts.join(', ');
+  }
+
+  getSupportedSupplementaryQueryTypes(): SupplementaryQueryType[] {
+    return [...SUPPLEMENTARY_QUERY_TYPES];
+  }
+
+  /** Logs volume of a builder logs target, logs sample of a builder metric target (explore/supplementary.ts). */
+  getSupplementaryQuery(options: SupplementaryQueryOptions, originalQuery: FlowQuery): FlowQuery | undefined {
+    return supplementaryQuery(options, originalQuery);
+  }
+
+  getSupplementaryRequest(
+    type: SupplementaryQueryType,
+    request: DataQueryRequest<FlowQuery>,
+    options?: SupplementaryQueryOptions
+  ): DataQueryRequest<FlowQuery> | undefined {
+    return supplementaryRequest(type, request, options);
+  }
+
+  /** The records of the row's interface before (backward, without the row) or after it (explore/context.ts). */
+  async getLogRowContext(row: LogRowModel, options?: LogRowContextOptions, query?: FlowQuery): Promise<DataQueryResponse> {
+    const response = await lastValueFrom(this.query(contextRequest(row, options, query)), {
+      defaultValue: { data: [] },
+    });
+    const forward = options?.direction === LogRowContextQueryDirection.Forward;
+    return forward ? response : withoutRow(response, row);
+  }
+
+  async getLogRowContextQuery(row: LogRowModel, options?: LogRowContextOptions, query?: FlowQuery): Promise<FlowQuery> {
+    return contextQuery(row, options, query);
+  }
+
+  getSupportedQueryModifications(): string[] {
+    return [...QUERY_MODIFICATIONS];
+  }
+
+  /** ADD_FILTER / ADD_FILTER_OUT from log details: `key = value` / `key != value` on a record field (explore/filters.ts). */
+  modifyQuery(query: FlowQuery, action: QueryFixAction): FlowQuery {
+    return modifyFlowQuery(query, action, this.recordFields);
+  }
+
+  toggleQueryFilter(query: FlowQuery, filter: ToggleFilterAction): FlowQuery {
+    return toggleFlowFilter(query, filter, this.recordFields);
+  }
+
+  queryHasFilter(query: FlowQuery, filter: QueryFilterOptions): boolean {
+    return flowQueryHasFilter(query, filter);
+  }
+
+  /** What would make the query read less (explore/hints.ts); the results are not needed. */
+  getQueryHints(query: FlowQuery, _results: unknown[]): QueryHint[] {
+    return queryHints(query, this.instanceSettings.jsonData ?? {});
   }
 
   /** Fields of the configured record format (`fields` resource); all AWS fields if the call fails. */

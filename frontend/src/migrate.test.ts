@@ -42,6 +42,14 @@ describe('migrateQuery', () => {
     expect(migrateQuery({ refId: 'A' })).not.toHaveProperty('distinctField');
   });
 
+  it('keeps order as written; null or empty is the default', () => {
+    expect(migrateQuery({ refId: 'A', format: 'logs', order: 'asc' })).toMatchObject({ format: 'logs', order: 'asc' });
+    expect(migrateQuery({ refId: 'A', format: 'logs', order: 'up' as never }).order).toBe('up');
+    expect(migrateQuery({ refId: 'A', format: 'logs', order: null } as unknown as FlowQuery)).not.toHaveProperty('order');
+    expect(migrateQuery({ refId: 'A', format: 'logs', order: '' as never })).not.toHaveProperty('order');
+    expect(migrateQuery({ refId: 'A' })).not.toHaveProperty('order');
+  });
+
   it('takes a plain string as a raw query', () => {
     const q = migrateQuery('* | stats count() records', 'B');
     expect(q.refId).toBe('B');

@@ -48,14 +48,18 @@ function stringList(value: unknown): string[] {
  * A version-1 query with every field set. Accepts a plain string (taken as
  * rawQuery), a query without `version`, missing or null fields, a comma
  * separated groupBy and string numbers. Unknown keys (datasource, hide, ...)
- * are kept, and so are `distinctField` and `price` as written (absent: the
- * backend's defaults; a metric other than distinct ignores distinctField).
+ * are kept, and so are `distinctField`, `price` and `order` as written
+ * (absent: the backend's defaults; a metric other than distinct ignores
+ * distinctField). A null or empty `order` is the default and is left out.
  */
 export function migrateQuery(input: FlowQuery | string | Loose | null | undefined, refId = 'A'): FlowQuery {
   if (typeof input === 'string') {
     return migrateQuery({ refId, rawQuery: input.trim() === '' ? null : input });
   }
   const q: Loose = input && typeof input === 'object' ? { ...input } : {};
+  if (q.order === null || q.order === '') {
+    delete q.order;
+  }
   const format = orDefault(q.format, QUERY_DEFAULTS.format);
   const groupBy = stringList(q.groupBy);
   const limitNumber = typeof q.limit === 'string' && q.limit.trim() !== '' ? Number(q.limit) : q.limit;

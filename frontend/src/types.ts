@@ -15,6 +15,8 @@ export type Metric = 'bytes' | 'packets' | 'records' | 'distinct' | 'cost';
  * (out to the internet), `crossAz` = crossAzPricePerGb (between Availability Zones).
  */
 export type Price = 'nat' | 'egress' | 'crossAz';
+/** Logs only: `desc` = newest records first (the default), `asc` = oldest first (log context after a row). */
+export type LogOrder = 'asc' | 'desc';
 /**
  * Relative to the datasource's inside CIDRs: `in` = pkt_dstaddr inside,
  * `out` = pkt_srcaddr inside, `any` = either inside, `all` = no direction filter.
@@ -29,6 +31,7 @@ export type FilterOp = '=' | '!=' | '=~' | '!~' | '=|' | '!=|' | 'cidr' | '!cidr
 export const FORMATS: readonly Format[] = ['stat', 'series', 'table', 'logs'];
 export const METRICS: readonly Metric[] = ['bytes', 'packets', 'records', 'distinct', 'cost'];
 export const PRICES: readonly Price[] = ['nat', 'egress', 'crossAz'];
+export const LOG_ORDERS: readonly LogOrder[] = ['asc', 'desc'];
 /** The datasource setting (jsonData) that holds each price. */
 export const PRICE_SETTINGS: Readonly<Record<Price, 'natPricePerGb' | 'egressPricePerGb' | 'crossAzPricePerGb'>> = {
   nat: 'natPricePerGb',
@@ -95,6 +98,11 @@ export interface FlowQuery extends DataQuery {
   distinctField?: string;
   /** `metric: cost`: which price per GB of the datasource the bytes are priced at; default `nat`. */
   price?: Price;
+  /**
+   * Logs only: which records of the range the limit keeps and in which order,
+   * `desc` = the newest first (the default), `asc` = the oldest first.
+   */
+  order?: LogOrder;
   filters?: FlowFilter[];
   /**
    * null/absent = the datasource default; "" turns the default interface

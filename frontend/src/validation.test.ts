@@ -263,4 +263,16 @@ describe('validateQuery: distinct, cost and share', () => {
     expect(validateQuery(q({ metric: 'bytes', price: 'egress' }), undefined, unset)).toEqual([]);
     expect(validateQuery(q({ metric: 'cost', price: 'egress' }))).toEqual([]);
   });
+
+  it('checks order as the backend does: asc or desc, asc only for logs', () => {
+    expect(validateQuery(q({ format: 'logs', order: 'asc' }))).toEqual([]);
+    expect(validateQuery(q({ format: 'logs', order: 'desc' }))).toEqual([]);
+    // desc is what every format does anyway.
+    expect(validateQuery(q({ format: 'stat', order: 'desc' }))).toEqual([]);
+    expect(validateQuery(q({ format: 'table', order: 'asc' }))).toEqual([
+      'order: only logs have an order (asc: the oldest records first); use format logs',
+    ]);
+    expect(validateQuery(q({ format: 'logs', order: 'up' as never }))).toEqual(['order: `up` must be asc or desc']);
+    expect(validateQuery(q({ format: 'logs', order: 1 as never }))).toEqual(['order: 1 must be asc or desc']);
+  });
 });

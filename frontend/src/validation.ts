@@ -11,6 +11,8 @@ import {
   FlowFilter,
   FlowQuery,
   FORMATS,
+  LOG_ORDERS,
+  LogOrder,
   METRICS,
   Price,
   PRICE_SETTINGS,
@@ -395,6 +397,24 @@ function validateMetric(q: FlowQuery, field: (name: string) => boolean, settings
 }
 
 /**
+ * `order`, as the backend checks it: asc or desc; `desc` is the default of
+ * every format, `asc` (the oldest records first) only exists for logs.
+ */
+function validateOrder(q: FlowQuery): string[] {
+  const order = q.order as unknown;
+  if (order === undefined || order === null) {
+    return [];
+  }
+  if (!LOG_ORDERS.includes(order as LogOrder)) {
+    return [`order: ${typeof order === 'string' ? `\`${order}\`` : JSON.stringify(order)} must be asc or desc`];
+  }
+  if (order === 'asc' && (q.format ?? 'series') !== 'logs') {
+    return ['order: only logs have an order (asc: the oldest records first); use format logs'];
+  }
+  return [];
+}
+
+/**
  * Problems of a (migrated) query, each naming the field; empty = valid.
  * `fields`: the fields the datasource's records have, if known; `settings`:
  * the datasource's settings, if known (the prices of `metric: cost`).
@@ -442,6 +462,7 @@ export function validateQuery(q: FlowQuery, fields?: readonly string[], settings
     errors.push(`rate: only applies to series, not ${q.format}`);
   }
   errors.push(...validateMetric(q, field, settings));
+  errors.push(...validateOrder(q));
   if (q.filters !== undefined) {
     if (!Array.isArray(q.filters)) {
       errors.push('filters: must be a list of {field, op, value}');

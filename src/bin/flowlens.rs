@@ -56,8 +56,8 @@ enum Command {
     /// flowlens vs the official VictoriaLogs datasource (the user's LogsQL) on one local
     /// VictoriaLogs: read floors, each panel, dashboard refresh, scale, memory, Loki plans
     Bench {
-        /// Connections to generate per record set (about 20 records each)
-        #[arg(long, default_value_t = 100_000)]
+        /// Connections to generate per record set (about 8 records each: 260,000 give about 2 M records a day)
+        #[arg(long, default_value_t = 260_000)]
         connections: usize,
         /// Timed runs per figure, after one warm-up (the median is reported)
         #[arg(long, default_value_t = 5)]

@@ -86,7 +86,10 @@ impl Dialect for LogsQl {
                 stages.push(format!("sort by ({}){limit}", order.join(", ")));
             }
             Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(true, *grouped))),
-            Step::Records { limit } => stages.push(format!("sort by (_time desc) limit {limit}")),
+            Step::Records { limit } => {
+                let order = if q.oldest_first { "_time" } else { "_time desc" };
+                stages.push(format!("sort by ({order}) limit {limit}"))
+            }
             Step::Raw | Step::Streams { .. } => {}
         }
         stages.join("\n| ")

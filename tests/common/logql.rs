@@ -85,11 +85,14 @@ pub fn describe(requests: &[LokiRequest]) -> String {
                 Covers::Buckets { step_ms, first_ms, last_ms } => {
                     format!("buckets {first_ms}..={last_ms} step {step_ms}")
                 }
-                Covers::Records { range, limit, split_ms: 0 } => {
-                    format!("records [{}, {}) limit {limit}", range.from_ms, range.to_ms)
-                }
-                Covers::Records { range, limit, split_ms } => {
-                    format!("records [{}, {}) limit {limit} newest first by {split_ms}", range.from_ms, range.to_ms)
+                Covers::Records { range, limit, split_ms, oldest_first } => {
+                    let order = if oldest_first { " oldest first" } else { "" };
+                    let pages = match (split_ms, oldest_first) {
+                        (0, _) => String::new(),
+                        (_, false) => format!(" newest first by {split_ms}"),
+                        (_, true) => format!(" by {split_ms}"),
+                    };
+                    format!("records [{}, {}) limit {limit}{order}{pages}", range.from_ms, range.to_ms)
                 }
             };
             let keys =
@@ -205,6 +208,11 @@ pub fn cases() -> Vec<(&'static str, Value, Option<Step>)> {
             None,
         ),
         ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
+        (
+            "logs-context-after",
+            json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": "eni-0352f8c82da6aa229", "order": "asc"}),
+            None,
+        ),
         ("raw", json!({"rawQuery": "sum by (action) (count_over_time({logtype=\"flow\"} [1h]))"}), None),
         // Loki only from here on.
         (

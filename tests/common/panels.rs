@@ -320,6 +320,7 @@ pub fn reference_for(target: &Value, ds: &Instance, w: &Window) -> RefQuery {
             "!=" => r::RefFilter::Ne(field.into(), text()),
             "cidr" => r::RefFilter::cidr(field, &text()),
             "=|" => r::RefFilter::In(field.into(), serde_json::from_value(f["value"].clone()).unwrap()),
+            ">" => r::RefFilter::range(field, text().parse::<u64>().unwrap() + 1, u64::MAX),
             op => panic!("the target uses op {op}; teach this check its reference"),
         });
     }

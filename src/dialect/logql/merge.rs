@@ -61,11 +61,11 @@ pub fn merge(q: &FlowQuery, step: &Step, answers: &[(LokiRequest, Answer)]) -> S
             }
             StepOutput::Buckets(out)
         }
-        Step::Records { limit } => StepOutput::Records(records(answers, *limit)),
+        Step::Records { limit } => StepOutput::Records(records(answers, *limit, q.oldest_first)),
         Step::Raw => {
             if answers.iter().any(|(_, a)| matches!(a, Answer::Streams(_))) {
                 let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
-                let rows = entries(answers, limit)
+                let rows = entries(answers, limit, false)
                     .into_iter()
                     .map(|(time_ns, body, labels)| {
                         let mut row = serde_json::Map::new();
@@ -123,17 +123,21 @@ fn stream_text(labels: &BTreeMap<String, String>) -> String {
     format!("{{{}}}", parts.join(", "))
 }
 
-/// The entries of `streams` answers as records, newest first (ties by
-/// line, then labels), each line once, at most `limit`.
-fn records(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<Record> {
-    entries(answers, limit)
+/// The entries of `streams` answers as records, newest first (or oldest
+/// first; ties by line, then labels), each line once, at most `limit`.
+fn records(answers: &[(LokiRequest, Answer)], limit: usize, oldest_first: bool) -> Vec<Record> {
+    entries(answers, limit, oldest_first)
         .into_iter()
         .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.into() })
         .collect()
 }
 
 /// [`records`] as (time ns, line, stream labels), borrowed from the answers.
-fn entries(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<(i64, &str, &BTreeMap<String, String>)> {
+fn entries(
+    answers: &[(LokiRequest, Answer)],
+    limit: usize,
+    oldest_first: bool,
+) -> Vec<(i64, &str, &BTreeMap<String, String>)> {
     let mut seen: BTreeSet<(i64, &str, &BTreeMap<String, String>)> = BTreeSet::new();
     let mut entries: Vec<(i64, &str, &BTreeMap<String, String>)> = Vec::new();
     for (_, answer) in answers {
@@ -146,7 +150,10 @@ fn entries(answers: &[(LokiRequest, Answer)], limit: usize) -> Vec<(i64, &str, &
             }
         }
     }
-    entries.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(b.2)));
+    entries.sort_by(|a, b| {
+        let time = if oldest_first { a.0.cmp(&b.0) } else { b.0.cmp(&a.0) };
+        time.then_with(|| a.1.cmp(b.1)).then_with(|| a.2.cmp(b.2))
+    });
     entries.truncate(limit);
     entries
 }

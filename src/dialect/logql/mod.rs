@@ -199,7 +199,7 @@ pub enum Covers {
         /// The last bucket's start.
         last_ms: i64,
     },
-    /// Raw records of this range, newest first, at most `limit`.
+    /// Raw records of this range, newest first (or oldest first), at most `limit`.
     Records {
         /// `[from, to)`.
         range: TimeRange,
@@ -208,6 +208,8 @@ pub enum Covers {
         /// When above 0, pages read the range's sub-ranges at multiples of
         /// this many ms, newest first (see [`LokiRequest::next_page`]).
         split_ms: i64,
+        /// Oldest first: Loki's `direction=forward`, pages from the range's start.
+        oldest_first: bool,
     },
 }
 
@@ -272,7 +274,9 @@ impl LokiRequest {
     /// that was not full has read its sub-range: the next one reads the
     /// sub-range before it, until the range's start.
     pub fn next_page(&self, answer: &Answer, held: usize) -> Option<LokiRequest> {
-        let (Covers::Records { range, limit, split_ms }, Answer::Streams(streams)) = (self.covers, answer) else {
+        let (Covers::Records { range, limit, split_ms, oldest_first }, Answer::Streams(streams)) =
+            (self.covers, answer)
+        else {
             return None;
         };
         let received: usize = streams.iter().map(|s| s.entries.len()).sum();
@@ -281,6 +285,24 @@ impl LokiRequest {
             return None;
         }
         let mut next = self.clone();
+        if oldest_first {
+            // The mirror image: forward from the page's end, or from its newest entry.
+            if received < asked {
+                let end_ms = i64::try_from(self.param("end")?.parse::<i128>().ok()? / 1_000_000).ok()?;
+                if end_ms >= range.to_ms {
+                    return None;
+                }
+                let page = first_page(TimeRange { from_ms: end_ms, to_ms: range.to_ms }, split_ms);
+                next.set("start", ns(page.from_ms));
+                next.set("end", ns(page.to_ms));
+                next.set("limit", (limit - held).min(MAX_ENTRIES).to_string());
+            } else {
+                let newest_ns = streams.iter().flat_map(|s| s.entries.iter().map(|e| e.0)).max()?;
+                next.set("start", newest_ns.to_string());
+                next.set("limit", (limit - held + 1).min(MAX_ENTRIES).to_string());
+            }
+            return Some(next);
+        }
         if received < asked {
             let start_ms = i64::try_from(self.param("start")?.parse::<i128>().ok()? / 1_000_000).ok()?;
             if start_ms <= range.from_ms {
@@ -383,7 +405,7 @@ impl LogQl {
             },
         };
         Ok(match step {
-            Step::Records { limit } => vec![query.logs(q.range, *limit, self.split_ms)],
+            Step::Records { limit } => vec![query.logs(q.range, *limit, self.split_ms, q.oldest_first)],
             Step::Total | Step::Rank { .. } => split_range(q.range, split_ms)
                 .into_iter()
                 .map(|part| query.instant(part, Covers::Range(part)))
@@ -485,12 +507,17 @@ impl Query {
 
     /// The log query for the newest `limit` records of `range`: its first
     /// page reads the newest sub-range.
-    fn logs(&self, range: TimeRange, limit: usize, split_ms: i64) -> LokiRequest {
+    fn logs(&self, range: TimeRange, limit: usize, split_ms: i64, oldest_first: bool) -> LokiRequest {
+        let page = if oldest_first { first_page(range, split_ms) } else { page_range(range, split_ms) };
+        let mut params = log_params(page, limit);
+        if oldest_first {
+            params.iter_mut().filter(|(n, _)| *n == "direction").for_each(|(_, v)| *v = "forward".into());
+        }
         LokiRequest {
             kind: RequestKind::Logs,
             query: format!("{}{}", self.selector, self.pipeline.log_stages()),
-            params: log_params(page_range(range, split_ms), limit),
-            covers: Covers::Records { range, limit, split_ms },
+            params,
+            covers: Covers::Records { range, limit, split_ms, oldest_first },
             key_labels: Vec::new(),
         }
     }
@@ -513,6 +540,12 @@ pub fn split_range(range: TimeRange, split_ms: i64) -> Vec<TimeRange> {
         parts.push(range);
     }
     parts
+}
+
+/// The oldest sub-range of `range` at multiples of `split_ms` (the whole
+/// range when `split_ms` is 0).
+fn first_page(range: TimeRange, split_ms: i64) -> TimeRange {
+    split_range(range, split_ms).first().copied().unwrap_or(range)
 }
 
 /// The newest sub-range of `range` at multiples of `split_ms` (the whole
@@ -574,7 +607,11 @@ fn raw_request(raw: &str, q: &FlowQuery) -> LokiRequest {
     let range = q.range;
     let (kind, params, covers) = if raw.trim_start().starts_with('{') {
         let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
-        (RequestKind::Logs, log_params(range, limit), Covers::Records { range, limit, split_ms: 0 })
+        (
+            RequestKind::Logs,
+            log_params(range, limit),
+            Covers::Records { range, limit, split_ms: 0, oldest_first: false },
+        )
     } else if q.format == Format::Series {
         let covers = Covers::Buckets {
             step_ms: q.step_ms,
@@ -865,5 +902,35 @@ mod tests {
         assert_eq!(range(&last), ("500000000".into(), "1000000000".into()), "clipped to the range's start");
         assert_eq!(last.next_page(&none, 5_010), None, "the range is read");
         assert_eq!(before.next_page(&page(1_990, 2_500_000_000), 7_000), None, "the step has what it asked for");
+    }
+
+    #[test]
+    fn records_oldest_first_page_forward_from_the_range_start() {
+        let q = FlowQuery {
+            format: Format::Logs,
+            oldest_first: true,
+            ..FlowQuery::probe(TimeRange { from_ms: 500, to_ms: 3_500 })
+        };
+        let step = Step::Records { limit: 7_000 };
+        let dialect = LogQl { split_ms: 1_000, ..Default::default() };
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        let target = Target { stream: &stream(), schema: &schema };
+        let first = dialect.requests(&target, &q, &step).unwrap().remove(0);
+        let range = |r: &LokiRequest| (r.param("start").unwrap().to_string(), r.param("end").unwrap().to_string());
+        assert_eq!(first.param("direction"), Some("forward"));
+        assert_eq!(range(&first), ("500000000".into(), "1000000000".into()), "the oldest sub-range first");
+        // A full page goes on from its newest line; one that was not full moves to the next sub-range.
+        let full = first.next_page(&page(5_000, 600_000_000), 5_000).unwrap();
+        assert_eq!(range(&full), ("600004999".into(), "1000000000".into()), "the newest nanosecond again");
+        assert_eq!(full.param("limit"), Some("2001"));
+        let after = full.next_page(&page(10, 900_000_000), 5_010).unwrap();
+        assert_eq!(range(&after), ("1000000000".into(), "2000000000".into()));
+        let none = page(0, 0);
+        let last = after.next_page(&none, 5_010).unwrap().next_page(&none, 5_010).unwrap();
+        assert_eq!(range(&last), ("3000000000".into(), "3500000000".into()), "clipped to the range's end");
+        assert_eq!(last.next_page(&none, 5_010), None, "the range is read");
+        let answers = vec![(first, page(3, 700)), (full, page(2, 701))];
+        let StepOutput::Records(records) = merge(&q, &Step::Records { limit: 3 }, &answers) else { panic!() };
+        assert_eq!(records.iter().map(|r| r.time_ns).collect::<Vec<_>>(), vec![700, 701, 702], "oldest first, once");
     }
 }
