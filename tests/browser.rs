@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::data;
-use common::harness::{Instance, Plugin};
+use common::harness::{pb, Instance, Plugin};
 use common::reference::{self as r, Dir, RefQuery};
 use flowlens::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
@@ -136,10 +136,48 @@ impl Bridge {
                 _ => json_reply(404, &json!({"message": "Not found"})),
             };
         }
+        if (method, path) == ("POST", "/api/ds/query") {
+            return self.ds_query(body).await;
+        }
         if method != "GET" {
             return json_reply(405, &json!({"message": "Method not allowed"}));
         }
         self.file(path).await
+    }
+
+    /// Grafana's `POST /api/ds/query`: the page's queries (`{queries, from,
+    /// to}`, as DataSourceWithBackend sends them) as one QueryData over gRPC,
+    /// the answer written back by Grafana's Go SDK as Grafana's server writes
+    /// it; an answer Grafana's SDK would not read as meant is a 500.
+    async fn ds_query(&self, body: &[u8]) -> Reply {
+        let Ok(body) = serde_json::from_slice::<Value>(body) else {
+            return json_reply(400, &json!({"message": "the body is not JSON"}));
+        };
+        let ms = |v: &Value| v.as_str().and_then(|s| s.parse::<i64>().ok()).or_else(|| v.as_i64()).unwrap_or(0);
+        let range = pb::TimeRange { from_epoch_ms: ms(&body["from"]), to_epoch_ms: ms(&body["to"]) };
+        let queries = body["queries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|q| pb::DataQuery {
+                ref_id: q["refId"].as_str().unwrap_or("A").to_string(),
+                max_data_points: q["maxDataPoints"].as_i64().unwrap_or(1000),
+                interval_ms: q["intervalMs"].as_i64().unwrap_or(60_000),
+                time_range: Some(range),
+                json: serde_json::to_vec(q).unwrap(),
+                query_type: String::new(),
+            })
+            .collect();
+        let request =
+            pb::QueryDataRequest { plugin_context: Some(self.instance.context()), queries, ..Default::default() };
+        let (response, grafana) = self.plugin.exchange(request.clone()).await;
+        if !grafana.violations.is_empty() {
+            return json_reply(500, &json!({"message": grafana.violations.join("; ")}));
+        }
+        let body = tokio::task::spawn_blocking(move || common::harness::ds_query_body(&request, &response))
+            .await
+            .expect("the checker");
+        Reply { code: 200, content_type: "application/json", body }
     }
 
     /// The datasource as Grafana's `GET /api/datasources/uid/<uid>` answers it.
@@ -275,6 +313,15 @@ async fn editors_in_chromium_against_the_plugin() {
     .collect();
     assert_eq!(top_pods.len(), 5, "the fixture has at least 5 pods with traffic in");
 
+    // Records per action over the day on the NAT ENI: Explore's log volume.
+    let mut volume = serde_json::Map::new();
+    let records_q = RefQuery {
+        metric: r::Metric::Records,
+        ..RefQuery::new(Dir::All, data::POD_CIDR, Some(data::NAT_ENI), data::FROM_MS, data::TO_MS)
+    };
+    for (key, n) in r::groups(loaded.records, &records_q, &["action"]) {
+        volume.insert(if key[0].is_empty() { "-".into() } else { key[0].clone() }, json!(n));
+    }
     let url =
         start_bridge(Bridge { plugin, instance: instance(&server.url), root: repo().join("frontend/e2e/dist") }).await;
     let artifacts = repo().join("test-artifacts/browser");
@@ -287,6 +334,8 @@ async fn editors_in_chromium_against_the_plugin() {
         .arg(recent.len().to_string())
         .arg("--top-pods")
         .arg(serde_json::to_string(&top_pods).unwrap())
+        .arg("--volume")
+        .arg(Value::Object(volume).to_string())
         .arg("--artifacts")
         .arg(&artifacts)
         .env("CHROMIUM", &chromium)

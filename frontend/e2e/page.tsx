@@ -14,12 +14,18 @@ import { createRoot } from 'react-dom/client';
 import {
   CoreApp,
   CustomVariableSupport,
+  DataFrame,
   DataQueryRequest,
+  DataQueryResponse,
   DataSourceInstanceSettings,
   DataSourcePluginMeta,
   DataSourceSettings,
   dateTime,
+  FieldType,
+  LogRowContextQueryDirection,
+  LogRowModel,
   MetricFindValue,
+  SupplementaryQueryType,
   TimeRange,
   VariableSupportType,
 } from '@grafana/data';
@@ -59,6 +65,18 @@ interface E2EState {
   variableValues?: string[];
   variableValuesFor?: FlowVariableQuery;
   variableError?: string;
+  /** The Explore section: the logs query, its rows, the volume per action, the context of a row. */
+  explore?: ExploreState;
+}
+
+interface ExploreState {
+  query: FlowQuery;
+  rows?: Array<{ time: number; body: string; labels: Record<string, string> }>;
+  /** Records per action over the range, from the logs volume query (refId, display name -> sum). */
+  volume?: Record<string, number>;
+  volumeMeta?: unknown;
+  context?: { before: Array<{ time: number; body: string }>; after: Array<{ time: number; body: string }> };
+  error?: string;
 }
 
 declare global {
@@ -268,6 +286,151 @@ function VariableSection({ ds, range }: { ds: DataSource; range: TimeRange }) {
   );
 }
 
+/** The first frame's rows of a log-lines answer. */
+function logRows(response: DataQueryResponse): Array<{ time: number; body: string; labels: Record<string, string>; frame: DataFrame; index: number }> {
+  const frame = response.data.find((f: DataFrame) => f.fields.some((x) => x.name === 'body')) as DataFrame | undefined;
+  if (!frame) {
+    return [];
+  }
+  const field = (name: string) => frame.fields.find((f) => f.name === name)!;
+  const [times, bodies, labels] = [field('timestamp'), field('body'), field('labels')];
+  return bodies.values.map((body: string, i: number) => ({
+    time: Number(times.values[i]),
+    body,
+    labels: (typeof labels.values[i] === 'string' ? JSON.parse(labels.values[i]) : labels.values[i]) as Record<string, string>,
+    frame,
+    index: i,
+  }));
+}
+
+/**
+ * Explore's logs view, driven through the datasource's own Explore APIs as
+ * Explore calls them: the logs query (ds.query, through /api/ds/query to the
+ * plugin), the logs volume (getSupplementaryRequest, LogsVolume), a row's
+ * context (getLogRowContext, both directions) and "Filter for value" in a
+ * row's details (toggleQueryFilter), after which the builder shows the new
+ * filter row and the preview is the backend's rendering of the new query.
+ */
+function ExploreSection({ ds, range }: { ds: DataSource; range: TimeRange }) {
+  const theme = useTheme2();
+  const [query, setQuery] = useState<FlowQuery>({ refId: 'A', format: 'logs', limit: 20, direction: 'all', filters: [] });
+  const [rows, setRows] = useState<ReturnType<typeof logRows>>([]);
+  const [volume, setVolume] = useState<Record<string, number>>({});
+  const [context, setContext] = useState<ExploreState['context']>();
+  const QueryEditor = plugin.components.QueryEditor!;
+  const explore: ExploreState = (state.explore ??= { query });
+
+  const request = (targets: FlowQuery[], id: string) =>
+    ({
+      app: CoreApp.Explore,
+      requestId: id,
+      timezone: 'utc',
+      range,
+      interval: '1m',
+      intervalMs: 60_000,
+      maxDataPoints: 1000,
+      targets,
+      scopedVars: {},
+      startTime: Date.now(),
+    }) as DataQueryRequest<FlowQuery>;
+
+  const run = async (q: FlowQuery) => {
+    explore.query = q;
+    explore.rows = undefined;
+    explore.volume = undefined;
+    explore.context = undefined;
+    setContext(undefined);
+    try {
+      const logs = await lastValueFrom(ds.query(request([q], 'explore-logs')));
+      const got = logRows(logs);
+      setRows(got);
+      explore.rows = got.map(({ time, body, labels }) => ({ time, body, labels }));
+      const volumeRequest = ds.getSupplementaryRequest(SupplementaryQueryType.LogsVolume, request([q], 'explore'));
+      const answer = await lastValueFrom(ds.query(volumeRequest!));
+      const sums: Record<string, number> = {};
+      for (const frame of answer.data as DataFrame[]) {
+        const value = frame.fields.find((f) => f.type === FieldType.number)!;
+        const name = value.config.displayNameFromDS ?? frame.name ?? '';
+        sums[name] = (value.values as number[]).reduce((a, b) => a + b, 0);
+      }
+      explore.volumeMeta = (answer.data[0] as DataFrame | undefined)?.meta?.custom;
+      explore.volume = sums;
+      setVolume(sums);
+    } catch (e) {
+      explore.error = String((e as Error)?.message ?? JSON.stringify(e));
+    }
+  };
+
+  React.useEffect(() => {
+    run(query);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const showContext = async (row: ReturnType<typeof logRows>[number]) => {
+    const model = {
+      entry: row.body,
+      labels: row.labels,
+      timeEpochMs: row.time,
+      timeEpochNs: String(row.time * 1_000_000),
+      dataFrame: row.frame,
+      rowIndex: row.index,
+      uid: `${row.time}_${row.index}`,
+    } as unknown as LogRowModel;
+    const side = async (direction: LogRowContextQueryDirection) => {
+      const answer = await ds.getLogRowContext(model, { direction, limit: 5 }, query);
+      return logRows(answer).map(({ time, body }) => ({ time, body }));
+    };
+    const got = { before: await side(LogRowContextQueryDirection.Backward), after: await side(LogRowContextQueryDirection.Forward) };
+    explore.context = got;
+    setContext(got);
+  };
+
+  const filterFor = (key: string, value: string) => {
+    const q = ds.toggleQueryFilter(query, { type: 'FILTER_FOR', options: { key, value } });
+    setQuery(q);
+    run(q);
+  };
+
+  return (
+    <Section title="Explore: logs" testId="e2e-explore">
+      <QueryEditor datasource={ds} query={query} range={range} app={CoreApp.Explore} onChange={setQuery} onRunQuery={() => run(query)} />
+      <div data-testid="e2e-volume" style={{ display: 'flex', gap: theme.spacing(2), margin: theme.spacing(2, 0) }}>
+        {Object.entries(volume).map(([name, n]) => (
+          <span key={name} data-testid={`e2e-volume-${name}`}>
+            {name}: {n}
+          </span>
+        ))}
+      </div>
+      <div data-testid="e2e-log-rows">
+        {rows.map((row, i) => (
+          <div key={i} data-testid="e2e-log-row" style={{ fontFamily: 'monospace', fontSize: 12, marginBottom: theme.spacing(0.5) }}>
+            <span>{row.body}</span>
+            <Button size="sm" variant="secondary" onClick={() => showContext(row)} data-testid={`e2e-context-${i}`}>
+              Show context
+            </Button>
+            {['action', 'dstport'].map((key) => (
+              <Button
+                key={key}
+                size="sm"
+                variant="secondary"
+                onClick={() => filterFor(key, row.labels[key])}
+                data-testid={`e2e-filter-for-${key}-${i}`}
+              >
+                Filter for value {key}={row.labels[key]}
+              </Button>
+            ))}
+          </div>
+        ))}
+      </div>
+      {context && (
+        <div data-testid="e2e-context">
+          {context.before.length} before, {context.after.length} after
+        </div>
+      )}
+    </Section>
+  );
+}
+
 function App({ settings }: { settings: Options }) {
   const range = useMemo(pageRange, []);
   // One datasource instance, as Grafana keeps one per datasource.
@@ -277,6 +440,7 @@ function App({ settings }: { settings: Options }) {
   const [health, setHealth] = useState<{ status: string; message: string }>();
   const [testing, setTesting] = useState(false);
   const [variable, setVariable] = useState(false);
+  const [explore, setExplore] = useState(false);
   const QueryEditor = plugin.components.QueryEditor!;
   const ConfigEditor = plugin.components.ConfigEditor!;
   const theme = useTheme2();
@@ -320,6 +484,13 @@ function App({ settings }: { settings: Options }) {
       ) : (
         <Button variant="secondary" onClick={() => setVariable(true)} data-testid="e2e-new-variable" style={{ marginBottom: theme.spacing(2) }}>
           New variable
+        </Button>
+      )}
+      {explore ? (
+        <ExploreSection ds={ds} range={range} />
+      ) : (
+        <Button variant="secondary" onClick={() => setExplore(true)} data-testid="e2e-open-explore" style={{ marginBottom: theme.spacing(2) }}>
+          Explore logs
         </Button>
       )}
       <Section title="Datasource settings" testId="e2e-config-editor">

@@ -31,6 +31,8 @@ const { values: args } = parseArgs({
     url: { type: 'string' },
     records: { type: 'string' },
     'top-pods': { type: 'string' },
+    // {"ACCEPT": n, "REJECT": m, "-": k}: records per action over the day on the NAT ENI (the Rust reference).
+    volume: { type: 'string' },
     artifacts: { type: 'string', default: path.join(here, '../../test-artifacts/browser') },
   },
 });
@@ -43,6 +45,7 @@ if (TOP_PODS !== null && !(Array.isArray(TOP_PODS) && TOP_PODS.length === 5 && T
   console.error(`--top-pods must be a JSON array of 5 strings, not ${args['top-pods']}`);
   process.exit(2);
 }
+const VOLUME = args.volume === undefined ? null : JSON.parse(args.volume);
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   console.error(`no Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (as root), or set CHROMIUM`);
@@ -109,6 +112,7 @@ const BASE = {
   limit: 0,
   other: false,
   rate: true,
+  share: false,
   filters: [],
   interfaceId: null,
   rawQuery: null,
@@ -509,6 +513,70 @@ try {
     const shown = await page.getByTestId('e2e-variable-values').locator('span').allTextContents();
     assert.deepStrictEqual(shown, v.values, 'the preview of values');
     await shot('variable-editor', variableEditor());
+  });
+
+  const explore = () => page.evaluate(() => window.__e2e.explore ?? null);
+  const explorePreview = () =>
+    page.evaluate(
+      () => document.querySelector('[data-testid="e2e-explore"] [data-testid="flowlens-rendered-query"]')?.textContent ?? null
+    );
+
+  await step('Explore: the logs view shows the newest records of the day and the volume per action', async () => {
+    await page.getByTestId('e2e-open-explore').click();
+    const x = await until(explore, (v) => v?.volume !== undefined || v?.error !== undefined, 30_000);
+    assert.equal(x?.error, undefined, 'the logs and volume queries did not fail');
+    assert.equal(x.rows.length, 20, 'the 20 newest records');
+    assert.ok(x.rows.every((r, i) => i === 0 || x.rows[i - 1].time >= r.time), 'newest first');
+    assert.equal(x.rows[0].labels.interface_id, 'eni-0352f8c82da6aa229', 'parsed fields as labels');
+    if (VOLUME !== null) {
+      assert.deepStrictEqual(x.volume, VOLUME, 'records per action over the day, as the reference counts them');
+    }
+    assert.equal(x.volumeMeta?.logsVolumeType, 'FullRange', 'the volume meta Explore reads');
+    assert.deepStrictEqual(x.volumeMeta?.absoluteRange, { from: FROM, to: TO });
+    assert.equal(x.volumeMeta?.sourceQuery?.format, 'logs');
+    assert.equal(await page.getByTestId('e2e-log-row').count(), 20);
+    await shot('explore-logs', page.getByTestId('e2e-explore'));
+  });
+
+  await step("Explore: a row's context: the records of its interface just before and after it", async () => {
+    const rows = (await explore()).rows;
+    const row = rows[19];
+    await page.getByTestId('e2e-context-19').click();
+    const x = await until(explore, (v) => v?.context !== undefined, 20_000);
+    assert.equal(x.context.before.length, 5, 'five before');
+    // The 20 rows are the day's newest: every record after the row is one of them.
+    const newer = rows.filter((r) => r.time > row.time);
+    assert.equal(x.context.after.length, Math.min(5, newer.length), 'five after, or as many as the day has');
+    assert.deepStrictEqual(
+      x.context.after.map((r) => r.time),
+      newer.map((r) => r.time).sort((a, b) => a - b).slice(0, 5),
+      'the oldest records after the row'
+    );
+    assert.ok(x.context.before.every((r) => r.time <= row.time), 'before the row');
+    assert.ok(!x.context.before.some((r) => r.time === row.time && r.body === row.body), 'not the row itself');
+    assert.ok(x.context.after.every((r) => r.time > row.time), 'after the row');
+    assert.ok(x.context.after.every((r, i) => i === 0 || x.context.after[i - 1].time <= r.time), 'after: oldest first');
+    await page.getByTestId('e2e-context').waitFor();
+  });
+
+  await step('Explore: "filter for value" on a row\'s action adds the builder row; the backend renders the new query', async () => {
+    const action = (await explore()).rows[0].labels.action;
+    await page.getByTestId('e2e-filter-for-action-0').click();
+    const x = await until(
+      explore,
+      (v) => v?.volume !== undefined && v.query.filters?.length === 1 && v.rows?.length > 0,
+      30_000
+    );
+    assert.deepStrictEqual(x.query.filters, [{ field: 'action', op: '=', value: action }], 'the builder filter');
+    assert.ok(x.rows.every((r) => r.labels.action === action), `every row is ${action}`);
+    if (VOLUME !== null) {
+      assert.deepStrictEqual(x.volume, { [action]: VOLUME[action] }, 'the volume of that action alone');
+    }
+    const field = page.getByTestId('e2e-explore').getByLabel('Filter 1 value', { exact: true });
+    assert.equal(await field.inputValue(), action, 'the builder row shows the value');
+    const text = await until(explorePreview, (t) => t?.includes(`action:=${JSON.stringify(action)}`));
+    assert.ok(text?.includes(`action:=${JSON.stringify(action)}`), `the preview filters on the action: ${text}`);
+    await shot('explore-filtered', page.getByTestId('e2e-explore'));
   });
 
   await shot('page');

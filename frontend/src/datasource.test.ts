@@ -463,7 +463,7 @@ describe('DataSource in Explore', () => {
         filters: [],
         groupBy: [],
         interfaceId: 'eni-0352f8c82da6aa229',
-        limit: 10,
+        limit: 11, // the row itself is in the answer, and dropped
         order: 'desc',
       }),
     ]);

@@ -212,7 +212,7 @@ export class DataSource
       defaultValue: { data: [] },
     });
     const forward = options?.direction === LogRowContextQueryDirection.Forward;
-    return forward ? response : withoutRow(response, row);
+    return forward ? response : withoutRow(response, row, options?.limit);
   }
 
   async getLogRowContextQuery(row: LogRowModel, options?: LogRowContextOptions, query?: FlowQuery): Promise<FlowQuery> {

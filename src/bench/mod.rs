@@ -99,6 +99,10 @@ struct Contender {
     lines: Lines,
 }
 
+/// Both plugins' per-query timeout in the benchmark, seconds (VictoriaLogs
+/// runs with `-search.maxQueryDuration=10m`).
+const BENCH_TIMEOUT_S: u64 = 600;
+
 /// The median of timed runs.
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
@@ -353,11 +357,13 @@ pub async fn run(opts: Options) -> Result<(), String> {
     r.line(format!("- command: `{}`", std::env::args().collect::<Vec<_>>().join(" ")));
     r.line(String::new());
 
+    // Times are measured, not bounded: neither plugin's timeout (Grafana's
+    // 30 s default for the peer, 60 s for flowlens) cuts a slow refresh at scale.
     let raw_json = json!({
         "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
-        "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI});
+        "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S});
     let fields_json = json!({"streamSelector": "{logtype=\"flowfields\"}", "recordMode": "fields",
-        "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI});
+        "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S});
     let ours_raw = Contender {
         exe: exe.clone(),
         instance: Instance { url: server.url.clone(), json_data: raw_json },
@@ -371,7 +377,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     };
     let peer = peer_exe.as_ref().map(|exe| Contender {
         exe: exe.clone(),
-        instance: Instance { url: server.url.clone(), json_data: json!({}) },
+        instance: Instance { url: server.url.clone(), json_data: json!({"timeout": BENCH_TIMEOUT_S}) },
         peer: true,
         lines: Lines::Raw,
     });

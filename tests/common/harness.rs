@@ -167,6 +167,24 @@ impl Plugin {
         self.query_data_with(instance, queries(range, interval_ms, targets), headers).await
     }
 
+    /// One QueryData exchange as is: the response and Grafana's reading of it
+    /// (the checker is a process of its own: run off the async workers).
+    pub async fn exchange(&self, request: pb::QueryDataRequest) -> (pb::QueryDataResponse, GrafanaReport) {
+        // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
+        let response = pb::data_client::DataClient::new(self.channel.clone())
+            .max_decoding_message_size(i32::MAX as usize)
+            .query_data(request.clone())
+            .await
+            .expect("QueryData must not fail as a whole")
+            .into_inner();
+        tokio::task::spawn_blocking(move || {
+            let grafana = grafana_check(&request, &response);
+            (response, grafana)
+        })
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
     /// QueryData with these request headers.
     pub async fn query_data_with(
         &self,
@@ -177,20 +195,7 @@ impl Plugin {
         let targets: Vec<String> = queries.iter().map(|q| String::from_utf8_lossy(&q.json).into_owned()).collect();
         let request =
             pb::QueryDataRequest { plugin_context: Some(instance.context()), queries, headers, ..Default::default() };
-        // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
-        let response = pb::data_client::DataClient::new(self.channel.clone())
-            .max_decoding_message_size(i32::MAX as usize)
-            .query_data(request.clone())
-            .await
-            .expect("QueryData must not fail as a whole")
-            .into_inner();
-        // The checker is a process of its own: run off the async workers.
-        let (response, grafana) = tokio::task::spawn_blocking(move || {
-            let grafana = grafana_check(&request, &response);
-            (response, grafana)
-        })
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+        let (response, grafana) = self.exchange(request).await;
         assert!(
             grafana.violations.is_empty(),
             "Grafana's Go SDK (tests/grafana-go) does not read this QueryData answer as the plugin meant it:\n- {}\ntargets: {}",
@@ -317,6 +322,20 @@ pub struct GrafanaFrame {
 /// server does, and reports what it sees and every contract violation.
 /// Panics when the checker cannot be built or run (Go missing included).
 pub fn grafana_check(request: &pb::QueryDataRequest, response: &pb::QueryDataResponse) -> GrafanaReport {
+    let out = run_checker(request, response, &[]);
+    serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("the checker's report is not JSON ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
+/// The body Grafana's `/api/ds/query` sends the browser for this answer
+/// (`{"results": {refId: {"status", "frames": [...]}}}`), written by
+/// Grafana's Go SDK.
+pub fn ds_query_body(request: &pb::QueryDataRequest, response: &pb::QueryDataResponse) -> Vec<u8> {
+    run_checker(request, response, &["--ds-query"])
+}
+
+/// Runs the Go checker on an exchange; its stdout.
+fn run_checker(request: &pb::QueryDataRequest, response: &pb::QueryDataResponse, args: &[&str]) -> Vec<u8> {
     let mut input = Vec::new();
     for message in [prost::Message::encode_to_vec(request), prost::Message::encode_to_vec(response)] {
         input.extend_from_slice(&u32::try_from(message.len()).expect("a message under 4 GiB").to_be_bytes());
@@ -324,6 +343,7 @@ pub fn grafana_check(request: &pb::QueryDataRequest, response: &pb::QueryDataRes
     }
     let checker = grafana_checker();
     let mut child = Command::new(checker)
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -341,8 +361,7 @@ pub fn grafana_check(request: &pb::QueryDataRequest, response: &pb::QueryDataRes
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("the checker's report is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    out.stdout
 }
 
 /// The checker's executable, built once per test process with `go build`

@@ -17,14 +17,26 @@ import (
 	"io"
 	"os"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
 	"google.golang.org/protobuf/proto"
 )
 
 func main() {
-	if len(os.Args) > 1 {
-		fmt.Fprintln(os.Stderr, "usage: grafana-check < (length-prefixed QueryDataRequest, length-prefixed QueryDataResponse)")
+	dsQuery := len(os.Args) == 2 && os.Args[1] == "--ds-query"
+	if len(os.Args) > 1 && !dsQuery {
+		fmt.Fprintln(os.Stderr, "usage: grafana-check [--ds-query] < (length-prefixed QueryDataRequest, length-prefixed QueryDataResponse)")
 		os.Exit(2)
+	}
+	if dsQuery {
+		// The body of Grafana's /api/ds/query for this answer, as its server writes it.
+		body, err := dsQueryBody(os.Stdin)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "grafana-check:", err)
+			os.Exit(2)
+		}
+		os.Stdout.Write(body)
+		return
 	}
 	report, err := run(os.Stdin)
 	if err != nil {
@@ -47,6 +59,24 @@ func run(in io.Reader) (Report, error) {
 		return Report{}, err
 	}
 	return Check(&req, &res), nil
+}
+
+// dsQueryBody decodes the response with Grafana's SDK and writes it as
+// Grafana's /api/ds/query answers the browser: {"results": {refId: ...}}.
+func dsQueryBody(in io.Reader) ([]byte, error) {
+	var req pluginv2.QueryDataRequest
+	if err := readMessage(in, "QueryDataRequest", &req); err != nil {
+		return nil, err
+	}
+	var res pluginv2.QueryDataResponse
+	if err := readMessage(in, "QueryDataResponse", &res); err != nil {
+		return nil, err
+	}
+	decoded, err := backend.FromProto().QueryDataResponse(&res)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(decoded)
 }
 
 // readMessage reads one length-prefixed protobuf message into m.

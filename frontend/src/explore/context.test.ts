@@ -25,7 +25,7 @@ describe('log context', () => {
       filters: [],
       groupBy: [],
       interfaceId: 'eni-0352f8c82da6aa229',
-      limit: 50,
+      limit: 51, // one more: the row itself is in a backward answer
       order: 'desc',
     });
     expect(validateQuery(backward)).toEqual([]);

@@ -49,7 +49,8 @@ export function contextQuery(row: LogRowModel, options?: LogRowContextOptions, q
     filters: [],
     groupBy: [],
     interfaceId,
-    limit: options?.limit ?? DEFAULT_CONTEXT_LIMIT,
+    // Backward reads the row itself too (see withoutRow): one more.
+    limit: (options?.limit ?? DEFAULT_CONTEXT_LIMIT) + (dir === LogRowContextQueryDirection.Backward ? 1 : 0),
     order: dir === LogRowContextQueryDirection.Forward ? 'asc' : 'desc',
   });
 }
@@ -115,19 +116,35 @@ function frameWithoutRow(frame: DataFrame, row: LogRowModel): DataFrame | undefi
   };
 }
 
-/** The backward context without the row itself (the range ends just after it, so it is in the answer). */
-export function withoutRow(response: DataQueryResponse, row: LogRowModel): DataQueryResponse {
+/** The first `limit` rows of a frame. */
+function firstRows(frame: DataFrame, limit: number): DataFrame {
+  const fields = frame.fields ?? [];
+  const length = fields[0]?.values.length ?? 0;
+  if (length <= limit) {
+    return frame;
+  }
+  const keep = <T>(values: T[]): T[] => values.slice(0, limit);
+  return {
+    ...frame,
+    fields: fields.map((f) => ({ ...f, values: keep(f.values), ...(f.nanos ? { nanos: keep(f.nanos) } : {}) })),
+    length: limit,
+  };
+}
+
+/**
+ * The backward context without the row itself (the range ends just after
+ * it, so it is in the answer, which asked for one more), at most `limit`
+ * rows (default 50).
+ */
+export function withoutRow(response: DataQueryResponse, row: LogRowModel, limit = DEFAULT_CONTEXT_LIMIT): DataQueryResponse {
   let dropped = false;
   const data = (response.data ?? []).map((frame: DataFrame) => {
-    if (dropped || !frame || !Array.isArray(frame.fields)) {
+    if (!frame || !Array.isArray(frame.fields)) {
       return frame;
     }
-    const rest = frameWithoutRow(frame, row);
-    if (!rest) {
-      return frame;
-    }
-    dropped = true;
-    return rest;
+    const rest = dropped ? undefined : frameWithoutRow(frame, row);
+    dropped ||= rest !== undefined;
+    return firstRows(rest ?? frame, limit);
   });
   return { ...response, data };
 }
