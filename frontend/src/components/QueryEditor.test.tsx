@@ -22,7 +22,11 @@ const FIELDS: FieldInfo[] = [
   { name: 'action', type: 'string' },
 ];
 
-function setup(initial: FlowQuery, render_: (q: FlowQuery) => Promise<string[]> = async () => ['RENDERED QUERY']) {
+function setup(
+  initial: FlowQuery,
+  render_: (q: FlowQuery) => Promise<string[]> = async () => ['RENDERED QUERY'],
+  panelRange: TimeRange = range
+) {
   const ds = makeDataSource({ insideCidrs: ['10.0.32.0/20'], interfaceId: 'eni-0352f8c82da6aa229' });
   vi.spyOn(ds, 'fields').mockResolvedValue(FIELDS);
   const renderQuery = vi.spyOn(ds, 'renderQuery').mockImplementation((q) => render_(q));
@@ -34,7 +38,7 @@ function setup(initial: FlowQuery, render_: (q: FlowQuery) => Promise<string[]> 
       <QueryEditor
         datasource={ds as DataSource}
         query={query}
-        range={range}
+        range={panelRange}
         onChange={(q) => {
           setQuery(q);
           onChange(q);
@@ -304,5 +308,16 @@ describe('QueryEditor', () => {
     await user.clear(text);
     expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent('rawQuery: is empty');
     expect(screen.getByLabelText(QUERY.rawQuery)).toBeInTheDocument();
+  });
+  it('hints at records parsed at ingest for a raw-text metric query over more than a day', async () => {
+    const week: TimeRange = { from: dateTime(1_700_000_000_000), to: dateTime(1_700_604_800_000), raw: { from: 'now-7d', to: 'now' } };
+    setup({ refId: 'A', format: 'stat', direction: 'in' }, undefined, week);
+    expect(await screen.findByTestId(QUERY.hint)).toHaveTextContent('Hint: 7 days of records are parsed from raw text');
+  });
+
+  it('gives no hint for the same query over an hour', async () => {
+    setup({ refId: 'A', format: 'stat', direction: 'in' });
+    await screen.findByText('RENDERED QUERY');
+    expect(screen.queryByTestId(QUERY.hint)).toBeNull();
   });
 });

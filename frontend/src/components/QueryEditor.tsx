@@ -5,6 +5,7 @@ import { Alert, InlineField, InlineFieldRow, RadioButtonGroup } from '@grafana/u
 import type { DataSource } from '../datasource';
 import { migrateQuery } from '../migrate';
 import { defaultLimit, FlowDataSourceOptions, FlowQuery } from '../types';
+import { queryHints } from '../explore/hints';
 import { validateQuery } from '../validation';
 import { FiltersSection } from './query/FiltersSection';
 import { GroupByRow } from './query/GroupByRow';
@@ -140,6 +141,12 @@ export function QueryEditor({ datasource, query: saved, onChange, onRunQuery, ra
           />
         </>
       )}
+      {errors.length === 0 &&
+        queryHints(query, jsonData, renderRange.to.valueOf() - renderRange.from.valueOf()).map((h) => (
+          <div key={h.type} data-testid={QUERY.hint} style={{ marginTop: 8, opacity: 0.8, fontSize: 12 }}>
+            Hint: {h.label}
+          </div>
+        ))}
       {errors.length > 0 && (
         <Alert title="This query is not valid" severity="error" data-testid={QUERY.errors}>
           {errors.map((e) => (

@@ -21,6 +21,7 @@ export const QUERY = {
   rendered: 'flowlens-rendered-query',
   renderError: 'flowlens-render-error',
   errors: 'flowlens-query-errors',
+  hint: 'flowlens-query-hint',
 };
 
 export const CONFIG = {

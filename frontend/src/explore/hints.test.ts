@@ -25,20 +25,23 @@ describe('query hints', () => {
     expect(types({ refId: 'A', format: 'logs', rawQuery: '* | limit 10' }, fields)).toEqual([]);
   });
 
-  it('suggests records parsed at ingest for metric queries on raw records', () => {
+  it('suggests records parsed at ingest for metric queries on raw records over more than a day', () => {
+    const week = 7 * 86_400_000;
     for (const format of ['stat', 'series', 'table'] as const) {
-      expect(queryHints({ refId: 'A', format, interfaceId: 'eni-a' }, {})).toEqual([
+      expect(queryHints({ refId: 'A', format, interfaceId: 'eni-a' }, {}, week)).toEqual([
         {
           type: HINT_PARSE_AT_INGEST,
           label:
-            'Records are parsed from raw text at query time; records parsed at ingest (recordMode fields, e.g. by Vector) read several times less per panel',
+            '7 days of records are parsed from raw text at query time; records parsed at ingest (recordMode fields, e.g. by Vector) read several times less per panel, or narrow the range or the stream selector',
         },
       ]);
     }
     // A saved target without a format is a series.
-    expect(types({ refId: 'A' }, { recordMode: 'raw' })).toEqual([HINT_PARSE_AT_INGEST]);
-    expect(types({ refId: 'A', format: 'stat' }, { recordMode: 'fields' })).toEqual([]);
-    expect(types({ refId: 'A', format: 'logs', interfaceId: 'eni-a' }, {})).toEqual([]);
-    expect(types({ refId: 'A', format: 'stat', rawQuery: '* | stats count()' }, {})).toEqual([]);
+    expect(types({ refId: 'A' }, { recordMode: 'raw' }, week)).toEqual([HINT_PARSE_AT_INGEST]);
+    expect(types({ refId: 'A' }, { recordMode: 'raw' }, 86_400_000)).toEqual([]);
+    expect(types({ refId: 'A' }, { recordMode: 'raw' })).toEqual([]);
+    expect(types({ refId: 'A', format: 'stat' }, { recordMode: 'fields' }, week)).toEqual([]);
+    expect(types({ refId: 'A', format: 'logs', interfaceId: 'eni-a' }, {}, week)).toEqual([]);
+    expect(types({ refId: 'A', format: 'stat', rawQuery: '* | stats count()' }, {}, week)).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ import { FlowDataSourceOptions, FlowFilter, FlowQuery } from '../types';
 
 export const HINT_PICK_INTERFACE = 'PICK_INTERFACE';
 export const HINT_PARSE_AT_INGEST = 'PARSE_AT_INGEST';
+/** Past this range a raw-text metric query gets the parse-at-ingest hint. */
+export const LONG_RANGE_MS = 86_400_000 + 60_000;
 
 /** A filter the datasource sends (a row still being filled in is not). */
 function applied(f: unknown): boolean {
@@ -25,9 +27,10 @@ function noInterface(id: FlowQuery['interfaceId']): boolean {
  * Hints for a query:
  * - a builder logs query without filters or interface on a datasource
  *   without a default interface reads every interface's records;
- * - a builder metric query on raw records parses every record at query time.
+ * - a builder metric query on raw records over more than a day (`rangeMs`,
+ *   when known) parses every record of that range at query time.
  */
-export function queryHints(query: FlowQuery, settings: FlowDataSourceOptions): QueryHint[] {
+export function queryHints(query: FlowQuery, settings: FlowDataSourceOptions, rangeMs?: number): QueryHint[] {
   const q = migrateQuery(query);
   if (typeof q.rawQuery === 'string') {
     return [];
@@ -40,11 +43,12 @@ export function queryHints(query: FlowQuery, settings: FlowDataSourceOptions): Q
       label: "Every interface's records are read; pick the NAT gateway's interface (interfaceId) to read fewer",
     });
   }
-  if ((settings.recordMode ?? 'raw') !== 'fields' && ['stat', 'series', 'table'].includes(q.format ?? '')) {
+  const long = rangeMs !== undefined && rangeMs > LONG_RANGE_MS;
+  if (long && (settings.recordMode ?? 'raw') !== 'fields' && ['stat', 'series', 'table'].includes(q.format ?? '')) {
+    const days = Math.round(rangeMs / 86_400_000);
     hints.push({
       type: HINT_PARSE_AT_INGEST,
-      label:
-        'Records are parsed from raw text at query time; records parsed at ingest (recordMode fields, e.g. by Vector) read several times less per panel',
+      label: `${days} days of records are parsed from raw text at query time; records parsed at ingest (recordMode fields, e.g. by Vector) read several times less per panel, or narrow the range or the stream selector`,
     });
   }
   return hints;
