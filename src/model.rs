@@ -555,7 +555,7 @@ pub fn own_inside(settings: &Settings, own: &[std::net::IpAddr]) -> Vec<std::net
 impl FlowQuery {
     /// The canonical fields the query reads: its filters' fields (a sided
     /// field as the address fields it stands for), the address of its
-    /// direction's side, its metric's, `interface_id` when it names
+    /// direction's side, its metric's (not for logs), `interface_id` when it names
     /// interfaces, and its groups when `grouped`.
     pub fn fields_read(&self, schema: &crate::schema::RecordSchema, grouped: bool) -> BTreeSet<String> {
         let mut fields: BTreeSet<String> =
@@ -567,7 +567,8 @@ impl FlowQuery {
             Direction::All => &[],
         };
         fields.extend(sides.iter().map(|side| address_field(schema, side).to_string()));
-        fields.extend(self.metric.field().map(String::from));
+        // Records are read whole (after their conditions), nothing is summed.
+        fields.extend(self.metric.field().filter(|_| self.format != Format::Logs).map(String::from));
         if !self.interface_ids.is_empty() {
             fields.insert("interface_id".into());
         }

@@ -9,6 +9,14 @@
 // with CustomVariableSupport, and runs `ds.variables.query` on each change.
 //
 // What the editors emit is kept on `window.__e2e` for e2e/run.mjs to read.
+//
+// The raw query editor is @grafana/ui's CodeEditor (Monaco). In Grafana,
+// Monaco comes with Grafana; here it is bundled: @monaco-editor/react's loader
+// is given the bundled monaco-editor (never a CDN), its stylesheets are
+// bundled (webpack.config.mjs), its editor worker is a bundled worker, and
+// `window.monaco` lets run.mjs read the editor's text.
+import { loader } from '@monaco-editor/react';
+import * as monaco from 'monaco-editor';
 import React, { useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import {
@@ -82,11 +90,21 @@ interface ExploreState {
 declare global {
   interface Window {
     __e2e: E2EState;
+    monaco: typeof monaco;
   }
 }
 
 const state: E2EState = { ready: false, changes: 0, runs: 0, requests: [], variableChanges: 0 };
 window.__e2e = state;
+
+// Every Monaco worker is the editor worker (the raw query languages are
+// Monarch tokenizers on the main thread; no language service needs a worker
+// of its own).
+window.MonacoEnvironment = {
+  getWorker: () => new Worker(new URL('monaco-editor/esm/vs/editor/editor.worker.js', import.meta.url), { name: 'editor.worker' }),
+};
+loader.config({ monaco });
+window.monaco = monaco;
 
 /**
  * Grafana's backend service over window.fetch, for the calls a datasource

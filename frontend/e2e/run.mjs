@@ -206,6 +206,38 @@ async function typeInto(label, text, { blur = true } = {}) {
   }
 }
 
+// ---- The raw query editor: @grafana/ui's CodeEditor (Monaco), bundled into the page.
+const rawEditor = () => page.getByTestId('flowlens-raw-query');
+
+/** The raw query editor's text and language, through Monaco's API (null while it is not there). */
+const rawState = () =>
+  page.evaluate(() => {
+    const editor = window.monaco?.editor
+      .getEditors()
+      .find((e) => e.getContainerDomNode().closest('[data-testid="e2e-query-editor"] [data-testid="flowlens-raw-query"]'));
+    const model = editor?.getModel();
+    return model ? { text: model.getValue(), language: model.getLanguageId() } : null;
+  });
+
+/** The labels of the completion suggestions shown. */
+const suggestions = () => page.locator('.suggest-widget.visible .monaco-list-row .label-name').allTextContents();
+
+/**
+ * Replaces the raw query's text by typing it, as a user does (Monaco closes
+ * brackets and quotes; typing the closing one steps over it), then leaves
+ * the editor by clicking the page's margin (Tab indents in a code editor).
+ */
+async function typeRaw(text, { blur = true } = {}) {
+  await rawEditor().locator('.view-lines').click();
+  await page.keyboard.press('ControlOrMeta+a');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type(text);
+  if (blur) {
+    await page.keyboard.press('Escape');
+    await page.mouse.click(2, 2);
+  }
+}
+
 const steps = [];
 async function step(name, fn) {
   const t0 = Date.now();
@@ -243,6 +275,7 @@ const browser = await chromium.launch({
 });
 const pageErrors = [];
 const consoleErrors = [];
+const workerLoads = [];
 let failed = false;
 try {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -261,6 +294,12 @@ try {
     // Grafana's web fonts are not on the page (the system font is used instead).
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) {
       consoleErrors.push(m.text());
+    }
+  });
+  // Monaco's editor worker: a bundled script of the page (no fallback to the main thread).
+  page.on('response', (r) => {
+    if (r.url().endsWith('/editor.worker.js')) {
+      workerLoads.push(r.status());
     }
   });
   page.on('requestfailed', (r) => {
@@ -403,15 +442,62 @@ try {
     await shot('query-series', page.getByTestId('e2e-query-editor'));
   });
 
-  await step('Raw mode starts from the rendered query', async () => {
+  const RAW = '{logtype="flow"} ACCEPT | stats count() records';
+  await step('Raw mode starts from the rendered query, in the LogsQL code editor; leaving it runs the query', async () => {
     await radio('Query mode', 'Raw');
     await expectQuery({ ...series, rawQuery: EXPECTED.grouped(10, POD_FILTER) });
-    assert.equal(await page.getByRole('textbox', { name: 'Raw query' }).inputValue(), EXPECTED.grouped(10, POD_FILTER));
+    const shown = await until(rawState, (s) => s?.text === EXPECTED.grouped(10, POD_FILTER));
+    assert.deepStrictEqual(shown, { text: EXPECTED.grouped(10, POD_FILTER), language: 'flowlens-logsql' }, 'the code editor');
+    assert.equal(await page.getByRole('textbox', { name: 'Raw query', exact: true }).count(), 1, "Monaco's input is labelled");
+    // The language's tokenizer (Monarch) highlights fields, durations, pipes, strings and comments.
+    const tokens = await page.evaluate(() =>
+      window.monaco.editor.tokenize('_time:5m pkt_dstaddr:="10.0.32.7" | stats count() x # c', 'flowlens-logsql')[0].map((t) => t.type)
+    );
+    assert.deepStrictEqual(
+      tokens.filter((t) => t !== 'white.logsql'),
+      ['type', 'delimiter', 'number.duration', 'variable', 'delimiter', 'operator', 'string', 'operator.pipe', 'keyword',
+        'predefined', 'delimiter.parenthesis', 'identifier', 'comment'].map((t) => `${t}.logsql`),
+      'the LogsQL tokens'
+    );
+    assert.ok((await rawEditor().locator('.view-lines span[class^="mtk"]').count()) > 1, 'the text is drawn in tokens');
+    const loads = await until(() => workerLoads, (l) => l.length > 0);
+    assert.ok(loads.length > 0 && loads.every((status) => status === 200), `Monaco's editor worker, from the bridge: ${loads}`);
     await expectPreview(EXPECTED.grouped(10, POD_FILTER));
-    await typeInto('Raw query', '{logtype="flow"} ACCEPT | stats count() records');
-    await expectQuery({ ...series, rawQuery: '{logtype="flow"} ACCEPT | stats count() records' });
-    await expectPreview('{logtype="flow"} ACCEPT | stats count() records');
+    const runs = await page.evaluate(() => window.__e2e.runs);
+    await typeRaw(RAW);
+    await expectQuery({ ...series, rawQuery: RAW });
+    assert.equal((await rawState()).text, RAW, 'the typed text (brackets and quotes closed by Monaco, stepped over)');
+    assert.ok((await page.evaluate(() => window.__e2e.runs)) > runs, 'onRunQuery when leaving the editor');
+    await expectPreview(RAW);
     await shot('query-raw', page.getByTestId('e2e-query-editor'));
+  });
+
+  await step('Raw mode completes the values of pkt_dstaddr (the values resource) and field names', async () => {
+    const before = await page.evaluate(() => window.__e2e.requests.length);
+    await typeRaw('pkt_dstaddr:', { blur: false });
+    const isPod = (v) => /^10\.0\.(3[2-9]|4[0-7])\.\d+$/.test(v);
+    const values = await until(suggestions, (l) => l.some(isPod));
+    assert.ok(values.some(isPod), `pod addresses (10.0.32.0/20) among the suggestions: ${values.join(', ')}`);
+    const call = await page.evaluate(
+      (n) => window.__e2e.requests.slice(n).find((r) => r.url.endsWith('/resources/values') && r.status !== undefined),
+      before
+    );
+    assert.equal(call?.method, 'POST');
+    assert.equal(call.status, 200);
+    assert.equal(call.body.field, 'pkt_dstaddr');
+    assert.deepStrictEqual(call.body.range, { from: FROM, to: TO }, "the panel's range");
+    assert.deepStrictEqual(values, call.response.values.slice(0, values.length), 'the values resource answer, in order');
+    await page.getByTestId('e2e-query-editor').screenshot({ path: path.join(args.artifacts, 'query-raw-values.png') });
+    screenshots.push(path.join(args.artifacts, 'query-raw-values.png'));
+    // Enter takes the first; it goes in quoted.
+    await page.keyboard.press('Enter');
+    const picked = await until(rawState, (s) => s?.text !== 'pkt_dstaddr:');
+    assert.equal(picked.text, `pkt_dstaddr:${JSON.stringify(values[0])}`, 'the value inserted as a string');
+
+    await typeRaw('pkt_d', { blur: false });
+    const names = await until(suggestions, (l) => l.includes('pkt_dstaddr'));
+    assert.ok(names.includes('pkt_dstaddr'), `suggestions for pkt_d: ${names.join(', ')}`);
+    await page.keyboard.press('Escape');
     await radio('Query mode', 'Builder');
     await expectQuery(series);
   });

@@ -2,7 +2,9 @@
 // editors from ../src with React, @grafana/ui, @grafana/runtime and
 // @grafana/data bundled in (in Grafana they are provided at runtime; this
 // page has no Grafana around it). The same swc-loader options as the plugin
-// build. A filesystem cache under e2e/.cache makes a rebuild of unchanged
+// build. Monaco (the raw query editor) is bundled too, with its stylesheets
+// and its editor worker (a worker chunk, from page.tsx's MonacoEnvironment).
+// A filesystem cache under e2e/.cache makes a rebuild of unchanged
 // sources take seconds.
 import CopyWebpackPlugin from 'copy-webpack-plugin';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontend = path.join(here, '..');
+const monacoEditor = path.join(frontend, 'node_modules/monaco-editor');
 
 export default () => ({
   mode: 'development',
@@ -38,10 +41,20 @@ export default () => ({
           },
         },
       },
+      // Monaco's stylesheets (the raw query editor) are applied: webpack's
+      // own CSS support puts each into a <style> element; its codicon font
+      // is inlined.
+      {
+        test: /\.css$/,
+        include: monacoEditor,
+        type: 'css',
+        parser: { exportType: 'style' },
+      },
+      { test: /\.ttf$/, include: monacoEditor, type: 'asset/inline' },
       // @grafana/ui imports the stylesheets of uPlot, the data grid, the time
       // and slider pickers; none of those is on the page, so they are read
-      // as text and not applied (no CSS loader needed).
-      { test: /\.css$/, type: 'asset/source' },
+      // as text and not applied.
+      { test: /\.css$/, exclude: monacoEditor, type: 'asset/source' },
     ],
   },
   output: {
@@ -50,6 +63,8 @@ export default () => ({
     path: path.join(here, 'dist'),
     publicPath: '/',
   },
+  // Webpack's native CSS, for Monaco's stylesheets (no style-loader needed).
+  experiments: { css: true },
   performance: { hints: false },
   plugins: [
     new CopyWebpackPlugin({

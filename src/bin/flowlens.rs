@@ -60,7 +60,7 @@ enum Command {
         #[arg(long, default_value_t = 260_000)]
         connections: usize,
         /// Timed runs per figure, after one warm-up (the median is reported)
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 3)]
         runs: usize,
         /// Record sets in the scale section (1x is the first)
         #[arg(long, default_value_t = 4)]

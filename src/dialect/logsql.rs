@@ -47,8 +47,10 @@ impl Dialect for LogsQl {
         if let Step::Buckets { grouped: true, keys: Some(keys) } = step {
             conditions.push(key_condition(&q.group_by, keys, schema));
         }
-        let all = matches!(step, Step::Records { .. });
-        let mut stages = scan(target, q, &q.fields_read(schema, true), all, conditions);
+        // Records: only the fields the conditions need are read from every
+        // record; the whole record is extracted from the ones kept after
+        // `sort ... limit` (below).
+        let mut stages = scan(target, q, &q.fields_read(schema, true), false, conditions);
         let by = |time: bool, grouped: bool| {
             let mut fields: Vec<String> = Vec::new();
             if time {
@@ -88,7 +90,10 @@ impl Dialect for LogsQl {
             Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(true, *grouped))),
             Step::Records { limit } => {
                 let order = if q.oldest_first { "_time" } else { "_time desc" };
-                stages.push(format!("sort by ({order}) limit {limit}"))
+                stages.push(format!("sort by ({order}) limit {limit}"));
+                if let RecordSchema::Raw(format) = schema {
+                    stages.extend(extract(format, &BTreeSet::new(), true));
+                }
             }
             Step::Raw | Step::Streams { .. } => {}
         }

@@ -4,11 +4,15 @@ import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
 import { DataSource } from '../datasource';
+import { FakeCodeEditor } from '../test/codeEditor';
 import { makeDataSource } from '../test/datasource';
 import { choose, radio } from '../test/ui';
 import { FieldInfo, FlowQuery } from '../types';
 import { QueryEditor } from './QueryEditor';
 import { QUERY } from './selectors';
+
+// Monaco cannot run in jsdom: the raw query editor is a textarea here.
+vi.mock('@grafana/ui', async (original) => ({ ...(await original<typeof import('@grafana/ui')>()), CodeEditor: FakeCodeEditor }));
 
 const range: TimeRange = { from: dateTime(1_700_000_000_000), to: dateTime(1_700_003_600_000), raw: { from: 'now-1h', to: 'now' } };
 
@@ -286,16 +290,22 @@ describe('QueryEditor', () => {
   });
 
   it('switches to raw mode starting from the rendered query, and back', async () => {
-    const { user, last, onRunQuery } = setup({ refId: 'A', format: 'stat' });
+    const { user, last, onChange, onRunQuery } = setup({ refId: 'A', format: 'stat' });
     await screen.findByTestId(QUERY.rendered);
     await user.click(radio(QUERY.mode, 'Raw'));
     expect(last().rawQuery).toBe('RENDERED QUERY');
     const text = screen.getByLabelText(QUERY.rawQuery);
+    expect(text).toHaveValue('RENDERED QUERY');
+    expect(text).toHaveAttribute('data-language', 'flowlens-logsql');
+    const changes = onChange.mock.calls.length;
     await user.clear(text);
     await user.type(text, '* | stats count() records');
-    expect(last().rawQuery).toBe('* | stats count() records');
+    // The text is emitted when the editor loses focus, and the query runs then.
+    expect(onChange.mock.calls.length).toBe(changes);
+    expect(onRunQuery).not.toHaveBeenCalled();
     await user.tab();
-    expect(onRunQuery).toHaveBeenCalled();
+    expect(last().rawQuery).toBe('* | stats count() records');
+    expect(onRunQuery).toHaveBeenCalledTimes(1);
     await user.click(radio(QUERY.mode, 'Builder'));
     expect(last().rawQuery).toBeNull();
     expect(screen.getByRole('radiogroup', { name: QUERY.format })).toBeInTheDocument();
@@ -306,9 +316,20 @@ describe('QueryEditor', () => {
     const text = screen.getByLabelText(QUERY.rawQuery);
     expect(text).toHaveValue('x');
     await user.clear(text);
+    await user.tab();
     expect(await screen.findByTestId(QUERY.errors)).toHaveTextContent('rawQuery: is empty');
     expect(screen.getByLabelText(QUERY.rawQuery)).toBeInTheDocument();
   });
+  it('edits a raw query in LogQL for a Loki datasource', async () => {
+    const ds = makeDataSource({ backend: 'loki' });
+    vi.spyOn(ds, 'fields').mockResolvedValue(FIELDS);
+    vi.spyOn(ds, 'renderQuery').mockResolvedValue(['{a="b"}']);
+    render(<QueryEditor datasource={ds} query={{ refId: 'A', rawQuery: '{a="b"}' }} range={range} onChange={vi.fn()} onRunQuery={vi.fn()} />);
+    expect(screen.getByLabelText(QUERY.rawQuery)).toHaveAttribute('data-language', 'flowlens-logql');
+    expect(screen.getByTestId(QUERY.rawQueryEditor)).toContainElement(screen.getByLabelText(QUERY.rawQuery));
+    await screen.findByTestId(QUERY.rendered);
+  });
+
   it('hints at records parsed at ingest for a raw-text metric query over more than a day', async () => {
     const week: TimeRange = { from: dateTime(1_700_000_000_000), to: dateTime(1_700_604_800_000), raw: { from: 'now-7d', to: 'now' } };
     setup({ refId: 'A', format: 'stat', direction: 'in' }, undefined, week);

@@ -68,6 +68,8 @@ export function QueryEditor({ datasource, query: saved, onChange, onRunQuery, ra
         <RawQueryRow
           rawQuery={query.rawQuery ?? ''}
           backend={jsonData.backend ?? 'victorialogs'}
+          datasource={datasource}
+          range={renderRange}
           onChange={(rawQuery) => change({ rawQuery }, false)}
           onBlur={onRunQuery}
         />

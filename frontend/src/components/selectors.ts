@@ -13,6 +13,7 @@ export const QUERY = {
   share: 'Share',
   interfaceId: 'Interface',
   rawQuery: 'Raw query',
+  rawQueryEditor: 'flowlens-raw-query',
   addFilter: 'Add filter',
   filterField: (i: number) => `Filter ${i + 1} field`,
   filterOp: (i: number) => `Filter ${i + 1} operator`,
