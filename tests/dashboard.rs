@@ -118,14 +118,7 @@ async fn every_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::gen::F
     assert_eq!(w.interval_ms, 60_000);
 
     // The busiest pod, to narrow every panel as a user picking it would.
-    let busiest = r::groups(
-        records,
-        &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), from_ms, to_ms),
-        &["pkt_dstaddr"],
-    )[0]
-    .0[0]
-        .clone();
-    let busiest_re = busiest.replace('.', "\\.");
+    let busiest_re = busiest_pod_regex(records);
     let variable_sets: [Vec<(&str, &str)>; 2] = [
         vec![("kubernetes_pod_ip", ".*"), ("remote_svc_ip", ".*")],
         vec![("kubernetes_pod_ip", &busiest_re), ("remote_svc_ip", ".*")],
@@ -169,6 +162,13 @@ async fn every_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::gen::F
     assert!(checked >= 20, "every panel's targets, twice: {checked}");
 }
 
+/// The pod receiving the most bytes over the fixture's day, as a regex for
+/// the `kubernetes_pod_ip` variable.
+fn busiest_pod_regex(records: &[flowlens::gen::FlowRecord]) -> String {
+    let inbound = RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), data::FROM_MS, data::TO_MS);
+    r::groups(records, &inbound, &["pkt_dstaddr"])[0].0[0].replace('.', "\\.")
+}
+
 /// The cost and security dashboard (`vpc-traffic-cost.json`): every target,
 /// interpolated by the frontend with the dashboard's variables, equal to the
 /// reference (costs at the provisioned prices, shares, distinct counts,
@@ -177,13 +177,7 @@ async fn every_cost_panel(plugin: &Plugin, ds: &Instance, records: &[flowlens::g
     let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/vpc-traffic-cost.json")).unwrap();
     let (from_ms, to_ms) = (data::FROM_MS, data::TO_MS);
     let auto = round_interval((to_ms - from_ms) / 1000);
-    let busiest = r::groups(
-        records,
-        &RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), from_ms, to_ms),
-        &["pkt_dstaddr"],
-    )[0]
-    .0[0]
-        .replace('.', "\\.");
+    let busiest = busiest_pod_regex(records);
     let mut checked = 0;
     for vars in [
         vec![("kubernetes_pod_ip", ".*"), ("remote_svc_ip", ".*")],

@@ -254,6 +254,13 @@ const STRING_STARTS: monacoTypes.languages.IMonarchLanguageRule[] = [
   [/`/, 'string', '@string_backtick'],
 ];
 
+/** The brackets both languages highlight as pairs. */
+const BRACKETS: monacoTypes.languages.IMonarchLanguageBracket[] = [
+  { open: '{', close: '}', token: 'delimiter.curly' },
+  { open: '(', close: ')', token: 'delimiter.parenthesis' },
+  { open: '[', close: ']', token: 'delimiter.square' },
+];
+
 export const logsqlLanguage: monacoTypes.languages.IMonarchLanguage = {
   defaultToken: '',
   ignoreCase: false,
@@ -262,11 +269,7 @@ export const logsqlLanguage: monacoTypes.languages.IMonarchLanguage = {
   keywords: LOGSQL_KEYWORDS,
   functions: LOGSQL_FUNCTIONS,
   specialFields: LOGSQL_SPECIAL_FIELDS,
-  brackets: [
-    { open: '{', close: '}', token: 'delimiter.curly' },
-    { open: '(', close: ')', token: 'delimiter.parenthesis' },
-    { open: '[', close: ']', token: 'delimiter.square' },
-  ],
+  brackets: BRACKETS,
   tokenizer: {
     root: [
       [/\s+/, 'white'],
@@ -323,11 +326,7 @@ export const logqlLanguage: monacoTypes.languages.IMonarchLanguage = {
   tokenPostfix: '.logql',
   keywords: LOGQL_KEYWORDS,
   functions: LOGQL_FUNCTIONS,
-  brackets: [
-    { open: '{', close: '}', token: 'delimiter.curly' },
-    { open: '(', close: ')', token: 'delimiter.parenthesis' },
-    { open: '[', close: ']', token: 'delimiter.square' },
-  ],
+  brackets: BRACKETS,
   tokenizer: {
     root: [
       [/\s+/, 'white'],
