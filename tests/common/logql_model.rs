@@ -387,7 +387,7 @@ impl Store {
 fn grouping_above_range(expr: &MetricExpr) -> Option<Vec<String>> {
     match expr {
         MetricExpr::Range(_) => None,
-        MetricExpr::Sum { by, inner } if matches!(**inner, MetricExpr::Range(_)) => {
+        MetricExpr::Sum { by, inner, .. } if matches!(**inner, MetricExpr::Range(_)) => {
             Some(by.clone().unwrap_or_default())
         }
         MetricExpr::Sum { inner, .. } | MetricExpr::TopK { inner, .. } => grouping_above_range(inner),
@@ -400,19 +400,20 @@ fn ceil_div(a: i64, b: i64) -> i64 {
 
 /// The vector aggregations above the range aggregation, at one step:
 /// `sum by (k)` keeps the named labels a series has (absent ones are not
-/// output labels); `sum` one series without labels; `topk(k, …)` the k
+/// output labels), `count by (k)` counts the series of each; `sum` one
+/// series without labels; `topk(k, …)` the k
 /// largest (ties by labels, an order Loki does not promise).
 fn aggregate(expr: &MetricExpr, vector: BTreeMap<Labels, f64>) -> BTreeMap<Labels, f64> {
     match expr {
         MetricExpr::Range(_) => vector,
-        MetricExpr::Sum { by, inner } => {
+        MetricExpr::Sum { by, inner, count } => {
             let mut out: BTreeMap<Labels, f64> = BTreeMap::new();
             for (labels, v) in aggregate(inner, vector) {
                 let key: Labels = match by {
                     Some(names) => labels.into_iter().filter(|(k, _)| names.contains(k)).collect(),
                     None => Labels::new(),
                 };
-                *out.entry(key).or_default() += v;
+                *out.entry(key).or_default() += if *count { 1.0 } else { v };
             }
             out
         }

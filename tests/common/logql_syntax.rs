@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! query   = metric | log
-//! metric  = "sum" ["by" "(" names ")"] "(" metric ")" | "topk" "(" int "," metric ")"
+//! metric  = ("sum" | "count") ["by" "(" names ")"] "(" metric ")" | "topk" "(" int "," metric ")"
 //!         | ("count_over_time" | "sum_over_time") "(" selector "[" range "]" ["offset" dur]
 //!             stages ["|" "unwrap" name {"|" filter}] ")"
 //! log     = selector stages
@@ -116,10 +116,12 @@ pub enum NumOp {
 #[derive(Debug, Clone)]
 pub enum MetricExpr {
     Range(RangeAgg),
-    /// `sum [by (…)] (…)`; `None`: no grouping (one series, no labels).
+    /// `sum [by (…)] (…)`, or with `count` `count [by (…)] (…)` (each
+    /// series counts 1); `None`: no grouping (one series, no labels).
     Sum {
         by: Option<Vec<String>>,
         inner: Box<MetricExpr>,
+        count: bool,
     },
     TopK {
         k: usize,
@@ -265,7 +267,8 @@ impl Parser<'_> {
     }
 
     fn metric(&mut self) -> Result<MetricExpr, String> {
-        if self.keyword("sum") {
+        let count = self.keyword("count");
+        if count || self.keyword("sum") {
             let by = if self.keyword("by") {
                 self.expect("(")?;
                 let mut names = vec![self.ident()?];
@@ -280,7 +283,7 @@ impl Parser<'_> {
             self.expect("(")?;
             let inner = self.metric()?;
             self.expect(")")?;
-            return Ok(MetricExpr::Sum { by, inner: Box::new(inner) });
+            return Ok(MetricExpr::Sum { by, inner: Box::new(inner), count });
         }
         if self.keyword("topk") {
             self.expect("(")?;
@@ -298,7 +301,7 @@ impl Parser<'_> {
         } else if self.keyword("sum_over_time") {
             RangeFn::Sum
         } else {
-            return Err(self.error("sum, topk, count_over_time or sum_over_time"));
+            return Err(self.error("sum, count, topk, count_over_time or sum_over_time"));
         };
         self.expect("(")?;
         let matchers = self.selector()?;
