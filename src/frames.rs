@@ -175,8 +175,7 @@ pub fn share(part: u64, total: u64) -> f64 {
 }
 
 /// Shares of `total`, in percent.
-fn share_values(parts: impl Iterator<Item = u64>, total: impl Fn() -> u64) -> Values {
-    let total = total();
+fn share_values(parts: impl Iterator<Item = u64>, total: u64) -> Values {
     Values::F64(parts.map(|p| Some(share(p, total))).collect())
 }
 
@@ -294,7 +293,7 @@ fn table_frame(
     }
     if q.share {
         // Every group was ranked when fewer than the limit came back.
-        let total = || total.unwrap_or_else(|| ranked.iter().map(|(_, v)| v).sum());
+        let total = total.unwrap_or_else(|| ranked.iter().map(|(_, v)| v).sum());
         fields.push(
             Field::new("share", share_values(values.iter().copied(), total))
                 .with_config(value_config(q, "Share".into())),

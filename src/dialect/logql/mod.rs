@@ -509,14 +509,10 @@ impl Query {
     /// page reads the newest sub-range.
     fn logs(&self, range: TimeRange, limit: usize, split_ms: i64, oldest_first: bool) -> LokiRequest {
         let page = if oldest_first { first_page(range, split_ms) } else { page_range(range, split_ms) };
-        let mut params = log_params(page, limit);
-        if oldest_first {
-            params.iter_mut().filter(|(n, _)| *n == "direction").for_each(|(_, v)| *v = "forward".into());
-        }
         LokiRequest {
             kind: RequestKind::Logs,
             query: format!("{}{}", self.selector, self.pipeline.log_stages()),
-            params,
+            params: log_params(page, limit, oldest_first),
             covers: Covers::Records { range, limit, split_ms, oldest_first },
             key_labels: Vec::new(),
         }
@@ -558,13 +554,13 @@ fn page_range(range: TimeRange, split_ms: i64) -> TimeRange {
 }
 
 /// A log query's parameters: `[from, to)` (Loki's `end` is exclusive),
-/// newest first, at most a page.
-fn log_params(range: TimeRange, limit: usize) -> Vec<(&'static str, String)> {
+/// newest first (or oldest first), at most a page.
+fn log_params(range: TimeRange, limit: usize, oldest_first: bool) -> Vec<(&'static str, String)> {
     vec![
         ("start", ns(range.from_ms)),
         ("end", ns(range.to_ms)),
         ("limit", limit.min(MAX_ENTRIES).to_string()),
-        ("direction", "backward".into()),
+        ("direction", if oldest_first { "forward" } else { "backward" }.into()),
     ]
 }
 
@@ -609,7 +605,7 @@ fn raw_request(raw: &str, q: &FlowQuery) -> LokiRequest {
         let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
         (
             RequestKind::Logs,
-            log_params(range, limit),
+            log_params(range, limit, false),
             Covers::Records { range, limit, split_ms: 0, oldest_first: false },
         )
     } else if q.format == Format::Series {

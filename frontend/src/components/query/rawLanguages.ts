@@ -248,10 +248,20 @@ const STRING_STATES: monacoTypes.languages.IMonarchLanguage['tokenizer'] = {
   ],
 };
 
-const STRING_STARTS: monacoTypes.languages.IMonarchLanguageRule[] = [
+/** The first rules of both languages' root: whitespace, comments, the starts of strings. */
+const LEADING: monacoTypes.languages.IMonarchLanguageRule[] = [
+  [/\s+/, 'white'],
+  [/#.*$/, 'comment'],
   [/"/, 'string', '@string_double'],
   [/'/, 'string', '@string_single'],
   [/`/, 'string', '@string_backtick'],
+];
+
+/** A double-quoted label matcher value, in both languages. */
+const MATCHER_VALUE: monacoTypes.languages.IMonarchLanguageRule[] = [
+  [/[^\\"]+/, 'attribute.value'],
+  [/\\./, 'string.escape'],
+  [/"/, 'attribute.value', '@pop'],
 ];
 
 /** The brackets both languages highlight as pairs. */
@@ -272,9 +282,7 @@ export const logsqlLanguage: monacoTypes.languages.IMonarchLanguage = {
   brackets: BRACKETS,
   tokenizer: {
     root: [
-      [/\s+/, 'white'],
-      [/#.*$/, 'comment'],
-      ...STRING_STARTS,
+      ...LEADING,
       // A pipe, then the pipe's name.
       [/(\|)(\s*)([a-z_]+)/, [{ token: 'operator.pipe' }, { token: 'white' }, { cases: { '@pipes': 'keyword', '@default': 'identifier' } }]],
       [/\|/, 'operator.pipe'],
@@ -311,11 +319,7 @@ export const logsqlLanguage: monacoTypes.languages.IMonarchLanguage = {
       [/,/, 'delimiter'],
       [/\}/, 'delimiter.curly', '@pop'],
     ],
-    matcher_value: [
-      [/[^\\"]+/, 'attribute.value'],
-      [/\\./, 'string.escape'],
-      [/"/, 'attribute.value', '@pop'],
-    ],
+    matcher_value: MATCHER_VALUE,
     ...STRING_STATES,
   },
 };
@@ -329,9 +333,7 @@ export const logqlLanguage: monacoTypes.languages.IMonarchLanguage = {
   brackets: BRACKETS,
   tokenizer: {
     root: [
-      [/\s+/, 'white'],
-      [/#.*$/, 'comment'],
-      ...STRING_STARTS,
+      ...LEADING,
       // A stream selector: {label="value", ...}.
       [/\{/, 'delimiter.curly', '@matcher'],
       // Line filters and pipes: |= |~ != !~ |> !> and |.
@@ -362,11 +364,7 @@ export const logqlLanguage: monacoTypes.languages.IMonarchLanguage = {
       [/,/, 'delimiter'],
       [/\}/, 'delimiter.curly', '@pop'],
     ],
-    matcher_value: [
-      [/[^\\"]+/, 'attribute.value'],
-      [/\\./, 'string.escape'],
-      [/"/, 'attribute.value', '@pop'],
-    ],
+    matcher_value: MATCHER_VALUE,
     matcher_raw: [
       [/[^`]+/, 'attribute.value'],
       [/`/, 'attribute.value', '@pop'],
