@@ -51,7 +51,7 @@ pub fn settings(url: &str) -> Settings {
 }
 
 /// Runs the demo and prints every panel.
-pub async fn run(connections: usize) -> Result<(), String> {
+pub async fn run(connections: usize, serve: bool) -> Result<(), String> {
     let started = std::time::Instant::now();
     let server = VlServer::start(VlOptions::default()).await?;
     println!("VictoriaLogs started at {}", server.url);
@@ -85,5 +85,9 @@ pub async fn run(connections: usize) -> Result<(), String> {
     }
     let health = crate::health::check(&ds).await;
     println!("Save & test: {}", health.message);
+    if serve {
+        println!("\nVictoriaLogs keeps serving these records at {} (Ctrl-C stops it)", server.url);
+        tokio::signal::ctrl_c().await.map_err(|e| e.to_string())?;
+    }
     Ok(())
 }

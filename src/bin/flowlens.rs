@@ -52,6 +52,10 @@ enum Command {
         /// Connections to generate (each gives several records)
         #[arg(long, default_value_t = 20_000)]
         connections: usize,
+        /// Keep VictoriaLogs running with the records after the panels are printed
+        /// (point a Grafana datasource at the printed URL; Ctrl-C stops it)
+        #[arg(long)]
+        serve: bool,
     },
     /// flowlens vs the official VictoriaLogs datasource (the user's LogsQL) on one local
     /// VictoriaLogs: read floors, each panel, dashboard refresh, scale, memory, Loki plans
@@ -126,7 +130,7 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
 #[tokio::main]
 async fn main() {
     let result = match Cli::parse().command {
-        Command::Demo { connections } => flowlens::demo::run(connections).await,
+        Command::Demo { connections, serve } => flowlens::demo::run(connections, serve).await,
         Command::Bench { connections, runs, scale, peer, write } => {
             flowlens::bench::run(flowlens::bench::Options {
                 connections,
