@@ -36,9 +36,28 @@ type Detected = (Instant, Vec<IpAddr>);
 
 /// How long addresses detected from the records are reused.
 const OWN_ADDRESSES_TTL: Duration = Duration::from_secs(600);
-/// The window the interface's addresses are detected in: the last hour of
-/// the query's range (the whole range when that hour holds no records).
-const DETECT_WINDOW_MS: i64 = 3_600_000;
+/// Records a 10-minute detection window must hold to be trusted: with few
+/// records, an outside address in all of them (one long connection) would
+/// look like the interface's own.
+const DETECT_MIN_RECORDS: u64 = 500;
+
+/// The windows the interface's addresses are detected in, tried in order,
+/// each with the records (with addresses) it must hold to be used: the last
+/// 10 minutes of the range when they hold [`DETECT_MIN_RECORDS`] (at the
+/// user's scale a sixth of the hour's cost), else the last hour when it
+/// holds any, else the whole range. Windows equal to the range end the list.
+pub fn detect_windows(range: TimeRange) -> Vec<(TimeRange, u64)> {
+    let mut windows = Vec::new();
+    for (width, min_records) in [(600_000, DETECT_MIN_RECORDS), (3_600_000, 1)] {
+        let window = TimeRange { from_ms: range.from_ms.max(range.to_ms - width), to_ms: range.to_ms };
+        if window == range {
+            break;
+        }
+        windows.push((window, min_records));
+    }
+    windows.push((range, 0));
+    windows
+}
 
 impl Datasource {
     /// Builds the datasource; fails for settings no backend can serve.
@@ -119,11 +138,14 @@ impl Datasource {
         if let Some(own) = cached() {
             return Ok(own); // found by the panel that held the lock
         }
-        let last_hour = TimeRange { from_ms: range.from_ms.max(range.to_ms - DETECT_WINDOW_MS), to_ms: range.to_ms };
-        let mut found = self.detect_own_addresses(interface_ids, last_hour, deadline).await?;
-        if found.is_none() && last_hour != range {
-            found = self.detect_own_addresses(interface_ids, range, deadline).await?;
+        let mut found = None;
+        for (window, min_records) in detect_windows(range) {
+            found = self.detect_own_addresses(interface_ids, window, deadline).await?;
+            if found.as_ref().map_or(0, |(records, _)| *records) >= min_records {
+                break;
+            }
         }
+        let found = found.map(|(_, own)| own);
         match found {
             Some(own) => {
                 self.own.lock().expect("own lock").insert(interface_ids.to_vec(), (Instant::now(), own.clone()));
@@ -133,13 +155,14 @@ impl Datasource {
         }
     }
 
-    /// `None` when the window holds no records with both addresses.
+    /// The records with both addresses in the window and the addresses in
+    /// all of them; `None` when there are no such records.
     async fn detect_own_addresses(
         &self,
         interface_ids: &[String],
         range: TimeRange,
         deadline: Deadline,
-    ) -> Result<Option<Vec<IpAddr>>, QueryError> {
+    ) -> Result<Option<(u64, Vec<IpAddr>)>, QueryError> {
         let probe = |group_by: &[&str]| FlowQuery {
             group_by: group_by.iter().map(|f| f.to_string()).collect(),
             // Records without an address (NODATA, SKIPDATA) are not counted.
@@ -173,7 +196,7 @@ impl Datasource {
             .collect();
         own.sort();
         own.dedup();
-        Ok(Some(own))
+        Ok(Some((total, own)))
     }
 
     /// Runs a step within the datasource's timeout from now.
@@ -218,5 +241,27 @@ impl Datasource {
             notices.extend(more);
         }
         Ok(crate::frames::shape_noted(q, &self.settings, outputs, &executed.join("\n\n"), &notices))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(minutes: i64) -> TimeRange {
+        TimeRange { from_ms: 1_000_000_000_000 - minutes * 60_000, to_ms: 1_000_000_000_000 }
+    }
+
+    #[test]
+    fn detection_narrows_to_the_last_ten_minutes_then_widens() {
+        let day = range(24 * 60);
+        let windows = detect_windows(day);
+        let widths: Vec<(i64, u64)> = windows.iter().map(|(w, n)| ((w.to_ms - w.from_ms) / 60_000, *n)).collect();
+        assert_eq!(widths, vec![(10, DETECT_MIN_RECORDS), (60, 1), (24 * 60, 0)]);
+        assert!(windows.iter().all(|(w, _)| w.to_ms == day.to_ms));
+        // A range no longer than a window is asked once, whole.
+        assert_eq!(detect_windows(range(10)), vec![(range(10), 0)]);
+        assert_eq!(detect_windows(range(30)), vec![(range(10), DETECT_MIN_RECORDS), (range(30), 0)]);
+        assert_eq!(detect_windows(range(60)), vec![(range(10), DETECT_MIN_RECORDS), (range(60), 0)]);
     }
 }

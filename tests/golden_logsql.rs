@@ -241,12 +241,32 @@ fn coalesced_queries_match_golden_files() {
         check(&format!("{mode}-coalesced-totals"), &LogsQl::render_coalesced(&target, &qs, &Step::Total));
         let series = Step::Buckets { grouped: false, keys: None };
         check(&format!("{mode}-coalesced-series"), &LogsQl::render_coalesced(&target, &qs[1..3], &series));
-        // Not coalesced: rankings, grouped buckets, hand-written queries,
-        // and (fields parsed at ingest: VictoriaLogs' regex inside a pipe)
-        // a question with filters.
+        // Rankings asked as buckets with the same records and metric: one
+        // scan, each question's group fields unrolled into its own keys.
+        let grouped = Step::Buckets { grouped: true, keys: None };
+        let rank = |by: &[&str], direction: &str, metric: &str| {
+            let q = json!({"format": "table", "direction": direction, "groupBy": by, "limit": 10, "metric": metric});
+            FlowQuery { step_ms: 3_600_000, ..parse(&s, q) }
+        };
+        let ranks = [
+            rank(&["pkt_srcaddr"], "in", "bytes"),
+            rank(&["pkt_dstaddr"], "in", "bytes"),
+            rank(&["pkt_srcaddr", "dstport"], "in", "bytes"),
+        ];
+        let keys: Vec<_> = ranks.iter().map(|q| LogsQl::coalesce_key(&target, q, &grouped)).collect();
+        assert!(keys[0].is_some() && keys.iter().all(|k| k == &keys[0]), "{mode}: one scan for all: {keys:?}");
+        check(&format!("{mode}-coalesced-rankings"), &LogsQl::render_coalesced(&target, &ranks, &grouped));
+        // Other records or another metric: another scan.
+        for other in [rank(&["pkt_srcaddr"], "out", "bytes"), rank(&["pkt_srcaddr"], "in", "packets")] {
+            assert_ne!(LogsQl::coalesce_key(&target, &other, &grouped), keys[0], "{mode}");
+        }
+        // Not coalesced: whole-range rankings, grouped buckets of given keys,
+        // hand-written queries, and (fields parsed at ingest: VictoriaLogs'
+        // regex inside a pipe) a total or series with filters.
         let ranked = parse(&s, json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}));
         assert_eq!(LogsQl::coalesce_key(&target, &ranked, &Step::Rank { limit: 10 }), None);
-        assert_eq!(LogsQl::coalesce_key(&target, &ranked, &Step::Buckets { grouped: true, keys: None }), None);
+        let keyed = Step::Buckets { grouped: true, keys: Some(vec![vec!["1.2.3.4".into()]]) };
+        assert_eq!(LogsQl::coalesce_key(&target, &ranked, &keyed), None);
         let raw = parse(&s, json!({"format": "stat", "rawQuery": "* | stats count()"}));
         assert_eq!(LogsQl::coalesce_key(&target, &raw, &Step::Raw), None);
         let filtered = parse(

@@ -13,7 +13,7 @@ mod common;
 
 use common::data::{self, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
-use common::panels::{Checker, Window};
+use common::panels::{reference_for, Checker, Window};
 use common::reference::{self as r, Dir};
 use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
 use flowlens::load::Loader;
@@ -234,6 +234,55 @@ async fn questions_of_one_refresh_share_one_scan_and_keep_their_own_answers() {
             let frames = &answers[target["refId"].as_str().unwrap()].frames;
             check.verify_stat(target, reference, frames);
             assert!(!executed(&frames[0]).contains("one scan for"), "{}: asked alone", ds.uid);
+        }
+    }
+}
+
+/// Rankings of one refresh that read the same records with the same metric
+/// (the top remote IPs and the top pods into the pods) are asked as hourly
+/// buckets per key in one scan, each question's group field unrolled into
+/// its own keys: every table exact, cold and warm (the warm refresh asks the
+/// unsettled tail of both in one scan too). A ranking of other records is
+/// its own scan; so is a ranking by two fields (not bucketed), and every
+/// ranking without the cache (asked whole, not as buckets).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rankings_of_one_refresh_share_one_scan() {
+    let server =
+        VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start (run scripts/victorialogs.sh)");
+    let now = chrono::Utc::now().timestamp_millis();
+    let recs = records(17, now - 4 * HOUR, now, 2000);
+    push(&server.url, &recs).await;
+    let plugin = Plugin::start().await;
+    let w = Window { from_ms: now - 4 * HOUR + 17 * MIN + 123, to_ms: now, interval_ms: 5 * MIN };
+    let table = |ref_id: &str, direction: &str, by: &[&str]| json!({"refId": ref_id, "format": "table", "direction": direction, "groupBy": by, "limit": 10});
+    let targets = [
+        table("A", "in", &["pkt_srcaddr"]),
+        table("B", "in", &["pkt_dstaddr"]),
+        table("C", "out", &["pkt_srcaddr"]),
+        table("D", "in", &["pkt_dstaddr", "pkt_srcaddr"]),
+    ];
+    for (mut ds, cached) in instances(&server.url) {
+        ds.json_data["coalesceWindowMs"] = json!(300);
+        let check = Checker { plugin: &plugin, ds: &ds, records: &recs, w };
+        for refresh in ["cold", "warm"] {
+            let answers = plugin.query(&ds, (w.from_ms, w.to_ms), w.interval_ms, &targets).await;
+            for target in &targets {
+                let ref_id = target["refId"].as_str().unwrap();
+                let frames = &answers[ref_id].frames;
+                check.verify_top_table(target, &reference_for(target, &ds, &w), frames);
+                let text = executed(&frames[0]);
+                let what = format!("{} {refresh} {ref_id}: {text}", ds.uid);
+                match ref_id {
+                    "A" | "B" if cached => {
+                        assert!(text.contains("one scan for 2 questions"), "{what}");
+                        assert!(text.contains("unroll by (flowlens_key)"), "{what}");
+                        if refresh == "warm" {
+                            assert!(text.contains("settled buckets"), "{what}: the warm refresh reads the cache");
+                        }
+                    }
+                    _ => assert!(!text.contains("one scan for"), "{what}: asked alone"),
+                }
+            }
         }
     }
 }

@@ -127,11 +127,14 @@ impl Backend {
             .into_iter()
             .enumerate()
             .map(|(i, output)| {
-                let note = format!(
-                    "-- one scan for {} questions of this refresh; this one's answer: {}",
-                    qs.len(),
-                    crate::dialect::logsql::column(i)
-                );
+                let answer = match step {
+                    Step::Buckets { grouped: true, .. } => {
+                        format!("the {} rows starting {i}[", crate::dialect::logsql::UNROLLED)
+                    }
+                    _ => crate::dialect::logsql::column(i),
+                };
+                let note =
+                    format!("-- one scan for {} questions of this refresh; this one's answer: {answer}", qs.len());
                 (format!("{text}\n{note}"), output, Vec::new())
             })
             .collect())

@@ -142,6 +142,9 @@ impl VictoriaLogs {
         text: &str,
         deadline: Deadline,
     ) -> Result<Vec<StepOutput>, QueryError> {
+        if let Step::Buckets { grouped: true, .. } = step {
+            return self.run_unrolled(questions, text, deadline).await;
+        }
         let columns: Vec<String> = (0..questions).map(crate::dialect::logsql::column).collect();
         let mut totals = vec![0u64; questions];
         let mut buckets: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); questions];
@@ -169,6 +172,28 @@ impl VictoriaLogs {
                 .collect(),
             _ => totals.into_iter().map(StepOutput::Total).collect(),
         })
+    }
+
+    /// Runs a grouped coalesced query and splits its answer by the question
+    /// index each key starts with ([`crate::dialect::logsql::unrolled_key`]).
+    async fn run_unrolled(
+        &self,
+        questions: usize,
+        text: &str,
+        deadline: Deadline,
+    ) -> Result<Vec<StepOutput>, QueryError> {
+        use crate::dialect::logsql::{unrolled_key, UNROLLED};
+        let mut buckets: Vec<BTreeMap<Key, BTreeMap<i64, u64>>> = vec![BTreeMap::new(); questions];
+        self.stream_rows_within(deadline, text, &[], |row| {
+            let t = bucket_ms(&row)?;
+            let (i, key) = unrolled_key(&text_of(row.get(UNROLLED)))
+                .filter(|(i, _)| *i < questions)
+                .ok_or_else(|| unexpected("a row without a question's key", &row))?;
+            *buckets[i].entry(key).or_default().entry(t).or_default() += metric(&row)?;
+            Ok(true)
+        })
+        .await?;
+        Ok(buckets.into_iter().map(StepOutput::Buckets).collect())
     }
 
     /// A hand-written stats query as series, stepped by the plugin. The

@@ -70,8 +70,7 @@ impl Dialect for LogsQl {
         // Group keys without a value: `-` and a missing field are one group, "".
         if matches!(step, Step::Rank { .. } | Step::Buckets { grouped: true, .. }) {
             for f in &q.group_by {
-                let name = field_name(schema.log_field(f));
-                stages.push(format!("replace if ({name}:={}) ({}, \"\") at {name}", quote(NO_VALUE), quote(NO_VALUE)));
+                stages.push(blank_no_value(schema.log_field(f)));
             }
         }
         let aggregate = format!("{} as {VALUE}", aggregate(q, schema));
@@ -108,22 +107,34 @@ impl LogsQl {
     /// What questions must share to be asked in one scan; `None` for a step
     /// that cannot be.
     pub fn coalesce_key(target: &Target<'_>, q: &FlowQuery, step: &Step) -> Option<String> {
+        if q.raw_query.is_some() || !q.metric.additive() {
+            return None;
+        }
+        let schema = target.schema;
+        let base = base_terms(target, q).join(" ");
+        let by = match step {
+            Step::Total => String::new(),
+            Step::Buckets { grouped: false, keys: None } => duration(q.step_ms),
+            // Rankings asked as buckets: the same records and metric, each
+            // question its own group fields.
+            Step::Buckets { grouped: true, keys: None }
+                if q.group_by.iter().all(|f| placeholder_safe(schema.log_field(f))) =>
+            {
+                let conditions = conditions(q, schema).join(" ");
+                return Some(format!("{base}|{conditions}|{}|{}|grouped", aggregate(q, schema), duration(q.step_ms)));
+            }
+            _ => return None,
+        };
         // VictoriaLogs (v1.52.1) matches a regex inside a pipe (`stats ... if
         // (f:~"re")`) against a field parsed at ingest and stored as numbers
         // on fewer records than the same filter before the first pipe
         // (tests/reuse.rs found it): with fields parsed at ingest only
         // questions without filters share a scan, so their `if` holds
         // direction conditions (address ranges) alone.
-        if matches!(target.schema, RecordSchema::Fields(_)) && !q.filters.is_empty() {
+        if matches!(schema, RecordSchema::Fields(_)) && !q.filters.is_empty() {
             return None;
         }
-        let by = match step {
-            _ if q.raw_query.is_some() || !q.metric.additive() => return None,
-            Step::Total => String::new(),
-            Step::Buckets { grouped: false, keys: None } => duration(q.step_ms),
-            _ => return None,
-        };
-        Some(format!("{}|{by}", base_terms(target, q).join(" ")))
+        Some(format!("{base}|{by}"))
     }
 
     /// One query answering every question of `qs` (which share a
@@ -131,6 +142,9 @@ impl LogsQl {
     /// records, each one's others condition its aggregate, [`column`] `i`.
     pub fn render_coalesced(target: &Target<'_>, qs: &[FlowQuery], step: &Step) -> String {
         let schema = target.schema;
+        if let Step::Buckets { grouped: true, .. } = step {
+            return render_unrolled(target, qs);
+        }
         let conditions: Vec<Vec<String>> = qs.iter().map(|q| conditions(q, schema)).collect();
         let common: Vec<String> =
             conditions[0].iter().filter(|c| conditions.iter().all(|cs| cs.contains(c))).cloned().collect();
@@ -153,6 +167,59 @@ impl LogsQl {
         stages.push(format!("stats {by}{}", aggregates.join(", ")));
         stages.join("\n| ")
     }
+}
+
+/// Grouped buckets of several questions with the same records and metric
+/// in one scan: each record's key of question `i` formatted as `i` and a
+/// JSON array of its group values (`<q:f>` quotes each), the keys of all
+/// questions unrolled into one row each, and one `stats by (_time, key)`.
+/// [`unrolled_key`] reads a key back.
+fn render_unrolled(target: &Target<'_>, qs: &[FlowQuery]) -> String {
+    let schema = target.schema;
+    let needed: BTreeSet<String> = qs.iter().flat_map(|q| q.fields_read(schema, true)).collect();
+    let mut stages = scan(target, &qs[0], &needed, false, conditions(&qs[0], schema));
+    let mut fields: Vec<String> =
+        qs.iter().flat_map(|q| q.group_by.iter().map(|f| schema.log_field(f).to_string())).collect();
+    fields.sort();
+    fields.dedup();
+    stages.extend(fields.iter().map(|name| blank_no_value(name)));
+    for (i, q) in qs.iter().enumerate() {
+        let values: Vec<String> = q.group_by.iter().map(|f| format!("<q:{}>", schema.log_field(f))).collect();
+        stages.push(format!("format {} as {UNROLLED}_{i}", quote(&format!("{i}[{}]", values.join(",")))));
+    }
+    let keys: Vec<String> = (0..qs.len()).map(|i| format!("<q:{UNROLLED}_{i}>")).collect();
+    stages.push(format!("format {} as {UNROLLED}", quote(&format!("[{}]", keys.join(",")))));
+    stages.push(format!("unroll by ({UNROLLED})"));
+    stages.push(format!(
+        "stats by (_time:{}, {UNROLLED}) {} as {VALUE}",
+        duration(qs[0].step_ms),
+        aggregate(&qs[0], schema)
+    ));
+    stages.join("\n| ")
+}
+
+/// Group keys without a value: `-` and a missing field are one group, "".
+fn blank_no_value(name: &str) -> String {
+    let name = field_name(name);
+    format!("replace if ({name}:={}) ({}, \"\") at {name}", quote(NO_VALUE), quote(NO_VALUE))
+}
+
+/// The field holding the unrolled keys of a grouped coalesced query.
+pub const UNROLLED: &str = "flowlens_key";
+
+/// A key of [`render_unrolled`]'s answer: the question's index and its
+/// group values.
+pub fn unrolled_key(text: &str) -> Option<(usize, Vec<String>)> {
+    let open = text.find('[')?;
+    let i = text[..open].parse().ok()?;
+    let values = serde_json::from_str(&text[open..]).ok()?;
+    Some((i, values))
+}
+
+/// Whether a field name can stand in a `format` placeholder (`<q:name>`)
+/// as it is.
+fn placeholder_safe(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
 }
 
 /// The result field of the `i`th question of a coalesced query.
