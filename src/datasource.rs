@@ -12,7 +12,7 @@ use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::frame::Frame;
 use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
-use crate::plan::{first_step, follow_up, Step, StepOutput};
+use crate::plan::{alongside, first_step, follow_up, Step, StepOutput};
 use crate::reuse::Reuse;
 use crate::settings::Settings;
 
@@ -231,11 +231,27 @@ impl Datasource {
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
         let q = &self.resolve(q, deadline).await?;
-        let (text, first, mut notices) = self.run(q, &first_step(q), deadline).await?;
+        let (first_step, early) = (first_step(q), alongside(q));
+        let (first, mut early_answer) = tokio::try_join!(self.run(q, &first_step, deadline), async {
+            match &early {
+                Some(step) => self.run(q, step, deadline).await.map(Some),
+                None => Ok(None),
+            }
+        })?;
+        let (text, first, mut notices) = first;
+        let later = follow_up(q, &first).into_iter().map(|step| {
+            let ready = if Some(&step) == early.as_ref() { early_answer.take() } else { None };
+            async move {
+                match ready {
+                    Some(answer) => Ok(answer),
+                    None => self.run(q, &step, deadline).await,
+                }
+            }
+        });
+        let answers = futures_util::future::try_join_all(later).await?;
         let mut executed = vec![text];
         let mut outputs = vec![first];
-        for step in follow_up(q, &outputs[0]) {
-            let (text, output, more) = self.run(q, &step, deadline).await?;
+        for (text, output, more) in answers {
             executed.push(text);
             outputs.push(output);
             notices.extend(more);

@@ -123,6 +123,16 @@ pub fn first_step(q: &FlowQuery) -> Step {
     }
 }
 
+/// A follow-up step that does not depend on the first step's answer, so it
+/// can be asked alongside it: the total per bucket a ranked series' `other`
+/// is of (the same question as the refresh's ungrouped series, with which
+/// it then shares a scan or a request in flight). [`follow_up`] lists it
+/// too, when the ranking found groups.
+pub fn alongside(q: &FlowQuery) -> Option<Step> {
+    (q.format == Format::Series && !q.group_by.is_empty() && q.other && q.raw_query.is_none())
+        .then_some(Step::Buckets { grouped: false, keys: None })
+}
+
 /// The steps that follow the first one, given its output: the series of the
 /// top keys, and the totals that `other` is computed from.
 pub fn follow_up(q: &FlowQuery, first: &StepOutput) -> Vec<Step> {
