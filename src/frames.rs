@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Notice, Values};
 use crate::model::{Direction, FlowQuery, Format, Metric, MAX_RAW_ROWS};
-use crate::plan::{Key, LabelledSeries, StepOutput};
+use crate::plan::{Columns, Key, LabelledSeries, StepOutput};
 use crate::schema::{field_type, FieldType};
 use crate::settings::Settings;
 use crate::time::parse_time_ns;
@@ -482,24 +482,11 @@ fn line_id(seen: &mut std::collections::HashMap<String, usize>, time_ns: i64, bo
 
 /// Rows of a hand-written query: columns in first-seen order; `_time` as a
 /// time column; columns whose every value is a number as numbers.
-fn rows_frame(mut rows: Vec<serde_json::Map<String, Value>>, meta: FrameMeta) -> Frame {
-    let mut names: Vec<String> = Vec::new();
-    for row in &rows {
-        for k in row.keys() {
-            if !names.contains(k) {
-                names.push(k.clone());
-            }
-        }
-    }
-    let text = |row: &mut serde_json::Map<String, Value>, name: &str| match row.remove(name) {
-        Some(Value::String(s)) => Some(s),
-        Some(Value::Null) | None => None,
-        Some(v) => Some(v.to_string()),
-    };
-    let fields = names
-        .iter()
-        .map(|name| {
-            let column: Vec<Option<String>> = rows.iter_mut().map(|r| text(r, name)).collect();
+fn rows_frame(rows: Columns, meta: FrameMeta) -> Frame {
+    let any = !rows.is_empty();
+    let fields = rows
+        .into_columns()
+        .map(|(name, column)| {
             let times: Option<Vec<i64>> = (name == "_time")
                 .then(|| column.iter().map(|v| v.as_deref().and_then(parse_time_ns)).collect())
                 .flatten();
@@ -507,10 +494,10 @@ fn rows_frame(mut rows: Vec<serde_json::Map<String, Value>>, meta: FrameMeta) ->
                 column.iter().map(|v| v.as_deref().map_or(Some(None), |s| s.parse::<f64>().ok().map(Some))).collect();
             let values = match (times, numbers) {
                 (Some(t), _) => Values::Time(t),
-                (None, Some(n)) if !rows.is_empty() => Values::F64(n),
+                (None, Some(n)) if any => Values::F64(n),
                 _ => Values::Str(column),
             };
-            Field::new(name.clone(), values)
+            Field::new(name, values)
         })
         .collect();
     Frame { name: "result".into(), fields, meta, ..Default::default() }

@@ -61,10 +61,75 @@ pub enum StepOutput {
     Buckets(BTreeMap<Key, BTreeMap<i64, u64>>),
     /// For [`Step::Records`].
     Records(Vec<Record>),
-    /// For [`Step::Raw`]: rows of fields as the backend returned them.
-    Rows(Vec<serde_json::Map<String, serde_json::Value>>),
+    /// For [`Step::Raw`]: rows of fields as the backend returned them, as
+    /// columns.
+    Rows(Columns),
     /// For [`Step::Raw`] as series: labels -> (time ms, value) points.
     Series(Vec<LabelledSeries>),
+}
+
+/// Rows of a hand-written query held as columns, filled as each row
+/// arrives (no row is kept as a map): names in order of first appearance,
+/// one value per row in every column, `None` where a row has no such field
+/// or its value is null; other values as text (JSON numbers and booleans as
+/// they were written).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Columns {
+    names: Vec<String>,
+    values: Vec<Vec<Option<String>>>,
+    index: std::collections::HashMap<String, usize>,
+    rows: usize,
+}
+
+impl Columns {
+    /// Adds one row of (field, value) pairs: a field not seen before becomes
+    /// a new column, null in the rows before; a field the row lacks is null.
+    pub fn push_row(&mut self, row: impl IntoIterator<Item = (String, serde_json::Value)>) {
+        for (name, value) in row {
+            let i = match self.index.get(&name) {
+                Some(&i) => i,
+                None => {
+                    let i = self.names.len();
+                    self.index.insert(name.clone(), i);
+                    self.names.push(name);
+                    self.values.push(vec![None; self.rows]);
+                    i
+                }
+            };
+            let column = &mut self.values[i];
+            // A field twice in one row: the last value, as a JSON map keeps.
+            column.truncate(self.rows);
+            column.push(text(value));
+        }
+        self.rows += 1;
+        for column in &mut self.values {
+            column.resize(self.rows, None);
+        }
+    }
+
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether no row is held.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
+    /// The columns, (name, one value per row), in order of first appearance.
+    pub fn into_columns(self) -> impl Iterator<Item = (String, Vec<Option<String>>)> {
+        self.names.into_iter().zip(self.values)
+    }
+}
+
+/// A row's value as a column holds it.
+fn text(value: serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s),
+        serde_json::Value::Null => None,
+        v => Some(v.to_string()),
+    }
 }
 
 /// One raw flow record for the logs view.

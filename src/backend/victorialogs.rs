@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::{Deadline, HttpClient};
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, MAX_RAW_ROWS};
-use crate::plan::{Key, Labels, Record, Step, StepOutput};
+use crate::plan::{Columns, Key, Labels, Record, Step, StepOutput};
 use crate::schema::RecordSchema;
 use crate::time::{parse_time_ns, rfc3339};
 
@@ -120,11 +120,11 @@ impl VictoriaLogs {
             }
             Step::Raw if q.format == Format::Series => self.raw_series(q, text, deadline).await,
             Step::Raw => {
-                let mut rows = Vec::new();
+                // Each row goes into the columns as it arrives: no row is held.
+                let mut rows = Columns::default();
                 let range = [("start", rfc3339(q.range.from_ms)), ("end", rfc3339(q.range.to_ms - 1))];
                 self.stream_rows_within(deadline, text, &range, |row| {
-                    // Collected again: full nodes, as for records.
-                    rows.push(row.into_iter().collect());
+                    rows.push_row(row);
                     Ok(rows.len() < MAX_RAW_ROWS)
                 })
                 .await?;

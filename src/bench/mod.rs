@@ -60,6 +60,9 @@ pub struct Options {
     pub peer: PathBuf,
     /// Where to write the Markdown report.
     pub write: Option<PathBuf>,
+    /// Only the plugin memory section (1x and `scale`x records, no peer,
+    /// no timings): a quicker way to measure the peak RSS alone.
+    pub memory_only: bool,
 }
 
 impl Options {
@@ -283,8 +286,90 @@ fn vl_version() -> String {
         .map_or_else(|| "unknown version".into(), |v| v.trim().to_string())
 }
 
+/// The plugin memory table: peak RSS at 1x and `n`x the records.
+fn memory_table(r: &mut Report, n: usize, mem_1x: &memory::Memory, mem_n: &memory::Memory) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    r.line(format!(
+        "Plugin memory: {} targets in one QueryData (the dashboard, 10,000 records and 10,000 raw rows), \
+         peak RSS of a fresh plugin process, median of {}:",
+        mem_1x.targets,
+        mem_1x.peaks_kib.len()
+    ));
+    r.line(String::new());
+    r.line(
+        "| records | backend answers MiB | frames MiB | plugin idle / peak MiB (runs) | VictoriaLogs RSS MiB |"
+            .to_string(),
+    );
+    r.line("|---|---:|---:|---:|---:|".to_string());
+    for (label, m) in [("1x", mem_1x), (&*format!("{n}x"), mem_n)] {
+        r.line(format!(
+            "| {label} | {:.1} | {:.1} | {:.1} / {:.1} ({}) | {:.0} |",
+            m.answer_bytes as f64 / 1048576.0,
+            m.frame_bytes as f64 / 1048576.0,
+            mib(m.idle_kib),
+            mib(m.peak_kib),
+            m.peaks_kib.iter().map(|p| format!("{:.1}", mib(*p))).collect::<Vec<_>>().join(", "),
+            mib(m.vl_kib)
+        ));
+    }
+    r.line(String::new());
+}
+
+/// `--only memory`: the plugin memory section alone, over the raw records
+/// at 1x and `scale`x (no peer, no timings).
+async fn memory_only(opts: Options) -> Result<(), String> {
+    let started = Instant::now();
+    let mut r = Report::default();
+    let server =
+        VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let to_ms = now_ms - now_ms.rem_euclid(600_000);
+    let cfg = GenConfig { connections: opts.connections, from_ms: to_ms - 86_400_000, to_ms, ..GenConfig::default() };
+    let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
+    let dashboard = panels::dashboard(w)?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
+    if !exe.is_file() {
+        return Err(format!("{}: missing (cargo build --bins, same profile)", exe.display()));
+    }
+    let instance = Instance {
+        url: server.url.clone(),
+        json_data: json!({
+            "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
+            "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S}),
+    };
+    let targets: Vec<Target> = dashboard
+        .iter()
+        .flat_map(|p| p.targets.iter().map(|(t, _)| t.clone()))
+        .enumerate()
+        .map(|(i, mut t)| {
+            t.ref_id = format!("Q{i}");
+            t
+        })
+        .collect();
+    let loader = Loader::new(&server.url);
+    let mut mems = Vec::new();
+    for set in 0..opts.scale as u64 {
+        r.progress(started, &format!("loading record set {}", set + 1));
+        let records = generate(&GenConfig { seed: cfg.seed + set, ..cfg.clone() });
+        loader.push_raw(&records, MISSION_FORMAT, &RAW_STREAM).await.map_err(|e| e.to_string())?;
+        loader.force_flush().await.map_err(|e| e.to_string())?;
+        if set == 0 || set + 1 == opts.scale as u64 {
+            r.progress(started, &format!("plugin memory at {}x", set + 1));
+            mems.push(memory::measure(&exe, &server.url, server.pid(), &instance, w, &targets).await?);
+        }
+    }
+    let last = mems.last().expect("a measurement").clone();
+    memory_table(&mut r, opts.scale, &mems[0], &last);
+    r.line(format!("Peak {}x / 1x: {:.2}.", opts.scale, last.peak_kib as f64 / mems[0].peak_kib.max(1) as f64));
+    r.line(format!("The memory section took {:.0} s.", started.elapsed().as_secs_f64()));
+    Ok(())
+}
+
 /// Runs the benchmark, prints the report and writes it when asked.
 pub async fn run(opts: Options) -> Result<(), String> {
+    if opts.memory_only {
+        return memory_only(opts).await;
+    }
     let started = Instant::now();
     let mut r = Report::default();
     let server =
@@ -541,32 +626,8 @@ pub async fn run(opts: Options) -> Result<(), String> {
         theirs_1x.zip(theirs_n).map_or("–".into(), |(a, b)| growth(a.1, b.1)),
     ));
     r.line(String::new());
+    memory_table(&mut r, n, &mem_1x, &mem_n);
     let mib = |kib: u64| kib as f64 / 1024.0;
-    r.line(format!(
-        "Plugin memory: {} targets in one QueryData (the dashboard, 10,000 records and 10,000 raw rows), \
-         peak RSS of a fresh plugin process, median of {}:",
-        mem_1x.targets,
-        mem_1x.peaks_kib.len()
-    ));
-    r.line(String::new());
-    r.line(
-        "| records | backend answers MiB | frames MiB | plugin idle / peak MiB (runs) | VictoriaLogs RSS MiB |"
-            .to_string(),
-    );
-    r.line("|---|---:|---:|---:|---:|".to_string());
-    for (label, m) in [("1x", &mem_1x), (&*format!("{n}x"), &mem_n)] {
-        r.line(format!(
-            "| {label} | {:.1} | {:.1} | {:.1} / {:.1} ({}) | {:.0} |",
-            m.answer_bytes as f64 / 1048576.0,
-            m.frame_bytes as f64 / 1048576.0,
-            mib(m.idle_kib),
-            mib(m.peak_kib),
-            m.peaks_kib.iter().map(|p| format!("{:.1}", mib(*p))).collect::<Vec<_>>().join(", "),
-            mib(m.vl_kib)
-        ));
-    }
-    r.line(String::new());
-
     r.progress(started, "Loki plans");
     r.line("## Loki plans".to_string());
     r.line(String::new());

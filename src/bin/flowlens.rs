@@ -45,6 +45,13 @@ struct QueryArgs {
     compare: bool,
 }
 
+/// A section `flowlens bench --only` runs alone.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BenchSection {
+    /// The plugin's peak memory.
+    Memory,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Start a local VictoriaLogs with a day of generated records and print every panel
@@ -75,6 +82,10 @@ enum Command {
         /// Also write the report as Markdown to this file (e.g. BENCHMARKS.md)
         #[arg(long)]
         write: Option<std::path::PathBuf>,
+        /// Run only this section: `memory` (the plugin's peak RSS at 1x and --scale x the
+        /// records; no peer, no timings, nothing written)
+        #[arg(long, value_enum)]
+        only: Option<BenchSection>,
     },
     /// Run one query and print its frames
     Query(QueryArgs),
@@ -131,13 +142,14 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
 async fn main() {
     let result = match Cli::parse().command {
         Command::Demo { connections, serve } => flowlens::demo::run(connections, serve).await,
-        Command::Bench { connections, runs, scale, peer, write } => {
+        Command::Bench { connections, runs, scale, peer, write, only } => {
             flowlens::bench::run(flowlens::bench::Options {
                 connections,
                 runs: runs.max(1),
                 scale: scale.max(1),
                 peer: peer.unwrap_or_else(flowlens::bench::Options::default_peer),
                 write,
+                memory_only: only == Some(BenchSection::Memory),
             })
             .await
         }

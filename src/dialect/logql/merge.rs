@@ -65,32 +65,29 @@ pub fn merge(q: &FlowQuery, step: &Step, answers: &[(LokiRequest, Answer)]) -> S
         Step::Raw => {
             if answers.iter().any(|(_, a)| matches!(a, Answer::Streams(_))) {
                 let limit = q.limit.unwrap_or(crate::model::LOGS_LIMIT.0);
-                let rows = entries(answers, limit, false)
-                    .into_iter()
-                    .map(|(time_ns, body, labels)| {
-                        let mut row = serde_json::Map::new();
-                        row.insert("_time".into(), rfc3339_ns(time_ns).into());
-                        row.insert("_msg".into(), body.into());
-                        row.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone().into())));
-                        row
-                    })
-                    .collect();
+                let mut rows = crate::plan::Columns::default();
+                for (time_ns, body, labels) in entries(answers, limit, false) {
+                    let mut row = serde_json::Map::new();
+                    row.insert("_time".into(), rfc3339_ns(time_ns).into());
+                    row.insert("_msg".into(), body.into());
+                    row.extend(labels.iter().map(|(k, v)| (k.clone(), v.clone().into())));
+                    rows.push_row(row);
+                }
                 StepOutput::Rows(rows)
             } else if q.format == Format::Series {
                 StepOutput::Series(samples().map(|(_, s)| (s.labels.clone(), s.points.clone())).collect())
             } else {
-                let rows = samples()
-                    .map(|(_, s)| {
-                        let mut row: serde_json::Map<String, serde_json::Value> =
-                            s.labels.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
-                        let value = s.points.last().map_or(0.0, |p| p.1);
-                        row.insert(
-                            "value".into(),
-                            serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into),
-                        );
-                        row
-                    })
-                    .collect();
+                let mut rows = crate::plan::Columns::default();
+                for (_, s) in samples() {
+                    let mut row: serde_json::Map<String, serde_json::Value> =
+                        s.labels.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect();
+                    let value = s.points.last().map_or(0.0, |p| p.1);
+                    row.insert(
+                        "value".into(),
+                        serde_json::Number::from_f64(value).map_or(serde_json::Value::Null, Into::into),
+                    );
+                    rows.push_row(row);
+                }
                 StepOutput::Rows(rows)
             }
         }
