@@ -30,12 +30,7 @@ fn main() {
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
-        extern "C" {
-            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
-        }
-        /// glibc's `M_MMAP_THRESHOLD` and `M_ARENA_MAX` (malloc.h).
-        const M_MMAP_THRESHOLD: std::ffi::c_int = -3;
-        const M_ARENA_MAX: std::ffi::c_int = -8;
+        use libc::{mallopt, M_ARENA_MAX, M_MMAP_THRESHOLD};
         for (param, value, env) in
             [(M_ARENA_MAX, 1, "MALLOC_ARENA_MAX"), (M_MMAP_THRESHOLD, 128 * 1024, "MALLOC_MMAP_THRESHOLD_")]
         {
