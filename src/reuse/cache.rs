@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::plan::Key;
 
-/// One bucket's answer: each group's value.
-pub type Bucket = Arc<[(Key, u64)]>;
+/// One bucket's answer: each group's value. A group's key is shared by
+/// every bucket it is in (a ranking's keys recur in every hour: one copy
+/// each instead of one per bucket).
+pub type Bucket = Arc<[(Arc<Key>, u64)]>;
 
 /// The store.
 #[derive(Debug)]
@@ -34,7 +36,7 @@ struct Entry {
 }
 
 /// About how much memory a bucket holds.
-fn size(bucket: &[(Key, u64)]) -> usize {
+fn size(bucket: &[(Arc<Key>, u64)]) -> usize {
     64 + bucket.iter().map(|(key, _)| 32 + key.iter().map(|k| 24 + k.len()).sum::<usize>()).sum::<usize>()
 }
 
@@ -97,7 +99,7 @@ mod tests {
     use super::*;
 
     fn bucket(keys: &[&str]) -> Bucket {
-        keys.iter().map(|k| (vec![k.to_string()], 1)).collect::<Vec<_>>().into()
+        keys.iter().map(|k| (Arc::new(vec![k.to_string()]), 1)).collect::<Vec<_>>().into()
     }
 
     #[test]

@@ -25,8 +25,8 @@ mod cache;
 mod gather;
 pub mod parts;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
@@ -36,7 +36,7 @@ use crate::backend::{Backend, Deadline};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, Metric, TimeRange};
-use crate::plan::{Step, StepOutput};
+use crate::plan::{Key, Step, StepOutput};
 use crate::settings::Settings;
 
 /// A step's answer: the query text executed, the output, notices.
@@ -120,13 +120,15 @@ impl Reuse {
             let StepOutput::Buckets(got) = output else {
                 return Err(QueryError::plugin("internal error: a bucketed step answered without buckets"));
             };
+            let shared: BTreeMap<&Key, Arc<Key>> = got.keys().map(|key| (key, Arc::new(key.clone()))).collect();
             let keep: Vec<(i64, Bucket)> = parts::settled(part, grain, settled_before)
                 .map(|start| {
                     let bucket: Vec<_> =
-                        got.iter().filter_map(|(key, b)| b.get(&start).map(|v| (key.clone(), *v))).collect();
+                        got.iter().filter_map(|(key, b)| b.get(&start).map(|v| (shared[key].clone(), *v))).collect();
                     (start, bucket.into())
                 })
                 .collect();
+            drop(shared);
             cache.put(&id, keep);
             parts::add(&mut buckets, got);
             texts.push(text);
@@ -148,7 +150,7 @@ impl Reuse {
         }
         for (start, bucket) in cached {
             for (key, v) in bucket.iter() {
-                *buckets.entry(key.clone()).or_default().entry(start).or_default() += v;
+                *buckets.entry(Key::clone(key)).or_default().entry(start).or_default() += v;
             }
         }
         Ok((texts.join("\n\n"), parts::finish(step, buckets), notices))
