@@ -331,21 +331,8 @@ async fn memory_only(opts: Options) -> Result<(), String> {
     if !exe.is_file() {
         return Err(format!("{}: missing (cargo build --bins, same profile)", exe.display()));
     }
-    let instance = Instance {
-        url: server.url.clone(),
-        json_data: json!({
-            "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
-            "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S}),
-    };
-    let targets: Vec<Target> = dashboard
-        .iter()
-        .flat_map(|p| p.targets.iter().map(|(t, _)| t.clone()))
-        .enumerate()
-        .map(|(i, mut t)| {
-            t.ref_id = format!("Q{i}");
-            t
-        })
-        .collect();
+    let instance = Instance { url: server.url.clone(), json_data: raw_settings() };
+    let targets = every_target(&dashboard);
     let loader = Loader::new(&server.url);
     let mut mems = Vec::new();
     for set in 0..opts.scale as u64 {
@@ -444,9 +431,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
 
     // Times are measured, not bounded: neither plugin's timeout (Grafana's
     // 30 s default for the peer, 60 s for flowlens) cuts a slow refresh at scale.
-    let raw_json = json!({
-        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
-        "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S});
+    let raw_json = raw_settings();
     let fields_json = json!({"streamSelector": "{logtype=\"flowfields\"}", "recordMode": "fields",
         "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S});
     let ours_raw = Contender {
@@ -569,15 +554,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     }
     r.line(String::new());
 
-    let all_targets: Vec<Target> = dashboard
-        .iter()
-        .flat_map(|p| p.targets.iter().map(|(t, _)| t.clone()))
-        .enumerate()
-        .map(|(i, mut t)| {
-            t.ref_id = format!("Q{i}");
-            t
-        })
-        .collect();
+    let all_targets = every_target(&dashboard);
     r.progress(started, "plugin memory");
     let mem_1x = memory::measure(&exe, &server.url, server.pid(), &ours_raw.instance, w, &all_targets).await?;
 
@@ -683,4 +660,26 @@ pub async fn run(opts: Options) -> Result<(), String> {
         println!("\nwritten to {}", path.display());
     }
     Ok(())
+}
+
+/// Every target of the dashboard's panels, with refIds of their own (as
+/// one QueryData carries them).
+fn every_target(dashboard: &[Panel]) -> Vec<Target> {
+    dashboard
+        .iter()
+        .flat_map(|p| p.targets.iter().map(|(t, _)| t.clone()))
+        .enumerate()
+        .map(|(i, mut t)| {
+            t.ref_id = format!("Q{i}");
+            t
+        })
+        .collect()
+}
+
+/// flowlens' datasource settings for the raw lines (as the shipped
+/// provisioning sets them, with the benchmark's timeout).
+fn raw_settings() -> serde_json::Value {
+    json!({
+        "streamSelector": "{logtype=\"flow\", environment=\"ops\"}", "recordFormat": MISSION_FORMAT,
+        "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S})
 }

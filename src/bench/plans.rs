@@ -114,7 +114,7 @@ pub fn table(panels: &[Panel], to_ms: i64) -> Result<Vec<String>, String> {
         format!(
             "`lokiSplitInterval` {} (the default); top-N follow-ups planned after a ranking of N keys. \
              Not counted: the interface-address detection every datasource runs once per 10 minutes \
-             (a total and two rankings over the last hour).",
+             (a total and two rankings over the last 10 minutes, or the last hour when they hold fewer than 500 records).",
             duration(settings.loki_split_ms)
         ),
         String::new(),
