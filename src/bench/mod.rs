@@ -315,22 +315,39 @@ fn memory_table(r: &mut Report, n: usize, mem_1x: &memory::Memory, mem_n: &memor
     r.line(String::new());
 }
 
+/// What every run of the benchmark starts from: a VictoriaLogs, the day of
+/// records to generate, the panels' window and the plugin binary.
+struct Setup {
+    server: VlServer,
+    cfg: GenConfig,
+    w: Window,
+    exe: PathBuf,
+}
+
+async fn setup(opts: &Options) -> Result<Setup, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
+    if !exe.is_file() {
+        return Err(format!("{}: missing (cargo build --bins, same profile)", exe.display()));
+    }
+    let server =
+        VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
+    // "Last 24 hours", ending at the last 10-minute mark (whole buckets of
+    // `$__interval`: the peer stamps and divides edge buckets whole), so the
+    // last `cacheSettleMinutes` are unsettled and every refresh reads them.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let to_ms = now_ms - now_ms.rem_euclid(600_000);
+    let cfg = GenConfig { connections: opts.connections, from_ms: to_ms - 86_400_000, to_ms, ..GenConfig::default() };
+    let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
+    Ok(Setup { server, cfg, w, exe })
+}
+
 /// `--only memory`: the plugin memory section alone, over the raw records
 /// at 1x and `scale`x (no peer, no timings).
 async fn memory_only(opts: Options) -> Result<(), String> {
     let started = Instant::now();
     let mut r = Report::default();
-    let server =
-        VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let to_ms = now_ms - now_ms.rem_euclid(600_000);
-    let cfg = GenConfig { connections: opts.connections, from_ms: to_ms - 86_400_000, to_ms, ..GenConfig::default() };
-    let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
+    let Setup { server, cfg, w, exe } = setup(&opts).await?;
     let dashboard = panels::dashboard(w)?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
-    if !exe.is_file() {
-        return Err(format!("{}: missing (cargo build --bins, same profile)", exe.display()));
-    }
     let instance = Instance { url: server.url.clone(), json_data: raw_settings() };
     let targets = every_target(&dashboard);
     let loader = Loader::new(&server.url);
@@ -359,15 +376,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     }
     let started = Instant::now();
     let mut r = Report::default();
-    let server =
-        VlServer::start(VlOptions { extra_args: VL_ARGS.map(String::from).to_vec(), ..Default::default() }).await?;
-    // "Last 24 hours", ending at the last 10-minute mark (whole buckets of
-    // `$__interval`: the peer stamps and divides edge buckets whole), so the
-    // last `cacheSettleMinutes` are unsettled and every refresh reads them.
-    let now_ms = chrono::Utc::now().timestamp_millis();
-    let to_ms = now_ms - now_ms.rem_euclid(600_000);
-    let cfg = GenConfig { connections: opts.connections, from_ms: to_ms - 86_400_000, to_ms, ..GenConfig::default() };
-    let w = Window { from_ms: cfg.from_ms, to_ms: cfg.to_ms, interval_ms: 600_000, max_data_points: 144 };
+    let Setup { server, cfg, w, exe } = setup(&opts).await?;
     let scope = Scope {
         interface_id: NAT_ENI.into(),
         inside: POD_CIDR.parse().expect("the pod CIDR"),
@@ -376,10 +385,6 @@ pub async fn run(opts: Options) -> Result<(), String> {
         step_ms: w.interval_ms,
     };
     let dashboard = panels::dashboard(w)?;
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
-    if !exe.is_file() {
-        return Err(format!("{}: missing (cargo build --bins, same profile)", exe.display()));
-    }
     let peer_exe = opts.peer.is_file().then(|| opts.peer.clone());
 
     r.progress(started, "generating and loading the records");

@@ -120,16 +120,18 @@ impl Reuse {
             let StepOutput::Buckets(got) = output else {
                 return Err(QueryError::plugin("internal error: a bucketed step answered without buckets"));
             };
-            let shared: BTreeMap<&Key, Arc<Key>> = got.keys().map(|key| (key, Arc::new(key.clone()))).collect();
-            let keep: Vec<(i64, Bucket)> = parts::settled(part, grain, settled_before)
-                .map(|start| {
-                    let bucket: Vec<_> =
-                        got.iter().filter_map(|(key, b)| b.get(&start).map(|v| (shared[key].clone(), *v))).collect();
-                    (start, bucket.into())
-                })
-                .collect();
-            drop(shared);
-            cache.put(&id, keep);
+            // Each key once, shared by the settled buckets it is in.
+            let mut keep: BTreeMap<i64, Vec<(Arc<Key>, u64)>> =
+                parts::settled(part, grain, settled_before).map(|start| (start, Vec::new())).collect();
+            for (key, b) in &got {
+                let key = Arc::new(key.clone());
+                for (start, bucket) in keep.iter_mut() {
+                    if let Some(v) = b.get(start) {
+                        bucket.push((key.clone(), *v));
+                    }
+                }
+            }
+            cache.put(&id, keep.into_iter().map(|(start, bucket)| (start, Bucket::from(bucket))));
             parts::add(&mut buckets, got);
             texts.push(text);
             notices.extend(more);
@@ -150,7 +152,11 @@ impl Reuse {
         }
         for (start, bucket) in cached {
             for (key, v) in bucket.iter() {
-                *buckets.entry(Key::clone(key)).or_default().entry(start).or_default() += v;
+                // The key is copied only for a group not seen yet.
+                if !buckets.contains_key(key.as_ref()) {
+                    buckets.insert(Key::clone(key), BTreeMap::new());
+                }
+                *buckets.get_mut(key.as_ref()).expect("inserted").entry(start).or_default() += v;
             }
         }
         Ok((texts.join("\n\n"), parts::finish(step, buckets), notices))
