@@ -29,7 +29,13 @@ pub struct Datasource {
     detecting: Arc<tokio::sync::Mutex<()>>,
     /// Requests in flight and settled buckets, shared by its queries.
     reuse: Arc<Reuse>,
+    /// Whether the backend passed its self-check ([`crate::consistency`])
+    /// and when: settled buckets are kept only from a backend that did.
+    trust: Arc<tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>>,
 }
+
+/// How long a self-check's verdict is reused.
+const TRUST_TTL: Duration = Duration::from_secs(1_800);
 
 /// Addresses detected from the records, and when.
 type Detected = (Instant, Vec<IpAddr>);
@@ -64,7 +70,7 @@ impl Datasource {
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
         let backend = Backend::new(&settings)?;
         let reuse = Arc::new(Reuse::new(&settings));
-        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default(), reuse })
+        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default(), reuse, trust: Arc::default() })
     }
 
     /// The backend, for health checks and tools.
@@ -220,6 +226,57 @@ impl Datasource {
         self.reuse.run(&self.backend, &self.target(), q, step, deadline).await
     }
 
+    /// Whether settled buckets of this backend may be kept: `Err` says why
+    /// not. The backend's last settled hour inside the query's range (or
+    /// its settled whole 5 minutes) is checked once ([`consistency::quick`]:
+    /// a total against its buckets) and the verdict reused for
+    /// [`TRUST_TTL`]; a window without records proves nothing, so nothing
+    /// is kept until one with records agrees.
+    /// An error of the check itself is no verdict: the query goes on uncached.
+    async fn trusted(&self, q: &FlowQuery, deadline: Deadline) -> Result<(), String> {
+        let mut trust = self.trust.lock().await;
+        if let Some((at, verdict)) = trust.as_ref() {
+            if at.elapsed() < TRUST_TTL {
+                return verdict.clone();
+            }
+        }
+        let settled = (chrono::Utc::now().timestamp_millis() - self.settings.cache_settle_ms).min(q.range.to_ms);
+        let hour_end = settled.div_euclid(3_600_000) * 3_600_000;
+        let window = if hour_end - 3_600_000 >= q.range.from_ms {
+            TimeRange { from_ms: hour_end - 3_600_000, to_ms: hour_end }
+        } else {
+            let from = (q.range.from_ms + 299_999).div_euclid(300_000) * 300_000;
+            TimeRange { from_ms: from, to_ms: settled.div_euclid(300_000) * 300_000 }
+        };
+        if window.to_ms <= window.from_ms {
+            return Err(String::new());
+        }
+        let check = tokio::time::timeout(deadline.remaining(), crate::consistency::quick_once(self, window)).await;
+        let verdict = match check {
+            Ok(Ok(v)) if v.expected == 0 => return Err(String::new()),
+            Ok(Ok(v)) if v.ok() => Ok(()),
+            Ok(Ok(v)) => Err(format!(
+                "{} failed flowlens' self-check, so none of its answers are cached: {}. Likely cause: {}",
+                self.backend.product(),
+                v.describe(),
+                crate::consistency::likely_cause(self, std::slice::from_ref(&v))
+            )),
+            Ok(Err(e)) => {
+                return Err(format!(
+                    "flowlens' self-check of the backend could not run ({}), so this answer was not cached",
+                    e.message
+                ))
+            }
+            Err(_) => {
+                return Err(
+                    "flowlens' self-check of the backend did not finish in time, so this answer was not cached".into()
+                )
+            }
+        };
+        *trust = Some((Instant::now(), verdict.clone()));
+        verdict
+    }
+
     /// Bytes of settled buckets the datasource keeps, about.
     pub fn cached_bytes(&self) -> usize {
         self.reuse.cached_bytes()
@@ -230,7 +287,15 @@ impl Datasource {
     /// datasource's timeout.
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
-        let q = &self.resolve(q, deadline).await?;
+        let mut q = self.resolve(q, deadline).await?;
+        let mut notices = Vec::new();
+        if q.cache && self.reuse.caches() {
+            if let Err(why) = self.trusted(&q, deadline).await {
+                q.cache = false;
+                notices.extend(Some(why).filter(|w| !w.is_empty()));
+            }
+        }
+        let q = &q;
         let (first_step, early) = (first_step(q), alongside(q));
         let (first, mut early_answer) = tokio::try_join!(self.run(q, &first_step, deadline), async {
             match &early {
@@ -238,7 +303,14 @@ impl Datasource {
                 None => Ok(None),
             }
         })?;
-        let (text, first, mut notices) = first;
+        let (text, mut first, more) = first;
+        notices.extend(more);
+        if let StepOutput::Ranked(groups) = &mut first {
+            // A group whose records have no bytes (or packets) at all sums to
+            // 0 (VictoriaLogs: NaN, read as 0) and is no group of the ranking:
+            // Loki drops such records at `unwrap` and never sees the group.
+            groups.retain(|(_, v)| *v > 0);
+        }
         let later = follow_up(q, &first).into_iter().map(|step| {
             let ready = if Some(&step) == early.as_ref() { early_answer.take() } else { None };
             async move {

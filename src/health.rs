@@ -12,6 +12,7 @@ use crate::error::QueryError;
 use crate::model::{address_field, FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
 use crate::schema::{field_type, FieldType, RecordFormat, RecordSchema};
+use crate::settings::LokiTimestamps;
 
 /// How many records are sampled to check the format.
 const SAMPLE: usize = 20;
@@ -107,6 +108,21 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     if let Some(problem) = problem {
         return Ok(Health::error(problem));
     }
+    if let Some(problem) = timestamp_problem(ds, &sample) {
+        return Ok(Health::error(problem));
+    }
+    let hour = crate::consistency::settled_hour(now, s.cache_settle_ms);
+    let verdicts = crate::consistency::quick(ds, hour).await?;
+    if verdicts.iter().any(|v| !v.ok()) {
+        let found: Vec<String> = verdicts.iter().map(|v| v.describe()).collect();
+        return Ok(Health::error(format!(
+            "Connected to {}, but it answers one question two ways: {}. Likely cause: {}. Run `flowlens check` \
+             for every question kind",
+            product(ds),
+            found.join("; "),
+            crate::consistency::likely_cause(ds, &verdicts)
+        )));
+    }
     let mut message = format!(
         "Connected to {}: {count} records of the last {label} match {stream}, and the sampled records fit the {}",
         product(ds),
@@ -115,11 +131,34 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
             RecordSchema::Fields(_) => "field mapping".to_string(),
         }
     );
+    if let Some(v) = verdicts.first().filter(|v| v.expected > 0) {
+        message.push_str(&format!(
+            ". Self-check: the last settled hour's {} records read the same as one total and as 5-minute buckets, twice",
+            v.expected
+        ));
+    }
     if let Some(note) = own_address_note(ds, window).await? {
         message.push_str(". ");
         message.push_str(&note);
     }
     Ok(Health { ok: true, message })
+}
+
+/// Entries stamped inside a millisecond, which range queries read one
+/// bucket late unless `lokiTimestamps` says so (`dialect::logql`, "Exact
+/// windows").
+fn timestamp_problem(ds: &Datasource, sample: &[Record]) -> Option<String> {
+    let s = &ds.settings;
+    if s.backend != crate::settings::BackendKind::Loki || s.loki_timestamps == LokiTimestamps::Nanoseconds {
+        return None;
+    }
+    let inside = sample.iter().find(|r| r.time_ns.rem_euclid(1_000_000) != 0)?;
+    Some(format!(
+        "The newest records are stamped inside a millisecond (one at {} ns): range queries through Loki's query \
+         frontend can only read whole milliseconds, so set lokiTimestamps to \"nanoseconds\" (each bucket is then \
+         its own instant query) or stamp records on whole milliseconds at ingest",
+        inside.time_ns
+    ))
 }
 
 /// Warns when an inside CIDR holds the interface's own address (a NAT

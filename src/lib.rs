@@ -6,6 +6,7 @@ pub mod backend;
 pub mod bench;
 #[cfg(feature = "devtools")]
 pub mod compare;
+pub mod consistency;
 pub mod datasource;
 #[cfg(feature = "devtools")]
 pub mod demo;

@@ -37,6 +37,24 @@ pub enum LokiFields {
     Logfmt,
 }
 
+/// How precise a Loki datasource's entry timestamps are (`lokiTimestamps`);
+/// it decides how a series' buckets are asked (`dialect::logql`, "Exact
+/// windows"). Loki's query frontend stamps every range-query point on a
+/// whole millisecond, so a range query's windows can only begin and end on
+/// whole milliseconds: exact for entries stamped on whole milliseconds (VPC
+/// flow logs shipped from S3 carry their `start` second), not for entries
+/// stamped in between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LokiTimestamps {
+    /// Whole milliseconds: a series is one range query per sub-range.
+    #[default]
+    Milliseconds,
+    /// Any nanosecond: each bucket is its own instant query (exact at any
+    /// precision, one request per bucket).
+    Nanoseconds,
+}
+
 /// A secret value from secureJsonData. Printing it shows `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -113,6 +131,8 @@ pub struct Settings {
     /// first (`lokiSplitInterval`, [`DEFAULT_LOKI_SPLIT_MS`] unless set; 0 =
     /// never split).
     pub loki_split_ms: i64,
+    /// Loki only: how precise entry timestamps are (`lokiTimestamps`).
+    pub loki_timestamps: LokiTimestamps,
     /// The inside networks (pod subnets); `direction` is relative to them.
     pub inside: Vec<IpNet>,
     /// Default interface-id filter (the NAT gateway ENI).
@@ -199,6 +219,7 @@ struct JsonData {
     field_mapping: BTreeMap<String, String>,
     loki_fields: Option<serde_json::Value>,
     loki_split_interval: Option<serde_json::Value>,
+    loki_timestamps: Option<serde_json::Value>,
     inside_cidrs: Vec<String>,
     interface_id: Option<String>,
     nat_addresses: Option<Vec<String>>,
@@ -322,6 +343,16 @@ impl Settings {
                 ))
             })?,
         };
+        let loki_timestamps = match &jd.loki_timestamps {
+            None | Some(serde_json::Value::Null) => LokiTimestamps::default(),
+            Some(serde_json::Value::String(s)) if s.trim().is_empty() => LokiTimestamps::default(),
+            Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
+                err(format!(
+                    "lokiTimestamps {v} must be \"milliseconds\" (entries stamped on whole milliseconds, the \
+                     default) or \"nanoseconds\""
+                ))
+            })?,
+        };
         let inside = jd
             .inside_cidrs
             .iter()
@@ -383,6 +414,7 @@ impl Settings {
             schema,
             loki_fields,
             loki_split_ms,
+            loki_timestamps,
             inside,
             interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             nat_addresses,
@@ -503,6 +535,16 @@ mod tests {
             let s = settings(&format!(r#"{{"backend":"loki","recordMode":"fields","lokiFields":"{value}"}}"#), &[]);
             assert_eq!(s.unwrap().loki_fields, want);
         }
+    }
+
+    #[test]
+    fn loki_timestamps() {
+        let of = |json: &str| settings(json, &[]).map(|s| s.loki_timestamps);
+        assert_eq!(of(r#"{"backend":"loki"}"#), Ok(LokiTimestamps::Milliseconds));
+        assert_eq!(of(r#"{"lokiTimestamps":""}"#), Ok(LokiTimestamps::Milliseconds));
+        assert_eq!(of(r#"{"lokiTimestamps":"nanoseconds"}"#), Ok(LokiTimestamps::Nanoseconds));
+        let e = of(r#"{"lokiTimestamps":"seconds"}"#).unwrap_err();
+        assert!(e.0.starts_with("lokiTimestamps \"seconds\" must be"), "{}", e.0);
     }
 
     #[test]

@@ -78,8 +78,8 @@ fn windows_cover_exactly_the_buckets() {
     let r = LogQl::default().requests(&target, &q, &first_step(&q)).unwrap();
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].kind, RequestKind::Instant);
-    assert_eq!(r[0].params, vec![("time", format!("{}", (day + 61_500) * 1_000_000))]);
-    assert!(r[0].query.contains("[60500ms] offset 1ns"), "{}", r[0].query);
+    assert_eq!(r[0].params, vec![("time", format!("{}", (day + 61_500) * 1_000_000 + 999_999))]);
+    assert!(r[0].query.contains("[60500ms] offset 1ms"), "{}", r[0].query);
     assert_eq!(
         r[0].covers,
         Covers::Bucket { start_ms: day, read: TimeRange { from_ms: day + 1_000, to_ms: day + 61_500 } }
@@ -95,9 +95,10 @@ fn windows_cover_exactly_the_buckets() {
         vec![("start", ns(day + 600_000)), ("end", ns(day + 3_600_000)), ("step", "10m".to_string())]
     );
     assert_eq!(r[0].covers, Covers::Buckets { step_ms: 600_000, first_ms: day, last_ms: day + 3_000_000 });
-    assert_eq!(r[1].params, vec![("time", ns(day + 3_607_000))]);
-    assert!(r[1].query.contains("[7s] offset 1ns"), "{}", r[1].query);
-    // Points stamped at the evaluation time or 1 ms before it are the bucket that ends there.
+    assert_eq!(r[1].params, vec![("time", format!("{}", (day + 3_607_000) * 1_000_000 + 999_999))]);
+    assert!(r[1].query.contains("[7s] offset 1ms"), "{}", r[1].query);
+    // Points stamped at the evaluation time (Loki) or 1 ms before it (an engine that stamps
+    // `t - offset`) are the bucket that ends there.
     for stamp in [day + 600_000, day + 599_999] {
         assert_eq!(r[0].covers.bucket_of(stamp), Some(day));
     }
@@ -108,8 +109,8 @@ fn windows_cover_exactly_the_buckets() {
         Request { range: TimeRange { from_ms: day + 1, to_ms: day + 1_500 }, interval_ms: 1_000, max_data_points: 0 };
     let q = FlowQuery::parse(&serde_json::to_vec(&stat).unwrap(), &req, &s).unwrap();
     let r = LogQl::default().requests(&target, &q, &Step::Total).unwrap();
-    assert!(r[0].query.contains("[1499ms] offset 1ns"), "{}", r[0].query);
-    assert_eq!(r[0].params, vec![("time", ns(day + 1_500))]);
+    assert!(r[0].query.contains("[1499ms] offset 1ms"), "{}", r[0].query);
+    assert_eq!(r[0].params, vec![("time", format!("{}", (day + 1_500) * 1_000_000 + 999_999))]);
 }
 
 /// `lokiSplitInterval` (1 h): a total, a series and a log query over an
@@ -128,7 +129,7 @@ fn split_sub_ranges_golden() {
         interval_ms: 900_000,
         max_data_points: 0,
     };
-    let dialect = LogQl { fields: s.loki_fields, split_ms: 3_600_000 };
+    let dialect = LogQl { split_ms: 3_600_000, ..LogQl::of(&s) };
     for (name, query) in [
         ("stat", json!({"format": "stat", "direction": "in"})),
         ("series", json!({"format": "series", "direction": "in"})),

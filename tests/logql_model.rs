@@ -187,11 +187,11 @@ fn dashboard_panels_on_the_model_equal_the_reference() {
         let store = store(mode, records);
         let s = cases::settings(mode);
         for (split_ms, w) in [(0, DAY), (0, HOUR), (3_600_000, HOUR)] {
-            let dialect = LogQl { fields: s.loki_fields, split_ms };
+            let dialect = LogQl { split_ms, ..LogQl::of(&s) };
             runtime.block_on(dashboard(&store, dialect, &s, w, records, mode));
         }
         if mode == "raw" {
-            let dialect = LogQl { fields: s.loki_fields, split_ms: 3_600_000 };
+            let dialect = LogQl { split_ms: 3_600_000, ..LogQl::of(&s) };
             runtime.block_on(dashboard(&store, dialect, &s, DAY, records, mode));
         }
         eprintln!("{mode}: {:?}", started.elapsed());
@@ -222,7 +222,7 @@ fn filters_on_the_model_equal_the_reference() {
     for mode in MODES {
         let store = store(mode, records);
         let s = cases::settings(mode);
-        let dialect = LogQl { fields: s.loki_fields, split_ms: 0 };
+        let dialect = LogQl { split_ms: 0, ..LogQl::of(&s) };
         for metric in ["bytes", "records", "packets"] {
             for (filters, ref_filters, dir) in &filter_cases {
                 let direction = match dir {
@@ -259,7 +259,7 @@ async fn the_model_agrees_with_a_real_logql_engine() {
     engine.push(&STREAM, raw_lines(records)).await;
     let model = store("raw", records);
     let s = cases::settings("raw");
-    let dialect = LogQl { fields: s.loki_fields, split_ms: 3_600_000 };
+    let dialect = LogQl { split_ms: 3_600_000, ..LogQl::of(&s) };
     let targets = [
         json!({"format": "stat", "direction": "any"}),
         json!({"format": "series", "direction": "out", "rate": true}),

@@ -24,7 +24,7 @@ use common::loki::raw_lines;
 use common::loki_contract::{go_duration_text, prometheus_duration_text, ContractServer, Limits, Seen};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
+use flowlens::gen::{FlowRecord, MISSION_FORMAT};
 use serde_json::{json, Value};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -38,16 +38,7 @@ const ONE_HOUR: Window = Window {
     interval_ms: 60_000,
 };
 const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interval_ms: 300_000 };
-const WEEK: Window = Window { from_ms: data::FROM_MS - 6 * DAY_MS, to_ms: data::TO_MS, interval_ms: HOUR_MS };
-
-/// The fixture's day and six generated days before it, oldest first.
-fn week_records() -> Vec<FlowRecord> {
-    let before =
-        GenConfig { seed: 43, from_ms: WEEK.from_ms, to_ms: data::FROM_MS, connections: 30_000, ..data::config() };
-    let mut records: Vec<FlowRecord> = generate(&before).into_iter().chain(data::records().iter().cloned()).collect();
-    records.sort_by_key(|r| r.time_ms);
-    records
-}
+const WEEK: Window = Window { from_ms: data::WEEK_FROM_MS, to_ms: data::TO_MS, interval_ms: HOUR_MS };
 
 fn raw_store(records: &[FlowRecord]) -> Store {
     let mut store = Store::default();
@@ -138,7 +129,7 @@ fn every_hour_asked(seen: &[Seen], w: &Window, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_panel_over_an_hour_a_day_and_a_week_equals_the_reference() {
-    let records = week_records();
+    let records = data::week_records();
     let days: BTreeSet<i64> = records.iter().map(|r| r.time_ms.div_euclid(DAY_MS)).collect();
     assert_eq!(days.len(), 7, "the week holds records on every day");
     // Low enough that the busiest hour's ranking by remote address is refused whole.

@@ -176,7 +176,7 @@ async fn health_resources_cli_and_errors_on_loki() {
     assert_eq!(code, 200, "{body}");
     let logql = body["queries"][0].as_str().unwrap();
     assert!(
-        logql.starts_with("sum(sum_over_time({logtype=\"flow\", environment=\"ops\"} [24h] offset 1ns |= \"eni-")
+        logql.starts_with("sum(sum_over_time({logtype=\"flow\", environment=\"ops\"} [24h] offset 1ms |= \"eni-")
             && logql.contains("pkt_dstaddr=ip(\"10.0.32.0/20\")")
             && logql.ends_with("| unwrap bytes | __error__=\"\"))"),
         "{logql}"

@@ -69,7 +69,8 @@ impl Fake {
 }
 
 /// A Loki datasource on the fake, with a tenant header; one request per
-/// query step (no sub-ranges), as the scripts count them.
+/// query step (no sub-ranges, no bucket cache and so no self-check before
+/// it), as the scripts count them.
 fn instance(url: &str, timeout_seconds: u64) -> Instance {
     Instance {
         url: url.into(),
@@ -77,7 +78,7 @@ fn instance(url: &str, timeout_seconds: u64) -> Instance {
         json_data: json!({"backend": "loki", "streamSelector": "{logtype=\"flow\"}",
             "recordFormat": "${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${bytes} ${packets}",
             "insideCidrs": ["10.0.32.0/20"], "timeoutSeconds": timeout_seconds, "lokiSplitInterval": "0",
-            "httpHeaderName1": "X-Scope-OrgID"}),
+            "cacheMaxMiB": 0, "httpHeaderName1": "X-Scope-OrgID"}),
         secure: [("httpHeaderValue1".to_string(), "tenant-7".to_string())].into(),
         ..Default::default()
     }

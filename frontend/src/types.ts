@@ -162,6 +162,8 @@ export interface DataLinkSetting {
  * datasource's own `basicAuth`/`basicAuthUser` and secureJsonData
  * `basicAuthPassword`.
  */
+export type LokiTimestamps = 'milliseconds' | 'nanoseconds';
+
 export interface FlowDataSourceOptions extends DataSourceJsonData {
   backend?: BackendKind;
   streamSelector?: string;
@@ -173,6 +175,8 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   lokiFields?: LokiFields;
   /** Loki: sub-range length of long queries, e.g. `1h` (default) or `0` (never split). */
   lokiSplitInterval?: string;
+  /** Loki: entries stamped on whole milliseconds (default: series as range queries) or anywhere (each bucket an instant query). */
+  lokiTimestamps?: LokiTimestamps;
   insideCidrs?: string[];
   interfaceId?: string;
   timeoutSeconds?: number;
@@ -201,6 +205,7 @@ export const SETTINGS_DEFAULTS = {
   recordMode: 'raw' as RecordMode,
   lokiFields: 'structured-metadata' as LokiFields,
   lokiSplitInterval: '1h',
+  lokiTimestamps: 'milliseconds' as LokiTimestamps,
   timeoutSeconds: 60,
   natPricePerGb: 0.045,
 };

@@ -30,6 +30,9 @@ use crate::model::{FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
 use crate::settings::LokiFields;
 
+/// A step's answers to its requests (pages included), and notices.
+type Answers = (Vec<(LokiRequest, Answer)>, Vec<String>);
+
 /// A Loki datasource: the client and the dialect its settings ask for.
 #[derive(Debug, Clone)]
 pub struct Loki {
@@ -62,8 +65,8 @@ impl Loki {
         let requests = self.dialect.requests(target, q, step)?;
         let text = distinct_text(&requests);
         match self.run_all(&requests, deadline).await {
-            Ok(answers) => Ok((text, merge(q, step, &answers), Vec::new())),
-            Err(e) if matches!(step, Step::Rank { .. }) && series_limit(&e).is_some() => {
+            Ok((answers, notices)) => Ok((text, merge(q, step, &answers), notices)),
+            Err(e) if in_parts(q, step).is_some() && series_limit(&e).is_some() => {
                 self.rank_in_parts(target, q, step, deadline, e, &requests[0]).await
             }
             Err(e) => Err(limit_error(e, &requests[0])),
@@ -72,14 +75,15 @@ impl Loki {
 
     /// Every request at once (within the request slots), log queries paged;
     /// errors as Loki sent them.
-    async fn run_all(
-        &self,
-        requests: &[LokiRequest],
-        deadline: Deadline,
-    ) -> Result<Vec<(LokiRequest, Answer)>, QueryError> {
+    async fn run_all(&self, requests: &[LokiRequest], deadline: Deadline) -> Result<Answers, QueryError> {
         let answers =
             futures_util::future::try_join_all(requests.iter().map(|r| self.run_request(r.clone(), deadline))).await?;
-        Ok(answers.into_iter().flatten().collect())
+        let (mut all, mut notices) = (Vec::new(), Vec::new());
+        for (these, more) in answers {
+            all.extend(these);
+            notices.extend(more);
+        }
+        Ok((all, notices))
     }
 
     /// A ranking that Loki's `max_query_series` refused whole: ranked in
@@ -98,11 +102,12 @@ impl Loki {
     ) -> Result<(String, StepOutput, Vec<String>), QueryError> {
         let limit = series_limit(&refused).unwrap_or_else(|| "?".into());
         let said = loki_said(&refused);
-        let field = q.group_by.first().cloned().unwrap_or_default();
+        let field = &in_parts(q, step).unwrap_or_default();
         let mut pending = KeyPart::whole(&field).map_err(|why| series_error(&limit, &said, &why))?;
         let mut answers: Vec<(LokiRequest, Answer)> = Vec::new();
         let mut parts = 0;
         let mut queries: Vec<LokiRequest> = Vec::new();
+        let mut parts_done: Vec<KeyPart> = Vec::new();
         while !pending.is_empty() {
             if parts + pending.len() > MAX_PARTS {
                 return Err(series_error(
@@ -115,15 +120,16 @@ impl Loki {
                 ));
             }
             let runs = pending.iter().map(|part| async move {
-                let requests = self.dialect.part_requests(target, q, step, part)?;
+                let requests = self.dialect.part_requests(target, q, step, &field, part)?;
                 let result = self.run_all(&requests, deadline).await;
                 Ok::<_, QueryError>((part, requests, result))
             });
             let mut next = Vec::new();
             for (part, requests, result) in futures_util::future::try_join_all(runs).await? {
                 match result {
-                    Ok(these) => {
+                    Ok((these, _)) => {
                         parts += 1;
+                        parts_done.push(part.clone());
                         answers.extend(these);
                         queries.extend(requests);
                     }
@@ -145,50 +151,114 @@ impl Loki {
             }
             pending = next;
         }
-        let total_requests = self.dialect.requests(target, q, &Step::Total)?;
-        let total = answered_sum(&self.run_all(&total_requests, deadline).await.map_err(|e| limit_error(e, whole))?);
-        let ranked = answered_sum(&answers);
-        if ranked != total {
-            return Err(QueryError::downstream(
-                502,
-                format!(
-                    "Loki refused the ranking by `{field}` whole (max_query_series = {limit}), and its {parts} disjoint \
-                     parts add up to {ranked}, not to the total {total}: some records hold a `{field}` that is \
-                     neither a valid value nor empty. Loki said: {said}"
-                ),
-            ));
-        }
+        self.parts_cover_every_record(target, q, &field, &parts_done, &answers, deadline, whole).await.map_err(
+            |why| {
+                QueryError::downstream(
+                    502,
+                    format!(
+                        "Loki refused the query whole (max_query_series = {limit}), and its {parts} disjoint parts \
+                         by `{field}` {why}: some records hold a `{field}` that is neither a valid value nor empty. \
+                         Loki said: {said}"
+                    ),
+                )
+            },
+        )?;
         let kind = if matches!(KeyPart::whole(&field).ok().as_deref(), Some([KeyPart::Net(_), ..])) {
             "address ranges"
         } else {
             "number ranges"
         };
         let notice = format!(
-            "Ranked by `{field}` in {parts} parts (disjoint {kind}, merged exactly) because Loki's max_query_series \
-             ({limit}) refused the ranking as one query."
+            "{} `{field}` in {parts} parts (disjoint {kind}, merged exactly) because Loki's max_query_series \
+             ({limit}) refused the {} as one query.",
+            if q.distinct.is_some() { "Counted by" } else { "Ranked by" },
+            if q.distinct.is_some() { "count" } else { "ranking" },
         );
         Ok((distinct_text(&queries), merge(q, step, &answers), vec![notice]))
     }
 
+    /// Whether the parts of a query cover every record the whole would
+    /// read: for sums, the parts' answers (before any ranking cut) add up
+    /// to the total; for distinct counts, whose parts add up to the number
+    /// of distinct (group, value) pairs instead, the records of each part
+    /// add up to the records of the whole. `Err` says what did not add up.
+    #[allow(clippy::too_many_arguments)]
+    async fn parts_cover_every_record(
+        &self,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        field: &str,
+        parts: &[KeyPart],
+        answers: &[(LokiRequest, Answer)],
+        deadline: Deadline,
+        whole: &LokiRequest,
+    ) -> Result<(), String> {
+        let fail = |e: QueryError| limit_error(e, whole).message;
+        let (q, parts_sum) = if q.distinct.is_some() {
+            let records = FlowQuery { metric: crate::model::Metric::Records, distinct: None, ..q.clone() };
+            let mut sum = 0;
+            for part in parts {
+                let requests =
+                    self.dialect.part_requests(target, &records, &Step::Total, field, part).map_err(|e| e.message)?;
+                sum += answered_sum(&self.run_all(&requests, deadline).await.map_err(fail)?.0);
+            }
+            (records, sum)
+        } else {
+            (q.clone(), answered_sum(answers))
+        };
+        let total_requests = self.dialect.requests(target, &q, &Step::Total).map_err(|e| e.message)?;
+        let total = answered_sum(&self.run_all(&total_requests, deadline).await.map_err(fail)?.0);
+        if parts_sum == total {
+            Ok(())
+        } else {
+            let what = if q.metric == crate::model::Metric::Records { "records" } else { "values" };
+            Err(format!("add up to {parts_sum} {what}, not to the total {total}"))
+        }
+    }
+
     /// One request, and for a log query its next pages (backwards, each at
     /// most [`MAX_ENTRIES`] lines) until the step has what it asked for.
-    async fn run_request(
-        &self,
-        request: LokiRequest,
-        deadline: Deadline,
-    ) -> Result<Vec<(LokiRequest, Answer)>, QueryError> {
+    /// Lines are counted once however many pages hold them (a page ends
+    /// just after the previous one's oldest line, so lines sharing that
+    /// nanosecond come again). Loki pages by timestamp only: when a full
+    /// page holds nothing new, more lines than a page share one nanosecond,
+    /// and the rest of that nanosecond is skipped, said in a notice.
+    async fn run_request(&self, request: LokiRequest, deadline: Deadline) -> Result<Answers, QueryError> {
         let mut answers = Vec::new();
-        let mut held = 0;
+        let mut notices = Vec::new();
+        let mut held: std::collections::HashSet<(i64, u64)> = std::collections::HashSet::new();
         let mut next = Some(request);
         while let Some(request) = next.take() {
             let answer = self.send(&request, deadline).await?;
             if let Answer::Streams(streams) = &answer {
-                held += streams.iter().map(|s| s.entries.len()).sum::<usize>();
-                next = request.next_page(&answer, held);
+                let before = held.len();
+                for stream in streams {
+                    for (t, line) in &stream.entries {
+                        held.insert((*t, line_id(&stream.labels, line)));
+                    }
+                }
+                next = request.next_page(&answer, held.len());
+                let received: usize = streams.iter().map(|s| s.entries.len()).sum();
+                let full = request.param("limit").and_then(|l| l.parse::<usize>().ok()) == Some(received);
+                if full && held.len() == before && next.is_some() {
+                    // Every line of a full page was held: its last nanosecond
+                    // holds more lines than the page. A whole page of that
+                    // nanosecond first, then past it.
+                    next = if received < MAX_ENTRIES {
+                        request.wider_page()
+                    } else {
+                        let at = streams.iter().flat_map(|s| s.entries.first().map(|e| e.0)).next().unwrap_or_default();
+                        notices.push(format!(
+                            "More than {MAX_ENTRIES} log lines share the timestamp {at} ns; Loki pages by timestamp \
+                             only, so the lines of that nanosecond beyond one page were skipped"
+                        ));
+                        request.past_nanosecond(&answer, held.len())
+                    };
+                }
             }
             answers.push((request, answer));
         }
-        Ok(answers)
+        Ok((answers, notices))
     }
 
     /// Sends one request (GET, as Grafana's Loki datasource does) and parses
@@ -352,6 +422,28 @@ pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
 }
 
 /// What Loki said, without the client's `Loki failed (HTTP n): ` prefix.
+/// The field a query that `max_query_series` refused is asked in disjoint
+/// parts of, if any: a distinct count in parts of the counted field (any
+/// step: the counts of disjoint values add up, and one group with many
+/// values, a port scan's source, still splits); a ranking in parts of its
+/// first `groupBy` field.
+fn in_parts(q: &FlowQuery, step: &Step) -> Option<String> {
+    match (&q.distinct, step) {
+        (Some(field), Step::Total | Step::Rank { .. } | Step::Buckets { .. }) => Some(field.clone()),
+        (None, Step::Rank { .. }) => q.group_by.first().cloned(),
+        _ => None,
+    }
+}
+
+/// A log line's identity within a step (Loki's: stream, time and text;
+/// the time is kept beside it).
+fn line_id(labels: &BTreeMap<String, String>, line: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (labels, line).hash(&mut h);
+    h.finish()
+}
+
 fn loki_said(e: &QueryError) -> String {
     e.message.split_once("): ").map_or(e.message.as_str(), |(_, text)| text).to_string()
 }

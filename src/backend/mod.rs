@@ -47,10 +47,7 @@ impl Backend {
             BackendKind::Victorialogs => {
                 Self::VictoriaLogs(victorialogs::VictoriaLogs::new(HttpClient::new(settings, "VictoriaLogs")?))
             }
-            BackendKind::Loki => Self::Loki(loki::Loki::new(
-                HttpClient::new(settings, "Loki")?,
-                LogQl { fields: settings.loki_fields, split_ms: settings.loki_split_ms },
-            )),
+            BackendKind::Loki => Self::Loki(loki::Loki::new(HttpClient::new(settings, "Loki")?, LogQl::of(settings))),
         })
     }
 

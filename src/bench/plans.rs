@@ -43,7 +43,7 @@ fn panel_plan(
     range_ms: i64,
     interval_ms: i64,
 ) -> Result<(usize, String), String> {
-    let dialect = LogQl { fields: settings.loki_fields, split_ms: settings.loki_split_ms };
+    let dialect = LogQl::of(settings);
     let target = Target { stream: &settings.stream, schema: &settings.schema };
     let req = Request {
         range: TimeRange { from_ms: to_ms - range_ms, to_ms },

@@ -2,7 +2,8 @@
 //! day of generated flow logs and prints every dashboard panel; `query` runs
 //! one panel query against a datasource (VictoriaLogs or Loki), with
 //! `--compare` beside Loki's own answers; `render` prints its backend query
-//! (LogsQL or LogQL).
+//! (LogsQL or LogQL); `check` asks a live backend each question two
+//! independent ways and prints a verdict per question.
 
 use clap::{Parser, Subcommand};
 use flowlens::datasource::Datasource;
@@ -91,6 +92,37 @@ enum Command {
     Query(QueryArgs),
     /// Print the backend query a panel query starts with
     Render(QueryArgs),
+    /// Check a live backend against itself: each question asked two independent ways
+    /// (a total vs its buckets, a ranking's top group vs its series, split vs whole), twice
+    /// (the second answer may come from the backend's results cache); a verdict per
+    /// question, exit 1 when any differs
+    Check(CheckArgs),
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Backend URL, e.g. http://localhost:3100 (Loki) or http://localhost:9428 (VictoriaLogs)
+    #[arg(long)]
+    url: String,
+    /// The backend, `victorialogs` or `loki` (overrides `backend` in --settings)
+    #[arg(long)]
+    backend: Option<String>,
+    /// Datasource jsonData (JSON text, or @file), as provisioned
+    #[arg(long, default_value = "{}")]
+    settings: String,
+    /// Datasource secureJsonData (JSON text, or @file): e.g. {"httpHeaderValue1": "tenant"}
+    #[arg(long)]
+    secure: Option<String>,
+    /// Basic-auth user (the password is secureJsonData's basicAuthPassword)
+    #[arg(long)]
+    basic_auth_user: Option<String>,
+    /// The settled hours compared split against whole (with lokiSplitInterval above 0)
+    #[arg(long, default_value_t = 6)]
+    hours: i64,
+    /// Check the whole hour before this time (RFC 3339 or now[-<n>(s|m|h|d)]; default: the
+    /// last hour that ended cacheSettleMinutes ago)
+    #[arg(long)]
+    at: Option<String>,
 }
 
 fn text_or_file(arg: &str) -> Result<Vec<u8>, String> {
@@ -138,6 +170,60 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
     Ok((ds, q))
 }
 
+/// `flowlens check`: the consistency suite against a live backend.
+async fn check(args: &CheckArgs) -> Result<(), String> {
+    let mut json: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&text_or_file(&args.settings)?)
+            .map_err(|e| format!("--settings is not a JSON object: {e}"))?;
+    if let Some(backend) = &args.backend {
+        json.insert("backend".into(), backend.as_str().into());
+    }
+    let secure: std::collections::HashMap<String, String> = match &args.secure {
+        Some(text) => serde_json::from_slice(&text_or_file(text)?)
+            .map_err(|e| format!("--secure is not a JSON object of strings: {e}"))?,
+        None => Default::default(),
+    };
+    let datasource = |json: &serde_json::Map<String, serde_json::Value>| -> Result<Datasource, String> {
+        let json_data = serde_json::to_vec(json).map_err(|e| e.to_string())?;
+        let settings = Settings::from_instance(&InstanceSettings {
+            url: &args.url,
+            basic_auth_enabled: args.basic_auth_user.is_some(),
+            basic_auth_user: args.basic_auth_user.as_deref().unwrap_or_default(),
+            json_data: &json_data,
+            secure: Some(&secure),
+        })
+        .map_err(|e| e.to_string())?;
+        Datasource::new(settings).map_err(|e| e.message)
+    };
+    let ds = datasource(&json)?;
+    let mut whole = json.clone();
+    whole.insert("lokiSplitInterval".into(), "0".into());
+    let unsplit = datasource(&whole)?;
+    let hours = if ds.settings.loki_split_ms > 0 && ds.settings.backend == flowlens::settings::BackendKind::Loki {
+        args.hours
+    } else {
+        0
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let window = match &args.at {
+        Some(at) => flowlens::consistency::settled_hour(parse_time(at, now)?, 0),
+        None => flowlens::consistency::settled_hour(now, ds.settings.cache_settle_ms),
+    };
+    let verdicts = flowlens::consistency::suite(&ds, &unsplit, window, hours).await.map_err(|e| e.message)?;
+    for v in &verdicts {
+        println!("{}", v.describe());
+    }
+    if verdicts.iter().all(|v| v.ok()) {
+        if verdicts.iter().all(|v| v.expected == 0) {
+            return Err("the last settled hour holds no records: nothing was proven; check streamSelector".into());
+        }
+        println!("verdict: {} answers every question the same two ways", ds.backend().product());
+        Ok(())
+    } else {
+        Err(format!("answers differ. Likely cause: {}", flowlens::consistency::likely_cause(&ds, &verdicts)))
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let result = match Cli::parse().command {
@@ -171,6 +257,7 @@ async fn main() {
             Err(e) => Err(e),
         },
         Command::Render(args) => prepare(&args).map(|(ds, q)| println!("{}", ds.render(&q).join("\n\n"))),
+        Command::Check(args) => check(&args).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -77,6 +77,11 @@ impl Reuse {
         }
     }
 
+    /// Whether settled buckets are kept at all (`cacheMaxMiB` above 0).
+    pub fn caches(&self) -> bool {
+        self.cache.is_some()
+    }
+
     /// Bytes the cache holds, about.
     pub fn cached_bytes(&self) -> usize {
         self.cache.as_ref().map_or(0, BucketCache::bytes)

@@ -56,6 +56,18 @@ pub fn config() -> GenConfig {
 }
 
 /// The fixture's records, generated once per test binary.
+/// The start of the week that ends with the fixture's day.
+pub const WEEK_FROM_MS: i64 = FROM_MS - 6 * 86_400_000;
+
+/// The fixture's day and six generated days before it (30,000 connections,
+/// seed 43), oldest first.
+pub fn week_records() -> Vec<FlowRecord> {
+    let before = GenConfig { seed: 43, from_ms: WEEK_FROM_MS, to_ms: FROM_MS, connections: 30_000, ..config() };
+    let mut records: Vec<FlowRecord> = generate(&before).into_iter().chain(records().iter().cloned()).collect();
+    records.sort_by_key(|r| r.time_ms);
+    records
+}
+
 pub fn records() -> &'static [FlowRecord] {
     static RECORDS: OnceLock<Vec<FlowRecord>> = OnceLock::new();
     RECORDS.get_or_init(|| generate(&config()))

@@ -197,6 +197,21 @@ impl Store {
         Ok(out)
     }
 
+    /// How many series one piece of `query` holds when it is evaluated on
+    /// its own over `(from_ns, to_ns]` (a sub-query of Loki's frontend, or
+    /// a shard): the groups of a `sum [by]` right above the range
+    /// aggregation, which is pushed down into each piece
+    /// (`pkg/logql/rangemapper.go`, `shardmapper.go`), or else every label
+    /// set of the range aggregation itself (a `count` is not pushed down).
+    pub fn piece_series(&self, query: &str, from_ns: i64, to_ns: i64) -> Result<usize, Refusal> {
+        let Query::Metric(expr) = parse(query).map_err(bad)? else { return Err(bad("not a metric query")) };
+        let pushed = above_range(&expr).and_then(|(by, count)| (!count).then(|| by.clone().unwrap_or_default()));
+        let agg = expr.range();
+        let labels: BTreeSet<Labels> =
+            self.samples(agg, from_ns, to_ns, pushed.as_deref())?.into_iter().map(|(labels, _, _)| labels).collect();
+        Ok(labels.len())
+    }
+
     /// The samples of a range aggregation in `(from_ns, to_ns]`: labels
     /// after the pipeline (without the unwrapped label, which is no series
     /// label) and the value; a sample still flagged with `__error__` after
@@ -391,6 +406,16 @@ fn grouping_above_range(expr: &MetricExpr) -> Option<Vec<String>> {
             Some(by.clone().unwrap_or_default())
         }
         MetricExpr::Sum { inner, .. } | MetricExpr::TopK { inner, .. } => grouping_above_range(inner),
+    }
+}
+
+/// The vector aggregation right above the range aggregation: its grouping
+/// and whether it is a `count`.
+fn above_range(expr: &MetricExpr) -> Option<(&Option<Vec<String>>, bool)> {
+    match expr {
+        MetricExpr::Range(_) => None,
+        MetricExpr::Sum { by, inner, count } if matches!(**inner, MetricExpr::Range(_)) => Some((by, *count)),
+        MetricExpr::Sum { inner, .. } | MetricExpr::TopK { inner, .. } => above_range(inner),
     }
 }
 

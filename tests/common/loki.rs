@@ -175,18 +175,26 @@ pub fn parse_answer(text: &str) -> Result<Answer, String> {
     }
 }
 
-/// Nanosecond stamps: a line's millisecond plus the lines already stamped
-/// in it, so no two lines of a stream share a timestamp (as the loader does).
+/// Each line stamped on its record's millisecond, in ns: lines of one
+/// millisecond share a timestamp, as Loki keeps them (it drops a line only
+/// when both its timestamp and its text repeat one of its stream's), and as
+/// Lambda Promtail stamps VPC flow logs (their `start` second).
 fn stamps(times_ms: impl Iterator<Item = i64>) -> Vec<i64> {
-    let (mut last, mut used) = (None, 0);
-    times_ms
-        .map(|t| {
-            if last == Some(t) {
-                used += 1;
-            } else {
-                (last, used) = (Some(t), 0);
-            }
-            t * 1_000_000 + used
+    times_ms.map(|t| t * 1_000_000).collect()
+}
+
+/// `lines` restamped inside their millisecond (a shipper that stamps with
+/// its own nanosecond clock): every fifth line at the millisecond's last
+/// nanosecond (1 ns before a bucket edge when the millisecond is a bucket's
+/// last), the others spread over the millisecond; the millisecond, which
+/// the reference reads, is unchanged.
+pub fn nanosecond_stamps(lines: Vec<(i64, String)>) -> Vec<(i64, String)> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, (ns, line))| {
+            let inside = if i % 5 == 0 { 999_999 } else { (i as i64 * 7_919) % 1_000_000 };
+            (ns - ns.rem_euclid(1_000_000) + inside, line)
         })
         .collect()
 }

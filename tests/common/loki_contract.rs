@@ -14,8 +14,9 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
-use super::logql_model::{answer_json, parse_time, Refusal, Request, Store};
+use super::logql_model::{answer_json, parse_time, series_answer, Refusal, Request, Store};
 use super::logql_syntax::{parse, Query};
+use super::loki_frontend::Frontend;
 
 /// Loki's `limits_config` as the server enforces it.
 #[derive(Debug, Clone, Copy)]
@@ -73,8 +74,14 @@ pub struct ContractServer {
 }
 
 impl ContractServer {
-    /// Serves `store` with `limits` on a free loopback port.
+    /// Serves `store` with `limits` on a free loopback port, answering as a
+    /// querier asked directly.
     pub async fn start(store: Store, limits: Limits) -> ContractServer {
+        Self::behind(store, limits, Frontend::NONE).await
+    }
+
+    /// Serves `store` with `limits` through the query frontend `frontend`.
+    pub async fn behind(store: Store, limits: Limits, frontend: Frontend) -> ContractServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
@@ -96,7 +103,7 @@ impl ContractServer {
                         if !get {
                             return (405, "text/plain; charset=utf-8", "only GET is served".to_string());
                         }
-                        match respond(&store, &limits, &path, &answer_params) {
+                        match respond(&store, &limits, &frontend, &path, &answer_params) {
                             Ok(Reply::Json(v)) => (200, "application/json; charset=utf-8", v.to_string()),
                             Ok(Reply::Text(t)) => (200, "text/plain; charset=utf-8", t),
                             Err(e) => (e.status, "text/plain; charset=utf-8", e.message),
@@ -139,7 +146,13 @@ fn now_ns() -> i64 {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
 }
 
-fn respond(store: &Store, limits: &Limits, path: &str, params: &[(String, String)]) -> Result<Reply, Refusal> {
+fn respond(
+    store: &Store,
+    limits: &Limits,
+    frontend: &Frontend,
+    path: &str,
+    params: &[(String, String)],
+) -> Result<Reply, Refusal> {
     let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     // `/labels`, `/label/…/values` and `/series` default to the last 6 h.
     let span = || -> Result<(i64, i64), Refusal> {
@@ -171,7 +184,13 @@ fn respond(store: &Store, limits: &Limits, path: &str, params: &[(String, String
         "/loki/api/v1/query" | "/loki/api/v1/query_range" => {
             let request = Request::parse(path, params, now_ns())?;
             check_limits(limits, &request)?;
-            let answer = store.answer(&request)?;
+            let answer = match &request {
+                Request::Instant { query, time_ns } => series_answer(&frontend.instant(store, query, *time_ns)?),
+                Request::Range { query, start_ns, end_ns, step_ns } => {
+                    series_answer(&frontend.range(store, query, *start_ns, *end_ns, *step_ns)?)
+                }
+                Request::Logs { .. } => store.answer(&request)?,
+            };
             if let (Some(max), flowlens::dialect::logql::Answer::Series(series)) = (limits.max_query_series, &answer) {
                 if series.len() > max {
                     return Err(Refusal {

@@ -1,3 +1,4 @@
+pub mod dashboards;
 pub mod data;
 pub mod frontend;
 pub mod harness;
@@ -7,5 +8,6 @@ pub mod logql_model;
 pub mod logql_syntax;
 pub mod loki;
 pub mod loki_contract;
+pub mod loki_frontend;
 pub mod panels;
 pub mod reference;

@@ -260,7 +260,9 @@ pub fn groups(records: &[FlowRecord], query: &RefQuery, group_by: &[&str]) -> Ve
     for record in matching(records, query) {
         *sums.entry(key(record, group_by)).or_default() += query.value(record);
     }
-    let mut groups: Vec<(Vec<String>, u64)> = sums.into_iter().collect();
+    // A group whose metric sums to 0 (the bytes of records without any) is
+    // no group: Loki drops those records at `unwrap` and never sees it.
+    let mut groups: Vec<(Vec<String>, u64)> = sums.into_iter().filter(|(_, v)| *v > 0).collect();
     groups.sort_by(|(ka, va), (kb, vb)| vb.cmp(va).then_with(|| natural_keys(ka, kb)));
     groups
 }

@@ -188,6 +188,10 @@ describe('ConfigEditor', () => {
     await user.clear(split);
     await user.type(split, '30m');
     expect(last().jsonData.lokiSplitInterval).toBe('30m');
+    // Timestamp precision: whole milliseconds unless set.
+    expect(radio(CONFIG.lokiTimestamps, 'Whole milliseconds')).toBeChecked();
+    await user.click(radio(CONFIG.lokiTimestamps, 'Nanoseconds'));
+    expect(last().jsonData.lokiTimestamps).toBe('nanoseconds');
     // The field mapping stays beside it.
     expect(screen.getByRole('button', { name: CONFIG.addMapping })).toBeInTheDocument();
     // Raw records: no parsed fields to place.

@@ -43,6 +43,7 @@ export const CONFIG = {
   recordMode: 'Records',
   lokiFields: 'Loki fields',
   lokiSplitInterval: 'Split interval',
+  lokiTimestamps: 'Timestamps',
   formatPreset: 'Record format preset',
   recordFormat: 'Record format',
   addMapping: 'Add mapping',

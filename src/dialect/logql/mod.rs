@@ -6,7 +6,7 @@
 //! # Shape
 //!
 //! ```text
-//! sum by (<groupBy>) (sum_over_time({stream} [R] offset 1ns
+//! sum by (<groupBy>) (sum_over_time({stream} [R] offset 1ms
 //!   |= "eni-…" != "<header line>"              line filters: Loki's fast path, before any parsing
 //!   | pattern "<_> … <interface_id> … <bytes> <_>"   raw records: only the needed fields
 //!   | interface_id="eni-…" | pkt_dstaddr=ip("10.0.32.0/20") | …   label filters
@@ -27,42 +27,63 @@
 //! A bucket is `[b, b + S)` with `b` a multiple of the step `S` since the
 //! epoch (VictoriaLogs' `_time:S`, Grafana's `$__interval`); the edge
 //! buckets are clipped to `[from, to)` exactly as [`crate::frames::buckets`]
-//! says. Loki's windows are `(t - R, t]`: a sample at the window's start is
-//! not in it, one at its end is (`pkg/logql/range_vector.go`, `load`: "the
-//! lower bound of the range is not inclusive"; `sample.Timestamp > end`
-//! belongs to the next range). In nanoseconds, `[b, b + S)` is
-//! `(b - 1ns, b + S - 1ns]`, so every metric query reads its window `offset
-//! 1ns` and is evaluated at the window's exclusive end:
+//! says. Loki's windows are `(t - offset - R, t - offset]`: a sample at the
+//! window's start is not in it, one at its end is
+//! (`pkg/logql/range_vector.go`, `load`: "the lower bound of the range is
+//! not inclusive"). Every point is stamped `(t - offset) / 1e6 + offset /
+//! 1e6` ms, with Go's integer division (`range_vector.go`, `At`), and Loki's
+//! query frontend, which every deployment runs, only keeps points stamped
+//! where it expects them:
 //!
-//! - totals and rankings: one instant query at `time = to` with
-//!   `[to - from] offset 1ns`, which reads exactly `[from, to)`;
-//! - series: one range query over the whole buckets, `[S] offset 1ns` at
-//!   step `S`, `start` = the first whole bucket's end, `end` = the last
-//!   one's; the point evaluated at `t` is bucket `[t - S, t)`. `start` and
-//!   `end` are multiples of `S`, so the query frontend's alignment leaves
-//!   them alone (`pkg/querier/queryrange/splitters.go`, `alignStartEnd`:
-//!   start rounded down and end rounded up to multiples of the step;
-//!   `queryrangebase/step_align.go` with `align_queries_with_step`);
+//! - the sharded merge (`pkg/logql/matrix.go`, `MatrixStepEvaluator.Next`;
+//!   query sharding is on by default with the TSDB index, and even at shard
+//!   factor 0 a `sum by` runs through the frontend's `DownstreamEngine`)
+//!   emits a series' next point only when its stamp equals the step time,
+//!   and never advances past one that does not: a range query whose points
+//!   are stamped off the step grid comes back empty;
+//! - the results cache (`queryrangebase/results_cache.go`, `Extract`) keeps
+//!   points stamped in `[start, end]` of a request, in ms: a point stamped
+//!   before its request's start is dropped on every cache hit;
+//! - the split middleware (`pkg/querier/queryrange/split_by_interval.go`,
+//!   `splitMetricByTime`) aligns a range query's `start` down and `end` up
+//!   to multiples of the step, in ns.
+//!
+//! So a point must be stamped on the millisecond it is evaluated at, which
+//! happens exactly when `offset` is a whole number of ms; every metric
+//! query reads `[R] offset 1ms`:
+//!
+//! - totals, rankings and (with `lokiTimestamps: nanoseconds`) each bucket:
+//!   one instant query at `time = to + 1ms - 1ns`, which reads `(to - 1ns -
+//!   R, to - 1ns]`, exactly `[from, to)` with `R = to - from` at any
+//!   timestamp precision, stamped `to` ms, the request's own millisecond;
+//! - series (`lokiTimestamps: milliseconds`, the default): one range query
+//!   over the whole buckets at step `S`, `start` = the first whole bucket's
+//!   end, `end` = the last one's, both multiples of `S` (left alone by the
+//!   frontend's alignment); the point evaluated at `t` reads `(t - S - 1ms,
+//!   t - 1ms]`, which for entries stamped on whole milliseconds is exactly
+//!   the bucket `[t - S, t)`, and is stamped `t`. An entry stamped inside a
+//!   millisecond's last part would be read one bucket late: no window of a
+//!   range query can start or end between two milliseconds, since its
+//!   stamps must be whole ms (hence the setting; Save & test samples the
+//!   newest entries' timestamps and says which one fits);
 //! - edge buckets (the range does not start or end on a multiple of `S`):
-//!   one instant query each, at the part's end, with the part's width as
-//!   the window.
+//!   one instant query each, with the part's width as the window.
 //!
-//! Loki stamps the points of an `offset` query `(t - offset) / 1e6 + offset
-//! / 1e6` ms with integer division (`range_vector.go`, `At`): `t - 1 ms`
-//! here. [`Covers::bucket_of`] reads a point stamped anywhere in `(t - S,
-//! t]` as the bucket that ends at `t`, and drops points of buckets the
-//! request does not cover (an engine that answers past `end`), so no bucket
-//! is counted twice and the requests of a step add up.
+//! [`Covers::bucket_of`] reads a point stamped anywhere in `(t - S, t]` as
+//! the bucket that ends at `t` (engines that stamp `t - offset` included),
+//! and drops points of buckets the request does not cover (an engine that
+//! answers past `end`), so no bucket is counted twice and the requests of a
+//! step add up.
 //!
 //! Units (read at the source, `pkg/logql/syntax/lex.go`): a `[range]` is
 //! parsed with Prometheus' `model.ParseDuration` only (`y w d h m s ms`, no
 //! `ns`); an `offset` duration tries `model.ParseDuration`, then Go's
-//! `time.ParseDuration` (`ns us µs ms s m h`), so `offset 1ns` is valid.
+//! `time.ParseDuration` (`ns us µs ms s m h`).
 //! Windows are written in the largest whole unit of `h m s ms`. Grafana's
 //! grammar (`@grafana/lezer-logql` 0.4.2) accepts all of these, but not
-//! `{…} | pipeline | unwrap x [R] offset 1ns` (Loki's `syntax.y` has that
+//! `{…} | pipeline | unwrap x [R] offset 1ms` (Loki's `syntax.y` has that
 //! production, the lezer grammar does not), while both accept the range
-//! written right after the selector, `{…} [R] offset 1ns | pipeline | unwrap
+//! written right after the selector, `{…} [R] offset 1ms | pipeline | unwrap
 //! x` (`syntax.y`: `selector RANGE offsetExpr pipelineExpr unwrapExpr`):
 //! that is the form used. The HTTP API takes times as integer Unix
 //! nanoseconds (`pkg/loghttp/params.go`, `parseTimestamp`: an integer of
@@ -120,7 +141,7 @@ use crate::frames::{buckets, Bucket};
 use crate::model::{FlowQuery, Format, TimeRange};
 use crate::plan::Step;
 use crate::selector::{MatchOp, StreamSelector};
-use crate::settings::LokiFields;
+use crate::settings::{LokiFields, LokiTimestamps};
 
 mod merge;
 mod parts;
@@ -141,11 +162,19 @@ pub struct LogQl {
     /// `split_queries_by_interval`; series at whole buckets), each its own
     /// request, merged exactly ([`merge`] adds disjoint covers).
     pub split_ms: i64,
+    /// How precise the entries' timestamps are: whole milliseconds (a
+    /// series is range queries) or any nanosecond (one instant query per
+    /// bucket).
+    pub timestamps: LokiTimestamps,
 }
 
 /// Loki's default `max_entries_limit_per_query`: a log query asks for at
 /// most this many lines; [`LokiRequest::next_page`] asks for the rest.
 pub const MAX_ENTRIES: usize = 5000;
+
+/// With `lokiTimestamps: nanoseconds`, the most buckets a series may have
+/// (each is its own instant query).
+pub const MAX_INSTANT_BUCKETS: usize = 1_500;
 
 use crate::model::NO_VALUE;
 
@@ -320,6 +349,34 @@ impl LokiRequest {
         Some(next)
     }
 
+    /// The same page, asking for [`MAX_ENTRIES`] lines (after a page that
+    /// held nothing new: its last nanosecond holds more lines than it asked).
+    pub fn wider_page(&self) -> Option<LokiRequest> {
+        let mut next = self.clone();
+        next.set("limit", MAX_ENTRIES.to_string());
+        Some(next)
+    }
+
+    /// After a full page that held no line not seen before (more lines
+    /// than a page share its oldest nanosecond, or newest when oldest
+    /// first): the page that goes on past that nanosecond, whose lines
+    /// beyond the page are skipped (Loki pages by timestamp only; the
+    /// records step says so in a notice). `None` when nothing is left.
+    pub fn past_nanosecond(&self, answer: &Answer, held: usize) -> Option<LokiRequest> {
+        let (Covers::Records { limit, oldest_first, .. }, Answer::Streams(streams)) = (self.covers, answer) else {
+            return None;
+        };
+        let times = || streams.iter().flat_map(|s| s.entries.iter().map(|e| e.0));
+        let mut next = self.clone();
+        if oldest_first {
+            next.set("start", (i128::from(times().max()?) + 1).to_string());
+        } else {
+            next.set("end", times().min()?.to_string());
+        }
+        next.set("limit", limit.saturating_sub(held).clamp(1, MAX_ENTRIES).to_string());
+        Some(next)
+    }
+
     fn set(&mut self, name: &str, value: String) {
         if let Some((_, v)) = self.params.iter_mut().find(|(n, _)| *n == name) {
             *v = value;
@@ -374,6 +431,11 @@ impl Dialect for LogQl {
 }
 
 impl LogQl {
+    /// The dialect a datasource's settings ask for.
+    pub fn of(settings: &crate::settings::Settings) -> Self {
+        LogQl { fields: settings.loki_fields, split_ms: settings.loki_split_ms, timestamps: settings.loki_timestamps }
+    }
+
     /// The requests that answer one step exactly, in the order they are
     /// best shown (the main request first). Errors name the setting or
     /// field that LogQL cannot express.
@@ -410,7 +472,7 @@ impl LogQl {
                 .into_iter()
                 .map(|part| query.instant(part, Covers::Range(part)))
                 .collect(),
-            _ => query.series(q, split_ms),
+            _ => query.series(q, split_ms, self.timestamps)?,
         })
     }
 }
@@ -426,7 +488,8 @@ struct Query {
 }
 
 impl Query {
-    /// The metric query over windows of `window_ms`, read `offset 1ns`.
+    /// The metric query over windows of `window_ms`, read `offset 1ms`
+    /// (module docs: every point stamped on the ms it is evaluated at).
     /// A distinct count is the number of series of `count by (<keys>,
     /// <label>)` per key.
     fn metric(&self, window_ms: i64) -> String {
@@ -439,7 +502,7 @@ impl Query {
         };
         let function = if self.pipeline.unwrap.is_some() { "sum_over_time" } else { "count_over_time" };
         let samples = format!(
-            "{function}({} [{}] offset 1ns{})",
+            "{function}({} [{}] offset 1ms{})",
             self.selector,
             duration(window_ms),
             self.pipeline.metric_stages()
@@ -451,27 +514,41 @@ impl Query {
                 if !values.contains(label) {
                     values.push(label.clone());
                 }
-                format!("{}({}({samples}))", by("count", &self.key_labels), by("count", &values))
+                // The inner `sum by`, not `count by`: Loki's frontend pushes
+                // a `sum` down into each sub-query it splits an instant
+                // query into (`pkg/logql/rangemapper.go`), but not a
+                // `count`, whose pieces would hold a series per label set.
+                format!("{}({}({samples}))", by("count", &self.key_labels), by("sum", &values))
             }
         }
     }
 
-    /// One instant query that reads exactly `read`: evaluated at its end.
+    /// One instant query that reads exactly `read`, at any timestamp
+    /// precision: evaluated 1 ms - 1 ns after its end, `offset 1ms`.
     fn instant(&self, read: TimeRange, covers: Covers) -> LokiRequest {
         LokiRequest {
             kind: RequestKind::Instant,
             query: self.metric(read.to_ms - read.from_ms),
-            params: vec![("time", ns(read.to_ms))],
+            params: vec![("time", instant_time(read.to_ms))],
             covers,
             key_labels: self.key_labels.clone(),
         }
     }
 
     /// A range query for the whole buckets, then an instant query per edge
-    /// bucket (one that the range starts or ends inside).
-    fn series(&self, q: &FlowQuery, split_ms: i64) -> Vec<LokiRequest> {
+    /// bucket (one that the range starts or ends inside); with
+    /// nanosecond timestamps an instant query per bucket.
+    fn series(&self, q: &FlowQuery, split_ms: i64, timestamps: LokiTimestamps) -> Result<Vec<LokiRequest>, QueryError> {
         let all = buckets(q);
-        let whole = |b: &&Bucket| b.time_ms == b.start_ms && b.width_ms == q.step_ms;
+        if timestamps == LokiTimestamps::Nanoseconds && all.len() > MAX_INSTANT_BUCKETS {
+            return Err(QueryError::plugin(format!(
+                "this series has {} buckets; with lokiTimestamps \"nanoseconds\" each bucket is its own Loki \
+                 request, at most {MAX_INSTANT_BUCKETS}: raise the panel's Min interval or narrow the time range",
+                all.len()
+            )));
+        }
+        let ranged = timestamps == LokiTimestamps::Milliseconds;
+        let whole = |b: &&Bucket| ranged && b.time_ms == b.start_ms && b.width_ms == q.step_ms;
         let mut requests = Vec::new();
         let whole_buckets: Vec<&Bucket> = all.iter().filter(whole).collect();
         // Whole buckets in runs that each end at a split boundary (at least
@@ -502,7 +579,7 @@ impl Query {
             let read = TimeRange { from_ms: edge.time_ms, to_ms: edge.time_ms + edge.width_ms };
             requests.push(self.instant(read, Covers::Bucket { start_ms: edge.start_ms, read }));
         }
-        requests
+        Ok(requests)
     }
 
     /// The log query for the newest `limit` records of `range`: its first
@@ -565,6 +642,12 @@ fn log_params(range: TimeRange, limit: usize, oldest_first: bool) -> Vec<(&'stat
 }
 
 /// Unix ms as the API's integer Unix nanoseconds.
+/// The `time` of an instant query that reads up to `to_ms` (exclusive)
+/// `offset 1ms`: `to + 1ms - 1ns`, in Unix ns.
+fn instant_time(to_ms: i64) -> String {
+    (i128::from(to_ms) * 1_000_000 + 999_999).to_string()
+}
+
 fn ns(ms: i64) -> String {
     (i128::from(ms) * 1_000_000).to_string()
 }
@@ -693,10 +776,10 @@ mod tests {
                         match r.covers {
                             Covers::Bucket { start_ms, read } => {
                                 assert_eq!(r.kind, RequestKind::Instant);
-                                assert_eq!(r.param("time"), Some(ns(read.to_ms).as_str()));
+                                assert_eq!(r.param("time"), Some(instant_time(read.to_ms).as_str()));
                                 assert!(r
                                     .query
-                                    .contains(&format!("[{}] offset 1ns", duration(read.to_ms - read.from_ms))));
+                                    .contains(&format!("[{}] offset 1ms", duration(read.to_ms - read.from_ms))));
                                 covered.push((start_ms, read));
                             }
                             Covers::Buckets { step_ms: s, first_ms, last_ms } => {
@@ -731,14 +814,35 @@ mod tests {
         }
     }
 
+    /// With nanosecond timestamps every bucket is one instant query reading
+    /// exactly its part of the range; past the cap, an error naming the setting.
+    #[test]
+    fn nanosecond_timestamps_ask_each_bucket_alone() {
+        let schema = RecordSchema::Raw(RecordFormat::default());
+        let dialect = LogQl { timestamps: LokiTimestamps::Nanoseconds, split_ms: 3_600_000, ..Default::default() };
+        let target = Target { stream: &stream(), schema: &schema };
+        let q = series(500, 3_600_000 + 1_500, 60_000);
+        let r = dialect.requests(&target, &q, &Step::Buckets { grouped: false, keys: None }).unwrap();
+        let want = buckets(&q);
+        assert_eq!(r.len(), want.len());
+        for (r, b) in r.iter().zip(&want) {
+            let read = TimeRange { from_ms: b.time_ms, to_ms: b.time_ms + b.width_ms };
+            assert_eq!(r.covers, Covers::Bucket { start_ms: b.start_ms, read });
+            assert_eq!(r.param("time"), Some(instant_time(read.to_ms).as_str()));
+        }
+        let long = series(0, 86_400_000, 1_000);
+        let e = dialect.requests(&target, &long, &Step::Buckets { grouped: false, keys: None }).unwrap_err();
+        assert!(e.message.contains("lokiTimestamps") && e.message.contains("86400 buckets"), "{e}");
+    }
+
     #[test]
     fn totals_read_the_range() {
         let q = FlowQuery::probe(TimeRange { from_ms: 1_000, to_ms: 86_401_000 });
         let r = requests(&q, &Step::Total);
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].params, vec![("time", "86401000000000".to_string())]);
+        assert_eq!(r[0].params, vec![("time", "86401000999999".to_string())], "1 ms - 1 ns after the end");
         assert_eq!(r[0].covers, Covers::Range(q.range));
-        assert!(r[0].query.starts_with("sum(count_over_time({logtype=\"flow\"} [24h] offset 1ns"), "{}", r[0].query);
+        assert!(r[0].query.starts_with("sum(count_over_time({logtype=\"flow\"} [24h] offset 1ms"), "{}", r[0].query);
     }
 
     #[test]

@@ -94,16 +94,16 @@ impl std::fmt::Display for KeyPart {
 }
 
 impl LogQl {
-    /// The requests of a step restricted to one part of the first `groupBy`
-    /// field's key space (the part as one more filter).
+    /// The requests of a step restricted to one part of `field`'s key space
+    /// (the part as one more filter).
     pub fn part_requests(
         &self,
         target: &Target<'_>,
         q: &FlowQuery,
         step: &Step,
+        field: &str,
         part: &KeyPart,
     ) -> Result<Vec<LokiRequest>, QueryError> {
-        let field = q.group_by.first().ok_or_else(|| QueryError::plugin("a partitioned ranking needs a groupBy"))?;
         let mut q = q.clone();
         q.filters.push(part.filter(field));
         self.requests(target, &q, step)

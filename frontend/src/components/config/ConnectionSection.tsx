@@ -2,7 +2,7 @@ import React from 'react';
 import { SelectableValue } from '@grafana/data';
 import { FieldSet, InlineField, Input, RadioButtonGroup } from '@grafana/ui';
 
-import { BackendKind, SETTINGS_DEFAULTS } from '../../types';
+import { BackendKind, LokiTimestamps, SETTINGS_DEFAULTS } from '../../types';
 import { validateSplitInterval, validateTimeout, validateUrl } from '../../validation';
 import { NumberInput } from '../NumberInput';
 import { CONFIG } from '../selectors';
@@ -11,6 +11,19 @@ import { LABEL_WIDTH, SectionProps } from './options';
 const BACKENDS: Array<SelectableValue<BackendKind>> = [
   { label: 'VictoriaLogs', value: 'victorialogs', description: 'LogsQL; single node or vlselect' },
   { label: 'Loki', value: 'loki', description: 'LogQL; the query frontend or a single binary' },
+];
+
+const TIMESTAMPS: Array<SelectableValue<LokiTimestamps>> = [
+  {
+    label: 'Whole milliseconds',
+    value: 'milliseconds',
+    description: 'Entries stamped on whole ms (VPC flow logs from S3 or CloudWatch): series as range queries',
+  },
+  {
+    label: 'Nanoseconds',
+    value: 'nanoseconds',
+    description: 'Entries stamped by a nanosecond clock: each bucket its own instant query',
+  },
 ];
 
 const PORT_HINT: Record<BackendKind, string> = {
@@ -82,6 +95,20 @@ export function ConnectionSection({ options, onEdit }: SectionProps) {
             value={split ?? ''}
             placeholder={SETTINGS_DEFAULTS.lokiSplitInterval}
             onChange={(e) => onEdit({ jsonData: { lokiSplitInterval: e.currentTarget.value.trim() || undefined } })}
+          />
+        </InlineField>
+      )}
+      {backend === 'loki' && (
+        <InlineField
+          label={CONFIG.lokiTimestamps}
+          labelWidth={LABEL_WIDTH}
+          tooltip="How precise the entries' timestamps are (lokiTimestamps). Loki's query frontend stamps range-query points on whole milliseconds, so their buckets are exact for entries stamped on whole milliseconds; Save & test says when the newest entries need Nanoseconds"
+        >
+          <RadioButtonGroup
+            aria-label={CONFIG.lokiTimestamps}
+            options={TIMESTAMPS}
+            value={options.jsonData.lokiTimestamps ?? SETTINGS_DEFAULTS.lokiTimestamps}
+            onChange={(v) => onEdit({ jsonData: { lokiTimestamps: v } })}
           />
         </InlineField>
       )}

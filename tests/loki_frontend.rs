@@ -1,0 +1,322 @@
+//! Loki as deployed: the plugin binary over gRPC against the contract
+//! server answering through a model of Loki 3's query frontend
+//! (`tests/common/loki_frontend.rs`: split by interval, the sharded merge's
+//! exact step matching, results-cache extents, instant queries split by the
+//! hour with `max_query_series` per piece), every panel of both shipped
+//! dashboards equal to the reference, with sharding and the results cache
+//! each on and off, over an hour, a day and a week; records stamped on
+//! whole milliseconds (many sharing one) and, with `lokiTimestamps:
+//! nanoseconds`, records stamped anywhere inside their millisecond, one in
+//! five 1 ns before the next. First, the model reproduces the failure the
+//! plugin had before: `offset 1ns` behind the frontend reads nothing.
+
+mod common;
+
+use common::dashboards::{every_cost_panel, every_panel, provisioned_datasource};
+use common::data;
+use common::harness::{Instance, Plugin};
+use common::logql::{render_requests, settings};
+use common::logql_model::Store;
+use common::loki::{nanosecond_stamps, raw_lines};
+use common::loki_contract::{ContractServer, Limits};
+use common::loki_frontend::Frontend;
+use flowlens::dialect::logql::RequestKind;
+use flowlens::gen::FlowRecord;
+use serde_json::json;
+
+const HOUR_MS: i64 = 3_600_000;
+const DAY: (i64, i64) = (data::FROM_MS, data::TO_MS);
+/// An hour that starts and ends inside minutes.
+const HOUR: (i64, i64) = (data::FROM_MS + 13 * HOUR_MS + 433_000, data::FROM_MS + 14 * HOUR_MS + 433_000);
+
+fn store(lines: Vec<(i64, String)>) -> Store {
+    let mut store = Store::default();
+    store.push(&data::RAW_STREAM, lines);
+    store.seal();
+    store
+}
+
+/// The sum of every point of a model answer.
+fn sum(series: &common::logql_model::Series) -> f64 {
+    series.values().flatten().map(|p| p.1).sum()
+}
+
+/// Before the fix the dialect read every window `offset 1ns` at the
+/// window's end: Loki stamps those points 1 ms before the step time, so
+/// behind the sharded merge a series never matches its step and the answer
+/// is empty; behind the results cache each sub-query loses its first point
+/// and an instant answer is dropped. The same questions read `offset 1ms`
+/// (today's dialect) come back whole through every frontend.
+#[test]
+fn the_frontend_model_reproduces_the_offset_1ns_failure_and_passes_its_fix() {
+    let store = store(raw_lines(data::records()));
+    let s = settings("raw");
+    let series = render_requests(&s, json!({"format": "series", "direction": "in"}), None);
+    let range = series.iter().find(|r| r.kind == RequestKind::Range).expect("a range query");
+    let param = |name: &str| range.param(name).unwrap().parse::<i64>().unwrap();
+    let step = 300_000_000_000;
+    let (start, end) = (param("start"), param("end"));
+    assert!(range.query.contains("offset 1ms"), "{}", range.query);
+    let old = range.query.replace("offset 1ms", "offset 1ns");
+    let direct = sum(&Frontend::NONE.range(&store, &old, start, end, step).unwrap());
+    assert!(direct > 1e9, "the day has traffic: {direct}");
+
+    // The old form: nothing through the sharded merge, the first point of
+    // every hour lost through the results cache.
+    assert_eq!(sum(&Frontend::LOKI3.range(&store, &old, start, end, step).unwrap()), 0.0, "stat 0, as reported");
+    let cache_only = Frontend { sharding: false, ..Frontend::LOKI3 };
+    let cached = cache_only.range(&store, &old, start, end, step).unwrap();
+    let points: usize = cached.values().map(Vec::len).sum();
+    let direct_points: usize =
+        Frontend::NONE.range(&store, &old, start, end, step).unwrap().values().map(Vec::len).sum();
+    assert!(points < direct_points && sum(&cached) < direct, "{points} of {direct_points} points");
+
+    // Today's form: the same numbers through every frontend.
+    let no_sharding = Frontend { sharding: false, ..Frontend::LOKI3 };
+    let no_cache = Frontend { results_cache: false, ..Frontend::LOKI3 };
+    let want = Frontend::NONE.range(&store, &range.query, start, end, step).unwrap();
+    assert_eq!(sum(&want), direct, "offset 1ms reads the same records (whole-ms stamps)");
+    for frontend in [Frontend::LOKI3, no_sharding, no_cache] {
+        assert_eq!(frontend.range(&store, &range.query, start, end, step).unwrap(), want, "{frontend:?}");
+    }
+
+    // An instant total: `offset 1ns` at the end is dropped by the instant
+    // results cache; `offset 1ms` at 1 ms - 1 ns after the end is kept.
+    let total = &render_requests(&s, json!({"format": "stat", "direction": "in"}), None)[0];
+    let time = total.param("time").unwrap().parse::<i64>().unwrap();
+    assert_eq!(time % 1_000_000, 999_999, "{time}");
+    let old_total = total.query.replace("offset 1ms", "offset 1ns");
+    let old_direct = Frontend::NONE.instant(&store, &old_total, time - 999_999).unwrap();
+    assert!(sum(&old_direct) > 1e9);
+    assert!(Frontend::LOKI3.instant(&store, &old_total, time - 999_999).unwrap().is_empty(), "dropped by the cache");
+    assert_eq!(
+        Frontend::LOKI3.instant(&store, &total.query, time).unwrap().values().flatten().map(|p| p.1).sum::<f64>(),
+        sum(&old_direct)
+    );
+}
+
+/// The provisioned datasource on Loki, pointed at `url` (`uid` keeps each
+/// frontend's instance, and its bucket cache, apart).
+fn loki_datasource(url: &str, uid: &str) -> Instance {
+    let mut ds = provisioned_datasource(url);
+    ds.json_data["backend"] = json!("loki");
+    ds.json_data["timeoutSeconds"] = json!(600);
+    ds.uid = uid.into();
+    ds
+}
+
+async fn both_dashboards(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], window: (i64, i64)) {
+    every_panel(plugin, ds, records, window).await;
+    every_cost_panel(plugin, ds, records, window).await;
+}
+
+/// Every panel of both dashboards over the day, behind a default Loki 3
+/// and with sharding and the results cache each off; over an hour and a
+/// week behind a default Loki 3.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_panel_through_the_query_frontend_equals_the_reference() {
+    let plugin = Plugin::start().await;
+    let records = data::week_records();
+    let lines = raw_lines(&records);
+    let configs = [
+        ("loki3", Frontend::LOKI3),
+        ("no-sharding", Frontend { sharding: false, ..Frontend::LOKI3 }),
+        ("no-cache", Frontend { results_cache: false, ..Frontend::LOKI3 }),
+    ];
+    for (name, frontend) in configs {
+        let server = ContractServer::behind(store(lines.clone()), Limits::default(), frontend).await;
+        let ds = loki_datasource(&server.url, name);
+        let started = std::time::Instant::now();
+        both_dashboards(&plugin, &ds, &records, DAY).await;
+        if frontend == Frontend::LOKI3 {
+            both_dashboards(&plugin, &ds, &records, HOUR).await;
+            both_dashboards(&plugin, &ds, &records, (data::WEEK_FROM_MS, data::TO_MS)).await;
+        }
+        eprintln!("{name}: every panel in {:?}", started.elapsed());
+    }
+}
+
+/// Records stamped inside their millisecond (one in five 1 ns before the
+/// next millisecond) with `lokiTimestamps: nanoseconds`: every panel exact
+/// behind a default Loki 3, each bucket its own instant query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nanosecond_timestamps_are_exact_with_the_setting() {
+    let plugin = Plugin::start().await;
+    let records = data::records();
+    let server =
+        ContractServer::behind(store(nanosecond_stamps(raw_lines(records))), Limits::default(), Frontend::LOKI3).await;
+    let mut ds = loki_datasource(&server.url, "ns");
+    ds.json_data["lokiTimestamps"] = json!("nanoseconds");
+    both_dashboards(&plugin, &ds, records, HOUR).await;
+}
+
+/// Records of the last three hours (the health check reads the present),
+/// stamped on whole milliseconds.
+fn recent_store() -> Store {
+    let now = chrono::Utc::now().timestamp_millis();
+    let cfg = flowlens::gen::GenConfig {
+        connections: 600,
+        from_ms: now - 3 * HOUR_MS,
+        to_ms: now - 60_000,
+        ..data::config()
+    };
+    store(raw_lines(&flowlens::gen::generate(&cfg)))
+}
+
+/// A backend whose range and instant answers disagree (the plugin's old
+/// `offset 1ns` re-introduced behind the frontend) is caught by Save &
+/// test, by `flowlens check`, and by the gate of the bucket cache; a
+/// default Loki 3 passes all three.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_self_check_catches_a_backend_whose_range_and_instant_answers_disagree() {
+    let plugin = Plugin::start().await;
+    // Sharded, without the results cache: the instant totals survive the old
+    // stamps (the cache would drop them too), the range queries do not.
+    let broken = Frontend { old_offset: true, results_cache: false, ..Frontend::LOKI3 };
+    for (name, frontend) in [("loki3", Frontend::LOKI3), ("broken", broken)] {
+        let server = ContractServer::behind(recent_store(), Limits::default(), frontend).await;
+        let mut ds = data::raw_instance(&server.url, name);
+        ds.json_data["backend"] = json!("loki");
+        let (ok, message) = plugin.check_health(&ds).await;
+        if frontend.old_offset {
+            assert!(!ok, "{message}");
+            assert!(
+                message.contains("DIFFERS: records")
+                    && message.contains("the buckets add up to 0 but ")
+                    && message.contains("query frontend dropped the range query's points")
+                    && message.contains("flowlens check"),
+                "{message}"
+            );
+        } else {
+            assert!(ok && message.contains("Self-check: the last settled hour's "), "{message}");
+        }
+
+        // `flowlens check` over the last whole hour.
+        let settings = ds.json_data.to_string();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlens"))
+            .args(["check", "--url", &server.url, "--settings", &settings, "--at", "now", "--hours", "2"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let lines = stdout.lines().filter(|l| l.starts_with("ok: ") || l.starts_with("DIFFERS: ")).count();
+        assert_eq!(lines, 8, "a verdict per question, twice: {stdout}");
+        if frontend.old_offset {
+            assert!(!out.status.success(), "{stdout}");
+            assert!(
+                stdout.contains("DIFFERS: records, ") && stderr.contains("Likely cause: Loki's query frontend"),
+                "{stdout}\n{stderr}"
+            );
+        } else {
+            assert!(out.status.success(), "{stdout}\n{stderr}");
+            assert!(stdout.contains("verdict: Loki answers every question the same two ways"), "{stdout}");
+        }
+
+        // A stat over the last three hours, with the bucket cache: kept only
+        // from the backend that passed, said so on the frames of the other.
+        let now = chrono::Utc::now().timestamp_millis();
+        let answer = plugin
+            .query(
+                &ds,
+                (now - 3 * HOUR_MS, now),
+                60_000,
+                &[json!({"refId": "A", "format": "stat", "direction": "any"})],
+            )
+            .await;
+        let notices = answer["A"].frames[0].meta["notices"].to_string();
+        assert_eq!(
+            notices.contains("failed flowlens' self-check, so none of its answers are cached"),
+            frontend.old_offset,
+            "{notices}"
+        );
+    }
+}
+
+/// Records stamped inside their millisecond, read with the default
+/// `lokiTimestamps`: Save & test says to set it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_and_test_names_the_setting_for_nanosecond_timestamps() {
+    let plugin = Plugin::start().await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let cfg =
+        flowlens::gen::GenConfig { connections: 300, from_ms: now - HOUR_MS, to_ms: now - 60_000, ..data::config() };
+    let store = store(nanosecond_stamps(raw_lines(&flowlens::gen::generate(&cfg))));
+    let server = ContractServer::behind(store, Limits::default(), Frontend::LOKI3).await;
+    let mut ds = data::raw_instance(&server.url, "ns-health");
+    ds.json_data["backend"] = json!("loki");
+    let (ok, message) = plugin.check_health(&ds).await;
+    assert!(
+        !ok && message.contains("stamped inside a millisecond")
+            && message.contains("set lokiTimestamps to \"nanoseconds\""),
+        "{message}"
+    );
+    ds.json_data["lokiTimestamps"] = json!("nanoseconds");
+    let (ok, message) = plugin.check_health(&ds).await;
+    assert!(ok, "{message}");
+}
+
+/// Log paging when many lines share one timestamp (whole-second stamps):
+/// 3,000 lines in one nanosecond are each read once, no line lost; 6,000
+/// (more than Loki's 5,000-line page) give the first page of them, every
+/// other line once, and a notice, and the paging ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_page_past_lines_that_share_a_timestamp() {
+    use common::reference::{self as r, Dir, RefQuery};
+    let plugin = Plugin::start().await;
+    // From 06:00, as many whole hours as hold more than 7,000 matching lines.
+    let from = data::FROM_MS + 6 * HOUR_MS;
+    let matching_in = |to: i64| {
+        let reference = RefQuery::new(Dir::Any, data::POD_CIDR, Some(data::NAT_ENI), from, to);
+        r::matching(data::records(), &reference).count()
+    };
+    let to = (1..=18).map(|h| from + h * HOUR_MS).find(|&to| matching_in(to) > 7_000).expect("a busy enough day");
+    let records: Vec<FlowRecord> =
+        data::records().iter().filter(|r| (from..to).contains(&r.time_ms)).cloned().collect();
+    let reference = RefQuery::new(Dir::Any, data::POD_CIDR, Some(data::NAT_ENI), from, to);
+    let matching: std::collections::HashSet<String> =
+        r::matching(&records, &reference).map(|r| r.render(flowlens::gen::MISSION_FORMAT)).collect();
+    for crowd in [3_000, 6_000] {
+        // `crowd` matching lines from the middle restamped to one nanosecond.
+        let mut lines = raw_lines(&records);
+        let crowded: Vec<usize> =
+            (0..lines.len()).filter(|&i| matching.contains(&lines[i].1)).skip(1_000).take(crowd).collect();
+        let at = lines[crowded[0]].0;
+        for &i in &crowded {
+            lines[i].0 = at;
+        }
+        // What Loki holds: a line repeated in one nanosecond is one entry.
+        lines.sort();
+        lines.dedup();
+        let held: std::collections::BTreeSet<(i64, &String)> =
+            lines.iter().filter(|l| matching.contains(&l.1)).map(|l| (l.0, &l.1)).collect();
+        let in_crowd = held.iter().filter(|(t, _)| *t == at).count();
+        let mut want: Vec<String> = held.into_iter().map(|(_, l)| l.clone()).collect();
+        want.sort();
+        assert!(want.len() <= 10_000, "at most a logs panel's limit: {}", want.len());
+        let server = ContractServer::behind(store(lines), Limits::default(), Frontend::LOKI3).await;
+        let ds = loki_datasource(&server.url, &format!("crowd-{crowd}"));
+        let target = json!({"refId": "L", "format": "logs", "limit": 10_000});
+        let answer = plugin.query(&ds, (from, to), 60_000, &[target]).await;
+        let frame = &answer["L"].frames[0];
+        let mut got: Vec<String> = frame.field("body").values.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        got.sort();
+        let notices = frame.meta["notices"].to_string();
+        if crowd <= 5_000 {
+            assert_eq!(got.len(), want.len(), "every line once");
+            assert!(got == want, "every line once");
+            assert!(!notices.contains("share the timestamp"), "{notices}");
+        } else {
+            // Each line at most as often as Loki holds it (identical lines at other times are other entries).
+            let mut left: std::collections::BTreeMap<&String, usize> = std::collections::BTreeMap::new();
+            for l in &want {
+                *left.entry(l).or_default() += 1;
+            }
+            for l in &got {
+                let n = left.get_mut(l).unwrap_or_else(|| panic!("not a matching line: {l}"));
+                assert!(*n > 0, "a line more often than Loki holds it: {l}");
+                *n -= 1;
+            }
+            assert_eq!(got.len(), want.len() - (in_crowd - 5_000), "all but the crowd's lines past one page");
+            assert!(notices.contains(&format!("share the timestamp {at} ns")), "{notices}");
+        }
+    }
+}
