@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Deadline};
+use crate::backend::{Backend, Deadline, Secrets};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::frame::Frame;
@@ -29,6 +29,8 @@ pub struct Datasource {
     detecting: Arc<tokio::sync::Mutex<()>>,
     /// Requests in flight and settled buckets, shared by its queries.
     reuse: Arc<Reuse>,
+    /// Its secrets, to take out of what reaches a message or a log.
+    secrets: Secrets,
 }
 
 /// Addresses detected from the records, and when.
@@ -64,7 +66,15 @@ impl Datasource {
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
         let backend = Backend::new(&settings)?;
         let reuse = Arc::new(Reuse::new(&settings));
-        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default(), reuse })
+        let secrets = Secrets::of(&settings);
+        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default(), reuse, secrets })
+    }
+
+    /// `text` without any of this datasource's secrets, in any form a
+    /// backend may quote them ([`Secrets::scrub`]): for every message and
+    /// log line that may carry backend text.
+    pub fn scrub(&self, text: &str) -> String {
+        self.secrets.scrub(text)
     }
 
     /// The backend, for health checks and tools.

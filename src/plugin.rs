@@ -128,6 +128,12 @@ impl pb::data_server::Data for FlowlensPlugin {
             ref_ids.insert(handle.id(), ref_id);
         }
         let mut responses = HashMap::new();
+        // An error may quote the backend, which may have echoed the request's
+        // credentials: scrubbed before it is answered or logged.
+        let scrubbed = |e: QueryError| match &ds {
+            Ok(ds) => QueryError { message: ds.scrub(&e.message), ..e },
+            Err(_) => e,
+        };
         while let Some(joined) = tasks.join_next_with_id().await {
             let (id, result) = match joined {
                 Ok((id, result)) => (id, result),
@@ -142,6 +148,7 @@ impl pb::data_server::Data for FlowlensPlugin {
                     ..Default::default()
                 },
                 Err(e) => {
+                    let e = scrubbed(e);
                     tracing::info!(ref_id = %ref_id, error = %e.message, "query failed");
                     error_response(&e)
                 }
@@ -173,7 +180,10 @@ impl pb::diagnostics_server::Diagnostics for FlowlensPlugin {
         request: Request<pb::CheckHealthRequest>,
     ) -> Result<Response<pb::CheckHealthResponse>, Status> {
         let health = match self.datasource(request.get_ref().plugin_context.as_ref()) {
-            Ok(ds) => crate::health::check(&ds).await,
+            Ok(ds) => {
+                let health = crate::health::check(&ds).await;
+                crate::health::Health { message: ds.scrub(&health.message), ..health }
+            }
             Err(e) => crate::health::Health { ok: false, message: e.message },
         };
         let status = if health.ok {
@@ -237,6 +247,11 @@ impl ResourceBody {
 
 async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
     let ds = plugin.datasource(req.plugin_context.as_ref())?;
+    // An error may quote the backend: scrubbed of the datasource's secrets.
+    resource_of(&ds, req).await.map_err(|e| QueryError { message: ds.scrub(&e.message), ..e })
+}
+
+async fn resource_of(ds: &Datasource, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
     let body: ResourceBody = if req.body.is_empty() {
         ResourceBody::default()
     } else {
@@ -245,14 +260,14 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
     };
     match req.path.trim_matches('/') {
         "render" => {
-            let q = body.flow_query(&ds, json!({}))?;
+            let q = body.flow_query(ds, json!({}))?;
             Ok(json!({"queries": ds.render(&q)}))
         }
         "values" => {
             let field = body.field.clone().ok_or_else(|| QueryError::plugin("`field` is required"))?;
             let limit = body.limit.unwrap_or(100).min(MAX_VALUES);
             let q =
-                body.flow_query(&ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
+                body.flow_query(ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
             let (_, output) = ds.run_step(&q, &Step::Rank { limit }).await?;
             let StepOutput::Ranked(ranked) = output else { return Ok(json!({"values": []})) };
             Ok(
