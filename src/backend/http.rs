@@ -325,6 +325,9 @@ impl HttpClient {
     pub fn new(settings: &Settings, product: &'static str) -> Result<Self, QueryError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(settings.timeout.min(CONNECT_TIMEOUT))
+            // A redirect is an error naming where to: followed, it would
+            // carry the custom headers (secrets) and the query to any origin.
+            .redirect(reqwest::redirect::Policy::none())
             .danger_accept_invalid_certs(settings.tls_skip_verify)
             .user_agent(concat!("flowlens/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &settings.tls_ca_cert {
@@ -496,9 +499,18 @@ impl HttpClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let text = self.error_text(response).await;
         let product = self.product;
         let code = status.as_u16();
+        if status.is_redirection() {
+            return Err(Failure::Final(QueryError::downstream(
+                502,
+                format!(
+                    "{product} answered a redirect (HTTP {code}) to {}; set the datasource URL to the final address",
+                    redirect_origin(&response)
+                ),
+            )));
+        }
+        let text = self.error_text(response).await;
         let error = match code {
             401 | 403 => QueryError::downstream(
                 code,
@@ -689,6 +701,17 @@ fn bounded(body: impl Stream<Item = reqwest::Result<Bytes>>, limit: u64) -> impl
         }
         Ok(chunk)
     })
+}
+
+/// Where a redirect points, as its origin only (scheme, host, port: no
+/// credentials, path or query, which may hold secrets).
+fn redirect_origin(response: &reqwest::Response) -> String {
+    let location = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+    match location.map(|l| response.url().join(l)) {
+        Some(Ok(url)) if url.has_host() => url.origin().ascii_serialization(),
+        Some(_) => "an address that is not a valid URL".to_string(),
+        None => "an address it did not give (no Location header)".to_string(),
+    }
 }
 
 /// The start of an error body: at most `limit` bytes are read, the rest
