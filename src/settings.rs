@@ -462,6 +462,13 @@ fn header_settings(
             reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| SettingsError(format!("httpHeaderName{n} `{name}` is not a valid header name")))?;
             let value = secure.get(&format!("httpHeaderValue{n}")).cloned().unwrap_or_default();
+            // Never quoted: the value is a secret.
+            if reqwest::header::HeaderValue::from_str(&value).is_err() {
+                return Err(SettingsError(format!(
+                    "httpHeaderValue{n}, the value of header `{name}`, contains a line break or another control \
+                     character; a header value is one line of text"
+                )));
+            }
             Ok((name, Secret(value)))
         })
         .collect()
@@ -612,6 +619,19 @@ mod tests {
         assert!(e.to_string().contains("http://"), "{e}");
         let e = Settings::from_instance(&InstanceSettings { url: "", ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("URL is empty"), "{e}");
+    }
+
+    #[test]
+    fn header_values_are_one_line() {
+        let json = r#"{"httpHeaderName1":"X-Scope-OrgID","httpHeaderName2":"X-Other"}"#;
+        for value in ["5ecr3t\r\nInjected: 1", "5ecr3t\n", "\r5ecr3t", "5ecr3t\0"] {
+            let e = settings(json, &[("httpHeaderValue1", "tenant"), ("httpHeaderValue2", value)]).unwrap_err();
+            let e = e.to_string();
+            assert!(e.contains("httpHeaderValue2, the value of header `X-Other`, contains a line break"), "{e}");
+            assert!(!e.contains("5ecr3t"), "{e}");
+        }
+        let ok = settings(json, &[("httpHeaderValue1", "tenant 7\tx"), ("httpHeaderValue2", "")]).unwrap();
+        assert_eq!(ok.headers.len(), 2);
     }
 
     #[test]

@@ -309,7 +309,9 @@ async fn secrets_never_appear_in_logs_errors_health_frames_or_resources() {
             let wanted = match *name {
                 "unreachable" => "cannot connect to VictoriaLogs",
                 "invalid CA" => "TLS CA certificate (tlsCACert) is not valid PEM",
-                "header value with a newline" => "VictoriaLogs connection failed",
+                "header value with a newline" => {
+                    "httpHeaderValue1, the value of header `X-Scope-OrgID`, contains a line break"
+                }
                 _ => "refused the credentials (HTTP 401)",
             };
             assert!(text.contains(wanted), "{name}: the failure says why ({wanted}): {text}");
