@@ -87,7 +87,7 @@ async fn loki_answers(
             let _ = writeln!(out, "GET {} {}\n{}", request.path(), params.join(" "), request.query);
             let text = loki.fetch_text(&request, deadline).await?;
             let _ = writeln!(out, "{}", excerpt(&text));
-            let answer = answer_of(&request, text.as_bytes())?;
+            let answer = answer_of(&request, text.as_bytes(), loki.secrets())?;
             if let Answer::Streams(streams) = &answer {
                 held += streams.iter().map(|s| s.entries.len()).sum::<usize>();
                 next = request.next_page(&answer, held);

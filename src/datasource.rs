@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Deadline};
+use crate::backend::{Backend, Deadline, Secrets};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::frame::Frame;
@@ -32,6 +32,8 @@ pub struct Datasource {
     /// Whether the backend passed its self-check ([`crate::consistency`])
     /// and when: settled buckets are kept only from a backend that did.
     trust: Arc<tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>>,
+    /// Its secrets, to take out of what reaches a message or a log.
+    secrets: Secrets,
 }
 
 /// How long a self-check's verdict is reused.
@@ -70,7 +72,23 @@ impl Datasource {
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
         let backend = Backend::new(&settings)?;
         let reuse = Arc::new(Reuse::new(&settings));
-        Ok(Self { settings, backend, own: Arc::default(), detecting: Arc::default(), reuse, trust: Arc::default() })
+        let secrets = Secrets::of(&settings);
+        Ok(Self {
+            settings,
+            backend,
+            own: Arc::default(),
+            detecting: Arc::default(),
+            reuse,
+            trust: Arc::default(),
+            secrets,
+        })
+    }
+
+    /// `text` without any of this datasource's secrets, in any form a
+    /// backend may quote them ([`Secrets::scrub`]): for every message and
+    /// log line that may carry backend text.
+    pub fn scrub(&self, text: &str) -> String {
+        self.secrets.scrub(text)
     }
 
     /// The backend, for health checks and tools.

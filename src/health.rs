@@ -102,7 +102,7 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
         _ => Vec::new(),
     };
     let problem = match &s.schema {
-        RecordSchema::Raw(format) => raw_format_problem(format, &sample),
+        RecordSchema::Raw(format) => raw_format_problem(format, &sample, &|text| ds.scrub(text)),
         RecordSchema::Fields(_) => mapping_problem(ds, &sample),
     };
     if let Some(problem) = problem {
@@ -192,10 +192,14 @@ async fn own_address_note(ds: &Datasource, window: TimeRange) -> Result<Option<S
 }
 
 /// Why raw records do not fit the format, from the first record that does
-/// not: field count, then each typed field.
-fn raw_format_problem(format: &RecordFormat, sample: &[Record]) -> Option<String> {
+/// not: field count, then each typed field. The record is quoted `scrub`bed
+/// before it is cut (a backend may echo the request's credentials), and a
+/// field's value not at all if the record held a secret (it may be part of one).
+fn raw_format_problem(format: &RecordFormat, sample: &[Record], scrub: &dyn Fn(&str) -> String) -> Option<String> {
     for record in sample {
         let msg = record.body.as_str();
+        let shown = scrub(msg);
+        let secret = shown != msg;
         let values: Vec<&str> = msg.split(' ').collect();
         if values.iter().all(|v| field_type(&v.replace('-', "_")).is_some()) {
             continue; // a header line of some format
@@ -205,7 +209,7 @@ fn raw_format_problem(format: &RecordFormat, sample: &[Record]) -> Option<String
                 "The record format has {} fields but a record has {}: `{}`. Set the record format to the one the flow log was created with",
                 format.fields().len(),
                 values.len(),
-                truncate(msg)
+                truncate(&shown)
             ));
         }
         for (field, value) in format.fields().iter().zip(&values) {
@@ -219,8 +223,9 @@ fn raw_format_problem(format: &RecordFormat, sample: &[Record]) -> Option<String
             };
             if !fits {
                 return Some(format!(
-                    "The record format does not match the records: field `{field}` holds `{value}` in `{}`. Check the order of the fields in the record format",
-                    truncate(msg)
+                    "The record format does not match the records: field `{field}` holds `{}` in `{}`. Check the order of the fields in the record format",
+                    if secret { "<redacted>" } else { value },
+                    truncate(&shown)
                 ));
             }
         }

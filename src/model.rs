@@ -217,6 +217,10 @@ pub const MAX_POINTS: i64 = 1_000_000;
 pub const MAX_RAW_ROWS: usize = 10_000;
 /// At most this many buckets per series (Grafana's own guard is 11,000).
 pub const MAX_BUCKETS: i64 = 11_000;
+/// Most values one list may hold: a filter's `=|`/`!=|` values, or the
+/// `interfaceId` list (a multi-value variable). Longer lists are an error
+/// naming the field, not a query of megabytes.
+pub const MAX_LIST_VALUES: usize = 10_000;
 
 /// The target JSON as Grafana sends it: every field optional, unknown fields
 /// (`datasource`, `hide`, ...) ignored, types checked later per refId.
@@ -505,6 +509,12 @@ impl FlowQuery {
                 None => settings.interface_id.iter().cloned().collect(),
                 Some(v) => v.into_vec().into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
             };
+        if interface_ids.len() > MAX_LIST_VALUES {
+            return Err(QueryError::plugin(format!(
+                "`interfaceId`: {} interfaces are more than the maximum of {MAX_LIST_VALUES}; name fewer, or leave it empty for every interface",
+                interface_ids.len()
+            )));
+        }
         if !interface_ids.is_empty() && raw_query.is_none() {
             require_field("interfaceId", "interface_id")?;
         }
@@ -709,6 +719,13 @@ fn validate_filter(f: FilterJson) -> Result<Option<Filter>, QueryError> {
         };
         if values.is_empty() {
             return Err(bad(format!("`{}` for `{field}` needs at least one value", f.op)));
+        }
+        if values.len() > MAX_LIST_VALUES {
+            return Err(bad(format!(
+                "`{}` for `{field}` has {} values, more than the maximum of {MAX_LIST_VALUES}; filter on fewer values, or use a regex (=~) or a CIDR",
+                f.op,
+                values.len()
+            )));
         }
         return Ok(Some(if f.op == "=|" { Filter::In(field, values) } else { Filter::NotIn(field, values) }));
     }
@@ -958,6 +975,32 @@ mod tests {
         ] {
             let e = parse(json).unwrap_err().to_string();
             assert!(e.contains(want), "{json}: {e}");
+        }
+    }
+
+    #[test]
+    fn value_lists_are_capped() {
+        let list = |n: usize| -> Vec<String> { (0..n).map(|i| format!("eni-{i}")).collect() };
+        let filter = |op: &str, n: usize| {
+            serde_json::json!({"filters": [{"field": "interface_id", "op": op, "value": list(n)}]}).to_string()
+        };
+        let interfaces = |n: usize| serde_json::json!({"interfaceId": list(n)}).to_string();
+        for json in [filter("=|", MAX_LIST_VALUES), filter("!=|", MAX_LIST_VALUES), interfaces(MAX_LIST_VALUES)] {
+            assert!(parse(&json).is_ok(), "{} values are allowed", MAX_LIST_VALUES);
+        }
+        let over = MAX_LIST_VALUES + 1;
+        for (json, want) in [
+            (filter("=|", over), "`filters`: `=|` for `interface_id` has 10001 values, more than the maximum of 10000"),
+            (
+                filter("!=|", over),
+                "`filters`: `!=|` for `interface_id` has 10001 values, more than the maximum of 10000",
+            ),
+            (interfaces(over), "`interfaceId`: 10001 interfaces are more than the maximum of 10000"),
+            (interfaces(100_000), "`interfaceId`: 100000 interfaces"),
+        ] {
+            let e = parse(&json).unwrap_err();
+            assert!(e.to_string().contains(want), "{e}");
+            assert_eq!(e.status, 400);
         }
     }
 

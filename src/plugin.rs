@@ -22,10 +22,54 @@ use crate::settings::{InstanceSettings, Settings};
 /// Most values a `values` resource call returns.
 const MAX_VALUES: usize = 1_000;
 
+/// Most datasources kept built at once; the least recently used is dropped
+/// (and built again when asked), so requests naming ever new datasources
+/// cannot grow the plugin without bound.
+pub const MAX_DATASOURCES: usize = 256;
+
+/// Longest resource path quoted in a 404 answer, in characters.
+const MAX_QUOTED_PATH: usize = 100;
+
+/// A datasource's key: Grafana's id and uid, and a hash of its settings.
+type InstanceKey = (i64, String, u64);
+
 /// The plugin: a cache of datasources by instance and settings.
 #[derive(Debug, Default)]
 pub struct FlowlensPlugin {
-    instances: Mutex<HashMap<(i64, String, u64), Arc<Datasource>>>,
+    instances: Mutex<Instances>,
+}
+
+/// Built datasources, each with when it was last asked for (a counter).
+#[derive(Debug, Default)]
+struct Instances {
+    by_key: HashMap<InstanceKey, (Arc<Datasource>, u64)>,
+    clock: u64,
+}
+
+impl Instances {
+    fn get(&mut self, key: &InstanceKey) -> Option<Arc<Datasource>> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.by_key.get_mut(key).map(|(ds, used)| {
+            *used = clock;
+            ds.clone()
+        })
+    }
+
+    /// Keeps `ds` as the only version of its datasource, dropping the least
+    /// recently used others beyond [`MAX_DATASOURCES`].
+    fn insert(&mut self, key: InstanceKey, ds: Arc<Datasource>) {
+        self.by_key.retain(|(id, uid, _), _| (*id, uid) != (key.0, &key.1));
+        while self.by_key.len() >= MAX_DATASOURCES {
+            let oldest = self.by_key.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.by_key.remove(&k),
+                None => break,
+            };
+        }
+        self.clock += 1;
+        self.by_key.insert(key, (ds, self.clock));
+    }
 }
 
 impl FlowlensPlugin {
@@ -44,7 +88,7 @@ impl FlowlensPlugin {
         };
         let key = (i.id, i.uid.clone(), fingerprint);
         if let Some(ds) = self.instances.lock().expect("cache lock").get(&key) {
-            return Ok(ds.clone());
+            return Ok(ds);
         }
         let settings = Settings::from_instance(&InstanceSettings {
             url: &i.url,
@@ -55,9 +99,7 @@ impl FlowlensPlugin {
         })
         .map_err(|e| QueryError::plugin(e.to_string()))?;
         let ds = Arc::new(Datasource::new(settings)?);
-        let mut cache = self.instances.lock().expect("cache lock");
-        cache.retain(|(id, uid, _), _| (*id, uid) != (key.0, &key.1));
-        cache.insert(key, ds.clone());
+        self.instances.lock().expect("cache lock").insert(key, ds.clone());
         Ok(ds)
     }
 }
@@ -128,6 +170,12 @@ impl pb::data_server::Data for FlowlensPlugin {
             ref_ids.insert(handle.id(), ref_id);
         }
         let mut responses = HashMap::new();
+        // An error may quote the backend, which may have echoed the request's
+        // credentials: scrubbed before it is answered or logged.
+        let scrubbed = |e: QueryError| match &ds {
+            Ok(ds) => QueryError { message: ds.scrub(&e.message), ..e },
+            Err(_) => e,
+        };
         while let Some(joined) = tasks.join_next_with_id().await {
             let (id, result) = match joined {
                 Ok((id, result)) => (id, result),
@@ -142,6 +190,7 @@ impl pb::data_server::Data for FlowlensPlugin {
                     ..Default::default()
                 },
                 Err(e) => {
+                    let e = scrubbed(e);
                     tracing::info!(ref_id = %ref_id, error = %e.message, "query failed");
                     error_response(&e)
                 }
@@ -173,7 +222,10 @@ impl pb::diagnostics_server::Diagnostics for FlowlensPlugin {
         request: Request<pb::CheckHealthRequest>,
     ) -> Result<Response<pb::CheckHealthResponse>, Status> {
         let health = match self.datasource(request.get_ref().plugin_context.as_ref()) {
-            Ok(ds) => crate::health::check(&ds).await,
+            Ok(ds) => {
+                let health = crate::health::check(&ds).await;
+                crate::health::Health { message: ds.scrub(&health.message), ..health }
+            }
             Err(e) => crate::health::Health { ok: false, message: e.message },
         };
         let status = if health.ok {
@@ -235,8 +287,60 @@ impl ResourceBody {
     }
 }
 
+/// The HTTP method each resource path takes (as the frontend calls it:
+/// `postResource('render' | 'values')`, `getResource('fields')`).
+fn resource_method(path: &str) -> Option<&'static str> {
+    match path {
+        "render" | "values" => Some("POST"),
+        "fields" => Some("GET"),
+        _ => None,
+    }
+}
+
+/// At most `max` characters of `text`, marked when cut.
+fn cut_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// An unknown path (404) or a wrong method (405, with the method to use),
+/// before any datasource is built.
+fn resource_route(req: &pb::CallResourceRequest) -> Result<(), (QueryError, Option<&'static str>)> {
+    let path = req.path.trim_matches('/');
+    match resource_method(path) {
+        None => Err((
+            QueryError {
+                status: 404,
+                ..QueryError::plugin(format!(
+                    "no resource `{}`; use render, values or fields",
+                    cut_chars(path, MAX_QUOTED_PATH)
+                ))
+            },
+            None,
+        )),
+        Some(method) if !req.method.eq_ignore_ascii_case(method) => Err((
+            QueryError {
+                status: 405,
+                ..QueryError::plugin(format!(
+                    "resource `{path}` is called with {method}, not `{}`",
+                    cut_chars(&req.method, 20)
+                ))
+            },
+            Some(method),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
     let ds = plugin.datasource(req.plugin_context.as_ref())?;
+    // An error may quote the backend: scrubbed of the datasource's secrets.
+    resource_of(&ds, req).await.map_err(|e| QueryError { message: ds.scrub(&e.message), ..e })
+}
+
+async fn resource_of(ds: &Datasource, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
     let body: ResourceBody = if req.body.is_empty() {
         ResourceBody::default()
     } else {
@@ -245,14 +349,14 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
     };
     match req.path.trim_matches('/') {
         "render" => {
-            let q = body.flow_query(&ds, json!({}))?;
+            let q = body.flow_query(ds, json!({}))?;
             Ok(json!({"queries": ds.render(&q)}))
         }
         "values" => {
             let field = body.field.clone().ok_or_else(|| QueryError::plugin("`field` is required"))?;
             let limit = body.limit.unwrap_or(100).min(MAX_VALUES);
             let q =
-                body.flow_query(&ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
+                body.flow_query(ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
             let (_, output) = ds.run_step(&q, &Step::Rank { limit }).await?;
             let StepOutput::Ranked(ranked) = output else { return Ok(json!({"values": []})) };
             Ok(
@@ -278,7 +382,7 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
         }
         other => Err(QueryError {
             status: 404,
-            ..QueryError::plugin(format!("no resource `{other}`; use render, values or fields"))
+            ..QueryError::plugin(format!("no resource `{}`", cut_chars(other, MAX_QUOTED_PATH)))
         }),
     }
 }
@@ -293,12 +397,19 @@ impl pb::resource_server::Resource for FlowlensPlugin {
         &self,
         request: Request<pb::CallResourceRequest>,
     ) -> Result<Response<ResourceStream>, Status> {
-        let (code, body) = match resource(self, request.get_ref()).await {
+        let (result, allow) = match resource_route(request.get_ref()) {
+            Ok(()) => (resource(self, request.get_ref()).await, None),
+            Err((e, allow)) => (Err(e), allow),
+        };
+        let (code, body) = match result {
             Ok(v) => (200, v),
             Err(e) => (i32::from(e.status), json!({"error": e.message})),
         };
-        let headers =
+        let mut headers =
             HashMap::from([("Content-Type".to_string(), pb::StringList { values: vec!["application/json".into()] })]);
+        if let Some(method) = allow {
+            headers.insert("Allow".to_string(), pb::StringList { values: vec![method.into()] });
+        }
         let response =
             pb::CallResourceResponse { code, headers, body: serde_json::to_vec(&body).unwrap_or_default().into() };
         Ok(Response::new(Box::pin(tokio_stream::once(Ok(response)))))
@@ -332,4 +443,71 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         .serve_with_incoming(incoming)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(uid: &str, url: &str) -> pb::PluginContext {
+        pb::PluginContext {
+            data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
+                id: 1,
+                uid: uid.into(),
+                url: url.into(),
+                json_data: b"{}".to_vec(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_datasource_cache_keeps_the_most_recently_used() {
+        let plugin = FlowlensPlugin::default();
+        let ds = |uid: &str| plugin.datasource(Some(&context(uid, "http://127.0.0.1:9428"))).unwrap();
+        let first = ds("ds-0");
+        assert!(Arc::ptr_eq(&first, &ds("ds-0")), "built once");
+        for i in 1..MAX_DATASOURCES + 50 {
+            ds(&format!("ds-{i}"));
+            // ds-0 stays in use; ds-1 is never asked again.
+            assert!(Arc::ptr_eq(&first, &ds("ds-0")), "ds-0 is recently used at {i}");
+        }
+        let cache = plugin.instances.lock().unwrap();
+        assert_eq!(cache.by_key.len(), MAX_DATASOURCES);
+        let kept = |uid: &str| cache.by_key.keys().any(|(_, u, _)| u == uid);
+        assert!(kept("ds-0") && kept(&format!("ds-{}", MAX_DATASOURCES + 49)));
+        assert!(!kept("ds-1") && !kept("ds-50"), "the least recently used were dropped");
+        drop(cache);
+        // An edited datasource replaces its older version.
+        ds("edited");
+        let edited = plugin.datasource(Some(&context("edited", "http://127.0.0.1:9429"))).unwrap();
+        let cache = plugin.instances.lock().unwrap();
+        assert_eq!(cache.by_key.keys().filter(|(_, u, _)| u == "edited").count(), 1);
+        assert_eq!(edited.settings.url.port(), Some(9429));
+    }
+
+    #[test]
+    fn resources_take_their_method_and_unknown_paths_are_cut() {
+        let call = |path: &str, method: &str| pb::CallResourceRequest {
+            path: path.into(),
+            method: method.into(),
+            ..Default::default()
+        };
+        for (path, method) in [("render", "POST"), ("values", "post"), ("fields", "GET"), ("/fields/", "GET")] {
+            assert!(resource_route(&call(path, method)).is_ok(), "{method} {path}");
+        }
+        for (path, method, allow) in
+            [("render", "GET", "POST"), ("values", "DELETE", "POST"), ("fields", "POST", "GET"), ("fields", "", "GET")]
+        {
+            let (e, allowed) = resource_route(&call(path, method)).unwrap_err();
+            assert_eq!((e.status, allowed), (405, Some(allow)), "{method} {path}");
+            assert!(e.message.contains(&format!("is called with {allow}")), "{}", e.message);
+        }
+        let long = "x".repeat(10_000);
+        let (e, allowed) = resource_route(&call(&long, "GET")).unwrap_err();
+        assert_eq!((e.status, allowed), (404, None));
+        assert!(e.message.contains(&format!("`{}…`", "x".repeat(MAX_QUOTED_PATH))), "{}", e.message);
+        assert!(e.message.len() < 200, "{}", e.message);
+    }
 }

@@ -449,14 +449,28 @@ fn parse_url(raw: &str) -> Result<url::Url, SettingsError> {
             "the URL is empty; set it to the VictoriaLogs or Loki address, e.g. http://localhost:9428".into(),
         ));
     }
-    let url = url::Url::parse(raw).map_err(|e| SettingsError(format!("the URL `{raw}` is not valid: {e}")))?;
+    // Quoted without credentials: a URL that fails to parse may still hold them.
+    let shown = without_userinfo(raw);
+    let url = url::Url::parse(raw).map_err(|e| SettingsError(format!("the URL `{shown}` is not valid: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(SettingsError(format!("the URL `{raw}` must start with http:// or https://")));
+        return Err(SettingsError(format!("the URL `{shown}` must start with http:// or https://")));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(SettingsError("the URL must not contain credentials; use basic auth instead".into()));
     }
     Ok(url)
+}
+
+/// A URL as text for messages, with what may be its user and password
+/// replaced by `<redacted>`: read by hand, since it may not parse, and
+/// cautiously (a password may hold `/`, `?` or `#`), everything between the
+/// scheme and the last `@`.
+fn without_userinfo(raw: &str) -> String {
+    let start = raw.find("://").map_or(0, |i| i + 3);
+    match raw[start..].rfind('@') {
+        Some(at) => format!("{}<redacted>{}", &raw[..start], &raw[start + at..]),
+        None => raw.to_string(),
+    }
 }
 
 /// Grafana's custom-header convention: `httpHeaderName1` in jsonData,
@@ -480,6 +494,13 @@ fn header_settings(
             reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| SettingsError(format!("httpHeaderName{n} `{name}` is not a valid header name")))?;
             let value = secure.get(&format!("httpHeaderValue{n}")).cloned().unwrap_or_default();
+            // Never quoted: the value is a secret.
+            if reqwest::header::HeaderValue::from_str(&value).is_err() {
+                return Err(SettingsError(format!(
+                    "httpHeaderValue{n}, the value of header `{name}`, contains a line break or another control \
+                     character; a header value is one line of text"
+                )));
+            }
             Ok((name, Secret(value)))
         })
         .collect()
@@ -640,5 +661,36 @@ mod tests {
         assert!(e.to_string().contains("http://"), "{e}");
         let e = Settings::from_instance(&InstanceSettings { url: "", ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("URL is empty"), "{e}");
+    }
+
+    #[test]
+    fn header_values_are_one_line() {
+        let json = r#"{"httpHeaderName1":"X-Scope-OrgID","httpHeaderName2":"X-Other"}"#;
+        for value in ["5ecr3t\r\nInjected: 1", "5ecr3t\n", "\r5ecr3t", "5ecr3t\0"] {
+            let e = settings(json, &[("httpHeaderValue1", "tenant"), ("httpHeaderValue2", value)]).unwrap_err();
+            let e = e.to_string();
+            assert!(e.contains("httpHeaderValue2, the value of header `X-Other`, contains a line break"), "{e}");
+            assert!(!e.contains("5ecr3t"), "{e}");
+        }
+        let ok = settings(json, &[("httpHeaderValue1", "tenant 7\tx"), ("httpHeaderValue2", "")]).unwrap();
+        assert_eq!(ok.headers.len(), 2);
+    }
+
+    #[test]
+    fn a_url_that_fails_to_parse_is_quoted_without_its_credentials() {
+        for (url, shown) in [
+            ("http://flow:pw-5ecr3t@exa mple.com:9428", "http://<redacted>@exa mple.com:9428"),
+            ("http://flow:pw/5ecr3t@host:9428", "http://<redacted>@host:9428"),
+            ("http://flow:pw#5ecr3t@host:99999", "http://<redacted>@host:99999"),
+            ("ftp://flow:pw-5ecr3t@host", "ftp://<redacted>@host"),
+            ("flow:pw-5ecr3t@host:9428", "<redacted>@host:9428"),
+        ] {
+            let e = Settings::from_instance(&InstanceSettings { url, ..Default::default() }).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{shown}`")) && !e.contains("5ecr3t"), "{url}: {e}");
+        }
+        let e = Settings::from_instance(&InstanceSettings { url: "http://exa mple.com", ..Default::default() })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`http://exa mple.com` is not valid"), "{e}");
     }
 }

@@ -270,3 +270,50 @@ async fn bad_queries_are_errors_on_their_own_refid_and_never_panic() {
     assert!(!stderr.contains("panicked"), "the plugin panicked:\n{stderr}");
     assert!(stderr.contains("query failed"), "the plugin logs failed queries at debug level: {stderr}");
 }
+
+/// Resource calls take the method the frontend uses (POST render and
+/// values, GET fields), else 405 with `Allow`; an unknown path is a 404
+/// that quotes at most 100 characters of it; a header value with a line
+/// break is a settings error naming the header, on every call. No backend
+/// is asked: none listens at the URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_methods_paths_and_header_values() {
+    let plugin = Plugin::start().await;
+    let ds = data::raw_instance("http://127.0.0.1:9", "routes");
+    for (method, path) in [
+        ("GET", "render"),
+        ("PUT", "render"),
+        ("GET", "values"),
+        ("DELETE", "values"),
+        ("POST", "fields"),
+        ("PATCH", "fields"),
+    ] {
+        let (code, answer) = plugin.resource(&ds, method, path, Value::Null).await;
+        assert_eq!(code, 405, "{method} {path}: {answer}");
+        let want = if path == "fields" { "is called with GET" } else { "is called with POST" };
+        assert!(answer["error"].as_str().unwrap().contains(want), "{method} {path}: {answer}");
+    }
+    let (code, answer) = plugin.resource(&ds, "GET", "fields", Value::Null).await;
+    assert_eq!(code, 200, "{answer}");
+    let (code, answer) = plugin.resource(&ds, "POST", "render", json!({"query": {"format": "stat"}})).await;
+    assert_eq!(code, 200, "{answer}");
+    let long = format!("nope{}", "/x".repeat(5_000));
+    let (code, answer) = plugin.resource(&ds, "GET", &long, Value::Null).await;
+    assert_eq!(code, 404, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(error.starts_with("no resource `nope/x/x") && error.contains("…`") && error.len() < 200, "{error}");
+
+    let mut bad = ds.clone();
+    bad.uid = "header-newline".into();
+    bad.json_data["httpHeaderName1"] = json!("X-Scope-OrgID");
+    bad.secure.insert("httpHeaderValue1".into(), "tenant\r\nX-Injected: 1".into());
+    let want = "httpHeaderValue1, the value of header `X-Scope-OrgID`, contains a line break";
+    let answers = plugin.query_data(&bad, vec![target("A", json!({"format": "stat"}))]).await;
+    assert_eq!(answers["A"].status, 400);
+    assert!(answers["A"].error.contains(want), "{}", answers["A"].error);
+    let (healthy, message) = plugin.check_health(&bad).await;
+    assert!(!healthy && message.contains(want), "{message}");
+    let (code, answer) = plugin.resource(&bad, "GET", "fields", Value::Null).await;
+    assert_eq!(code, 400, "{answer}");
+    assert!(!format!("{answers:?} {message} {answer}").contains("X-Injected"));
+}

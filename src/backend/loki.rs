@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Deadline, HttpClient};
+use super::{Deadline, HttpClient, Secrets};
 use crate::dialect::logql::{
     answered_sum, merge, Answer, KeyPart, LogQl, LogStream, LokiRequest, Sample, MAX_ENTRIES, MAX_PARTS,
 };
@@ -44,6 +44,11 @@ impl Loki {
     /// A client for the settings' URL and credentials.
     pub fn new(http: HttpClient, dialect: LogQl) -> Self {
         Self { http, dialect }
+    }
+
+    /// The datasource's secrets, to take out of quoted answers.
+    pub fn secrets(&self) -> &Secrets {
+        self.http.secrets()
     }
 
     /// The LogQL dialect of this datasource.
@@ -279,7 +284,7 @@ impl Loki {
     async fn send(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
         let answer = self.http.get(request.path(), &request.form(), deadline).await?;
         let body = answer.bytes().await?;
-        answer_of(request, &body)
+        answer_of(request, &body, self.http.secrets())
     }
 
     /// Whether Loki says it is ready (`GET /ready`, which Loki answers
@@ -317,7 +322,10 @@ impl Loki {
         let labels: Labels = serde_json::from_slice(&body).map_err(|e| {
             QueryError::downstream(
                 502,
-                format!("Loki answered /loki/api/v1/labels with something other than a label list: {e}"),
+                format!(
+                    "Loki answered /loki/api/v1/labels with something other than a label list: {}",
+                    self.http.scrub(&e.to_string())
+                ),
             )
         })?;
         let mut names = labels.data;
@@ -340,18 +348,15 @@ impl Loki {
 }
 
 /// A Loki answer's body parsed, or an error that quotes its start.
-pub fn answer_of(request: &LokiRequest, body: &[u8]) -> Result<Answer, QueryError> {
+pub fn answer_of(request: &LokiRequest, body: &[u8], secrets: &Secrets) -> Result<Answer, QueryError> {
     parse_answer(body).map_err(|e| {
-        let mut cut = body.len().min(300);
-        while cut > 0 && std::str::from_utf8(&body[..cut]).is_err() {
-            cut -= 1;
-        }
         QueryError::downstream(
             502,
             format!(
-                "Loki answered {} with something other than its query JSON ({e}): {}",
+                "Loki answered {} with something other than its query JSON ({}): {}",
                 request.path(),
-                String::from_utf8_lossy(&body[..cut])
+                secrets.quote(&e.to_string(), 300),
+                secrets.quote_bytes(body, 300)
             ),
         )
     })

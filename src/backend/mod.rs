@@ -20,7 +20,7 @@ mod http;
 pub mod loki;
 pub mod victorialogs;
 
-pub use http::{Answer, Deadline, HttpClient, MAX_ERROR_TEXT, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
+pub use http::{Answer, Deadline, HttpClient, Secrets, MAX_ERROR_TEXT, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
 
 use crate::dialect::logql::LogQl;
 use crate::dialect::logsql::LogsQl;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{Deadline, HttpClient};
+use super::{Deadline, HttpClient, MAX_ERROR_TEXT};
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, MAX_RAW_ROWS};
 use crate::plan::{Columns, Key, Labels, Record, Step, StepOutput};
@@ -53,7 +53,7 @@ impl VictoriaLogs {
         let mut form = vec![("query", query.to_string())];
         form.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
         let answer = self.http.post_form("/select/logsql/query", &form, deadline).await?;
-        answer.for_each_line(|line| handle_line(line, &mut on_row)).await
+        answer.for_each_line(|line| handle_line(line, &self.http, &mut on_row)).await
     }
 
     /// Runs one step's query text and reads its answer before the deadline.
@@ -208,11 +208,15 @@ impl VictoriaLogs {
         ];
         let body = self.http.post_form("/select/logsql/stats_query_range", &form, deadline).await?.bytes().await?;
         let answer: RangeAnswer = serde_json::from_slice(&body).map_err(|e| {
+            // Both the parser's message and the body may quote what the
+            // backend echoed of the request: scrubbed.
+            let secrets = self.http.secrets();
             QueryError::downstream(
                 502,
                 format!(
-                    "VictoriaLogs answered stats_query_range with something other than its JSON ({e}): {}",
-                    String::from_utf8_lossy(&body[..body.len().min(300)])
+                    "VictoriaLogs answered stats_query_range with something other than its JSON ({}): {}",
+                    secrets.quote(&e.to_string(), QUOTE_BYTES),
+                    secrets.quote_bytes(&body, QUOTE_BYTES)
                 ),
             )
         })?;
@@ -258,19 +262,28 @@ struct RangeSeries {
     values: Vec<(Value, Value)>,
 }
 
-fn handle_line(line: &str, on_row: &mut impl FnMut(Row) -> Result<bool, QueryError>) -> Result<bool, QueryError> {
+/// Most bytes of an answer quoted in an error.
+const QUOTE_BYTES: usize = 300;
+
+/// Parses one line and hands the row on. The line, or the row an error of
+/// `on_row` quotes, is scrubbed of the datasource's secrets (a backend may
+/// echo the request) and cut.
+fn handle_line(
+    line: &str,
+    http: &HttpClient,
+    on_row: &mut impl FnMut(Row) -> Result<bool, QueryError>,
+) -> Result<bool, QueryError> {
     let line = line.trim();
     if line.is_empty() {
         return Ok(true);
     }
     let row: Row = serde_json::from_str(line).map_err(|_| {
-        let mut cut = line.len().min(300);
-        while !line.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        QueryError::downstream(502, format!("VictoriaLogs sent a line that is not a JSON object: {}", &line[..cut]))
+        QueryError::downstream(
+            502,
+            format!("VictoriaLogs sent a line that is not a JSON object: {}", http.secrets().quote(line, QUOTE_BYTES)),
+        )
     })?;
-    on_row(row)
+    on_row(row).map_err(|e| QueryError { message: http.secrets().quote(&e.message, MAX_ERROR_TEXT), ..e })
 }
 
 fn text_of(v: Option<&Value>) -> String {

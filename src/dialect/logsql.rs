@@ -11,7 +11,7 @@
 //! Every user value is a quoted string literal; regexes are anchored so they
 //! match whole values, as Grafana's and Loki's matchers do.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use std::net::IpAddr;
 
@@ -439,14 +439,16 @@ fn is_no_value(v: &str) -> bool {
 
 /// `name:="v"` for one value, `name:in("a", "b")` for several; asking for
 /// no value (`""` or `-`) asks for both spellings of it.
+/// Repeated values are asked once, in the order first given; linear in the
+/// number of values (a set of those seen, not a search of the list).
 fn set_condition(name: &str, values: &[String]) -> String {
-    let mut literals: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(values.len() + 1);
+    let mut literals: Vec<String> = Vec::with_capacity(values.len() + 1);
     for v in values {
         let spellings: &[&str] = if is_no_value(v) { &["", NO_VALUE] } else { &[v.as_str()] };
         for s in spellings {
-            let literal = quote(s);
-            if !literals.contains(&literal) {
-                literals.push(literal);
+            if seen.insert(*s) {
+                literals.push(quote(s));
             }
         }
     }
@@ -498,4 +500,34 @@ fn key_condition(group_by: &[String], keys: &[Vec<String>], schema: &RecordSchem
         })
         .collect();
     format!("({})", alternatives.join(" or "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
+
+    #[test]
+    fn set_conditions_keep_the_first_of_repeated_values_in_order() {
+        assert_eq!(set_condition("dstport", &strings(&["443", "443"])), r#"dstport:="443""#);
+        assert_eq!(
+            set_condition("action", &strings(&["REJECT", "ACCEPT", "REJECT", "NODATA", "ACCEPT"])),
+            r#"action:in("REJECT", "ACCEPT", "NODATA")"#
+        );
+        // "No value" is both of its spellings, each once wherever it is asked.
+        assert_eq!(set_condition("f", &strings(&["b", "-", "a", "", "b", "-"])), r#"f:in("b", "", "-", "a")"#);
+        assert_eq!(set_condition("f", &strings(&["-", ""])), r#"f:in("", "-")"#);
+    }
+
+    #[test]
+    fn long_value_lists_are_asked_whole_and_once() {
+        // Every value twice, interleaved: each appears once, in first-seen order.
+        let values: Vec<String> = (0..20_000).map(|i| format!("v{}", i % 10_000)).collect();
+        let text = set_condition("f", &values);
+        let want: Vec<String> = (0..10_000).map(|i| format!("\"v{i}\"")).collect();
+        assert_eq!(text, format!("f:in({})", want.join(", ")));
+    }
 }

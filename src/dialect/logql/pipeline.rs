@@ -288,11 +288,13 @@ fn is_no_value(v: &str) -> bool {
 
 /// Equal to one of `values`; "no value" is both of its spellings.
 fn set_cond(label: &str, values: &[String]) -> Cond {
+    // First-seen order (the no-value pair below depends on it), in linear time.
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut spellings: Vec<&str> = Vec::new();
     for v in values {
         let these: &[&str] = if is_no_value(v) { &[NO_VALUE, ""] } else { &[v.as_str()] };
         for s in these {
-            if !spellings.contains(s) {
+            if seen.insert(s) {
                 spellings.push(s);
             }
         }
