@@ -62,12 +62,17 @@ const STEP_MS: i64 = 300_000;
 
 /// Save & test's check: over `window`, the records total against the sum
 /// of its buckets, each asked twice (the second may come from a results
-/// cache).
+/// cache), and the top source address's bytes in a ranking against its
+/// series.
 pub async fn quick(ds: &Datasource, window: TimeRange) -> Result<Vec<Verdict>, QueryError> {
     let q = question(window, Metric::Records);
     let mut verdicts = Vec::new();
     for pass in ["", ", asked again"] {
         verdicts.push(total_vs_buckets(ds, &q, &format!("records{pass}")).await?);
+    }
+    if ds.settings.schema.has("srcaddr") {
+        let q = FlowQuery { group_by: vec!["srcaddr".into()], ..question(window, Metric::Bytes) };
+        verdicts.extend(top_vs_series(ds, &q, "bytes of the top srcaddr").await?);
     }
     Ok(verdicts)
 }

@@ -133,8 +133,9 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     );
     if let Some(v) = verdicts.first().filter(|v| v.expected > 0) {
         message.push_str(&format!(
-            ". Self-check: the last settled hour's {} records read the same as one total and as 5-minute buckets, twice",
-            v.expected
+            ". Self-check: the last settled hour's {} records read the same as one total and as 5-minute buckets, twice{}",
+            v.expected,
+            if verdicts.len() > 2 { ", and its top source's bytes the same in the ranking and in its series" } else { "" }
         ));
     }
     if let Some(note) = own_address_note(ds, window).await? {

@@ -178,7 +178,7 @@ async fn health_resources_cli_and_errors_on_loki() {
     assert!(
         logql.starts_with("sum(sum_over_time({logtype=\"flow\", environment=\"ops\"} [24h] offset 1ms |= \"eni-")
             && logql.contains("pkt_dstaddr=ip(\"10.0.32.0/20\")")
-            && logql.ends_with("| unwrap bytes | __error__=\"\"))"),
+            && logql.ends_with("| unwrap flow_bytes | __error__=\"\"))"),
         "{logql}"
     );
     // Variable values: the top pods, as ranked by the reference.

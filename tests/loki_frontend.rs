@@ -320,3 +320,134 @@ async fn logs_page_past_lines_that_share_a_timestamp() {
         }
     }
 }
+
+/// Distinct counts (the fan-out table, a stat, a series) where each hourly
+/// piece of Loki's split instant queries holds more (source, port) pairs
+/// than `max_query_series`: asked in parts of the counted field, exact,
+/// said so; the records of the parts add up to the whole's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn distinct_counts_past_the_series_limit_of_each_hourly_piece_are_exact() {
+    use common::panels::{reference_for, Checker, Window};
+    use common::reference as r;
+    let plugin = Plugin::start().await;
+    let records = data::records();
+    let ds = loki_datasource("http://127.0.0.1:1", "probe");
+    let fan_out = json!({"refId": "A", "format": "table", "metric": "distinct", "direction": "all",
+        "groupBy": ["srcaddr"], "limit": 10, "distinctField": "dstport"});
+    // The most (source, port) pairs an hour of the day holds.
+    let pairs = (0..24)
+        .map(|h| {
+            let w = Window { from_ms: DAY.0 + h * HOUR_MS, to_ms: DAY.0 + (h + 1) * HOUR_MS, interval_ms: 60_000 };
+            let q = reference_for(&fan_out, &ds, &w);
+            r::distinct(records, &q, &["srcaddr"], "dstport").iter().map(|(_, n)| *n).sum::<u64>()
+        })
+        .max()
+        .unwrap();
+    let limit = (pairs / 4) as usize;
+    assert!(limit >= 10, "the day has pairs to split: {pairs}");
+    let frontend = Frontend { max_query_series: Some(limit), ..Frontend::LOKI3 };
+    let server = ContractServer::behind(store(raw_lines(records)), Limits::default(), frontend).await;
+    let ds = loki_datasource(&server.url, "series-limit");
+    let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 3_600_000 };
+    let check = Checker { plugin: &plugin, ds: &ds, records, w };
+    let stat =
+        json!({"refId": "A", "format": "stat", "metric": "distinct", "direction": "all", "distinctField": "dstport"});
+    let series = json!({"refId": "A", "format": "series", "metric": "distinct", "direction": "all",
+        "groupBy": ["srcaddr"], "limit": 5, "distinctField": "dstport"});
+    for target in [&fan_out, &stat, &series] {
+        let rows = check.check_target(target, &reference_for(target, &ds, &w)).await;
+        assert!(!rows.is_empty(), "{target}");
+    }
+    let frames = check.frames(&fan_out).await;
+    let notices = frames[0].meta["notices"].to_string();
+    assert!(
+        notices.contains("Counted by `dstport` in ") && notices.contains(&format!("max_query_series ({limit})")),
+        "{notices}"
+    );
+    let refused = server.seen().iter().filter(|s| s.status == 400).count();
+    assert!(refused > 0, "each hour's whole count was refused first");
+}
+
+/// Fields parsed at ingest (structured metadata, JSON lines, logfmt lines)
+/// through a default Loki 3's frontend: every panel of the NAT dashboard
+/// over the day, exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fields_parsed_at_ingest_through_the_query_frontend_equal_the_reference() {
+    use common::loki::{json_lines, labelled_records, logfmt_lines};
+    let plugin = Plugin::start().await;
+    let records = data::records();
+    let mut store = Store::default();
+    store.push_with_metadata(
+        &[("logtype", "flowsm")],
+        labelled_records(records, &[("logtype", "flowsm")], &data::field_name),
+    );
+    store.push(&[("logtype", "flowjson")], json_lines(records, &data::field_name));
+    store.push(&[("logtype", "flowlogfmt")], logfmt_lines(records, &data::field_name));
+    store.seal();
+    let server = ContractServer::behind(store, Limits::default(), Frontend::LOKI3).await;
+    for (logtype, loki_fields) in [("flowsm", "structured-metadata"), ("flowjson", "json"), ("flowlogfmt", "logfmt")] {
+        let mut ds = loki_datasource(&server.url, loki_fields);
+        let mapping: serde_json::Map<String, serde_json::Value> =
+            data::FIELD_MAPPING.iter().map(|(c, f)| (c.to_string(), json!(f))).collect();
+        let json_data = ds.json_data.as_object_mut().unwrap();
+        json_data.insert("streamSelector".into(), json!(format!("{{logtype=\"{logtype}\"}}")));
+        json_data.insert("recordMode".into(), json!("fields"));
+        json_data.insert("lokiFields".into(), json!(loki_fields));
+        json_data.insert("fieldMapping".into(), json!(mapping));
+        every_panel(&plugin, &ds, records, DAY).await;
+    }
+}
+
+/// A ranking's series for many keys (an `or` of a hundred conjunctions)
+/// is sent as a POST form, past gateways' URL limits; shorter queries stay
+/// GETs, as Grafana's Loki datasource sends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_queries_are_sent_as_post_forms() {
+    use common::panels::{reference_for, Checker, Window};
+    let plugin = Plugin::start().await;
+    let records = data::records();
+    let server = ContractServer::behind(store(raw_lines(records)), Limits::default(), Frontend::LOKI3).await;
+    let ds = loki_datasource(&server.url, "post");
+    let w = Window { from_ms: HOUR.0, to_ms: HOUR.1, interval_ms: 300_000 };
+    let check = Checker { plugin: &plugin, ds: &ds, records, w };
+    let target = json!({"refId": "A", "format": "table", "direction": "in", "limit": 100,
+        "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"]});
+    check.check_target(&target, &reference_for(&target, &ds, &w)).await;
+    server.clear();
+    check.top_series(100).await;
+    let seen = server.seen();
+    let long = |s: &common::loki_contract::Seen| {
+        let form = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&s.params).finish();
+        form.len() > flowlens::backend::loki::MAX_GET_QUERY
+    };
+    assert!(seen.iter().any(|s| s.method == "POST" && long(s)), "a long query POSTed");
+    assert!(seen.iter().filter(|s| s.method == "GET").all(|s| !long(s)), "no long GET");
+    assert!(seen.iter().any(|s| s.method == "GET"), "short queries stay GETs");
+}
+
+/// Streams that carry labels named like record fields (a CloudWatch-style
+/// `interface_id` holding the log stream's name, a `pkt_srcaddr`): Loki
+/// stores a parser's capture of such a name as `<name>_extracted`
+/// (`pkg/logql/log/parser.go`), so a filter on the plain name reads the
+/// stream label and matches nothing. The dialect's extracted labels are
+/// `flow_<field>`: every panel exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_labels_named_like_fields_do_not_shadow_them() {
+    let plugin = Plugin::start().await;
+    let records = data::records();
+    let mut labels = data::RAW_STREAM.to_vec();
+    labels.extend([("interface_id", "vpc-flow-logs/eni-stream"), ("pkt_srcaddr", "cloudwatch")]);
+    let mut store = Store::default();
+    store.push(&labels, raw_lines(records));
+    store.seal();
+    // The old names (no prefix) read the stream label: nothing matches.
+    let s = settings("raw");
+    let total = &render_requests(&s, json!({"format": "stat", "direction": "in"}), None)[0];
+    let time = total.param("time").unwrap().parse::<i64>().unwrap();
+    let now = sum(&Frontend::NONE.instant(&store, &total.query, time).unwrap());
+    let old = sum(&Frontend::NONE.instant(&store, &total.query.replace("flow_", ""), time).unwrap());
+    assert!(now > 1e9 && old == 0.0, "today {now}, unprefixed {old}");
+    let server = ContractServer::behind(store, Limits::default(), Frontend::LOKI3).await;
+    let ds = loki_datasource(&server.url, "shadowed");
+    both_dashboards(&plugin, &ds, records, DAY).await;
+}

@@ -30,6 +30,18 @@ use crate::model::{FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
 use crate::settings::LokiFields;
 
+/// The longest URL-encoded query string sent with GET (below the 4 KiB URL
+/// limit of the strictest common gateways, with room for the path).
+pub const MAX_GET_QUERY: usize = 3_072;
+
+/// The length of a form once URL-encoded.
+fn form_len(form: &[(&str, String)]) -> usize {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form.iter().map(|(k, v)| (*k, v.as_str())))
+        .finish()
+        .len()
+}
+
 /// A step's answers to its requests (pages included), and notices.
 type Answers = (Vec<(LokiRequest, Answer)>, Vec<String>);
 
@@ -275,16 +287,31 @@ impl Loki {
     /// Sends one request and returns Loki's answer as it sent it (limit
     /// errors mapped as [`Self::fetch`] maps them).
     pub async fn fetch_text(&self, request: &LokiRequest, deadline: Deadline) -> Result<String, QueryError> {
-        let answer =
-            self.http.get(request.path(), &request.form(), deadline).await.map_err(|e| limit_error(e, request))?;
-        Ok(String::from_utf8_lossy(&answer.bytes().await?).into_owned())
+        let body = self.ask(request, deadline).await.map_err(|e| limit_error(e, request))?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     /// [`Self::fetch`] with Loki's errors as it sent them.
     async fn send(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
-        let answer = self.http.get(request.path(), &request.form(), deadline).await?;
-        let body = answer.bytes().await?;
+        let body = self.ask(request, deadline).await?;
         answer_of(request, &body, self.http.secrets())
+    }
+
+    /// Sends one request: GET, as Grafana's Loki datasource does, or a POST
+    /// form when its parameters are longer than [`MAX_GET_QUERY`] (a
+    /// ranking's series for many keys), which gateways' URL limits (8 KiB
+    /// in nginx, 4 KiB in some) would refuse; Loki reads `/query` and
+    /// `/query_range` parameters from either ("Loki HTTP API": the POST
+    /// form "is useful when specifying a large or dynamic number of stream
+    /// selectors that may breach server-side URL character limits").
+    async fn ask(&self, request: &LokiRequest, deadline: Deadline) -> Result<Vec<u8>, QueryError> {
+        let form = request.form();
+        let answer = if form_len(&form) > MAX_GET_QUERY {
+            self.http.post_form(request.path(), &form, deadline).await?
+        } else {
+            self.http.get(request.path(), &form, deadline).await?
+        };
+        answer.bytes().await
     }
 
     /// Whether Loki says it is ready (`GET /ready`, which Loki answers

@@ -17,17 +17,62 @@ struct Cli {
     command: Command,
 }
 
+/// Where the datasource is and how it is configured, as Grafana holds it.
 #[derive(clap::Args)]
-struct QueryArgs {
+struct DatasourceArgs {
     /// Backend URL, e.g. http://localhost:9428 (VictoriaLogs) or http://localhost:3100 (Loki)
     #[arg(long, default_value = "http://127.0.0.1:9428")]
     url: String,
     /// The backend, `victorialogs` or `loki` (overrides `backend` in --settings)
     #[arg(long)]
     backend: Option<String>,
-    /// Datasource jsonData (JSON text, or @file)
+    /// Datasource jsonData (JSON text, or @file), as provisioned
     #[arg(long, default_value = "{}")]
     settings: String,
+    /// Datasource secureJsonData (JSON text, or @file): e.g. {"httpHeaderValue1": "tenant"}
+    #[arg(long)]
+    secure: Option<String>,
+    /// Basic-auth user (the password is secureJsonData's basicAuthPassword)
+    #[arg(long)]
+    basic_auth_user: Option<String>,
+}
+
+impl DatasourceArgs {
+    /// The jsonData, `--backend` applied.
+    fn json(&self) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let mut json: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&text_or_file(&self.settings)?)
+                .map_err(|e| format!("--settings is not a JSON object: {e}"))?;
+        if let Some(backend) = &self.backend {
+            json.insert("backend".into(), backend.as_str().into());
+        }
+        Ok(json)
+    }
+
+    /// The datasource with this jsonData.
+    fn build(&self, json: &serde_json::Map<String, serde_json::Value>) -> Result<Datasource, String> {
+        let secure: std::collections::HashMap<String, String> = match &self.secure {
+            Some(text) => serde_json::from_slice(&text_or_file(text)?)
+                .map_err(|e| format!("--secure is not a JSON object of strings: {e}"))?,
+            None => Default::default(),
+        };
+        let json_data = serde_json::to_vec(json).map_err(|e| e.to_string())?;
+        let settings = Settings::from_instance(&InstanceSettings {
+            url: &self.url,
+            basic_auth_enabled: self.basic_auth_user.is_some(),
+            basic_auth_user: self.basic_auth_user.as_deref().unwrap_or_default(),
+            json_data: &json_data,
+            secure: Some(&secure),
+        })
+        .map_err(|e| e.to_string())?;
+        Datasource::new(settings).map_err(|e| e.message)
+    }
+}
+
+#[derive(clap::Args)]
+struct QueryArgs {
+    #[command(flatten)]
+    datasource: DatasourceArgs,
     /// The panel query (JSON text, or @file), see docs/query-model.md
     #[arg(long)]
     query: String,
@@ -101,21 +146,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Backend URL, e.g. http://localhost:3100 (Loki) or http://localhost:9428 (VictoriaLogs)
-    #[arg(long)]
-    url: String,
-    /// The backend, `victorialogs` or `loki` (overrides `backend` in --settings)
-    #[arg(long)]
-    backend: Option<String>,
-    /// Datasource jsonData (JSON text, or @file), as provisioned
-    #[arg(long, default_value = "{}")]
-    settings: String,
-    /// Datasource secureJsonData (JSON text, or @file): e.g. {"httpHeaderValue1": "tenant"}
-    #[arg(long)]
-    secure: Option<String>,
-    /// Basic-auth user (the password is secureJsonData's basicAuthPassword)
-    #[arg(long)]
-    basic_auth_user: Option<String>,
+    #[command(flatten)]
+    datasource: DatasourceArgs,
     /// The settled hours compared split against whole (with lokiSplitInterval above 0)
     #[arg(long, default_value_t = 6)]
     hours: i64,
@@ -152,17 +184,7 @@ fn parse_time(text: &str, now: i64) -> Result<i64, String> {
 }
 
 fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
-    let mut json_data = text_or_file(&args.settings)?;
-    if let Some(backend) = &args.backend {
-        let mut object: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&json_data).map_err(|e| format!("--settings is not a JSON object: {e}"))?;
-        object.insert("backend".into(), backend.as_str().into());
-        json_data = serde_json::to_vec(&object).map_err(|e| e.to_string())?;
-    }
-    let settings =
-        Settings::from_instance(&InstanceSettings { url: &args.url, json_data: &json_data, ..Default::default() })
-            .map_err(|e| e.to_string())?;
-    let ds = Datasource::new(settings).map_err(|e| e.message)?;
+    let ds = args.datasource.build(&args.datasource.json()?)?;
     let now = chrono::Utc::now().timestamp_millis();
     let range = TimeRange { from_ms: parse_time(&args.from, now)?, to_ms: parse_time(&args.to, now)? };
     let req = Request { range, interval_ms: args.interval * 1000, max_data_points: 0 };
@@ -172,33 +194,11 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
 
 /// `flowlens check`: the consistency suite against a live backend.
 async fn check(args: &CheckArgs) -> Result<(), String> {
-    let mut json: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&text_or_file(&args.settings)?)
-            .map_err(|e| format!("--settings is not a JSON object: {e}"))?;
-    if let Some(backend) = &args.backend {
-        json.insert("backend".into(), backend.as_str().into());
-    }
-    let secure: std::collections::HashMap<String, String> = match &args.secure {
-        Some(text) => serde_json::from_slice(&text_or_file(text)?)
-            .map_err(|e| format!("--secure is not a JSON object of strings: {e}"))?,
-        None => Default::default(),
-    };
-    let datasource = |json: &serde_json::Map<String, serde_json::Value>| -> Result<Datasource, String> {
-        let json_data = serde_json::to_vec(json).map_err(|e| e.to_string())?;
-        let settings = Settings::from_instance(&InstanceSettings {
-            url: &args.url,
-            basic_auth_enabled: args.basic_auth_user.is_some(),
-            basic_auth_user: args.basic_auth_user.as_deref().unwrap_or_default(),
-            json_data: &json_data,
-            secure: Some(&secure),
-        })
-        .map_err(|e| e.to_string())?;
-        Datasource::new(settings).map_err(|e| e.message)
-    };
-    let ds = datasource(&json)?;
+    let json = args.datasource.json()?;
+    let ds = args.datasource.build(&json)?;
     let mut whole = json.clone();
     whole.insert("lokiSplitInterval".into(), "0".into());
-    let unsplit = datasource(&whole)?;
+    let unsplit = args.datasource.build(&whole)?;
     let hours = if ds.settings.loki_split_ms > 0 && ds.settings.backend == flowlens::settings::BackendKind::Loki {
         args.hours
     } else {

@@ -50,6 +50,8 @@ impl Default for Limits {
 /// One request the server received: its path and decoded parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
+    /// `GET` or `POST`.
+    pub method: String,
     pub path: String,
     pub params: Vec<(String, String)>,
     /// The status it was answered with.
@@ -91,17 +93,27 @@ impl ContractServer {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let (store, seen) = (store.clone(), recorder.clone());
                 tokio::spawn(async move {
-                    let Some(head) = super::loki::read_request_head(&mut socket).await else { return };
+                    let Some((head, form)) = super::loki::read_request(&mut socket).await else { return };
                     let mut words = head.split(' ');
                     let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or("/").to_string());
                     let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-                    let params: Vec<(String, String)> =
+                    // Query string parameters, then a POST form's (Loki reads both).
+                    let mut params: Vec<(String, String)> =
                         url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-                    let (path, get) = (path.to_string(), method == "GET");
+                    let post_form = method == "POST"
+                        && head.to_ascii_lowercase().contains("content-type: application/x-www-form-urlencoded");
+                    if post_form {
+                        params.extend(url::form_urlencoded::parse(&form).into_owned());
+                    }
+                    let (path, served) = (path.to_string(), method == "GET" || post_form);
                     let answer_params = params.clone();
                     let (status, kind, body) = tokio::task::spawn_blocking(move || {
-                        if !get {
-                            return (405, "text/plain; charset=utf-8", "only GET is served".to_string());
+                        if !served {
+                            return (
+                                405,
+                                "text/plain; charset=utf-8",
+                                "only GET and form POSTs are served".to_string(),
+                            );
                         }
                         match respond(&store, &limits, &frontend, &path, &answer_params) {
                             Ok(Reply::Json(v)) => (200, "application/json; charset=utf-8", v.to_string()),
@@ -112,7 +124,7 @@ impl ContractServer {
                     .await
                     .expect("the model answers");
                     let path = target.split_once('?').map_or(target.as_str(), |(p, _)| p).to_string();
-                    seen.lock().unwrap().push(Seen { path, params, status });
+                    seen.lock().unwrap().push(Seen { method: method.to_string(), path, params, status });
                     let reply = format!(
                         "HTTP/1.1 {status} X\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                         body.len()

@@ -125,8 +125,22 @@ fn stream_text(labels: &BTreeMap<String, String>) -> String {
 fn records(answers: &[(LokiRequest, Answer)], limit: usize, oldest_first: bool) -> Vec<Record> {
     entries(answers, limit, oldest_first)
         .into_iter()
-        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: labels.into() })
+        .map(|(time_ns, body, labels)| Record { time_ns, body: body.to_string(), labels: (&fields(labels)).into() })
         .collect()
+}
+
+/// A log line's labels with the extracted fields under their own names
+/// (`flow_srcaddr` as `srcaddr`; an extracted field wins over a stream
+/// label of the same name).
+fn fields(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> =
+        labels.iter().filter(|(k, _)| !k.starts_with(super::EXTRACTED)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    for (k, v) in labels {
+        if let Some(field) = k.strip_prefix(super::EXTRACTED) {
+            out.insert(field.to_string(), v.clone());
+        }
+    }
+    out
 }
 
 /// [`records`] as (time ns, line, stream labels), borrowed from the answers.

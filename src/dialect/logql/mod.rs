@@ -8,16 +8,18 @@
 //! ```text
 //! sum by (<groupBy>) (sum_over_time({stream} [R] offset 1ms
 //!   |= "eni-…" != "<header line>"              line filters: Loki's fast path, before any parsing
-//!   | pattern "<_> … <interface_id> … <bytes> <_>"   raw records: only the needed fields
-//!   | interface_id="eni-…" | pkt_dstaddr=ip("10.0.32.0/20") | …   label filters
-//!   | unwrap bytes | __error__=""))
+//!   | pattern "<_> … <flow_interface_id> … <flow_bytes> <_>"   raw records: only the needed fields
+//!   | flow_interface_id="eni-…" | flow_pkt_dstaddr=ip("10.0.32.0/20") | …   label filters
+//!   | unwrap flow_bytes | __error__=""))
 //! ```
 //!
 //! `records` counts with `count_over_time`. Fields parsed at ingest
 //! (`recordMode: fields`) are read as `lokiFields` says: structured metadata
 //! (label filters on them directly, no parser), or `| json` / `| logfmt` with
 //! one parameter per needed field, which names the label after the canonical
-//! field (`| json pkt_srcaddr="pkt_src_addr"`). Loki evaluates stages left to
+//! field after `flow_` (`| json flow_pkt_srcaddr="pkt_src_addr"`: never a stream
+//! label's name, which Loki would make the capture `<name>_extracted` for,
+//! `pkg/logql/log/parser.go`). Loki evaluates stages left to
 //! right, so every line filter comes before the parser and every label
 //! filter before `unwrap`. Always the unparenthesised form: Grafana's
 //! grammar rejects `sum_over_time(({…} | …)[1h])`.
@@ -149,6 +151,7 @@ mod pipeline;
 
 pub use merge::{merge, natural, natural_keys};
 pub use parts::{answered_sum, KeyPart, MAX_PARTS};
+pub use pipeline::EXTRACTED;
 use pipeline::{pipeline, Names, Pipeline};
 
 /// The LogQL dialect; `fields` says where a `recordMode: fields`
@@ -880,9 +883,9 @@ mod tests {
             (LokiFields::Json, "a\"b", false, "json parser cannot select"),
             (LokiFields::Json, "a]b", false, "json parser cannot select"),
             (LokiFields::Json, "interface id", true, "[\\\"interface id\\\"]"),
-            (LokiFields::Json, "meta.eni", true, "interface_id=\"meta.eni\""),
+            (LokiFields::Json, "meta.eni", true, "flow_interface_id=\"meta.eni\""),
             (LokiFields::Logfmt, "a.b", false, "logfmt parser cannot select"),
-            (LokiFields::Logfmt, "eni", true, "logfmt interface_id=\"eni\""),
+            (LokiFields::Logfmt, "eni", true, "logfmt flow_interface_id=\"eni\""),
         ] {
             let schema = RecordSchema::Fields(BTreeMap::from([("interface_id".to_string(), name.to_string())]));
             let result = LogQl { fields, ..Default::default() }.requests(
@@ -912,13 +915,13 @@ mod tests {
         let q =
             FlowQuery { group_by: vec!["srcaddr".into()], ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1_000 }) };
         let request = requests(&q, &Step::Rank { limit: 3 }).remove(0);
-        assert_eq!(request.key_labels, vec!["srcaddr"]);
+        assert_eq!(request.key_labels, vec!["flow_srcaddr"]);
         let answer = Answer::Series(vec![
-            sample(&[("srcaddr", "10.0.0.10")], &[(999, 5.0)]),
-            sample(&[("srcaddr", "10.0.0.9")], &[(999, 5.0)]),
-            sample(&[("srcaddr", "-")], &[(999, 2.0)]),
+            sample(&[("flow_srcaddr", "10.0.0.10")], &[(999, 5.0)]),
+            sample(&[("flow_srcaddr", "10.0.0.9")], &[(999, 5.0)]),
+            sample(&[("flow_srcaddr", "-")], &[(999, 2.0)]),
             sample(&[], &[(999, 4.0)]),
-            sample(&[("srcaddr", "10.0.0.1")], &[(999, 1.0)]),
+            sample(&[("flow_srcaddr", "10.0.0.1")], &[(999, 1.0)]),
         ]);
         let out = merge(&q, &Step::Rank { limit: 3 }, &[(request, answer)]);
         let key = |s: &str| vec![s.to_string()];
@@ -933,15 +936,15 @@ mod tests {
         let step = Step::Buckets { grouped: true, keys: Some(vec![vec!["a".into()]]) };
         let r = requests(&q, &step);
         assert_eq!(r.len(), 3, "a range query for [1000, 3000) and the edges [500, 1000), [3000, 3500)");
-        assert!(r[0].query.contains(r#"srcaddr="a""#), "{}", r[0].query);
+        assert!(r[0].query.contains(r#"flow_srcaddr="a""#), "{}", r[0].query);
         let answers = vec![
             // Points stamped 1 ms early, as Loki stamps `offset` queries, and one past `end`.
             (
                 r[0].clone(),
-                Answer::Series(vec![sample(&[("srcaddr", "a")], &[(1_999, 3.0), (2_999, 4.0), (3_999, 9.0)])]),
+                Answer::Series(vec![sample(&[("flow_srcaddr", "a")], &[(1_999, 3.0), (2_999, 4.0), (3_999, 9.0)])]),
             ),
-            (r[1].clone(), Answer::Series(vec![sample(&[("srcaddr", "a")], &[(999, 1.0)])])),
-            (r[2].clone(), Answer::Series(vec![sample(&[("srcaddr", "a")], &[(3_499, 2.0)])])),
+            (r[1].clone(), Answer::Series(vec![sample(&[("flow_srcaddr", "a")], &[(999, 1.0)])])),
+            (r[2].clone(), Answer::Series(vec![sample(&[("flow_srcaddr", "a")], &[(3_499, 2.0)])])),
         ];
         let out = merge(&q, &step, &answers);
         let want =

@@ -48,6 +48,14 @@ fn is_identifier(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The prefix of every label a parser extracts (`pattern`, `json`,
+/// `logfmt`): `flow_pkt_srcaddr`, never a stream label's name. When a
+/// stream label (a CloudWatch-style `interface_id`) or structured metadata
+/// already has an extracted label's name, Loki stores the capture as
+/// `<name>_extracted` (`pkg/logql/log/parser.go`, `BaseHas`), and filters,
+/// `sum by` and `unwrap` on the name read the stream label instead.
+pub const EXTRACTED: &str = "flow_";
+
 /// Where the labels of canonical fields come from.
 pub(super) struct Names<'a> {
     pub(super) fields: LokiFields,
@@ -56,8 +64,8 @@ pub(super) struct Names<'a> {
 
 impl Names<'_> {
     /// The label that holds a canonical field in the query: the canonical
-    /// name itself where the query extracts it (pattern, json, logfmt), the
-    /// mapped name for structured metadata.
+    /// name after [`EXTRACTED`] where the query extracts it (pattern, json,
+    /// logfmt), the mapped name for structured metadata.
     pub(super) fn label(&self, canonical: &str) -> Result<String, QueryError> {
         match (self.schema, self.fields) {
             (RecordSchema::Fields(_), LokiFields::StructuredMetadata) => {
@@ -70,7 +78,7 @@ impl Names<'_> {
                     )))
                 }
             }
-            _ => Ok(canonical.to_string()),
+            _ => Ok(format!("{EXTRACTED}{canonical}")),
         }
     }
 
@@ -99,7 +107,7 @@ impl Names<'_> {
             }
             LokiFields::StructuredMetadata => unreachable!("structured metadata needs no extraction"),
         };
-        Ok(format!("{canonical}={}", quote(&expression)))
+        Ok(format!("{EXTRACTED}{canonical}={}", quote(&expression)))
     }
 }
 
@@ -211,7 +219,7 @@ fn pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool) -> Optio
     let wanted = |f: &String| all || needed.contains(f);
     let last = names.iter().rposition(wanted)?;
     let mut parts: Vec<String> =
-        names[..=last].iter().map(|f| if wanted(f) { format!("<{f}>") } else { "<_>".into() }).collect();
+        names[..=last].iter().map(|f| if wanted(f) { format!("<{EXTRACTED}{f}>") } else { "<_>".into() }).collect();
     if last + 1 < names.len() {
         parts.push("<_>".into());
     }
