@@ -309,6 +309,15 @@ async fn raw_queries_and_table_other() {
             json!({"refId": "R", "format": "series", "rawQuery": "{logtype=\"flow\", environment=\"ops\"} \"eni-0352f8c82da6aa229\" | stats count() as n"}))
         .await;
     assert_eq!(frames.len(), 1);
-    let counted: f64 = frames[0].fields[1].values.iter().map(|v| v.as_f64().unwrap()).sum();
-    assert_eq!(counted, expected, "per-step counts add up to the hour's count");
+    let mut counts = hour.clone();
+    counts.metric = r::Metric::Records;
+    let want = r::buckets(records, &counts, &[], 600_000).remove(&Vec::new()).unwrap_or_default();
+    assert_eq!(want.len(), 6, "the hour's six steps have records");
+    assert_eq!(stepped(&frames[0]), want, "each step's count equal to the reference's");
+}
+
+/// A stepped raw series as its values by step start, ms.
+fn stepped(f: &common::harness::DecodedFrame) -> std::collections::BTreeMap<i64, u64> {
+    let times = f.fields[0].values.iter().map(|t| t.as_i64().unwrap() / 1_000_000);
+    times.zip(f.fields[1].values.iter().map(|v| v.as_f64().unwrap() as u64)).filter(|(_, v)| *v > 0).collect()
 }
