@@ -9,6 +9,8 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+
 use common::data::{self, NAT_ENI, POD_CIDR, RAW_STREAM};
 use common::harness::{pb, Answer, Instance, Plugin};
 use common::reference::{self as r, Dir, RefQuery};
@@ -165,9 +167,34 @@ fn bytes_of(answer: &Answer) -> u64 {
     answer.frames[0].field("bytes").values[0].as_u64().unwrap()
 }
 
-/// Sum of every value of every series frame (rate off).
-fn series_sum(answer: &Answer) -> u64 {
-    answer.frames.iter().flat_map(|f| f.fields[1].values.iter()).map(|v| v.as_u64().unwrap()).sum()
+/// The one series frame of an ungrouped answer (rate off) as its
+/// non-zero values by bucket start (a first point stamped at `from` inside
+/// its bucket: that bucket's start), with its step; panics on two points in
+/// one bucket.
+fn series_buckets(answer: &Answer) -> (i64, BTreeMap<i64, u64>) {
+    assert_eq!(answer.frames.len(), 1, "one series: {answer:?}");
+    let f = &answer.frames[0];
+    let step = f.meta["custom"]["stepMs"].as_i64().unwrap();
+    let mut buckets = BTreeMap::new();
+    for (t, v) in f.fields[0].values.iter().zip(&f.fields[1].values) {
+        let t = t.as_i64().unwrap() / 1_000_000;
+        let start = t - t.rem_euclid(step);
+        assert!(buckets.insert(start, v.as_u64().unwrap()).is_none(), "two points in the bucket at {start}");
+    }
+    buckets.retain(|_, v| *v > 0);
+    (step, buckets)
+}
+
+/// Checks every bucket of an ungrouped series answer against the
+/// reference's buckets at the answer's step.
+fn assert_buckets(what: &str, answer: &Answer, records: &[FlowRecord], reference: &RefQuery) {
+    let (step, got) = series_buckets(answer);
+    let want = r::buckets(records, reference, &[], step).remove(&Vec::new()).unwrap_or_default();
+    assert!(!want.is_empty(), "{what}: the fixture has traffic");
+    if let Some((t, v)) = want.iter().find(|(t, v)| got.get(t) != Some(v)) {
+        panic!("{what}: bucket {t} (step {step} ms): {:?}, reference {v}", got.get(t));
+    }
+    assert_eq!(got, want, "{what}: buckets (step {step} ms)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,14 +253,28 @@ async fn bad_queries_are_errors_on_their_own_refid_and_never_panic() {
         let step = a.frames[0].meta["custom"]["stepMs"].as_i64().unwrap();
         let points = a.frames[0].fields[0].values.len() as i64;
         assert!(step >= 1_000 && step % 1_000 == 0 && points <= 11_001, "{id}: step {step}, {points} points");
-        assert_eq!(series_sum(a), total_in, "{id}: the buckets add up to the total");
+        let from_to = RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), FROM_MS, TO_MS);
+        assert_buckets(id, a, &records, &from_to);
+        if id == "interval-0" {
+            // The check's own proof: a value moved to the next bucket (the
+            // total unchanged) fails it.
+            let mut moved = a.clone();
+            let values = &mut moved.frames[0].fields[1].values;
+            let i = values.iter().position(|v| v.as_u64() > Some(0)).unwrap();
+            let next = values[i + 1].as_u64().unwrap() + values[i].as_u64().unwrap();
+            (values[i], values[i + 1]) = (json!(0), json!(next));
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                assert_buckets("moved", &moved, &records, &from_to)
+            }));
+            assert!(caught.is_err(), "a value moved to the next bucket must fail the check");
+        }
     }
 
     // The widest range the plugin accepts: exact, and its buckets are capped.
     let (lo, hi) = flowlens::model::TIME_LIMITS_MS;
     let answers = plugin.query_data(&ds, vec![query("widest", series, (lo, hi), 60_000, 1_000)]).await;
     assert!(answers["widest"].error.is_empty(), "{}", answers["widest"].error);
-    assert_eq!(series_sum(&answers["widest"]), total_in);
+    assert_buckets("widest", &answers["widest"], &records, &RefQuery::new(Dir::In, POD_CIDR, Some(NAT_ENI), lo, hi));
     assert!(answers["widest"].frames[0].fields[0].values.len() <= 11_001);
 
     // Bad settings: every refId says which setting, nothing else breaks.

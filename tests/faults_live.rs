@@ -93,8 +93,12 @@ async fn a_stopped_backend_is_a_clear_error_and_answers_again_after_a_restart() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_killed_mid_query_fails_each_panel_and_nothing_hangs() {
-    let mut server = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    // In-memory data is saved to disk within a second, and the kill waits
+    // for it: a kill loses only what was not yet saved, and here nothing.
+    let opts = VlOptions { extra_args: vec!["-inmemoryDataFlushInterval=1s".into()], ..Default::default() };
+    let mut server = VlServer::start(opts).await.expect("VictoriaLogs must start");
     let loaded = data::load(&server.url).await;
+    within("saved to disk", saved_to_disk(&server.url)).await;
     let plugin = Plugin::start().await;
     let ds = data::raw_instance(&server.url, "live");
     let port = port_of(&server.url);
@@ -130,10 +134,8 @@ async fn a_backend_killed_mid_query_fails_each_panel_and_nothing_hangs() {
     }
     assert!(mid_query >= 1, "at least one request was in flight when the server died: {answers:?}");
 
-    // Restarted, it answers again. A kill (unlike a stop) loses what
-    // VictoriaLogs had not yet written to disk (seen: none, some or all of
-    // the records pushed seconds before), so the total is at most the
-    // reference's.
+    // Restarted, it answers again, exactly: everything was on disk before
+    // the kill.
     server.restart().await.expect("restart VictoriaLogs");
     let target = json!({"refId": "A", "format": "stat", "direction": "any"});
     let frames = within("after the kill", plugin.query_one(&ds, (WINDOW.from_ms, WINDOW.to_ms), 60_000, target)).await;
@@ -142,6 +144,29 @@ async fn a_backend_killed_mid_query_fails_each_panel_and_nothing_hangs() {
         loaded.records,
         &RefQuery::new(Dir::Any, data::POD_CIDR, Some(data::NAT_ENI), WINDOW.from_ms, WINDOW.to_ms),
     );
-    eprintln!("after the kill and a restart: {total} of {reference} bytes");
-    assert!(total <= reference, "{total} of {reference}");
+    assert_eq!(total, reference, "after the kill and a restart: {total} of {reference} bytes");
+    within(
+        "after the kill",
+        Checker { plugin: &plugin, ds: &ds, records: loaded.records, w: WINDOW }.top_table(&["pkt_srcaddr"], 10),
+    )
+    .await;
+}
+
+/// Waits until VictoriaLogs holds no rows only in memory (its
+/// `vl_storage_rows{type="storage/inmemory"}` is 0, and some rows are in
+/// parts on disk): a kill then loses nothing.
+async fn saved_to_disk(url: &str) {
+    loop {
+        let text = reqwest::get(format!("{url}/metrics")).await.unwrap().text().await.unwrap();
+        let rows = |kind: &str| -> u64 {
+            let key = format!("vl_storage_rows{{type=\"storage/{kind}\"}} ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(key.as_str()))
+                .map_or(0, |v| v.trim().parse::<f64>().unwrap() as u64)
+        };
+        if rows("inmemory") == 0 && rows("small") + rows("big") > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

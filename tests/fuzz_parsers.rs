@@ -1,5 +1,5 @@
-//! Fuzzing the parsers that read untrusted input, with proptest and a fixed
-//! seed: the query model (`FlowQuery::parse` on arbitrary bytes, on
+//! Fuzzing the parsers that read untrusted input, with proptest and a seed
+//! new every run (printed; `PROPTEST_SEED` replays it): the query model (`FlowQuery::parse` on arbitrary bytes, on
 //! arbitrary JSON and on mutated valid targets, with arbitrary time ranges
 //! and intervals), the datasource settings (`Settings::from_instance` on
 //! arbitrary jsonData, URLs and secrets, then `Datasource::new`), record

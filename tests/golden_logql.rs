@@ -16,6 +16,7 @@ use flowlens::plan::{first_step, Step};
 fn check(name: &str, actual: &str) {
     let path = format!("{}/tests/golden/logql/{name}.logql", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        refuse_update_in_ci();
         std::fs::write(&path, format!("{actual}\n")).unwrap();
         return;
     }
@@ -138,5 +139,18 @@ fn split_sub_ranges_golden() {
         let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &req, &s).unwrap();
         let requests = dialect.requests(&target, &q, &first_step(&q)).unwrap();
         check(&format!("raw-split-{name}"), &describe(&requests));
+    }
+}
+
+/// `UPDATE_GOLDEN` rewrites the expected files and so cannot fail: refused in CI
+/// (`CI` set, as every CI service sets it), where it would pass whatever
+/// the code produces.
+fn refuse_update_in_ci() {
+    if let Some(ci) = std::env::var_os("CI").filter(|v| !v.is_empty() && v != "false" && v != "0") {
+        panic!(
+            "UPDATE_GOLDEN is set in CI (CI={}): it rewrites the expected files and passes whatever the code produces; \
+             run it locally, read the diff and commit it",
+            ci.to_string_lossy()
+        );
     }
 }

@@ -52,6 +52,7 @@ fn render_with(s: &Settings, query: serde_json::Value, step: Option<Step>) -> St
 fn check(name: &str, actual: &str) {
     let path = format!("{}/tests/golden/logsql/{name}.logsql", env!("CARGO_MANIFEST_DIR"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        refuse_update_in_ci();
         std::fs::write(&path, format!("{actual}\n")).unwrap();
         return;
     }
@@ -275,5 +276,18 @@ fn coalesced_queries_match_golden_files() {
         );
         let key = LogsQl::coalesce_key(&target, &filtered, &Step::Total);
         assert_eq!(key.is_some(), mode == "raw", "{mode}: a filtered question: {key:?}");
+    }
+}
+
+/// `UPDATE_GOLDEN` rewrites the expected files and so cannot fail: refused in CI
+/// (`CI` set, as every CI service sets it), where it would pass whatever
+/// the code produces.
+fn refuse_update_in_ci() {
+    if let Some(ci) = std::env::var_os("CI").filter(|v| !v.is_empty() && v != "false" && v != "0") {
+        panic!(
+            "UPDATE_GOLDEN is set in CI (CI={}): it rewrites the expected files and passes whatever the code produces; \
+             run it locally, read the diff and commit it",
+            ci.to_string_lossy()
+        );
     }
 }

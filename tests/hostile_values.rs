@@ -295,7 +295,8 @@ fn expected(case: &Case, fx: &Fixture) -> Buckets {
             *buckets.entry(bucket).or_default() += v;
         }
     }
-    // A group whose metric sums to 0 (records without bytes) is no group of a ranking.
+    // A group whose metric sums to 0 (records without bytes) is no group
+    // (no row, no series) on either backend.
     if !group.is_empty() {
         out.retain(|_, b| b.values().sum::<u64>() > 0);
     }
@@ -1112,15 +1113,100 @@ const REGEX_PIECES: &[&str] = &[
     "é",
 ];
 
+/// The `action` values the regexes of [`REGEX_PIECES`] run on: pieces of
+/// them, text around them, non-ASCII letters and digits.
+const REGEX_VALUES: &[&str] = &[
+    "a",
+    "aa",
+    "aaa",
+    "ab",
+    "10.0",
+    "10x0",
+    "A",
+    "ACCEPT",
+    "REJECT",
+    "é",
+    "Ωμέγα",
+    "٣",
+    "7",
+    "a b",
+    "a\nb",
+    "\"",
+    "`",
+    "a{2,3}",
+    "*",
+    "&&",
+    "[a]",
+    "\\",
+    "x-y",
+    "_",
+    "#~",
+];
+
+/// `re` with RE2's meaning of the Perl classes and word boundaries, which
+/// are ASCII there (`\\d` is `[0-9]`, `\\w` `[0-9A-Za-z_]`) and Unicode in
+/// Rust's regex: `(?-u:\\d)`, and `[:digit:]` inside a class. The model
+/// (`src/re2.rs`) accepts them as they are, so a `\\d` matches `٣` in its
+/// check and not in VictoriaLogs: a known difference, named here, not
+/// hidden (the values hold non-ASCII digits and letters).
+fn re2_classes(re: &str) -> String {
+    let (mut out, mut chars, mut depth) = (String::new(), re.chars(), 0usize);
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e @ ('d' | 'D' | 'w' | 'W' | 's' | 'S')) if depth > 0 => out.push_str(match e {
+                    'd' => "[:digit:]",
+                    'D' => "[:^digit:]",
+                    'w' => "[:word:]",
+                    'W' => "[:^word:]",
+                    's' => "[:space:]",
+                    _ => "[:^space:]",
+                }),
+                Some(e @ ('d' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B')) => {
+                    out.push_str("(?-u:\\");
+                    out.push(e);
+                    out.push(')');
+                }
+                Some(e) => {
+                    out.push('\\');
+                    out.push(e);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                depth += 1;
+                out.push(c);
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every regex the model accepts runs in VictoriaLogs, and selects there
+/// exactly the records it selects here (Rust's regex, anchored, dotall).
 #[test]
 fn every_regex_the_model_accepts_victorialogs_accepts() {
     let rt = multi_thread();
     let server = rt.block_on(VlServer::start(VlOptions::default())).expect("VictoriaLogs must start");
+    // The stream the regexes run on: one record per value, so that an
+    // accepted regex must also mean in VictoriaLogs what it means here.
+    let lines: Vec<Value> = REGEX_VALUES
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"_time": rfc3339(FROM_MS + i as i64 * 1_000), "_msg": "regex record", "logtype": "re", "action": v}))
+        .collect();
+    rt.block_on(push_jsonline(&server.url, &lines, "logtype"));
     let ds = datasource(&server.url, &json!({"recordMode": "fields", "streamSelector": "{logtype=\"re\"}"}));
     let accepted = AtomicUsize::new(0);
+    let (matched_some, missed_some) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let strategy = prop::collection::vec(prop::sample::select(REGEX_PIECES), 1..6).prop_map(|p| p.concat());
     let result = hostile::runner(250).run(&strategy, |re| {
-        let target = json!({"refId": "R", "format": "stat", "direction": "all",
+        let target = json!({"refId": "R", "format": "stat", "metric": "records", "direction": "all",
             "filters": [{"field": "action", "op": "!~", "value": re}]});
         match FlowQuery::parse(&serde_json::to_vec(&target).unwrap(), &request(), &ds.settings) {
             Err(e) => prop_assert!(e.message.contains("regex for `action`"), "{}", e.message),
@@ -1128,6 +1214,18 @@ fn every_regex_the_model_accepts_victorialogs_accepts() {
                 accepted.fetch_add(1, Ordering::Relaxed);
                 let answer = rt.block_on(ds.query(&q));
                 prop_assert!(answer.is_ok(), "{re:?} passed the model but not VictoriaLogs: {:?}", answer.err());
+                let frames = answer.unwrap();
+                let got = simple(&frames[0]).fields[0].2[0].as_u64().unwrap();
+                let matching = anchored(&re2_classes(&re));
+                let want = REGEX_VALUES.iter().filter(|v| !matching.is_match(v)).count() as u64;
+                if want < REGEX_VALUES.len() as u64 {
+                    matched_some.fetch_add(1, Ordering::Relaxed);
+                }
+                if want > 0 {
+                    missed_some.fetch_add(1, Ordering::Relaxed);
+                }
+                let differing: Vec<&&str> = REGEX_VALUES.iter().filter(|v| matching.is_match(v)).collect::<Vec<_>>();
+                prop_assert_eq!(got, want, "{:?}: records not matching it; matching here: {:?}", re, differing);
             }
         }
         Ok(())
@@ -1136,6 +1234,11 @@ fn every_regex_the_model_accepts_victorialogs_accepts() {
         panic!("regexes: {e}");
     }
     assert!(accepted.load(Ordering::Relaxed) >= 50, "accepted regexes: {accepted:?}");
+    let (matched_some, missed_some) = (matched_some.into_inner(), missed_some.into_inner());
+    assert!(
+        matched_some >= 10 && missed_some >= 10,
+        "regexes matching some values: {matched_some}, missing some: {missed_some}"
+    );
 
     // What the check keeps out: VictoriaLogs rejects these outright ...
     for re in ["a{1001}", "\\u0041", "a**", "(?x)a b"] {

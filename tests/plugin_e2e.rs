@@ -40,7 +40,37 @@ async fn dashboard(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], with_
         check.top_series(10).await;
     }
     if with_logs {
-        Checker { plugin, ds, records, w: DAY }.logs(MISSION_FORMAT).await;
+        let check = Checker { plugin, ds, records, w: DAY };
+        check.logs(MISSION_FORMAT).await;
+        // The check's own proof: the same answer with its newest record
+        // repeated in place of the next one, or a body changed, fails it.
+        let target = json!({"refId": "L", "format": "logs", "limit": 25});
+        let reference = DAY.reference(Dir::Any);
+        let frames = check.frames(&target).await;
+        check.verify_logs(&target, &reference, MISSION_FORMAT, &frames);
+        let doctored = |change: &dyn Fn(&mut Vec<common::harness::DecodedField>)| {
+            let mut frames = frames.clone();
+            change(&mut frames[0].fields);
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check.verify_logs(&target, &reference, MISSION_FORMAT, &frames)
+            }));
+            assert!(caught.is_err(), "a doctored logs answer must fail the check");
+        };
+        doctored(&|fields| {
+            for f in fields.iter_mut() {
+                f.values[1] = f.values[0].clone();
+            }
+        });
+        doctored(&|fields| {
+            let body = fields.iter_mut().find(|f| f.name == "body").unwrap();
+            body.values[3] = json!(format!("{} ", body.values[3].as_str().unwrap()));
+        });
+        if ds.json_data["recordMode"] == "fields" {
+            doctored(&|fields| {
+                let labels = fields.iter_mut().find(|f| f.name == "labels").unwrap();
+                labels.values[2]["dst_port"] = json!("1");
+            });
+        }
     }
 }
 
@@ -53,7 +83,7 @@ async fn dashboard_panels_equal_the_reference_on_a_single_node() {
     let records = loaded.records;
 
     dashboard(&plugin, &raw_instance(&server.url), records, true).await;
-    dashboard(&plugin, &fields_instance(&server.url), records, false).await;
+    dashboard(&plugin, &fields_instance(&server.url), records, true).await;
 
     // Data links from the settings ride on the address column.
     let frames = plugin
@@ -279,6 +309,15 @@ async fn raw_queries_and_table_other() {
             json!({"refId": "R", "format": "series", "rawQuery": "{logtype=\"flow\", environment=\"ops\"} \"eni-0352f8c82da6aa229\" | stats count() as n"}))
         .await;
     assert_eq!(frames.len(), 1);
-    let counted: f64 = frames[0].fields[1].values.iter().map(|v| v.as_f64().unwrap()).sum();
-    assert_eq!(counted, expected, "per-step counts add up to the hour's count");
+    let mut counts = hour.clone();
+    counts.metric = r::Metric::Records;
+    let want = r::buckets(records, &counts, &[], 600_000).remove(&Vec::new()).unwrap_or_default();
+    assert_eq!(want.len(), 6, "the hour's six steps have records");
+    assert_eq!(stepped(&frames[0]), want, "each step's count equal to the reference's");
+}
+
+/// A stepped raw series as its values by step start, ms.
+fn stepped(f: &common::harness::DecodedFrame) -> std::collections::BTreeMap<i64, u64> {
+    let times = f.fields[0].values.iter().map(|t| t.as_i64().unwrap() / 1_000_000);
+    times.zip(f.fields[1].values.iter().map(|v| v.as_f64().unwrap() as u64)).filter(|(_, v)| *v > 0).collect()
 }

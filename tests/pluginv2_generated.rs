@@ -44,6 +44,7 @@ fn committed_pluginv2_code_is_what_the_pinned_proto_generates() {
         "DataResponse.errorSource is generated"
     );
     if std::env::var_os("UPDATE_PLUGINV2").is_some() {
+        refuse_update_in_ci();
         std::fs::write(COMMITTED, &fresh).unwrap();
         return;
     }
@@ -53,4 +54,17 @@ fn committed_pluginv2_code_is_what_the_pinned_proto_generates() {
         "{COMMITTED} is stale: it is not what {PROTO_DIR}/backend.proto generates; \
          run `UPDATE_PLUGINV2=1 cargo test --test pluginv2_generated` and commit the result"
     );
+}
+
+/// `UPDATE_PLUGINV2` rewrites the expected files and so cannot fail: refused in CI
+/// (`CI` set, as every CI service sets it), where it would pass whatever
+/// the code produces.
+fn refuse_update_in_ci() {
+    if let Some(ci) = std::env::var_os("CI").filter(|v| !v.is_empty() && v != "false" && v != "0") {
+        panic!(
+            "UPDATE_PLUGINV2 is set in CI (CI={}): it rewrites the expected files and passes whatever the code produces; \
+             run it locally, read the diff and commit it",
+            ci.to_string_lossy()
+        );
+    }
 }

@@ -4,13 +4,13 @@
 //! datasource's frames as it shapes them (one frame per group or series,
 //! labelled; buckets without records absent). An `Err` says what is wrong.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 use super::grpc::{Frame, Window};
 use super::panels::canonical_field;
-use super::reference::{ranked, totals, Expect, Key, Kind};
+use super::reference::{ranked, totals, Expect, Key, Kind, LogRecord};
 
 /// Which mode's records a logs answer shows: raw lines can be compared
 /// with the records' own text.
@@ -115,35 +115,120 @@ pub fn ours(kind: &Kind, expect: &Expect, frames: &[Frame], w: Window, lines: Li
                 return Err("records not newest first".into());
             }
             let bodies: Vec<String> = f.field("body")?.values.iter().map(text).collect();
-            newest_records(&times, &bodies, newest, *limit, lines)
+            // In fields mode the labels are the record's fields: compared too.
+            let labels = match lines {
+                Lines::Raw => None,
+                Lines::Fields => Some(f.field("labels")?.values.iter().map(label_map).collect::<Result<Vec<_>, _>>()?),
+            };
+            newest_records(&times, &bodies, labels.as_deref(), newest, *limit, lines)
         }
         _ => Err("no reference for this kind".into()),
     }
 }
 
-/// The newest `limit` matching records, in any order.
-fn newest_records(
+/// A logs frame's labels value (a JSON object, or its text) as a map.
+fn label_map(v: &Value) -> Result<BTreeMap<String, String>, String> {
+    let object = match v {
+        Value::String(s) => serde_json::from_str(s).map_err(|e| format!("labels {s}: {e}"))?,
+        other => other.clone(),
+    };
+    let Value::Object(map) = object else { return Err(format!("labels not an object: {v}")) };
+    Ok(map.into_iter().map(|(k, v)| (k, text(&v))).collect())
+}
+
+/// Exactly the newest `limit` matching records, in any order, each as often
+/// as it was loaded: every record newer than the oldest time shown (the
+/// cut), and at the cut any of the records sharing it, none twice. Bodies
+/// are the raw lines or, in fields mode, the summary lines; `labels`
+/// (fields mode) are compared too when given.
+pub fn newest_records(
     times: &[i64],
     lines: &[String],
-    newest: &[(i64, String)],
+    labels: Option<&[BTreeMap<String, String>]>,
+    newest: &[LogRecord],
     limit: usize,
     mode: Lines,
 ) -> Result<(), String> {
     let want = limit.min(newest.len());
-    if times.len() != want {
+    if times.len() != want || lines.len() != want || labels.is_some_and(|l| l.len() != want) {
         return Err(format!("{} records, reference {want}", times.len()));
     }
-    let cut = newest.get(want.saturating_sub(1)).map_or(i64::MIN, |r| r.0);
-    if times.iter().max() != newest.first().map(|r| &r.0) || times.iter().any(|t| *t < cut) {
-        return Err(format!("records not the newest {want}"));
+    let Some(cut) = want.checked_sub(1).map(|i| newest[i].time_ms) else { return Ok(()) };
+    type Key = (i64, String, Option<BTreeMap<String, String>>);
+    let key = |r: &LogRecord| -> Key {
+        let body = if mode == Lines::Raw { r.line.clone() } else { r.summary.clone() };
+        (r.time_ms, body, labels.map(|_| r.labels.clone()))
+    };
+    let mut loaded: BTreeMap<Key, usize> = BTreeMap::new();
+    for r in newest.iter().filter(|r| r.time_ms >= cut) {
+        *loaded.entry(key(r)).or_default() += 1;
     }
-    if mode == Lines::Raw {
-        let known: HashSet<&str> = newest.iter().map(|(_, l)| l.as_str()).collect();
-        if let Some(line) = lines.iter().find(|l| !known.contains(l.as_str())) {
-            return Err(format!("not one of the newest matching records: {line}"));
+    let mut shown: BTreeMap<Key, usize> = BTreeMap::new();
+    for (i, (t, line)) in times.iter().zip(lines).enumerate() {
+        if *t < cut {
+            return Err(format!("records not the newest {want}: {line} at {t} is older than {cut}"));
+        }
+        *shown.entry((*t, line.clone(), labels.map(|l| l[i].clone()))).or_default() += 1;
+    }
+    for (k, n) in &shown {
+        let w = loaded.get(k).copied().unwrap_or(0);
+        if *n > w {
+            return Err(format!("record shown {n} times, loaded {w} times: {k:?}"));
+        }
+    }
+    for (k, n) in loaded.iter().filter(|(k, _)| k.0 > cut) {
+        let s = shown.get(k).copied().unwrap_or(0);
+        if s != *n {
+            return Err(format!("record shown {s} times, loaded {n} times: {k:?}"));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(time_ms: i64, line: &str) -> LogRecord {
+        let labels = BTreeMap::from([("action".to_string(), line.to_string())]);
+        LogRecord { time_ms, line: line.into(), summary: format!("s {line}"), labels }
+    }
+
+    /// Newest first: c and d share the cut's time (30).
+    fn newest() -> Vec<LogRecord> {
+        vec![record(50, "a"), record(40, "b"), record(30, "c"), record(30, "d")]
+    }
+
+    fn check(shown: &[(i64, &str)], mode: Lines) -> Result<(), String> {
+        let times: Vec<i64> = shown.iter().map(|s| s.0).collect();
+        let bodies: Vec<String> =
+            shown.iter().map(|s| if mode == Lines::Raw { s.1.to_string() } else { format!("s {}", s.1) }).collect();
+        let labels: Vec<BTreeMap<String, String>> =
+            shown.iter().map(|s| BTreeMap::from([("action".to_string(), s.1.to_string())])).collect();
+        let labels = (mode == Lines::Fields).then_some(labels.as_slice());
+        newest_records(&times, &bodies, labels, &newest(), 3, mode)
+    }
+
+    #[test]
+    fn the_newest_records_exactly_any_at_the_cut() {
+        for mode in [Lines::Raw, Lines::Fields] {
+            assert_eq!(check(&[(50, "a"), (40, "b"), (30, "c")], mode), Ok(()));
+            assert_eq!(check(&[(50, "a"), (40, "b"), (30, "d")], mode), Ok(()));
+            // A record dropped and one repeated in its place.
+            assert!(check(&[(50, "a"), (50, "a"), (30, "c")], mode).is_err(), "{mode:?}");
+            // A record of the cut repeated.
+            assert!(check(&[(50, "a"), (40, "b"), (30, "c"), (30, "c")], mode).is_err());
+            assert!(check(&[(50, "a"), (30, "c"), (30, "c")], mode).is_err());
+            // A wrong body.
+            assert!(check(&[(50, "a"), (40, "x"), (30, "c")], mode).is_err());
+            // Too few.
+            assert!(check(&[(50, "a"), (40, "b")], mode).is_err());
+        }
+        // Fields mode: a wrong label.
+        let labels = vec![BTreeMap::new(); 3];
+        let bodies = vec!["s a".to_string(), "s b".to_string(), "s c".to_string()];
+        assert!(newest_records(&[50, 40, 30], &bodies, Some(&labels), &newest(), 3, Lines::Fields).is_err());
+    }
 }
 
 /// The official datasource's stats frames as (key in canonical field
@@ -238,7 +323,7 @@ pub fn peer(kind: &Kind, expect: &Expect, frames: &[Frame], w: Window, lines: Li
             let [f] = frames else { return Err(format!("{} frames, not 1", frames.len())) };
             let times = i64s(&f.field("Time")?.values);
             let bodies: Vec<String> = f.field("Line")?.values.iter().map(text).collect();
-            newest_records(&times, &bodies, newest, *limit, lines)
+            newest_records(&times, &bodies, None, newest, *limit, lines)
         }
         _ => Err("no reference for this kind".into()),
     }

@@ -98,10 +98,48 @@ pub enum Expect {
     Groups(BTreeMap<Key, u64>),
     /// Key -> bucket start -> bytes.
     GroupBuckets(BTreeMap<Key, BTreeMap<i64, u64>>),
-    /// The newest matching records as (time ms, line in the mission's
-    /// format), newest first: at least `limit` of them (all records of the
-    /// oldest time kept), or every matching record.
-    Newest(Vec<(i64, String)>),
+    /// The newest matching records, newest first: at least `limit` of them
+    /// (all records of the oldest time kept), or every matching record.
+    Newest(Vec<LogRecord>),
+}
+
+/// A matching record as both streams hold it: its time, its raw line in
+/// the mission's format, and in the fields stream its summary line and its
+/// fields (canonical names, as the benchmark loads them) with the stream
+/// labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    pub time_ms: i64,
+    pub line: String,
+    pub summary: String,
+    pub labels: BTreeMap<String, String>,
+}
+
+/// The fields stream's stream labels (see `src/bench/mod.rs`).
+pub const FIELDS_STREAM: [(&str, &str); 2] = [("logtype", "flowfields"), ("environment", "ops")];
+
+impl LogRecord {
+    fn new(r: &FlowRecord, template: &Template) -> LogRecord {
+        let field = |name: &str| r.value(name).map_or_else(|| "-".to_string(), |v| v.to_string());
+        let summary = format!(
+            "{} {}:{} > {}:{} {} bytes",
+            field("action"),
+            field("pkt_srcaddr"),
+            field("srcport"),
+            field("pkt_dstaddr"),
+            field("dstport"),
+            field("bytes")
+        );
+        let mut labels: BTreeMap<String, String> =
+            FIELDS_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        for aws in template.fields() {
+            let canonical = crate::gen::canonical(aws);
+            if let Some(v) = r.value(&canonical) {
+                labels.insert(canonical, v.to_string());
+            }
+        }
+        LogRecord { time_ms: r.time_ms, line: template.render(r), summary, labels }
+    }
 }
 
 fn bytes(record: &FlowRecord) -> u64 {
@@ -155,10 +193,10 @@ impl Expect {
                 let mut times: Vec<i64> = matching.clone().map(|r| r.time_ms).collect();
                 times.sort_unstable_by(|a, b| b.cmp(a));
                 let Some(&cut) = times.get(limit.saturating_sub(1)).or(times.last()) else { return };
-                newest.extend(matching.filter(|r| r.time_ms >= cut).map(|r| (r.time_ms, template.render(r))));
-                newest.sort_by_key(|b| std::cmp::Reverse(b.0));
-                if let Some(&(cut, _)) = newest.get(limit.saturating_sub(1)) {
-                    newest.retain(|(t, _)| *t >= cut);
+                newest.extend(matching.filter(|r| r.time_ms >= cut).map(|r| LogRecord::new(r, template)));
+                newest.sort_by_key(|b| std::cmp::Reverse(b.time_ms));
+                if let Some(cut) = newest.get(limit.saturating_sub(1)).map(|r| r.time_ms) {
+                    newest.retain(|r| r.time_ms >= cut);
                 }
             }
             _ => unreachable!("an answer is made by Expect::new for its kind"),

@@ -1,8 +1,9 @@
 //! Hostile strings for the property tests: quotes, backslashes, pipes,
 //! backticks, control characters, NUL, unicode (combining, bidi, line
 //! separators, astral), LogsQL words and Grafana variable syntax, and very
-//! long strings; plus a proptest runner with a fixed seed and a bounded
-//! number of cases, so CI runs the same cases every time.
+//! long strings; plus a proptest runner with a bounded number of cases and
+//! a seed new every run (printed; `PROPTEST_SEED` replays a run), so that
+//! each run tries other cases. Fixture values ([`draw`]) stay fixed.
 #![allow(dead_code)] // each test crate uses a different part
 
 use proptest::prelude::*;
@@ -103,12 +104,36 @@ pub const CURATED: &[&str] = &[
     "e\u{301}",
 ];
 
-/// A runner with a fixed seed: `cases` cases (or `PROPTEST_CASES`), no
-/// failure files, bounded shrinking.
+/// This process's property-test seed: `PROPTEST_SEED` if set (to replay a
+/// failure), else new each run (from the clock), so that every run tries
+/// other cases.
+pub fn seed() -> u64 {
+    static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SEED.get_or_init(|| match std::env::var("PROPTEST_SEED") {
+        Ok(text) => text.trim().parse().unwrap_or_else(|_| panic!("PROPTEST_SEED={text} is not a number")),
+        Err(_) => {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970");
+            now.as_secs() ^ u64::from(now.subsec_nanos()) << 20 ^ u64::from(std::process::id()) << 48
+        }
+    })
+}
+
+/// The ChaCha seed of a property-test seed.
+pub fn rng_seed(seed: u64) -> [u8; 32] {
+    let mut bytes = *b"flowlens: values are data. seed!";
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes
+}
+
+/// A runner seeded by [`seed`] (printed, so that a failing run's output
+/// says how to replay it): `cases` cases (or `PROPTEST_CASES`), no failure
+/// files, bounded shrinking.
 pub fn runner(cases: u32) -> TestRunner {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(cases);
     let config = Config { cases, failure_persistence: None, max_shrink_iters: 256, ..Config::default() };
-    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, b"flowlens: values are data. seed!"))
+    let seed = seed();
+    eprintln!("property tests: seed {seed}; replay with PROPTEST_SEED={seed}");
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed(seed)))
 }
 
 /// A hostile string: mostly fragments glued together, sometimes arbitrary

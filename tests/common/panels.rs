@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use arrow::datatypes::DataType;
 use serde_json::{json, Value};
 
-use super::data::{NAT_ENI, POD_CIDR};
+use super::data::{field_name, FIELDS_STREAM, NAT_ENI, POD_CIDR, RAW_STREAM};
 use super::harness::{DecodedField, DecodedFrame, Instance, Plugin};
 use super::reference::{self as r, Dir, RefQuery};
 use flowlens::gen::FlowRecord;
@@ -266,31 +266,135 @@ impl Checker<'_> {
         self.verify_logs(&target, reference, format, &self.frames(&target).await);
     }
 
-    /// Checks a logs target's frames against the reference query.
+    /// Checks a logs target's frames against the reference query: exactly
+    /// the newest `limit` matching records, newest first, each once. Every
+    /// record newer than the oldest time shown must be there exactly as
+    /// often as it was loaded; at that oldest time (the cut) any of the
+    /// records sharing it may fill the remaining places, none twice. Bodies
+    /// are compared in both record modes, and on VictoriaLogs the labels too
+    /// (stream labels and every field, as the mode stores them).
     pub fn verify_logs(&self, target: &Value, reference: &RefQuery, format: &str, frames: &[DecodedFrame]) {
-        let Checker { records, .. } = *self;
+        let Checker { records, ds, .. } = *self;
         let limit = target["limit"].as_u64().unwrap() as usize;
         assert_eq!(frames.len(), 1);
         let f = &frames[0];
         assert_eq!(f.meta["type"], "log-lines");
-        let matching: Vec<&FlowRecord> = r::matching(records, reference).collect();
+        let mut matching: Vec<&FlowRecord> = r::matching(records, reference).collect();
+        matching.sort_by_key(|r| std::cmp::Reverse(r.time_ms));
         if matching.len() > limit {
             let notice = f.meta["notices"][0]["text"].as_str().unwrap_or_default();
             assert!(notice.contains(&format!("newest {limit} records")), "a cut-off answer says so: {}", f.meta);
         }
-        let newest = matching.iter().map(|r| r.time_ms).max().unwrap();
+        let loki = ds.json_data["backend"] == "loki";
+        // VictoriaLogs' fields stream holds a summary line; Loki's streams
+        // the record's own line in every mode.
+        let fields_mode = !loki && ds.json_data["recordMode"] == "fields";
         let times: Vec<i64> = f.field("timestamp").values.iter().map(|v| v.as_i64().unwrap() / 1_000_000).collect();
-        assert_eq!(times.len(), limit.min(matching.len()));
-        assert_eq!(times[0], newest, "newest first");
+        let bodies: Vec<String> = f.field("body").values.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+        let labels: Vec<Option<BTreeMap<String, String>>> = f
+            .field("labels")
+            .values
+            .iter()
+            .map(|l| {
+                assert_eq!(l["interface_id"], NAT_ENI, "parsed fields as labels: {l}");
+                (!loki).then(|| serde_json::from_value(l.clone()).unwrap_or_else(|e| panic!("labels {l}: {e}")))
+            })
+            .collect();
+        let want = limit.min(matching.len());
+        assert_eq!(times.len(), want, "the newest {limit} of {} matching records", matching.len());
         assert!(times.windows(2).all(|p| p[0] >= p[1]), "descending: {times:?}");
-        let oldest = *times.last().unwrap();
-        let lines: std::collections::HashSet<String> =
-            matching.iter().filter(|r| r.time_ms >= oldest).map(|r| r.render(format)).collect();
-        for (body, labels) in f.field("body").values.iter().zip(&f.field("labels").values) {
-            assert!(lines.contains(body.as_str().unwrap()), "not a matching record: {body}");
-            assert_eq!(labels["interface_id"], NAT_ENI, "parsed fields as labels: {labels}");
+        let Some(cut) = want.checked_sub(1).map(|i| matching[i].time_ms) else { return };
+        let got: Vec<LogRecord> = times
+            .iter()
+            .zip(bodies)
+            .zip(labels)
+            .map(|((t, body), labels)| LogRecord { time_ms: *t, body, labels })
+            .collect();
+        let expected: Vec<LogRecord> = matching
+            .iter()
+            .take_while(|r| r.time_ms >= cut)
+            .map(|r| {
+                let (body, labels) =
+                    if fields_mode { fields_log(r) } else { (r.render(format), raw_labels(r, format)) };
+                LogRecord { time_ms: r.time_ms, body, labels: (!loki).then_some(labels) }
+            })
+            .collect();
+        compare_newest(&got, &expected, cut);
+    }
+}
+
+/// One record of a logs answer (labels: `None` where not compared).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogRecord {
+    pub time_ms: i64,
+    pub body: String,
+    pub labels: Option<BTreeMap<String, String>>,
+}
+
+/// `got` must be `expected` (every matching record at or above `cut`, the
+/// oldest time shown) as a multiset, except that at `cut` only some of the
+/// records sharing it may be shown: any of them, none more often than it
+/// was loaded, none that was not. Panics naming the first difference.
+pub fn compare_newest(got: &[LogRecord], expected: &[LogRecord], cut: i64) {
+    let count = |records: &[LogRecord], above: bool| -> BTreeMap<LogRecord, usize> {
+        let mut m = BTreeMap::new();
+        for r in records.iter().filter(|r| if above { r.time_ms > cut } else { r.time_ms == cut }) {
+            *m.entry(r.clone()).or_insert(0) += 1;
+        }
+        m
+    };
+    assert!(got.iter().all(|r| r.time_ms >= cut), "a record older than the cut at {cut}");
+    let (got_above, want_above) = (count(got, true), count(expected, true));
+    for (r, n) in &want_above {
+        let g = got_above.get(r).copied().unwrap_or(0);
+        assert_eq!(g, *n, "record shown {g} times, loaded {n} times: {r:?}");
+    }
+    for (r, n) in &got_above {
+        assert!(want_above.contains_key(r), "record shown {n} times, not a matching record: {r:?}");
+    }
+    let want_at = count(expected, false);
+    for (r, n) in count(got, false) {
+        let w = want_at.get(&r).copied().unwrap_or(0);
+        assert!(n <= w, "record at the cut shown {n} times, loaded {w} times: {r:?}");
+    }
+}
+
+/// A raw record's labels: the stream labels and every field of the format
+/// parsed from the line by its canonical name (`-` where the record has no
+/// value).
+fn raw_labels(r: &FlowRecord, format: &str) -> BTreeMap<String, String> {
+    let mut labels: BTreeMap<String, String> = RAW_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    for aws in flowlens::gen::Template::parse(format).fields() {
+        let canonical = flowlens::gen::canonical(aws);
+        let value = r.value(&canonical).map_or_else(|| "-".to_string(), |v| v.to_string());
+        labels.insert(canonical, value);
+    }
+    labels
+}
+
+/// A fields-mode record as loaded (`flowlens::load::Loader::push_fields`):
+/// its summary line as the body, the stream labels and each present field
+/// under its log field name as labels.
+fn fields_log(r: &FlowRecord) -> (String, BTreeMap<String, String>) {
+    let field = |name: &str| r.value(name).map_or_else(|| "-".to_string(), |v| v.to_string());
+    let body = format!(
+        "{} {}:{} > {}:{} {} bytes",
+        field("action"),
+        field("pkt_srcaddr"),
+        field("srcport"),
+        field("pkt_dstaddr"),
+        field("dstport"),
+        field("bytes")
+    );
+    let mut labels: BTreeMap<String, String> =
+        FIELDS_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    for aws in flowlens::gen::Template::parse(flowlens::gen::MISSION_FORMAT).fields() {
+        let canonical = flowlens::gen::canonical(aws);
+        if let Some(v) = r.value(&canonical) {
+            labels.insert(field_name(&canonical), v.to_string());
         }
     }
+    (body, labels)
 }
 
 /// The reference question a builder target asks, read from the target
