@@ -48,6 +48,10 @@ const OWN_ADDRESSES_TTL: Duration = Duration::from_secs(600);
 /// records, an outside address in all of them (one long connection) would
 /// look like the interface's own.
 const DETECT_MIN_RECORDS: u64 = 500;
+/// Records an interface must hold in a window for any address to be taken
+/// as its own: in two or three records an outside address is in every one
+/// by chance (a hostile-values property test found one).
+const DETECT_MIN_EVIDENCE: u64 = 50;
 
 /// The windows the interface's addresses are detected in, tried in order,
 /// each with the records (with addresses) it must hold to be used: the last
@@ -207,6 +211,9 @@ impl Datasource {
         };
         if total == 0 {
             return Ok(None);
+        }
+        if total < DETECT_MIN_EVIDENCE {
+            return Ok(Some((total, Vec::new())));
         }
         let count = |ranked: &[(Vec<String>, u64)], addr: &str| {
             ranked.iter().find(|(k, _)| k.first().is_some_and(|a| a == addr)).map_or(0, |(_, n)| *n)

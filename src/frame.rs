@@ -60,6 +60,9 @@ pub struct FieldConfig {
     /// Data links.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
+    /// What Grafana shows for an empty (null) cell.
+    #[serde(rename = "noValue", skip_serializing_if = "Option::is_none")]
+    pub no_value: Option<String>,
 }
 
 /// A data link.

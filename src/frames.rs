@@ -239,6 +239,10 @@ fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field
     }))
 }
 
+/// What a table shows for the group of records without a value in a
+/// numeric group-by column (Grafana's `noValue`).
+const NO_VALUE_TEXT: &str = "(no value)";
+
 fn table_frame(
     q: &FlowQuery,
     settings: &Settings,
@@ -265,7 +269,8 @@ fn table_frame(
             // The first column holds the `other` label: text, even for ports;
             // for alerting every group column is text: the labels of its value.
             let labelled = (q.other && i == 0) || q.alerting;
-            let values = if field_type(name) == Some(FieldType::Number) && !labelled {
+            let numbers = field_type(name) == Some(FieldType::Number) && !labelled;
+            let values = if numbers {
                 Values::U64(column.map(|v| v.and_then(|s| s.parse().ok())).collect())
             } else {
                 Values::Str(column.collect())
@@ -273,6 +278,8 @@ fn table_frame(
             Field::new(name.clone(), values).with_config(FieldConfig {
                 display_name_from_ds: Some(header(name)),
                 links: links(settings, name),
+                // The group of records without a value (a NODATA record's port) is a null cell.
+                no_value: numbers.then(|| NO_VALUE_TEXT.to_string()),
                 ..Default::default()
             })
         })

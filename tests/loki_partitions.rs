@@ -107,16 +107,17 @@ async fn rankings_over_the_series_limit_are_ranked_in_parts_and_stay_exact() {
         let text = notices(&frames[0]);
         assert!(text.contains(&format!("Ranked by `{group_by}` in ")), "{group_by}: {text}");
         assert!(text.contains(kind) && text.contains(&format!("max_query_series ({limit})")), "{text}");
-        let by = format!("sum by ({group_by}) ");
+        let label = format!("{}{group_by}", flowlens::dialect::logql::EXTRACTED);
+        let by = format!("sum by ({label}) ");
         let seen: Vec<(String, bool)> = seen.lock().unwrap().iter().filter(|(q, _)| q.contains(&by)).cloned().collect();
         assert!(seen[0].1, "{group_by}: the whole ranking was refused first: {seen:?}");
         // A part is ranked when none of its requests was refused.
         let refused: BTreeSet<&String> = seen.iter().filter(|(_, refused)| *refused).map(|(q, _)| q).collect();
         let answered: BTreeSet<&String> = seen.iter().map(|(q, _)| q).filter(|q| !refused.contains(q)).collect();
         assert!(answered.len() >= 2, "{group_by}: ranked in parts: {seen:?}");
-        let narrowing = if kind == "address ranges" { "ip(\"".to_string() } else { format!("{group_by}<=") };
+        let narrowing = if kind == "address ranges" { "ip(\"".to_string() } else { format!("{label}<=") };
         assert!(
-            answered.iter().all(|q| q.contains(&narrowing) || q.contains(&format!("{group_by}=\"-\""))),
+            answered.iter().all(|q| q.contains(&narrowing) || q.contains(&format!("{label}=\"-\""))),
             "{group_by}: every answered part is narrowed: {answered:?}"
         );
         assert!(

@@ -89,6 +89,8 @@ pub async fn every_panel(
     assert_eq!(ds.json_data["recordFormat"], flowlens::gen::MISSION_FORMAT, "the provisioned format is the mission's");
 
     let w = Window { from_ms, to_ms, interval_ms: round_interval((to_ms - from_ms) / 1000) };
+    let parsed_lines = ds.json_data["recordMode"] == "fields"
+        && matches!(ds.json_data["lokiFields"].as_str(), Some("json" | "logfmt"));
 
     // The busiest pod, to narrow every panel as a user picking it would.
     let busiest_re = busiest_pod_regex(records);
@@ -126,6 +128,14 @@ pub async fn every_panel(
                 ("series", 0) => check.check_rate_series(target, &reference).await,
                 ("series", _) => check.check_top_series(target, &reference).await,
                 ("table", _) => check.check_top_table(target, &reference).await,
+                // JSON or logfmt lines (fields parsed at ingest) are not the
+                // mission format's text: their number is checked.
+                ("logs", _) if parsed_lines => {
+                    let frames = check.frames(&target).await;
+                    let limit = target["limit"].as_u64().map_or(1_000, |n| n as usize);
+                    let matching = r::matching(records, &reference).count();
+                    assert_eq!(frames[0].field("body").values.len(), limit.min(matching), "{title}: log lines");
+                }
                 ("logs", _) => check.check_logs(target, &reference, flowlens::gen::MISSION_FORMAT).await,
                 (other, _) => panic!("{title}: format {other} has no check"),
             }

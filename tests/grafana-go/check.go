@@ -419,7 +419,8 @@ func checkTable(frame *data.Frame, t target) []string {
 	for row := 0; row < frame.Rows(); row++ {
 		readable := false
 		for _, f := range keyFields {
-			if _, ok := f.ConcreteAt(row); ok {
+			// A null cell is shown as the field's noValue text, when it has one.
+			if _, ok := f.ConcreteAt(row); ok || (f.Config != nil && f.Config.NoValue != "") {
 				readable = true
 			}
 		}
