@@ -148,7 +148,7 @@ async fn rankings_over_the_series_limit_are_ranked_in_parts_and_stay_exact() {
 
     // A field that is no address or number cannot be split into ranges:
     // the error names the limit, the field and what to change.
-    let (url, _) = series_limited_proxy(engine.url.clone(), 0, "sum by (action)").await;
+    let (url, _) = series_limited_proxy(engine.url.clone(), 0, "sum by (flow_action)").await;
     let mut ds = data::raw_instance(&url, "loki-limited-0");
     ds.json_data["backend"] = json!("loki");
     let target = json!({"refId": "T", "format": "table", "groupBy": ["action"], "limit": 10});
