@@ -314,7 +314,7 @@ impl Datasource {
         let deadline = Deadline::after(self.settings.timeout);
         let mut q = self.resolve(q, deadline).await?;
         let mut notices = Vec::new();
-        if q.cache && self.reuse.caches() {
+        if q.cache && self.reuse.caches() && self.backend.checks_itself_before_caching() {
             if let Err(why) = self.trusted(&q, deadline).await {
                 q.cache = false;
                 notices.extend(Some(why).filter(|w| !w.is_empty()));

@@ -66,6 +66,15 @@ impl Backend {
         matches!(self, Self::VictoriaLogs(_))
     }
 
+    /// Whether settled buckets are kept only after the backend passed its
+    /// self-check ([`crate::consistency`]): Loki, whose query frontend
+    /// (sharding, splitting, results cache) differs between deployments and
+    /// versions and has changed answers before; VictoriaLogs answers its
+    /// queries itself, checked against the reference by the tests.
+    pub fn checks_itself_before_caching(&self) -> bool {
+        matches!(self, Self::Loki(_))
+    }
+
     /// The query text users see for one step (LogsQL, or the LogQL of the
     /// step's main request).
     pub fn render_step(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
