@@ -110,30 +110,37 @@ async fn both_dashboards(plugin: &Plugin, ds: &Instance, records: &[FlowRecord],
     every_cost_panel(plugin, ds, records, window).await;
 }
 
-/// Every panel of both dashboards over the day, behind a default Loki 3
-/// and with sharding and the results cache each off; over an hour and a
-/// week behind a default Loki 3.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_panel_through_the_query_frontend_equals_the_reference() {
+/// Every panel of both dashboards over `windows` of the week's records,
+/// behind `frontend`.
+async fn every_panel_behind(name: &str, frontend: Frontend, windows: &[(i64, i64)]) {
     let plugin = Plugin::start().await;
     let records = data::week_records();
-    let lines = raw_lines(&records);
-    let configs = [
-        ("loki3", Frontend::LOKI3),
-        ("no-sharding", Frontend { sharding: false, ..Frontend::LOKI3 }),
-        ("no-cache", Frontend { results_cache: false, ..Frontend::LOKI3 }),
-    ];
-    for (name, frontend) in configs {
-        let server = ContractServer::behind(store(lines.clone()), Limits::default(), frontend).await;
-        let ds = loki_datasource(&server.url, name);
+    let server = ContractServer::behind(store(raw_lines(&records)), Limits::default(), frontend).await;
+    let ds = loki_datasource(&server.url, name);
+    for &window in windows {
         let started = std::time::Instant::now();
-        both_dashboards(&plugin, &ds, &records, DAY).await;
-        if frontend == Frontend::LOKI3 {
-            both_dashboards(&plugin, &ds, &records, HOUR).await;
-            both_dashboards(&plugin, &ds, &records, (data::WEEK_FROM_MS, data::TO_MS)).await;
-        }
-        eprintln!("{name}: every panel in {:?}", started.elapsed());
+        both_dashboards(&plugin, &ds, &records, window).await;
+        eprintln!("{name} {window:?}: every panel in {:?}", started.elapsed());
     }
+}
+
+/// Behind a default Loki 3 (split by the hour, sharding, the results
+/// cache, instant queries split by the hour): an hour, the day, the week.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_panel_behind_a_default_loki_3_equals_the_reference() {
+    every_panel_behind("loki3", Frontend::LOKI3, &[HOUR, DAY, (data::WEEK_FROM_MS, data::TO_MS)]).await;
+}
+
+/// Without sharding (the results cache still on): the day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_panel_without_sharding_equals_the_reference() {
+    every_panel_behind("no-sharding", Frontend { sharding: false, ..Frontend::LOKI3 }, &[DAY]).await;
+}
+
+/// Without the results cache (sharding on): the day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_panel_without_the_results_cache_equals_the_reference() {
+    every_panel_behind("no-cache", Frontend { results_cache: false, ..Frontend::LOKI3 }, &[DAY]).await;
 }
 
 /// Records stamped inside their millisecond (one in five 1 ns before the
