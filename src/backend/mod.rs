@@ -16,6 +16,7 @@
 //!   and [`MAX_RESPONSE_BYTES`] per answer ([`Answer`]); error bodies are read
 //!   up to [`MAX_ERROR_TEXT`] bytes.
 
+pub mod budget;
 mod http;
 pub mod loki;
 pub mod victorialogs;
@@ -47,7 +48,11 @@ impl Backend {
             BackendKind::Victorialogs => {
                 Self::VictoriaLogs(victorialogs::VictoriaLogs::new(HttpClient::new(settings, "VictoriaLogs")?))
             }
-            BackendKind::Loki => Self::Loki(loki::Loki::new(HttpClient::new(settings, "Loki")?, LogQl::of(settings))),
+            BackendKind::Loki => Self::Loki(loki::Loki::new(
+                HttpClient::new(settings, "Loki")?,
+                LogQl::of(settings),
+                settings.max_query_memory_bytes,
+            )),
         })
     }
 
