@@ -143,9 +143,11 @@ fn labels_bytes(labels: &BTreeMap<String, String>) -> usize {
     labels.iter().map(|(k, v)| k.len() + v.len() + ENTRY_BYTES).sum()
 }
 
-/// Estimated heap bytes of a group key.
+/// Estimated heap bytes of a group key held in a map: each value's text
+/// and `String` (allocations rounded up, with malloc's header), the key's
+/// `Vec` and its map slot (B-tree nodes are not full).
 fn key_bytes(key: &Key) -> usize {
-    key.iter().map(|v| v.len() + 24).sum::<usize>() + ENTRY_BYTES
+    key.iter().map(|v| v.len().next_multiple_of(16) + 48).sum::<usize>() + 2 * ENTRY_BYTES
 }
 
 /// Estimated heap bytes of a parsed answer.
