@@ -151,7 +151,7 @@ impl Loki {
         let limit = series_limit(&refused).unwrap_or_else(|| "?".into());
         let said = loki_said(&refused);
         let field = &in_parts(q, step).unwrap_or_default();
-        let mut pending = KeyPart::whole(&field).map_err(|why| series_error(&limit, &said, &why))?;
+        let mut pending = KeyPart::whole(field).map_err(|why| series_error(&limit, &said, &why))?;
         let budget = Budget::new(self.memory);
         let mut merged = Merger::new(q, step);
         let mut parts = 0;
@@ -170,7 +170,7 @@ impl Loki {
             }
             let budget = &budget;
             let runs = pending.iter().map(|part| async move {
-                let requests = self.dialect.part_requests(target, q, step, &field, part)?;
+                let requests = self.dialect.part_requests(target, q, step, field, part)?;
                 let merger = Mutex::new(Merger::new(q, step));
                 let result = self.run_all(&requests, deadline, budget, &merger).await;
                 let merger = merger.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -208,7 +208,7 @@ impl Loki {
             }
             pending = next;
         }
-        self.parts_cover_every_record(target, q, &field, &parts_done, merged.answered(), deadline, whole)
+        self.parts_cover_every_record(target, q, field, &parts_done, merged.answered(), deadline, whole)
             .await
             .map_err(|why| {
                 QueryError::downstream(
@@ -220,7 +220,7 @@ impl Loki {
                     ),
                 )
             })?;
-        let kind = if matches!(KeyPart::whole(&field).ok().as_deref(), Some([KeyPart::Net(_), ..])) {
+        let kind = if matches!(KeyPart::whole(field).ok().as_deref(), Some([KeyPart::Net(_), ..])) {
             "address ranges"
         } else {
             "number ranges"
