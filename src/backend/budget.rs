@@ -125,6 +125,19 @@ pub fn exceeded(limit: usize) -> QueryError {
     )
 }
 
+/// Estimated heap bytes of a group key held in a map (the formula of
+/// `dialect::logql::Merger`'s count): each value's text and `String`
+/// (allocations rounded up, with malloc's header), the key's `Vec` and its
+/// slot (B-tree nodes and vectors are not full).
+pub fn key_bytes(key: &[String]) -> usize {
+    key.iter().map(|v| v.len().next_multiple_of(16) + 48).sum::<usize>() + 2 * ENTRY
+}
+
+/// Estimated heap bytes of a row of named text values.
+pub fn text_bytes<'a>(values: impl IntoIterator<Item = (&'a str, usize)>) -> usize {
+    values.into_iter().map(|(name, len)| name.len() + len.next_multiple_of(16) + ENTRY).sum::<usize>() + ENTRY
+}
+
 /// Bytes held by the process's query steps now (for tests).
 pub fn process_held() -> usize {
     PROCESS_HELD.load(Ordering::Relaxed)

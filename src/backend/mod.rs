@@ -45,9 +45,10 @@ impl Backend {
     /// credentials.
     pub fn new(settings: &Settings) -> Result<Self, QueryError> {
         Ok(match settings.backend {
-            BackendKind::Victorialogs => {
-                Self::VictoriaLogs(victorialogs::VictoriaLogs::new(HttpClient::new(settings, "VictoriaLogs")?))
-            }
+            BackendKind::Victorialogs => Self::VictoriaLogs(victorialogs::VictoriaLogs::new(
+                HttpClient::new(settings, "VictoriaLogs")?,
+                settings.max_query_memory_bytes,
+            )),
             BackendKind::Loki => Self::Loki(loki::Loki::new(
                 HttpClient::new(settings, "Loki")?,
                 LogQl::of(settings),

@@ -138,6 +138,10 @@ impl Entries {
     }
 }
 
+/// A key's own bucket map when it is made: one B-tree leaf node (eleven
+/// slots of 16 bytes, a header) with malloc's rounding.
+const NEW_MAP: usize = 4 * ENTRY_BYTES;
+
 /// Estimated heap bytes of a label set.
 fn labels_bytes(labels: &BTreeMap<String, String>) -> usize {
     labels.iter().map(|(k, v)| k.len() + v.len() + ENTRY_BYTES).sum()
@@ -243,7 +247,7 @@ impl Merger {
                             let buckets = match out.get_mut(&key) {
                                 Some(buckets) => buckets,
                                 None => {
-                                    other += key_bytes(&key) as isize;
+                                    other += (key_bytes(&key) + NEW_MAP) as isize;
                                     out.entry(key.clone()).or_default()
                                 }
                             };
@@ -302,7 +306,7 @@ impl Merger {
             }
             (State::Buckets(out), State::Buckets(more)) => {
                 for (key, buckets) in more {
-                    let size = key_bytes(&key) as isize;
+                    let size = (key_bytes(&key) + NEW_MAP) as isize;
                     let mine = out.entry(key).or_insert_with(|| {
                         grown += size;
                         BTreeMap::new()
