@@ -157,6 +157,10 @@ pub struct Settings {
     /// waits for the others (`coalesceWindowMs`, [`DEFAULT_COALESCE_MS`]
     /// unless set; 0 = every question its own scan).
     pub coalesce_window: Duration,
+    /// Most bytes one query step may hold of its backend's answers (bodies
+    /// being read, parsed answers, merged outputs, log lines):
+    /// `maxQueryMemoryMiB`, [`DEFAULT_QUERY_MEMORY_MIB`] MiB unless set.
+    pub max_query_memory_bytes: usize,
 }
 
 /// Prices per GB (10^9 bytes) that `metric: cost` multiplies bytes by, one
@@ -174,6 +178,11 @@ pub struct Prices {
 /// Default of `natPricePerGb`: AWS's NAT gateway data processing price in
 /// us-east-1, USD per GB.
 pub const DEFAULT_NAT_PRICE_PER_GB: f64 = 0.045;
+
+/// Default of `maxQueryMemoryMiB`.
+pub const DEFAULT_QUERY_MEMORY_MIB: usize = 256;
+/// Largest `maxQueryMemoryMiB` accepted.
+pub const MAX_QUERY_MEMORY_MIB: usize = 16_384;
 
 /// Default of `cacheMaxMiB`.
 pub const DEFAULT_CACHE_MIB: usize = 16;
@@ -236,6 +245,8 @@ struct JsonData {
     cache_max_mib: Option<f64>,
     cache_settle_minutes: Option<f64>,
     coalesce_window_ms: Option<f64>,
+    #[serde(rename = "maxQueryMemoryMiB")]
+    max_query_memory_mib: Option<f64>,
     #[serde(flatten)]
     rest: HashMap<String, serde_json::Value>,
 }
@@ -400,6 +411,17 @@ impl Settings {
             DEFAULT_CACHE_SETTLE_MINUTES,
             MAX_CACHE_SETTLE_MINUTES,
         )?;
+        let query_mib = whole(
+            "maxQueryMemoryMiB",
+            jd.max_query_memory_mib,
+            DEFAULT_QUERY_MEMORY_MIB as i64,
+            MAX_QUERY_MEMORY_MIB as i64,
+        )?;
+        if query_mib < 1 {
+            return Err(err(format!(
+                "maxQueryMemoryMiB 0 must be a whole number from 1 to {MAX_QUERY_MEMORY_MIB} (default {DEFAULT_QUERY_MEMORY_MIB})"
+            )));
+        }
         let coalesce_ms = whole("coalesceWindowMs", jd.coalesce_window_ms, DEFAULT_COALESCE_MS, MAX_COALESCE_MS)?;
         Ok(Self {
             url,
@@ -422,6 +444,7 @@ impl Settings {
             cost_per_gb: jd.cost_per_gb,
             prices,
             cache_max_bytes: cache_mib as usize * (1 << 20),
+            max_query_memory_bytes: query_mib as usize * (1 << 20),
             cache_settle_ms: settle_minutes * 60_000,
             coalesce_window: Duration::from_millis(coalesce_ms as u64),
         })
@@ -621,6 +644,16 @@ mod tests {
         ] {
             let e = settings(&format!(r#"{{"{name}":{bad}}}"#), &[]).unwrap_err().to_string();
             assert!(e.contains(name) && e.contains("whole number from 0 to"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn max_query_memory_is_a_whole_number_of_mib_in_range() {
+        assert_eq!(settings("{}", &[]).unwrap().max_query_memory_bytes, 256 << 20);
+        assert_eq!(settings(r#"{"maxQueryMemoryMiB":64}"#, &[]).unwrap().max_query_memory_bytes, 64 << 20);
+        for bad in ["0", "-1", "2.5", "16385"] {
+            let e = settings(&format!(r#"{{"maxQueryMemoryMiB":{bad}}}"#), &[]).unwrap_err().to_string();
+            assert!(e.contains("maxQueryMemoryMiB") && e.contains("to 16384"), "{bad}: {e}");
         }
     }
 

@@ -672,12 +672,38 @@ impl Answer<'_> {
     /// The whole answer, for the one endpoint that answers a single JSON
     /// document; at most [`MAX_RESPONSE_BYTES`].
     pub async fn bytes(self) -> Result<Vec<u8>, QueryError> {
+        self.bytes_within(None).await
+    }
+
+    /// [`Self::bytes`], with the body's buffer counted against `budget` as
+    /// it grows (the caller gives back its capacity once done with it).
+    pub async fn bytes_within(self, budget: Option<&super::budget::Budget>) -> Result<Vec<u8>, QueryError> {
         let Answer { client, response, deadline, waited, _slot } = self;
         let read = async move {
             let mut body = std::pin::pin!(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
-            let mut all = Vec::new();
+            let mut all: Vec<u8> = Vec::new();
+            let give_back = |all: &Vec<u8>| {
+                if let Some(budget) = budget {
+                    budget.give(all.capacity());
+                }
+            };
             while let Some(chunk) = body.next().await {
-                all.extend_from_slice(&chunk.map_err(|e| client.io_error(e))?);
+                let chunk = match chunk {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        give_back(&all);
+                        return Err(client.io_error(e));
+                    }
+                };
+                let before = all.capacity();
+                all.reserve(chunk.len());
+                if let Some(budget) = budget {
+                    if let Err(e) = budget.resize(before, all.capacity()) {
+                        budget.give(before);
+                        return Err(e);
+                    }
+                }
+                all.extend_from_slice(&chunk);
             }
             Ok(all)
         };

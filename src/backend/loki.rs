@@ -18,11 +18,15 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
+use std::sync::Mutex;
+
+use super::budget::Budget;
 use super::{Deadline, HttpClient, Secrets};
 use crate::dialect::logql::{
-    answered_sum, merge, Answer, KeyPart, LogQl, LogStream, LokiRequest, Sample, MAX_ENTRIES, MAX_PARTS,
+    answer_bytes, Answer, KeyPart, LogQl, LogStream, LokiRequest, Merger, Sample, MAX_ENTRIES, MAX_PARTS,
 };
 use crate::dialect::Target;
 use crate::error::QueryError;
@@ -42,20 +46,24 @@ fn form_len(form: &[(&str, String)]) -> usize {
         .len()
 }
 
-/// A step's answers to its requests (pages included), and notices.
-type Answers = (Vec<(LokiRequest, Answer)>, Vec<String>);
+/// The share of `maxQueryMemoryMiB` a step keeps for log lines: past it,
+/// paging stops and the oldest lines held are cut (with a notice). The
+/// rest leaves room for the frames built from them and their encoding.
+pub const LINES_SHARE: usize = 8;
 
 /// A Loki datasource: the client and the dialect its settings ask for.
 #[derive(Debug, Clone)]
 pub struct Loki {
     http: HttpClient,
     dialect: LogQl,
+    /// `maxQueryMemoryMiB` in bytes: what one step may hold.
+    memory: usize,
 }
 
 impl Loki {
     /// A client for the settings' URL and credentials.
-    pub fn new(http: HttpClient, dialect: LogQl) -> Self {
-        Self { http, dialect }
+    pub fn new(http: HttpClient, dialect: LogQl, memory: usize) -> Self {
+        Self { http, dialect, memory }
     }
 
     /// The datasource's secrets, to take out of quoted answers.
@@ -81,26 +89,49 @@ impl Loki {
     ) -> Result<(String, StepOutput, Vec<String>), QueryError> {
         let requests = self.dialect.requests(target, q, step)?;
         let text = distinct_text(&requests);
-        match self.run_all(&requests, deadline).await {
-            Ok((answers, notices)) => Ok((text, merge(q, step, &answers), notices)),
+        let budget = Budget::new(self.memory);
+        let merger = Mutex::new(Merger::new(q, step));
+        match self.run_all(&requests, deadline, &budget, &merger).await {
+            Ok(notices) => Ok((text, into_output(merger), notices)),
             Err(e) if in_parts(q, step).is_some() && series_limit(&e).is_some() => {
+                drop(merger);
                 self.rank_in_parts(target, q, step, deadline, e, &requests[0]).await
             }
             Err(e) => Err(limit_error(e, &requests[0])),
         }
     }
 
-    /// Every request at once (within the request slots), log queries paged;
-    /// errors as Loki sent them.
-    async fn run_all(&self, requests: &[LokiRequest], deadline: Deadline) -> Result<Answers, QueryError> {
-        let answers =
-            futures_util::future::try_join_all(requests.iter().map(|r| self.run_request(r.clone(), deadline))).await?;
-        let (mut all, mut notices) = (Vec::new(), Vec::new());
-        for (these, more) in answers {
-            all.extend(these);
-            notices.extend(more);
-        }
-        Ok((all, notices))
+    /// Every request at once (within the request slots), log queries paged,
+    /// each answer folded into `merger` as it arrives and counted against
+    /// `budget`; errors as Loki sent them, or the budget's.
+    async fn run_all(
+        &self,
+        requests: &[LokiRequest],
+        deadline: Deadline,
+        budget: &Budget,
+        merger: &Mutex<Merger>,
+    ) -> Result<Vec<String>, QueryError> {
+        let notices = futures_util::future::try_join_all(
+            requests.iter().map(|r| self.run_request(r.clone(), deadline, budget, merger)),
+        )
+        .await?;
+        Ok(notices.into_iter().flatten().collect())
+    }
+
+    /// The sum of every point of every answer to `requests` (before any
+    /// ranking cut).
+    async fn answered_sum(
+        &self,
+        q: &FlowQuery,
+        step: &Step,
+        requests: &[LokiRequest],
+        deadline: Deadline,
+    ) -> Result<u64, QueryError> {
+        let budget = Budget::new(self.memory);
+        let merger = Mutex::new(Merger::new(q, step));
+        self.run_all(requests, deadline, &budget, &merger).await?;
+        let answered = merger.lock().map_or(0, |m| m.answered());
+        Ok(answered)
     }
 
     /// A ranking that Loki's `max_query_series` refused whole: ranked in
@@ -120,8 +151,9 @@ impl Loki {
         let limit = series_limit(&refused).unwrap_or_else(|| "?".into());
         let said = loki_said(&refused);
         let field = &in_parts(q, step).unwrap_or_default();
-        let mut pending = KeyPart::whole(&field).map_err(|why| series_error(&limit, &said, &why))?;
-        let mut answers: Vec<(LokiRequest, Answer)> = Vec::new();
+        let mut pending = KeyPart::whole(field).map_err(|why| series_error(&limit, &said, &why))?;
+        let budget = Budget::new(self.memory);
+        let mut merged = Merger::new(q, step);
         let mut parts = 0;
         let mut queries: Vec<LokiRequest> = Vec::new();
         let mut parts_done: Vec<KeyPart> = Vec::new();
@@ -136,18 +168,26 @@ impl Loki {
                     ),
                 ));
             }
+            let budget = &budget;
             let runs = pending.iter().map(|part| async move {
-                let requests = self.dialect.part_requests(target, q, step, &field, part)?;
-                let result = self.run_all(&requests, deadline).await;
-                Ok::<_, QueryError>((part, requests, result))
+                let requests = self.dialect.part_requests(target, q, step, field, part)?;
+                let merger = Mutex::new(Merger::new(q, step));
+                let result = self.run_all(&requests, deadline, budget, &merger).await;
+                let merger = merger.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if result.is_err() {
+                    budget.give(merger.bytes());
+                }
+                Ok::<_, QueryError>((part, requests, result.map(|_| merger)))
             });
             let mut next = Vec::new();
             for (part, requests, result) in futures_util::future::try_join_all(runs).await? {
                 match result {
-                    Ok((these, _)) => {
+                    Ok(merger) => {
                         parts += 1;
                         parts_done.push(part.clone());
-                        answers.extend(these);
+                        let (before, part_bytes) = (merged.bytes(), merger.bytes());
+                        merged.absorb(merger);
+                        budget.resize(before + part_bytes, merged.bytes())?;
                         queries.extend(requests);
                     }
                     Err(e) if series_limit(&e).is_some() => match part.split() {
@@ -168,8 +208,9 @@ impl Loki {
             }
             pending = next;
         }
-        self.parts_cover_every_record(target, q, &field, &parts_done, &answers, deadline, whole).await.map_err(
-            |why| {
+        self.parts_cover_every_record(target, q, field, &parts_done, merged.answered(), deadline, whole)
+            .await
+            .map_err(|why| {
                 QueryError::downstream(
                     502,
                     format!(
@@ -178,9 +219,8 @@ impl Loki {
                          Loki said: {said}"
                     ),
                 )
-            },
-        )?;
-        let kind = if matches!(KeyPart::whole(&field).ok().as_deref(), Some([KeyPart::Net(_), ..])) {
+            })?;
+        let kind = if matches!(KeyPart::whole(field).ok().as_deref(), Some([KeyPart::Net(_), ..])) {
             "address ranges"
         } else {
             "number ranges"
@@ -191,7 +231,7 @@ impl Loki {
             if q.distinct.is_some() { "Counted by" } else { "Ranked by" },
             if q.distinct.is_some() { "count" } else { "ranking" },
         );
-        Ok((distinct_text(&queries), merge(q, step, &answers), vec![notice]))
+        Ok((distinct_text(&queries), merged.finish(), vec![notice]))
     }
 
     /// Whether the parts of a query cover every record the whole would
@@ -206,7 +246,7 @@ impl Loki {
         q: &FlowQuery,
         field: &str,
         parts: &[KeyPart],
-        answers: &[(LokiRequest, Answer)],
+        answered: u64,
         deadline: Deadline,
         whole: &LokiRequest,
     ) -> Result<(), String> {
@@ -217,14 +257,14 @@ impl Loki {
             for part in parts {
                 let requests =
                     self.dialect.part_requests(target, &records, &Step::Total, field, part).map_err(|e| e.message)?;
-                sum += answered_sum(&self.run_all(&requests, deadline).await.map_err(fail)?.0);
+                sum += self.answered_sum(&records, &Step::Total, &requests, deadline).await.map_err(fail)?;
             }
             (records, sum)
         } else {
-            (q.clone(), answered_sum(answers))
+            (q.clone(), answered)
         };
         let total_requests = self.dialect.requests(target, &q, &Step::Total).map_err(|e| e.message)?;
-        let total = answered_sum(&self.run_all(&total_requests, deadline).await.map_err(fail)?.0);
+        let total = self.answered_sum(&q, &Step::Total, &total_requests, deadline).await.map_err(fail)?;
         if parts_sum == total {
             Ok(())
         } else {
@@ -240,13 +280,20 @@ impl Loki {
     /// nanosecond come again). Loki pages by timestamp only: when a full
     /// page holds nothing new, more lines than a page share one nanosecond,
     /// and the rest of that nanosecond is skipped, said in a notice.
-    async fn run_request(&self, request: LokiRequest, deadline: Deadline) -> Result<Answers, QueryError> {
-        let mut answers = Vec::new();
+    async fn run_request(
+        &self,
+        request: LokiRequest,
+        deadline: Deadline,
+        budget: &Budget,
+        merger: &Mutex<Merger>,
+    ) -> Result<Vec<String>, QueryError> {
         let mut notices = Vec::new();
         let mut held: std::collections::HashSet<(i64, u64)> = std::collections::HashSet::new();
         let mut next = Some(request);
+        let max_lines = budget.limit() / LINES_SHARE;
         while let Some(request) = next.take() {
-            let answer = self.send(&request, deadline).await?;
+            let answer = self.send_within(&request, deadline, budget).await?;
+            let answer_size = answer_bytes(&answer);
             if let Answer::Streams(streams) = &answer {
                 let before = held.len();
                 for stream in streams {
@@ -273,9 +320,28 @@ impl Loki {
                     };
                 }
             }
-            answers.push((request, answer));
+            let mut merger = merger.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let before = merger.bytes();
+            merger.add(&request, answer);
+            if merger.line_bytes() > max_lines {
+                let cut = merger.cut_lines_to(max_lines);
+                next = None;
+                notices.push(format!(
+                    "The log lines were cut at {} lines: more would hold over {} MiB of text, the share of \
+                     maxQueryMemoryMiB ({} MiB) a query keeps for log lines{}; narrow the time range or add \
+                     filters to see the older lines, or raise maxQueryMemoryMiB",
+                    merger.lines(),
+                    max_lines >> 20,
+                    budget.limit() >> 20,
+                    if cut > 0 { format!(" ({cut} lines of the last page dropped)") } else { String::new() },
+                ));
+            }
+            let after = merger.bytes();
+            drop(merger);
+            budget.give(answer_size);
+            budget.resize(before, after)?;
         }
-        Ok((answers, notices))
+        Ok(notices)
     }
 
     /// Sends one request (GET, as Grafana's Loki datasource does) and parses
@@ -287,14 +353,32 @@ impl Loki {
     /// Sends one request and returns Loki's answer as it sent it (limit
     /// errors mapped as [`Self::fetch`] maps them).
     pub async fn fetch_text(&self, request: &LokiRequest, deadline: Deadline) -> Result<String, QueryError> {
-        let body = self.ask(request, deadline).await.map_err(|e| limit_error(e, request))?;
+        let body = self.ask(request, deadline, None).await.map_err(|e| limit_error(e, request))?;
         Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     /// [`Self::fetch`] with Loki's errors as it sent them.
     async fn send(&self, request: &LokiRequest, deadline: Deadline) -> Result<Answer, QueryError> {
-        let body = self.ask(request, deadline).await?;
+        let body = self.ask(request, deadline, None).await?;
         answer_of(request, &body, self.http.secrets())
+    }
+
+    /// [`Self::send`] with the body counted against `budget` as it is read,
+    /// then the parsed answer (given back by the caller once folded) in its
+    /// place.
+    async fn send_within(
+        &self,
+        request: &LokiRequest,
+        deadline: Deadline,
+        budget: &Budget,
+    ) -> Result<Answer, QueryError> {
+        let body = self.ask(request, deadline, Some(budget)).await?;
+        let parsed = answer_of(request, &body, self.http.secrets());
+        budget.give(body.capacity());
+        drop(body);
+        let answer = parsed?;
+        budget.take(answer_bytes(&answer))?;
+        Ok(answer)
     }
 
     /// Sends one request: GET, as Grafana's Loki datasource does, or a POST
@@ -304,14 +388,19 @@ impl Loki {
     /// `/query_range` parameters from either ("Loki HTTP API": the POST
     /// form "is useful when specifying a large or dynamic number of stream
     /// selectors that may breach server-side URL character limits").
-    async fn ask(&self, request: &LokiRequest, deadline: Deadline) -> Result<Vec<u8>, QueryError> {
+    async fn ask(
+        &self,
+        request: &LokiRequest,
+        deadline: Deadline,
+        budget: Option<&Budget>,
+    ) -> Result<Vec<u8>, QueryError> {
         let form = request.form();
         let answer = if form_len(&form) > MAX_GET_QUERY {
             self.http.post_form(request.path(), &form, deadline).await?
         } else {
             self.http.get(request.path(), &form, deadline).await?
         };
-        answer.bytes().await
+        answer.bytes_within(budget).await
     }
 
     /// Whether Loki says it is ready (`GET /ready`, which Loki answers
@@ -507,6 +596,11 @@ fn series_error(n: &str, said: &str, why: &str) -> QueryError {
     )
 }
 
+/// The output a step's merger built.
+fn into_output(merger: Mutex<Merger>) -> StepOutput {
+    merger.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).finish()
+}
+
 /// Each distinct query text once, one per line.
 fn distinct_text(requests: &[LokiRequest]) -> String {
     let mut text: Vec<&str> = Vec::new();
@@ -520,19 +614,21 @@ fn distinct_text(requests: &[LokiRequest]) -> String {
 
 /// `{"status": "success", "data": {"resultType": …, "result": […]}}`, or
 /// for `/series` `{"status": "success", "data": [{label: value, …}, …]}`.
+/// `data` and `result` are kept as the answer's own text until their type
+/// is known, then read into typed values: no JSON tree is built.
 #[derive(Debug, Deserialize)]
-struct Body {
+struct Body<'a> {
     status: String,
-    #[serde(default)]
-    data: Option<Value>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Data {
+struct Data<'a> {
     #[serde(rename = "resultType")]
     result_type: String,
-    #[serde(default)]
-    result: Value,
+    #[serde(default, borrow)]
+    result: Option<&'a RawValue>,
 }
 
 /// One series of a `vector`: `value` is `[unix seconds, "value"]`.
@@ -540,7 +636,7 @@ struct Data {
 struct VectorSeries {
     #[serde(default)]
     metric: BTreeMap<String, String>,
-    value: (f64, String),
+    value: Point,
 }
 
 /// One series of a `matrix`.
@@ -549,7 +645,7 @@ struct MatrixSeries {
     #[serde(default)]
     metric: BTreeMap<String, String>,
     #[serde(default)]
-    values: Vec<(f64, String)>,
+    values: Vec<Point>,
 }
 
 /// One stream of `streams`: `values` are `["unix ns", "line"]` (a third
@@ -559,7 +655,78 @@ struct Stream {
     #[serde(default)]
     stream: BTreeMap<String, String>,
     #[serde(default)]
-    values: Vec<Vec<Value>>,
+    values: Vec<Entry>,
+}
+
+/// `[unix seconds, "value"]` as (ms, value), read without keeping the text.
+#[derive(Debug)]
+struct Point(i64, f64);
+
+impl<'de> Deserialize<'de> for Point {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Point;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("[unix seconds, \"value\"]")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Point, A::Error> {
+                use serde::de::Error;
+                let t: f64 = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let Number(v) = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(Point((t * 1000.0).round() as i64, v))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
+}
+
+/// A sample value: a JSON string holding a number.
+struct Number(f64);
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Number;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number as a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
+                v.parse().map(Number).map_err(|_| E::custom(format!("a value that is no number: {v:?}")))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
+/// `["unix ns", "line", …]` as (ns, line).
+#[derive(Debug)]
+struct Entry(i64, String);
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        const NOT: &str = "an entry that is not [\"unix ns\", \"line\"]";
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(NOT)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+                use serde::de::Error;
+                let t: std::borrow::Cow<'de, str> = seq.next_element()?.ok_or_else(|| A::Error::custom(NOT))?;
+                let t: i64 = t.parse().map_err(|_| A::Error::custom(NOT))?;
+                let line: String = seq.next_element()?.ok_or_else(|| A::Error::custom(NOT))?;
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Entry(t, line))
+            }
+        }
+        d.deserialize_seq(Visit)
+    }
 }
 
 /// A Loki query answer as the dialect's [`Answer`]: points as (ms, value),
@@ -569,58 +736,43 @@ pub fn parse_answer(body: &[u8]) -> Result<Answer, String> {
     if body.status != "success" {
         return Err(format!("status {:?}", body.status));
     }
-    let data = match body.data.ok_or("no data")? {
-        series @ Value::Array(_) => {
-            let sets: Vec<BTreeMap<String, String>> = serde_json::from_value(series).map_err(|e| e.to_string())?;
-            return Ok(Answer::Streams(
-                sets.into_iter().map(|labels| LogStream { labels, entries: Vec::new() }).collect(),
-            ));
-        }
-        data => serde_json::from_value::<Data>(data).map_err(|e| e.to_string())?,
-    };
-    let point = |(t, v): &(f64, String)| -> Result<(i64, f64), String> {
-        let v: f64 = v.parse().map_err(|_| format!("a value that is no number: {v:?}"))?;
-        Ok(((t * 1000.0).round() as i64, v))
-    };
-    let result = data.result;
+    let data = body.data.ok_or("no data")?.get();
+    if data.trim_start().starts_with('[') {
+        let sets: Vec<BTreeMap<String, String>> = serde_json::from_str(data).map_err(|e| e.to_string())?;
+        return Ok(Answer::Streams(sets.into_iter().map(|labels| LogStream { labels, entries: Vec::new() }).collect()));
+    }
+    if data.trim() == "null" {
+        return Err("no data".into());
+    }
+    let data: Data = serde_json::from_str(data).map_err(|e| e.to_string())?;
+    let result = data.result.map_or("null", RawValue::get);
     match data.result_type.as_str() {
         "vector" => {
-            let series: Vec<VectorSeries> = serde_json::from_value(result).map_err(|e| e.to_string())?;
-            let samples = series
-                .into_iter()
-                .map(|s| Ok(Sample { labels: s.metric, points: vec![point(&s.value)?] }))
-                .collect::<Result<_, String>>()?;
-            Ok(Answer::Series(samples))
+            let series: Vec<VectorSeries> = serde_json::from_str(result).map_err(|e| e.to_string())?;
+            Ok(Answer::Series(
+                series.into_iter().map(|s| Sample { labels: s.metric, points: vec![(s.value.0, s.value.1)] }).collect(),
+            ))
         }
         "matrix" => {
-            let series: Vec<MatrixSeries> = serde_json::from_value(result).map_err(|e| e.to_string())?;
-            let samples = series
-                .into_iter()
-                .map(|s| Ok(Sample { points: s.values.iter().map(point).collect::<Result<_, _>>()?, labels: s.metric }))
-                .collect::<Result<_, String>>()?;
-            Ok(Answer::Series(samples))
+            let series: Vec<MatrixSeries> = serde_json::from_str(result).map_err(|e| e.to_string())?;
+            Ok(Answer::Series(
+                series
+                    .into_iter()
+                    .map(|s| Sample { labels: s.metric, points: s.values.into_iter().map(|p| (p.0, p.1)).collect() })
+                    .collect(),
+            ))
         }
         "streams" => {
-            let streams: Vec<Stream> = serde_json::from_value(result).map_err(|e| e.to_string())?;
-            let streams = streams
-                .into_iter()
-                .map(|s| {
-                    let entries = s
-                        .values
-                        .into_iter()
-                        .map(|e| {
-                            let t = e.first().and_then(Value::as_str).and_then(|t| t.parse::<i64>().ok());
-                            let line = e.get(1).and_then(Value::as_str);
-                            match (t, line) {
-                                (Some(t), Some(line)) => Ok((t, line.to_string())),
-                                _ => Err("an entry that is not [\"unix ns\", \"line\"]".to_string()),
-                            }
-                        })
-                        .collect::<Result<_, String>>()?;
-                    Ok(LogStream { labels: s.stream, entries })
-                })
-                .collect::<Result<_, String>>()?;
-            Ok(Answer::Streams(streams))
+            let streams: Vec<Stream> = serde_json::from_str(result).map_err(|e| e.to_string())?;
+            Ok(Answer::Streams(
+                streams
+                    .into_iter()
+                    .map(|s| LogStream {
+                        labels: s.stream,
+                        entries: s.values.into_iter().map(|e| (e.0, e.1)).collect(),
+                    })
+                    .collect(),
+            ))
         }
         other => Err(format!("resultType {other:?}")),
     }

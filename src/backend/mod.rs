@@ -16,6 +16,7 @@
 //!   and [`MAX_RESPONSE_BYTES`] per answer ([`Answer`]); error bodies are read
 //!   up to [`MAX_ERROR_TEXT`] bytes.
 
+pub mod budget;
 mod http;
 pub mod loki;
 pub mod victorialogs;
@@ -44,10 +45,15 @@ impl Backend {
     /// credentials.
     pub fn new(settings: &Settings) -> Result<Self, QueryError> {
         Ok(match settings.backend {
-            BackendKind::Victorialogs => {
-                Self::VictoriaLogs(victorialogs::VictoriaLogs::new(HttpClient::new(settings, "VictoriaLogs")?))
-            }
-            BackendKind::Loki => Self::Loki(loki::Loki::new(HttpClient::new(settings, "Loki")?, LogQl::of(settings))),
+            BackendKind::Victorialogs => Self::VictoriaLogs(victorialogs::VictoriaLogs::new(
+                HttpClient::new(settings, "VictoriaLogs")?,
+                settings.max_query_memory_bytes,
+            )),
+            BackendKind::Loki => Self::Loki(loki::Loki::new(
+                HttpClient::new(settings, "Loki")?,
+                LogQl::of(settings),
+                settings.max_query_memory_bytes,
+            )),
         })
     }
 

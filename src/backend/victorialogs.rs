@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::budget::{key_bytes, text_bytes, Budget, ENTRY};
 use super::{Deadline, HttpClient, MAX_ERROR_TEXT};
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, MAX_RAW_ROWS};
@@ -22,12 +23,15 @@ pub type Row = Map<String, Value>;
 #[derive(Debug, Clone)]
 pub struct VictoriaLogs {
     http: HttpClient,
+    /// `maxQueryMemoryMiB` in bytes: what one step may hold of its rows.
+    memory: usize,
 }
 
 impl VictoriaLogs {
-    /// A client for the settings' URL and credentials.
-    pub fn new(http: HttpClient) -> Self {
-        Self { http }
+    /// A client for the settings' URL and credentials; each step holds at
+    /// most `memory` bytes of rows.
+    pub fn new(http: HttpClient, memory: usize) -> Self {
+        Self { http, memory }
     }
 
     /// Runs a LogsQL query and hands each row to `on_row` as it arrives.
@@ -71,6 +75,8 @@ impl VictoriaLogs {
             }
             q.group_by.iter().map(|f| text_of(row.get(schema.log_field(f)))).collect()
         };
+        // Every row kept is counted as it arrives.
+        let budget = Budget::new(self.memory);
         match step {
             Step::Total => {
                 let mut total = 0;
@@ -81,11 +87,15 @@ impl VictoriaLogs {
                 .await?;
                 Ok(StepOutput::Total(total))
             }
-            Step::Rank { .. } => {
+            Step::Rank { limit } => {
+                // The query asks for at most `limit` rows (`sort … limit`):
+                // reading stops there, whatever more a backend sends.
                 let mut ranked = Vec::new();
                 self.stream_rows_within(deadline, text, &[], |row| {
-                    ranked.push((keys(&row, true), metric(&row)?));
-                    Ok(true)
+                    let key = keys(&row, true);
+                    budget.take(key_bytes(&key))?;
+                    ranked.push((key, metric(&row)?));
+                    Ok(ranked.len() < *limit)
                 })
                 .await?;
                 Ok(StepOutput::Ranked(ranked))
@@ -94,36 +104,40 @@ impl VictoriaLogs {
                 let mut buckets: BTreeMap<Key, BTreeMap<i64, u64>> = BTreeMap::new();
                 self.stream_rows_within(deadline, text, &[], |row| {
                     let t = bucket_ms(&row)?;
-                    *buckets.entry(keys(&row, *grouped)).or_default().entry(t).or_default() += metric(&row)?;
+                    add_bucket(&mut buckets, keys(&row, *grouped), t, metric(&row)?, &budget)?;
                     Ok(true)
                 })
                 .await?;
                 Ok(StepOutput::Buckets(buckets))
             }
-            Step::Streams { .. } => {
+            Step::Streams { limit } => {
                 let mut streams = Vec::new();
                 self.stream_rows(text, &[], |row| {
-                    streams.push((vec![text_of(row.get("_stream"))], metric(&row)?));
-                    Ok(true)
+                    let key = vec![text_of(row.get("_stream"))];
+                    budget.take(key_bytes(&key))?;
+                    streams.push((key, metric(&row)?));
+                    Ok(streams.len() < *limit)
                 })
                 .await?;
                 Ok(StepOutput::Ranked(streams))
             }
-            Step::Records { .. } => {
+            Step::Records { limit } => {
                 let mut records = Vec::new();
                 self.stream_rows_within(deadline, text, &[], |row| {
+                    budget.take(row_bytes(&row))?;
                     records.push(record(row));
-                    Ok(true)
+                    Ok(records.len() < *limit)
                 })
                 .await?;
                 Ok(StepOutput::Records(records))
             }
-            Step::Raw if q.format == Format::Series => self.raw_series(q, text, deadline).await,
+            Step::Raw if q.format == Format::Series => self.raw_series(q, text, deadline, &budget).await,
             Step::Raw => {
                 // Each row goes into the columns as it arrives: no row is held.
                 let mut rows = Columns::default();
                 let range = [("start", rfc3339(q.range.from_ms)), ("end", rfc3339(q.range.to_ms - 1))];
                 self.stream_rows_within(deadline, text, &range, |row| {
+                    budget.take(row_bytes(&row))?;
                     rows.push_row(row);
                     Ok(rows.len() < MAX_RAW_ROWS)
                 })
@@ -146,6 +160,7 @@ impl VictoriaLogs {
             return self.run_unrolled(questions, text, deadline).await;
         }
         let columns: Vec<String> = (0..questions).map(crate::dialect::logsql::column).collect();
+        let budget = Budget::new(self.memory);
         let mut totals = vec![0u64; questions];
         let mut buckets: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); questions];
         self.stream_rows_within(deadline, text, &[], |row| {
@@ -156,7 +171,16 @@ impl VictoriaLogs {
             for (i, column) in columns.iter().enumerate() {
                 let v = metric_in(&row, column)?;
                 match time {
-                    Some(t) => *buckets[i].entry(t).or_default() += v,
+                    Some(t) => {
+                        let bucket = match buckets[i].entry(t) {
+                            std::collections::btree_map::Entry::Occupied(held) => held.into_mut(),
+                            std::collections::btree_map::Entry::Vacant(new) => {
+                                budget.take(ENTRY)?;
+                                new.insert(0)
+                            }
+                        };
+                        *bucket += v;
+                    }
                     None => totals[i] += v,
                 }
             }
@@ -184,12 +208,13 @@ impl VictoriaLogs {
     ) -> Result<Vec<StepOutput>, QueryError> {
         use crate::dialect::logsql::{unrolled_key, UNROLLED};
         let mut buckets: Vec<BTreeMap<Key, BTreeMap<i64, u64>>> = vec![BTreeMap::new(); questions];
+        let budget = Budget::new(self.memory);
         self.stream_rows_within(deadline, text, &[], |row| {
             let t = bucket_ms(&row)?;
             let (i, key) = unrolled_key(&text_of(row.get(UNROLLED)))
                 .filter(|(i, _)| *i < questions)
                 .ok_or_else(|| unexpected("a row without a question's key", &row))?;
-            *buckets[i].entry(key).or_default().entry(t).or_default() += metric(&row)?;
+            add_bucket(&mut buckets[i], key, t, metric(&row)?, &budget)?;
             Ok(true)
         })
         .await?;
@@ -199,14 +224,25 @@ impl VictoriaLogs {
     /// A hand-written stats query as series, stepped by the plugin. The
     /// answer is one JSON document (at most the size limit), parsed into
     /// typed points.
-    async fn raw_series(&self, q: &FlowQuery, text: &str, deadline: Deadline) -> Result<StepOutput, QueryError> {
+    async fn raw_series(
+        &self,
+        q: &FlowQuery,
+        text: &str,
+        deadline: Deadline,
+        budget: &Budget,
+    ) -> Result<StepOutput, QueryError> {
         let form = [
             ("query", text.to_string()),
             ("start", rfc3339(q.range.from_ms)),
             ("end", rfc3339(q.range.to_ms - 1)),
             ("step", crate::dialect::logsql::duration(q.step_ms)),
         ];
-        let body = self.http.post_form("/select/logsql/stats_query_range", &form, deadline).await?.bytes().await?;
+        let body = self
+            .http
+            .post_form("/select/logsql/stats_query_range", &form, deadline)
+            .await?
+            .bytes_within(Some(budget))
+            .await?;
         let answer: RangeAnswer = serde_json::from_slice(&body).map_err(|e| {
             // Both the parser's message and the body may quote what the
             // backend echoed of the request: scrubbed.
@@ -220,11 +256,14 @@ impl VictoriaLogs {
                 ),
             )
         })?;
+        budget.give(body.capacity());
+        drop(body);
         let series = answer
             .data
             .result
             .into_iter()
             .map(|s| {
+                budget.take(text_bytes(s.metric.keys().map(|k| (k.as_str(), 24))) + 16 * s.values.len())?;
                 let labels = s.metric.into_iter().map(|(k, v)| (k, owned_text(v))).collect();
                 let points = s
                     .values
@@ -235,9 +274,9 @@ impl VictoriaLogs {
                         Some(((t * 1000.0).round() as i64, v))
                     })
                     .collect();
-                (labels, points)
+                Ok((labels, points))
             })
-            .collect();
+            .collect::<Result<_, QueryError>>()?;
         Ok(StepOutput::Series(series))
     }
 }
@@ -260,6 +299,48 @@ struct RangeSeries {
     /// `[unix seconds, "value"]` pairs.
     #[serde(default)]
     values: Vec<(Value, Value)>,
+}
+
+/// A key's own bucket map when it is made: one B-tree leaf node (eleven
+/// slots of 16 bytes, a header) with malloc's rounding.
+const NEW_MAP: usize = 4 * ENTRY;
+
+/// Adds a bucket row's value, counting a new key and a new bucket against
+/// the step's budget.
+fn add_bucket(
+    buckets: &mut BTreeMap<Key, BTreeMap<i64, u64>>,
+    key: Key,
+    t: i64,
+    v: u64,
+    budget: &Budget,
+) -> Result<(), QueryError> {
+    let of_key = match buckets.get_mut(&key) {
+        Some(held) => held,
+        None => {
+            budget.take(key_bytes(&key) + NEW_MAP)?;
+            buckets.entry(key).or_default()
+        }
+    };
+    match of_key.entry(t) {
+        std::collections::btree_map::Entry::Occupied(mut held) => *held.get_mut() += v,
+        std::collections::btree_map::Entry::Vacant(new) => {
+            budget.take(ENTRY)?;
+            new.insert(v);
+        }
+    }
+    Ok(())
+}
+
+/// Estimated heap bytes of a row kept as a record or as columns.
+fn row_bytes(row: &Row) -> usize {
+    text_bytes(row.iter().map(|(k, v)| {
+        let len = match v {
+            Value::String(s) => s.len(),
+            Value::Null => 0,
+            other => other.to_string().len(),
+        };
+        (k.as_str(), len)
+    }))
 }
 
 /// Most bytes of an answer quoted in an error.

@@ -19,6 +19,12 @@ use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType,
 pub use flowlens::pluginv2 as pb;
 use serde_json::Value;
 
+/// The plugin executable the tests start: this build's, or
+/// `FLOWLENS_PLUGIN_BIN` (to measure another build with the same tests).
+pub fn plugin_binary() -> String {
+    std::env::var("FLOWLENS_PLUGIN_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gpx_flowlens").to_string())
+}
+
 /// A running plugin process and its gRPC clients.
 pub struct Plugin {
     child: Child,
@@ -114,7 +120,7 @@ impl Instance {
 impl Plugin {
     /// Starts the plugin binary and connects once it printed its handshake.
     pub async fn start() -> Plugin {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_flowlens"))
+        let mut child = Command::new(plugin_binary())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -130,6 +136,22 @@ impl Plugin {
             .await
             .expect("connect to the plugin");
         Plugin { child, channel }
+    }
+
+    /// The plugin process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The plugin process's peak resident set size so far, in KiB
+    /// (`VmHWM` in `/proc/<pid>/status`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("read the plugin's status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmHWM in the plugin's status")
     }
 
     /// Whether the process is still running.

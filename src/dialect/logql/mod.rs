@@ -149,7 +149,7 @@ mod merge;
 mod parts;
 mod pipeline;
 
-pub use merge::{merge, natural, natural_keys};
+pub use merge::{answer_bytes, merge, natural, natural_keys, Merger, ENTRY_BYTES};
 pub use parts::{answered_sum, KeyPart, MAX_PARTS};
 pub use pipeline::EXTRACTED;
 use pipeline::{pipeline, Names, Pipeline};
@@ -1035,5 +1035,44 @@ mod tests {
         let answers = vec![(first, page(3, 700)), (full, page(2, 701))];
         let StepOutput::Records(records) = merge(&q, &Step::Records { limit: 3 }, &answers) else { panic!() };
         assert_eq!(records.iter().map(|r| r.time_ns).collect::<Vec<_>>(), vec![700, 701, 702], "oldest first, once");
+    }
+
+    #[test]
+    fn answers_fold_in_any_order_and_lines_are_cut_oldest_first() {
+        let q = FlowQuery { format: Format::Logs, ..FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 10_000 }) };
+        let request = requests(&q, &Step::Records { limit: 7_000 }).remove(0);
+        let stream = |labels: &str, entries: &[(i64, &str)]| LogStream {
+            labels: BTreeMap::from([("logtype".to_string(), labels.to_string())]),
+            entries: entries.iter().map(|(t, l)| (*t, l.to_string())).collect(),
+        };
+        let answers = vec![
+            (request.clone(), Answer::Streams(vec![stream("a", &[(3, "c"), (5, "e")]), stream("b", &[(5, "e")])])),
+            (request.clone(), Answer::Streams(vec![stream("a", &[(1, "a"), (3, "c"), (3, "b"), (9, "z")])])),
+            (request.clone(), Answer::Streams(vec![stream("b", &[(2, "x"), (5, "e")])])),
+        ];
+        for limit in [1, 3, 5, 100] {
+            let step = Step::Records { limit };
+            let forward = merge(&q, &step, &answers);
+            let mut reversed = answers.clone();
+            reversed.reverse();
+            assert_eq!(forward, merge(&q, &step, &reversed), "limit {limit}");
+            // Folded in two halves and absorbed: the same.
+            let mut one = Merger::new(&q, &step);
+            let mut two = Merger::new(&q, &step);
+            one.add(&answers[0].0, answers[0].1.clone());
+            two.add(&answers[1].0, answers[1].1.clone());
+            two.add(&answers[2].0, answers[2].1.clone());
+            one.absorb(two);
+            assert_eq!(forward, one.finish(), "limit {limit}");
+        }
+        let mut merger = Merger::new(&q, &Step::Records { limit: 100 });
+        for (request, answer) in &answers {
+            merger.add(request, answer.clone());
+        }
+        assert_eq!(merger.lines(), 7, "each (time, line, labels) once");
+        let per_line = merger.line_bytes() / 7;
+        assert_eq!(merger.cut_lines_to(per_line * 2), 5);
+        let StepOutput::Records(kept) = merger.finish() else { panic!() };
+        assert_eq!(kept.iter().map(|r| (r.time_ns, r.body.as_str())).collect::<Vec<_>>(), vec![(9, "z"), (5, "e")]);
     }
 }
