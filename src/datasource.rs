@@ -31,10 +31,14 @@ pub struct Datasource {
     reuse: Arc<Reuse>,
     /// Whether the backend passed its self-check ([`crate::consistency`])
     /// and when: settled buckets are kept only from a backend that did.
-    trust: Arc<tokio::sync::Mutex<Option<(Instant, Result<(), String>)>>>,
+    trust: Arc<tokio::sync::Mutex<Option<Trust>>>,
     /// Its secrets, to take out of what reaches a message or a log.
     secrets: Secrets,
 }
+
+/// A self-check's verdict and when it was given (`Err`: why the backend's
+/// buckets are not kept).
+type Trust = (Instant, Result<(), String>);
 
 /// How long a self-check's verdict is reused.
 const TRUST_TTL: Duration = Duration::from_secs(1_800);

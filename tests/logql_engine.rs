@@ -114,7 +114,7 @@ fn modes(url: &str) -> Vec<Mode> {
 async fn run_step(engine: &Engine, s: &Settings, q: &FlowQuery, step: &Step) -> StepOutput {
     let target = Target { stream: &s.stream, schema: &s.schema };
     let requests =
-        LogQl { split_ms: 0, ..LogQl::of(&s) }.requests(&target, q, step).unwrap_or_else(|e| panic!("{step:?}: {e}"));
+        LogQl { split_ms: 0, ..LogQl::of(s) }.requests(&target, q, step).unwrap_or_else(|e| panic!("{step:?}: {e}"));
     let mut answers = Vec::new();
     for request in requests {
         let mut next = Some(request);
@@ -346,8 +346,8 @@ async fn metric_queries_split_at_the_hour_equal_the_unsplit_answers() {
             let mut outputs: Vec<StepOutput> = Vec::new();
             let mut step = Some(first_step(&q));
             while let Some(this) = step.take() {
-                let whole = LogQl { split_ms: 0, ..LogQl::of(&s) }.requests(&tgt, &q, &this).unwrap();
-                let split = LogQl { split_ms: HOUR_MS, ..LogQl::of(&s) }.requests(&tgt, &q, &this).unwrap();
+                let whole = LogQl { split_ms: 0, ..LogQl::of(s) }.requests(&tgt, &q, &this).unwrap();
+                let split = LogQl { split_ms: HOUR_MS, ..LogQl::of(s) }.requests(&tgt, &q, &this).unwrap();
                 let what = format!("{target} {this:?} {w:?}");
                 let edges = whole
                     .iter()

@@ -185,52 +185,6 @@ pub fn newest_records(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(time_ms: i64, line: &str) -> LogRecord {
-        let labels = BTreeMap::from([("action".to_string(), line.to_string())]);
-        LogRecord { time_ms, line: line.into(), summary: format!("s {line}"), labels }
-    }
-
-    /// Newest first: c and d share the cut's time (30).
-    fn newest() -> Vec<LogRecord> {
-        vec![record(50, "a"), record(40, "b"), record(30, "c"), record(30, "d")]
-    }
-
-    fn check(shown: &[(i64, &str)], mode: Lines) -> Result<(), String> {
-        let times: Vec<i64> = shown.iter().map(|s| s.0).collect();
-        let bodies: Vec<String> =
-            shown.iter().map(|s| if mode == Lines::Raw { s.1.to_string() } else { format!("s {}", s.1) }).collect();
-        let labels: Vec<BTreeMap<String, String>> =
-            shown.iter().map(|s| BTreeMap::from([("action".to_string(), s.1.to_string())])).collect();
-        let labels = (mode == Lines::Fields).then_some(labels.as_slice());
-        newest_records(&times, &bodies, labels, &newest(), 3, mode)
-    }
-
-    #[test]
-    fn the_newest_records_exactly_any_at_the_cut() {
-        for mode in [Lines::Raw, Lines::Fields] {
-            assert_eq!(check(&[(50, "a"), (40, "b"), (30, "c")], mode), Ok(()));
-            assert_eq!(check(&[(50, "a"), (40, "b"), (30, "d")], mode), Ok(()));
-            // A record dropped and one repeated in its place.
-            assert!(check(&[(50, "a"), (50, "a"), (30, "c")], mode).is_err(), "{mode:?}");
-            // A record of the cut repeated.
-            assert!(check(&[(50, "a"), (40, "b"), (30, "c"), (30, "c")], mode).is_err());
-            assert!(check(&[(50, "a"), (30, "c"), (30, "c")], mode).is_err());
-            // A wrong body.
-            assert!(check(&[(50, "a"), (40, "x"), (30, "c")], mode).is_err());
-            // Too few.
-            assert!(check(&[(50, "a"), (40, "b")], mode).is_err());
-        }
-        // Fields mode: a wrong label.
-        let labels = vec![BTreeMap::new(); 3];
-        let bodies = vec!["s a".to_string(), "s b".to_string(), "s c".to_string()];
-        assert!(newest_records(&[50, 40, 30], &bodies, Some(&labels), &newest(), 3, Lines::Fields).is_err());
-    }
-}
-
 /// The official datasource's stats frames as (key in canonical field
 /// order, value); `group_by` in canonical names.
 fn peer_groups(frames: &[Frame], group_by: &[String]) -> Result<Vec<(Key, f64)>, String> {
@@ -326,5 +280,51 @@ pub fn peer(kind: &Kind, expect: &Expect, frames: &[Frame], w: Window, lines: Li
             newest_records(&times, &bodies, None, newest, *limit, lines)
         }
         _ => Err("no reference for this kind".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(time_ms: i64, line: &str) -> LogRecord {
+        let labels = BTreeMap::from([("action".to_string(), line.to_string())]);
+        LogRecord { time_ms, line: line.into(), summary: format!("s {line}"), labels }
+    }
+
+    /// Newest first: c and d share the cut's time (30).
+    fn newest() -> Vec<LogRecord> {
+        vec![record(50, "a"), record(40, "b"), record(30, "c"), record(30, "d")]
+    }
+
+    fn check(shown: &[(i64, &str)], mode: Lines) -> Result<(), String> {
+        let times: Vec<i64> = shown.iter().map(|s| s.0).collect();
+        let bodies: Vec<String> =
+            shown.iter().map(|s| if mode == Lines::Raw { s.1.to_string() } else { format!("s {}", s.1) }).collect();
+        let labels: Vec<BTreeMap<String, String>> =
+            shown.iter().map(|s| BTreeMap::from([("action".to_string(), s.1.to_string())])).collect();
+        let labels = (mode == Lines::Fields).then_some(labels.as_slice());
+        newest_records(&times, &bodies, labels, &newest(), 3, mode)
+    }
+
+    #[test]
+    fn the_newest_records_exactly_any_at_the_cut() {
+        for mode in [Lines::Raw, Lines::Fields] {
+            assert_eq!(check(&[(50, "a"), (40, "b"), (30, "c")], mode), Ok(()));
+            assert_eq!(check(&[(50, "a"), (40, "b"), (30, "d")], mode), Ok(()));
+            // A record dropped and one repeated in its place.
+            assert!(check(&[(50, "a"), (50, "a"), (30, "c")], mode).is_err(), "{mode:?}");
+            // A record of the cut repeated.
+            assert!(check(&[(50, "a"), (40, "b"), (30, "c"), (30, "c")], mode).is_err());
+            assert!(check(&[(50, "a"), (30, "c"), (30, "c")], mode).is_err());
+            // A wrong body.
+            assert!(check(&[(50, "a"), (40, "x"), (30, "c")], mode).is_err());
+            // Too few.
+            assert!(check(&[(50, "a"), (40, "b")], mode).is_err());
+        }
+        // Fields mode: a wrong label.
+        let labels = vec![BTreeMap::new(); 3];
+        let bodies = vec!["s a".to_string(), "s b".to_string(), "s c".to_string()];
+        assert!(newest_records(&[50, 40, 30], &bodies, Some(&labels), &newest(), 3, Lines::Fields).is_err());
     }
 }
