@@ -19,6 +19,7 @@
 
 mod check;
 mod grpc;
+pub mod lists;
 mod memory;
 mod panels;
 mod plans;

@@ -96,6 +96,8 @@ struct QueryArgs {
 enum BenchSection {
     /// The plugin's peak memory.
     Memory,
+    /// Rendering a filter's value list as it grows to the cap (no backend).
+    Lists,
 }
 
 #[derive(Subcommand)]
@@ -129,7 +131,8 @@ enum Command {
         #[arg(long)]
         write: Option<std::path::PathBuf>,
         /// Run only this section: `memory` (the plugin's peak RSS at 1x and --scale x the
-        /// records; no peer, no timings, nothing written)
+        /// records; no peer, no timings, nothing written), or `lists` (rendering a filter's
+        /// value list as it grows to its cap, both dialects, no backend)
         #[arg(long, value_enum)]
         only: Option<BenchSection>,
     },
@@ -228,6 +231,7 @@ async fn check(args: &CheckArgs) -> Result<(), String> {
 async fn main() {
     let result = match Cli::parse().command {
         Command::Demo { connections, serve } => flowlens::demo::run(connections, serve).await,
+        Command::Bench { only: Some(BenchSection::Lists), .. } => flowlens::bench::lists::run(),
         Command::Bench { connections, runs, scale, peer, write, only } => {
             flowlens::bench::run(flowlens::bench::Options {
                 connections,
