@@ -330,9 +330,29 @@ fn resource_route(req: &pb::CallResourceRequest) -> Result<(), (QueryError, Opti
             },
             Some(method),
         )),
+        Some(_) if req.body.len() > MAX_RESOURCE_BODY => Err((
+            QueryError {
+                status: 413,
+                ..QueryError::plugin(format!(
+                    "the request body of `{path}` has {} bytes, more than the {} MiB a resource call may send",
+                    req.body.len(),
+                    MAX_RESOURCE_BODY >> 20
+                ))
+            },
+            None,
+        )),
         Some(_) => Ok(()),
     }
 }
+
+/// The largest body a resource call may send (the editor's `render` and
+/// `values` bodies are a query: kilobytes). Larger ones get a 413; gRPC
+/// messages are read up to [`MAX_GRPC_MESSAGE`], so those between the two
+/// reach this answer instead of a transport error.
+const MAX_RESOURCE_BODY: usize = 4 << 20;
+
+/// The largest gRPC message the resource service reads.
+const MAX_GRPC_MESSAGE: usize = 16 << 20;
 
 async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
     let ds = plugin.datasource(req.plugin_context.as_ref())?;
@@ -439,7 +459,7 @@ pub async fn serve() -> Result<(), Box<dyn std::error::Error>> {
         .add_service(health)
         .add_service(pb::data_server::DataServer::from_arc(plugin.clone()))
         .add_service(pb::diagnostics_server::DiagnosticsServer::from_arc(plugin.clone()))
-        .add_service(pb::resource_server::ResourceServer::from_arc(plugin))
+        .add_service(pb::resource_server::ResourceServer::from_arc(plugin).max_decoding_message_size(MAX_GRPC_MESSAGE))
         .serve_with_incoming(incoming)
         .await?;
     Ok(())

@@ -338,6 +338,11 @@ async fn resource_methods_paths_and_header_values() {
     assert_eq!(code, 200, "{answer}");
     let (code, answer) = plugin.resource(&ds, "POST", "render", json!({"query": {"format": "stat"}})).await;
     assert_eq!(code, 200, "{answer}");
+    // A body past the 4 MiB a resource call may send: 413, and the plugin serves on.
+    let huge = json!({"query": {"format": "stat", "rawQuery": "x".repeat(5 << 20)}});
+    let (code, answer) = plugin.resource(&ds, "POST", "render", huge).await;
+    assert_eq!(code, 413, "{answer}");
+    assert!(answer["error"].as_str().unwrap().contains("more than the 4 MiB a resource call may send"), "{answer}");
     let long = format!("nope{}", "/x".repeat(5_000));
     let (code, answer) = plugin.resource(&ds, "GET", &long, Value::Null).await;
     assert_eq!(code, 404, "{answer}");
