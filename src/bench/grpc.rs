@@ -120,6 +120,36 @@ impl Plugin {
         self.child.id()
     }
 
+    /// Sends one CallResource (`render`, `values`, `fields`); returns the
+    /// status code and the ms it took.
+    pub async fn resource(
+        &self,
+        instance: &Instance,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<(i32, f64), String> {
+        use futures_util::StreamExt;
+        let window = Window { from_ms: 0, to_ms: 1, interval_ms: 1, max_data_points: 1 };
+        let call = pb::CallResourceRequest {
+            plugin_context: request(instance, window, &[]).plugin_context,
+            path: path.into(),
+            method: method.into(),
+            url: format!("/resources/{path}"),
+            headers: HashMap::new(),
+            body: serde_json::to_vec(body).map_err(|e| e.to_string())?.into(),
+        };
+        let started = std::time::Instant::now();
+        let mut stream = pb::resource_client::ResourceClient::new(self.channel.clone())
+            .max_decoding_message_size(64 << 20)
+            .call_resource(call)
+            .await
+            .map_err(|e| e.to_string())?
+            .into_inner();
+        let answer = stream.next().await.ok_or("no answer")?.map_err(|e| e.to_string())?;
+        Ok((answer.code, started.elapsed().as_secs_f64() * 1_000.0))
+    }
+
     /// Sends one QueryData; returns the answers by refId and the ms it took.
     pub async fn query(
         &self,

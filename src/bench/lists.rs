@@ -13,9 +13,25 @@ use crate::model::{FlowQuery, Request, TimeRange, MAX_LIST_VALUES};
 use crate::plan::Step;
 use crate::settings::{InstanceSettings, Settings};
 
+/// The list lengths rendered, up to the cap.
+const SIZES: [usize; 5] = [625, 1_250, 2_500, 5_000, MAX_LIST_VALUES];
+
+/// Render times by list length, then a small `render` call to the plugin binary
+/// alone and while two callers keep rendering the longest lists through
+/// its `render` resource.
+pub async fn run() -> Result<(), String> {
+    render_times()?;
+    concurrent_call().await
+}
+
+/// `n` distinct addresses.
+fn addresses(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)).collect()
+}
+
 /// Prints, per list length, the median render time of five runs per
 /// dialect and the time per value.
-pub fn run() -> Result<(), String> {
+fn render_times() -> Result<(), String> {
     let json = br#"{"streamSelector":"{logtype=\"flow\"}","insideCidrs":["10.0.32.0/20"],"interfaceId":"eni-0352f8c82da6aa229"}"#;
     let settings = Settings::from_instance(&InstanceSettings {
         url: "http://127.0.0.1:9428",
@@ -28,9 +44,8 @@ pub fn run() -> Result<(), String> {
     println!("| values | LogsQL ms | LogQL ms | LogsQL µs per value | LogQL µs per value |");
     println!("|---|---|---|---|---|");
     let mut per_value = Vec::new();
-    for n in [625, 1_250, 2_500, 5_000, MAX_LIST_VALUES] {
-        let values: Vec<String> =
-            (0..n).map(|i| format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255)).collect();
+    for n in SIZES {
+        let values = addresses(n);
         let query =
             serde_json::json!({"format": "stat", "filters": [{"field": "srcaddr", "op": "=|", "value": values}]});
         let q = FlowQuery::parse(&serde_json::to_vec(&query).map_err(|e| e.to_string())?, &req, &settings)
@@ -46,6 +61,58 @@ pub fn run() -> Result<(), String> {
         "time per value at {MAX_LIST_VALUES} / at 625: LogsQL {:.2}x, LogQL {:.2}x (1.0 = linear)",
         last.0 / first.0,
         last.1 / first.1
+    );
+    Ok(())
+}
+
+/// A small `render` call's time alone, and while two callers render
+/// [`MAX_LIST_VALUES`]-value lists through the plugin binary's `render`
+/// resource without pause (medians of nine calls).
+async fn concurrent_call() -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
+    let plugin = super::grpc::Plugin::start(&exe).await?;
+    let instance = super::grpc::Instance {
+        url: "http://127.0.0.1:9".into(),
+        json_data: serde_json::json!({"streamSelector": "{logtype=\"flow\"}", "insideCidrs": ["10.0.32.0/20"],
+            "recordFormat": crate::gen::MISSION_FORMAT}),
+    };
+    let small = serde_json::json!({"query": {"format": "stat", "direction": "in"}});
+    let small_calls = || async {
+        let mut times = Vec::new();
+        for _ in 0..9 {
+            let (code, ms) = plugin.resource(&instance, "POST", "render", &small).await?;
+            if code != 200 {
+                return Err(format!("a small render answered {code}"));
+            }
+            times.push(ms);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok::<f64, String>(times[4])
+    };
+    let alone = small_calls().await?;
+    let body = serde_json::json!({"query": {"format": "stat",
+        "filters": [{"field": "srcaddr", "op": "=|", "value": addresses(MAX_LIST_VALUES)}]}});
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let render = || async {
+        let mut calls = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let (code, _) = plugin.resource(&instance, "POST", "render", &body).await?;
+            if code != 200 {
+                return Err(format!("render answered {code}"));
+            }
+            calls += 1;
+        }
+        Ok::<usize, String>(calls)
+    };
+    let busy = async {
+        let result = small_calls().await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    };
+    let (during, a, b) = tokio::join!(busy, render(), render());
+    let (during, renders) = (during?, a? + b?);
+    println!(
+        "a small render call: {alone:.2} ms alone, {during:.2} ms while two callers rendered {MAX_LIST_VALUES}-value lists ({renders} renders meanwhile)"
     );
     Ok(())
 }

@@ -231,7 +231,7 @@ async fn check(args: &CheckArgs) -> Result<(), String> {
 async fn main() {
     let result = match Cli::parse().command {
         Command::Demo { connections, serve } => flowlens::demo::run(connections, serve).await,
-        Command::Bench { only: Some(BenchSection::Lists), .. } => flowlens::bench::lists::run(),
+        Command::Bench { only: Some(BenchSection::Lists), .. } => flowlens::bench::lists::run().await,
         Command::Bench { connections, runs, scale, peer, write, only } => {
             flowlens::bench::run(flowlens::bench::Options {
                 connections,
