@@ -206,7 +206,7 @@ async fn the_self_check_catches_a_backend_whose_range_and_instant_answers_disagr
             .unwrap();
         let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let lines = stdout.lines().filter(|l| l.starts_with("ok: ") || l.starts_with("DIFFERS: ")).count();
-        assert_eq!(lines, 8, "a verdict per question, twice: {stdout}");
+        assert_eq!(lines, 8, "a verdict per question, twice: {stdout}\n{stderr}");
         if frontend.old_offset {
             assert!(!out.status.success(), "{stdout}");
             assert!(
