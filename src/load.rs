@@ -211,7 +211,7 @@ impl Serialize for FieldLine<'_> {
 
 /// A short human summary of a record, e.g.
 /// `ACCEPT 10.0.32.7:43211 > 52.216.8.5:443 1200 bytes`.
-fn summary(record: &FlowRecord) -> String {
+pub fn summary(record: &FlowRecord) -> String {
     let field = |name: &str| record.value(name).map_or_else(|| "-".to_string(), |v| v.to_string());
     format!(
         "{} {}:{} > {}:{} {} bytes",

@@ -22,7 +22,7 @@ use flowlens::gen::{generate, GenConfig, MISSION_FORMAT};
 use flowlens::load::Loader;
 use flowlens::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 const USER: &str = "flow";
@@ -105,40 +105,15 @@ async fn recording_backend() -> (String, Arc<Mutex<Vec<String>>>) {
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let (log, row) = (log.clone(), row.clone());
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 8192];
-                let head_end = loop {
-                    let Ok(n) = socket.read(&mut buf).await else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&request[..head_end]).to_string();
-                let header = |name: &str| {
-                    head.lines().find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-                    })
-                };
-                let length: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-                while request.len() < head_end + length {
-                    let Ok(n) = socket.read(&mut buf).await else { return };
-                    if n == 0 {
-                        break;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                }
+                let Some((head, _)) = common::loki::read_request(&mut socket).await else { return };
                 log.lock().unwrap().push(head.clone());
-                let auth = header("authorization").unwrap_or_default();
+                let head = Head(head);
+                let auth = head.header("authorization");
                 let good = auth == format!("Basic {}", basic(GOOD_PASSWORD)) || auth == format!("Bearer {GOOD_TOKEN}");
                 let (status, body) = if good {
                     ("200 OK", format!("{row}\n"))
                 } else {
-                    let tenant = header("x-scope-orgid").unwrap_or_default();
+                    let tenant = head.header("x-scope-orgid");
                     (
                         "401 Unauthorized",
                         format!("cannot authorize request with auth tokens [\"http_auth:{auth}\"] (tenant {tenant})"),
@@ -398,27 +373,8 @@ async fn loopback(
             let Ok((mut socket, _)) = listener.accept().await else { return };
             let (log, answer) = (log.clone(), answer.clone());
             tokio::spawn(async move {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 8192];
-                let head_end = loop {
-                    let Ok(n) = socket.read(&mut buf).await else { return };
-                    if n == 0 {
-                        return;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                    if let Some(i) = request.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break i + 4;
-                    }
-                };
-                let head = Head(String::from_utf8_lossy(&request[..head_end]).to_string());
-                let length: usize = head.header("content-length").parse().unwrap_or(0);
-                while request.len() < head_end + length {
-                    let Ok(n) = socket.read(&mut buf).await else { return };
-                    if n == 0 {
-                        break;
-                    }
-                    request.extend_from_slice(&buf[..n]);
-                }
+                let Some((head, _)) = common::loki::read_request(&mut socket).await else { return };
+                let head = Head(head);
                 log.lock().unwrap().push(head.0.clone());
                 let (status, headers, body) = answer(&head);
                 let response = format!(

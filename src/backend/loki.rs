@@ -251,20 +251,30 @@ impl Loki {
         whole: &LokiRequest,
     ) -> Result<(), String> {
         let fail = |e: QueryError| limit_error(e, whole).message;
-        let (q, parts_sum) = if q.distinct.is_some() {
-            let records = FlowQuery { metric: crate::model::Metric::Records, distinct: None, ..q.clone() };
-            let mut sum = 0;
-            for part in parts {
-                let requests =
-                    self.dialect.part_requests(target, &records, &Step::Total, field, part).map_err(|e| e.message)?;
-                sum += self.answered_sum(&records, &Step::Total, &requests, deadline).await.map_err(fail)?;
-            }
-            (records, sum)
+        let distinct = q.distinct.is_some();
+        let q = if distinct {
+            FlowQuery { metric: crate::model::Metric::Records, distinct: None, ..q.clone() }
         } else {
-            (q.clone(), answered)
+            q.clone()
         };
         let total_requests = self.dialect.requests(target, &q, &Step::Total).map_err(|e| e.message)?;
-        let total = self.answered_sum(&q, &Step::Total, &total_requests, deadline).await.map_err(fail)?;
+        // The whole's total, and (distinct counts) each part's records, at once.
+        let parts_records = async {
+            if !distinct {
+                return Ok(answered);
+            }
+            let sums = futures_util::future::try_join_all(parts.iter().map(|part| async {
+                let requests =
+                    self.dialect.part_requests(target, &q, &Step::Total, field, part).map_err(|e| e.message.clone())?;
+                self.answered_sum(&q, &Step::Total, &requests, deadline).await.map_err(fail)
+            }))
+            .await?;
+            Ok::<u64, String>(sums.into_iter().sum())
+        };
+        let (total, parts_sum) = tokio::try_join!(
+            async { self.answered_sum(&q, &Step::Total, &total_requests, deadline).await.map_err(fail) },
+            parts_records
+        )?;
         if parts_sum == total {
             Ok(())
         } else {

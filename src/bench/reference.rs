@@ -120,16 +120,7 @@ pub const FIELDS_STREAM: [(&str, &str); 2] = [("logtype", "flowfields"), ("envir
 
 impl LogRecord {
     fn new(r: &FlowRecord, template: &Template) -> LogRecord {
-        let field = |name: &str| r.value(name).map_or_else(|| "-".to_string(), |v| v.to_string());
-        let summary = format!(
-            "{} {}:{} > {}:{} {} bytes",
-            field("action"),
-            field("pkt_srcaddr"),
-            field("srcport"),
-            field("pkt_dstaddr"),
-            field("dstport"),
-            field("bytes")
-        );
+        let summary = crate::load::summary(r);
         let mut labels: BTreeMap<String, String> =
             FIELDS_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         for aws in template.fields() {

@@ -290,16 +290,7 @@ pub fn labelled_records(
 /// Reads an HTTP request's head (up to the blank line) from a test fake's
 /// socket; `None` when the client hangs up first.
 pub async fn read_request_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
-    use tokio::io::AsyncReadExt;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 8192];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match socket.read(&mut buf).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
+    read_request(socket).await.map(|(head, _)| head)
 }
 
 /// An HTTP/1.1 request read whole: its head and its body (`Content-Length`

@@ -376,16 +376,7 @@ fn raw_labels(r: &FlowRecord, format: &str) -> BTreeMap<String, String> {
 /// its summary line as the body, the stream labels and each present field
 /// under its log field name as labels.
 fn fields_log(r: &FlowRecord) -> (String, BTreeMap<String, String>) {
-    let field = |name: &str| r.value(name).map_or_else(|| "-".to_string(), |v| v.to_string());
-    let body = format!(
-        "{} {}:{} > {}:{} {} bytes",
-        field("action"),
-        field("pkt_srcaddr"),
-        field("srcport"),
-        field("pkt_dstaddr"),
-        field("dstport"),
-        field("bytes")
-    );
+    let body = flowlens::load::summary(r);
     let mut labels: BTreeMap<String, String> =
         FIELDS_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     for aws in flowlens::gen::Template::parse(flowlens::gen::MISSION_FORMAT).fields() {
