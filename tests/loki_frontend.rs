@@ -143,18 +143,28 @@ async fn every_panel_without_the_results_cache_equals_the_reference() {
     every_panel_behind("no-cache", Frontend { results_cache: false, ..Frontend::LOKI3 }, &[DAY]).await;
 }
 
-/// Records stamped inside their millisecond (one in five 1 ns before the
-/// next millisecond) with `lokiTimestamps: nanoseconds`: every panel exact
-/// behind a default Loki 3, each bucket its own instant query.
+/// Records on bucket edges (every 7th on a 10-minute boundary, every 11th
+/// in the millisecond before one) over an hour, behind a default Loki 3:
+/// stamped on whole milliseconds with the default `lokiTimestamps`, and
+/// stamped inside their millisecond (1 ns before a boundary, exactly on
+/// one, one in five others at a millisecond's last nanosecond) with
+/// `lokiTimestamps: nanoseconds`, each bucket its own instant query. Every
+/// panel of both dashboards exact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nanosecond_timestamps_are_exact_with_the_setting() {
+async fn records_on_bucket_edges_are_exact_at_either_timestamp_precision() {
     let plugin = Plugin::start().await;
-    let records = data::records();
-    let server =
-        ContractServer::behind(store(nanosecond_stamps(raw_lines(records))), Limits::default(), Frontend::LOKI3).await;
-    let mut ds = loki_datasource(&server.url, "ns");
-    ds.json_data["lokiTimestamps"] = json!("nanoseconds");
-    both_dashboards(&plugin, &ds, records, HOUR).await;
+    let records = data::on_edges(data::records());
+    let edges = records.iter().filter(|r| r.time_ms.rem_euclid(600_000) == 0).count();
+    assert!(edges > 1_000, "records on edges: {edges}");
+    for (name, lines, precision) in
+        [("ms", raw_lines(&records), "milliseconds"), ("ns", nanosecond_stamps(raw_lines(&records)), "nanoseconds")]
+    {
+        let server = ContractServer::behind(store(lines), Limits::default(), Frontend::LOKI3).await;
+        let mut ds = loki_datasource(&server.url, name);
+        ds.json_data["lokiTimestamps"] = json!(precision);
+        eprintln!("records on edges, {precision}");
+        both_dashboards(&plugin, &ds, &records, HOUR).await;
+    }
 }
 
 /// Records of the last three hours (the health check reads the present),

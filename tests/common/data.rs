@@ -68,6 +68,23 @@ pub fn week_records() -> Vec<FlowRecord> {
     records
 }
 
+/// `records` with records on bucket edges: every 7th moved to the
+/// 10-minute boundary at or before it, every 11th to the millisecond before
+/// the next one (whole-second stamps put many records on edges), re-sorted.
+pub fn on_edges(records: &[FlowRecord]) -> Vec<FlowRecord> {
+    let mut out: Vec<FlowRecord> = records.to_vec();
+    for (i, r) in out.iter_mut().enumerate() {
+        let boundary = r.time_ms - r.time_ms.rem_euclid(600_000);
+        if i % 7 == 0 {
+            r.time_ms = boundary;
+        } else if i % 11 == 0 {
+            r.time_ms = boundary + 599_999;
+        }
+    }
+    out.sort_by_key(|r| r.time_ms);
+    out
+}
+
 pub fn records() -> &'static [FlowRecord] {
     static RECORDS: OnceLock<Vec<FlowRecord>> = OnceLock::new();
     RECORDS.get_or_init(|| generate(&config()))

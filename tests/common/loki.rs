@@ -184,17 +184,24 @@ fn stamps(times_ms: impl Iterator<Item = i64>) -> Vec<i64> {
 }
 
 /// `lines` restamped inside their millisecond (a shipper that stamps with
-/// its own nanosecond clock): every fifth line at the millisecond's last
-/// nanosecond (1 ns before a bucket edge when the millisecond is a bucket's
-/// last), the others spread over the millisecond; the millisecond, which
-/// the reference reads, is unchanged.
+/// its own nanosecond clock); the millisecond, which the reference reads,
+/// is unchanged. A line in the last millisecond before a 10-minute boundary
+/// (a bucket edge at every grain up to 10 minutes) is stamped 1 ns before
+/// the boundary, one on a boundary exactly on it; of the others one in five
+/// at its millisecond's last nanosecond, the rest spread over it.
 pub fn nanosecond_stamps(lines: Vec<(i64, String)>) -> Vec<(i64, String)> {
     lines
         .into_iter()
         .enumerate()
         .map(|(i, (ns, line))| {
-            let inside = if i % 5 == 0 { 999_999 } else { (i as i64 * 7_919) % 1_000_000 };
-            (ns - ns.rem_euclid(1_000_000) + inside, line)
+            let ms = ns.div_euclid(1_000_000);
+            let inside = match ms.rem_euclid(600_000) {
+                0 => 0,
+                599_999 => 999_999,
+                _ if i % 5 == 0 => 999_999,
+                _ => (i as i64 * 7_919) % 1_000_000,
+            };
+            (ms * 1_000_000 + inside, line)
         })
         .collect()
 }
