@@ -447,7 +447,9 @@ try {
     await expectQuery({ ...series, rawQuery: EXPECTED.grouped(10, POD_FILTER) });
     const shown = await until(rawState, (s) => s?.text === EXPECTED.grouped(10, POD_FILTER));
     assert.deepStrictEqual(shown, { text: EXPECTED.grouped(10, POD_FILTER), language: 'flowlens-logsql' }, 'the code editor');
-    assert.equal(await page.getByRole('textbox', { name: 'Raw query', exact: true }).count(), 1, "Monaco's input is labelled");
+    // Monaco labels its input as it finishes mounting, which may come after the model holds the text.
+    const labelled = page.getByRole('textbox', { name: 'Raw query', exact: true });
+    assert.equal(await until(() => labelled.count(), (n) => n === 1), 1, "Monaco's input is labelled");
     // The language's tokenizer (Monarch) highlights fields, durations, pipes, strings and comments.
     const tokens = await page.evaluate(() =>
       window.monaco.editor.tokenize('_time:5m pkt_dstaddr:="10.0.32.7" | stats count() x # c', 'flowlens-logsql')[0].map((t) => t.type)
@@ -458,7 +460,8 @@ try {
         'predefined', 'delimiter.parenthesis', 'identifier', 'comment'].map((t) => `${t}.logsql`),
       'the LogsQL tokens'
     );
-    assert.ok((await rawEditor().locator('.view-lines span[class^="mtk"]').count()) > 1, 'the text is drawn in tokens');
+    const drawn = rawEditor().locator('.view-lines span[class^="mtk"]');
+    assert.ok((await until(() => drawn.count(), (n) => n > 1)) > 1, 'the text is drawn in tokens');
     const loads = await until(() => workerLoads, (l) => l.length > 0);
     assert.ok(loads.length > 0 && loads.every((status) => status === 200), `Monaco's editor worker, from the bridge: ${loads}`);
     await expectPreview(EXPECTED.grouped(10, POD_FILTER));
@@ -619,7 +622,8 @@ try {
     assert.equal(x.volumeMeta?.logsVolumeType, 'FullRange', 'the volume meta Explore reads');
     assert.deepStrictEqual(x.volumeMeta?.absoluteRange, { from: FROM, to: TO });
     assert.equal(x.volumeMeta?.sourceQuery?.format, 'logs');
-    assert.equal(await page.getByTestId('e2e-log-row').count(), 20);
+    const rows = page.getByTestId('e2e-log-row');
+    assert.equal(await until(() => rows.count(), (n) => n === 20), 20, 'the rows drawn');
     await shot('explore-logs', page.getByTestId('e2e-explore'));
   });
 
