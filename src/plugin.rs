@@ -131,18 +131,26 @@ fn for_alerting(headers: &HashMap<String, String>) -> bool {
 }
 
 async fn answer(ds: Arc<Datasource>, q: pb::DataQuery, alerting: bool) -> Result<Vec<Vec<u8>>, QueryError> {
+    let ref_id = q.ref_id.clone();
     let range = q.time_range.unwrap_or_default();
     let req = QueryRequest {
         range: TimeRange { from_ms: range.from_epoch_ms, to_ms: range.to_epoch_ms },
         interval_ms: q.interval_ms,
         max_data_points: q.max_data_points,
     };
-    let mut query = if alerting {
-        FlowQuery::parse_for_alerting(&q.json, &req, &ds.settings)?
-    } else {
-        FlowQuery::parse(&q.json, &req, &ds.settings)?
-    };
-    query.ref_id = q.ref_id.clone();
+    // Reading a query (up to 16 MiB of JSON, value lists de-duplicated) is
+    // CPU work: on the blocking pool, as `render` is.
+    let settings = ds.clone();
+    let mut query = tokio::task::spawn_blocking(move || {
+        if alerting {
+            FlowQuery::parse_for_alerting(&q.json, &req, &settings.settings)
+        } else {
+            FlowQuery::parse(&q.json, &req, &settings.settings)
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(QueryError::plugin(format!("internal error in the plugin: {e}"))))?;
+    query.ref_id = ref_id;
     let frames = ds.query(&query).await?;
     frames
         .into_iter()
@@ -356,22 +364,40 @@ const MAX_GRPC_MESSAGE: usize = 16 << 20;
 
 async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
     let ds = plugin.datasource(req.plugin_context.as_ref())?;
+    let answer = if req.path.trim_matches('/') == "render" {
+        // Reading and rendering a body of up to 4 MiB (lists of up to
+        // MAX_LIST_VALUES values) is CPU work that never waits on a backend:
+        // done on the blocking pool, so the runtime's workers keep answering
+        // other calls meanwhile. It cannot be stopped halfway; the caps bound
+        // it (tens of milliseconds, README "Guarantees and limits").
+        let (ds, body) = (ds.clone(), req.body.clone());
+        tokio::task::spawn_blocking(move || render(&ds, &body))
+            .await
+            .unwrap_or_else(|e| Err(QueryError::plugin(format!("internal error in the plugin: {e}"))))
+    } else {
+        resource_of(&ds, req).await
+    };
     // An error may quote the backend: scrubbed of the datasource's secrets.
-    resource_of(&ds, req).await.map_err(|e| QueryError { message: ds.scrub(&e.message), ..e })
+    answer.map_err(|e| QueryError { message: ds.scrub(&e.message), ..e })
+}
+
+/// A resource call's body, read.
+fn resource_body(body: &[u8]) -> Result<ResourceBody, QueryError> {
+    if body.is_empty() {
+        return Ok(ResourceBody::default());
+    }
+    serde_json::from_slice(body).map_err(|e| QueryError::plugin(format!("the request body is not valid: {e}")))
+}
+
+/// The `render` resource: the backend queries a query starts with.
+fn render(ds: &Datasource, body: &[u8]) -> Result<Value, QueryError> {
+    let q = resource_body(body)?.flow_query(ds, json!({}))?;
+    Ok(json!({"queries": ds.render(&q)}))
 }
 
 async fn resource_of(ds: &Datasource, req: &pb::CallResourceRequest) -> Result<Value, QueryError> {
-    let body: ResourceBody = if req.body.is_empty() {
-        ResourceBody::default()
-    } else {
-        serde_json::from_slice(&req.body)
-            .map_err(|e| QueryError::plugin(format!("the request body is not valid: {e}")))?
-    };
+    let body = resource_body(&req.body)?;
     match req.path.trim_matches('/') {
-        "render" => {
-            let q = body.flow_query(ds, json!({}))?;
-            Ok(json!({"queries": ds.render(&q)}))
-        }
         "values" => {
             let field = body.field.clone().ok_or_else(|| QueryError::plugin("`field` is required"))?;
             let limit = body.limit.unwrap_or(100).min(MAX_VALUES);
