@@ -1,6 +1,6 @@
 //! Memory per query against a hostile VictoriaLogs (issue 19, finding 3):
-//! a loopback fake answers every LogsQL query with 60 MB of distinct small
-//! rows (a million groups, far past the `limit` the query asks for). A
+//! a loopback fake answers every LogsQL query over 7 days with 60 MB of
+//! distinct small rows (a million groups, far past the `limit` the query asks for). A
 //! ranking is read up to its limit; bucket rows are counted against
 //! `maxQueryMemoryMiB` as they stream. The plugin binary answers exactly or
 //! with an error naming the setting, keeps serving other queries, and its
@@ -20,6 +20,8 @@ use tokio::net::TcpListener;
 
 const BOUND: Duration = Duration::from_secs(60);
 const MIB: u64 = 1024;
+/// The range of every hostile query: 7 days.
+const WEEK_MS: i64 = 7 * 24 * 3_600_000;
 
 /// A fake VictoriaLogs answering every request with `body` (JSON lines).
 async fn fake(body: Arc<Vec<u8>>) -> String {
@@ -74,7 +76,7 @@ fn rows() -> Arc<Vec<u8>> {
 async fn still_serves(plugin: &Plugin) {
     let one = fake(Arc::new(br#"{"value":"42"}"#.to_vec())).await;
     let stat = json!({"refId": "B", "format": "stat", "cache": false});
-    let answers = plugin.query(&instance(&one, json!({"cacheMaxMiB": 0})), (0, 3_600_000), 60_000, &[stat]).await;
+    let answers = plugin.query(&instance(&one, json!({"cacheMaxMiB": 0})), (0, WEEK_MS), 600_000, &[stat]).await;
     assert!(answers["B"].error.is_empty(), "{:?}", answers["B"]);
     assert_eq!(answers["B"].frames[0].field("bytes").values, vec![json!(42)]);
 }
@@ -88,7 +90,7 @@ async fn a_ranking_is_read_up_to_the_rows_it_asked_for() {
     let plugin = Plugin::start().await;
     let started = Instant::now();
     let answers = plugin
-        .query(&instance(&url, json!({"timeoutSeconds": 50, "cacheMaxMiB": 0})), (0, 3_600_000), 60_000, &[table])
+        .query(&instance(&url, json!({"timeoutSeconds": 50, "cacheMaxMiB": 0})), (0, WEEK_MS), 600_000, &[table])
         .await;
     let took = started.elapsed();
     let peak = plugin.peak_rss_kib();
@@ -118,7 +120,7 @@ async fn bucket_rows_are_counted_against_the_budget_as_they_stream() {
         let plugin = Plugin::start().await;
         let started = Instant::now();
         let answers =
-            plugin.query(&instance(&url, json_data), (0, 3_600_000), 60_000, std::slice::from_ref(&series)).await;
+            plugin.query(&instance(&url, json_data), (0, WEEK_MS), 600_000, std::slice::from_ref(&series)).await;
         let took = started.elapsed();
         let peak = plugin.peak_rss_kib();
         let a = &answers["A"];
