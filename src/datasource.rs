@@ -312,9 +312,13 @@ impl Datasource {
     }
 
     /// Answers a query with frames. All of its steps (their waits for a
-    /// request slot, retries and answers) share one deadline: the
-    /// datasource's timeout.
+    /// request slot, retries and answers) share one deadline, the
+    /// datasource's timeout, and one memory budget, `maxQueryMemoryMiB`.
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
+        crate::backend::budget::for_query(self.settings.max_query_memory_bytes, self.query_within_budget(q)).await
+    }
+
+    async fn query_within_budget(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
         let mut q = self.resolve(q, deadline).await?;
         let mut notices = Vec::new();

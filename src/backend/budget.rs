@@ -1,6 +1,12 @@
 //! Memory held for one query step's backend answers, counted against the
 //! datasource's `maxQueryMemoryMiB` and a process-wide cap.
 //!
+//! A panel query's steps may run at once (its ranking beside its buckets,
+//! the parts of a range the bucket cache lacks, a count's parts): inside
+//! [`for_query`] every step also counts against one account of the whole
+//! query, so together they hold at most `maxQueryMemoryMiB`, not that much
+//! each.
+//!
 //! What is counted is what a step holds of its backend's answers: bodies
 //! as they are read, parsed answers until they are folded into the step's
 //! output, the merged output itself, log lines and streamed rows. Counts
@@ -9,7 +15,7 @@
 //! step is stopped while it still holds about its budget, not after.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::QueryError;
 
@@ -37,17 +43,38 @@ pub fn process_cap() -> usize {
 /// Fixed overhead counted per held entry (a line, a point, a map node).
 pub const ENTRY: usize = 48;
 
+/// What the steps of one panel query hold together, and its limit.
+#[derive(Debug)]
+struct QueryAccount {
+    limit: usize,
+    held: AtomicUsize,
+}
+
+tokio::task_local! {
+    static QUERY: Arc<QueryAccount>;
+}
+
+/// Runs one panel query: the [`Budget`]s its steps make count against one
+/// account of `limit` bytes (`maxQueryMemoryMiB`) as well as their own.
+pub async fn for_query<F: std::future::Future>(limit: usize, query: F) -> F::Output {
+    QUERY.scope(Arc::new(QueryAccount { limit, held: AtomicUsize::new(0) }), query).await
+}
+
 /// One query step's budget. Dropping it gives back what it still holds.
 #[derive(Debug)]
 pub struct Budget {
     limit: usize,
     held: AtomicUsize,
+    /// The query this step belongs to, when it runs inside [`for_query`].
+    query: Option<Arc<QueryAccount>>,
 }
 
 impl Budget {
-    /// A budget of `limit` bytes (`maxQueryMemoryMiB`).
+    /// A budget of `limit` bytes (`maxQueryMemoryMiB`), within the query's
+    /// account when the step runs inside [`for_query`].
     pub fn new(limit: usize) -> Self {
-        Self { limit, held: AtomicUsize::new(0) }
+        let query = QUERY.try_with(Arc::clone).ok();
+        Self { limit, held: AtomicUsize::new(0), query }
     }
 
     /// The step's limit in bytes.
@@ -65,9 +92,14 @@ impl Budget {
     pub fn take(&self, n: usize) -> Result<(), QueryError> {
         let held = self.held.fetch_add(n, Ordering::Relaxed) + n;
         let process = PROCESS_HELD.fetch_add(n, Ordering::Relaxed) + n;
+        let query = self.query.as_ref().map(|q| (q.held.fetch_add(n, Ordering::Relaxed) + n, q.limit));
         if held > self.limit {
             self.give(n);
             return Err(self.exceeded());
+        }
+        if let Some((_, limit)) = query.filter(|(held, limit)| held > limit) {
+            self.give(n);
+            return Err(exceeded(limit));
         }
         if process > process_cap() {
             self.give(n);
@@ -89,6 +121,9 @@ impl Budget {
         let n = n.min(self.held.load(Ordering::Relaxed));
         self.held.fetch_sub(n, Ordering::Relaxed);
         PROCESS_HELD.fetch_sub(n, Ordering::Relaxed);
+        if let Some(q) = &self.query {
+            q.held.fetch_sub(n, Ordering::Relaxed);
+        }
     }
 
     /// Moves what is held for something from `from` to `to` bytes.
@@ -109,7 +144,11 @@ impl Budget {
 
 impl Drop for Budget {
     fn drop(&mut self) {
-        PROCESS_HELD.fetch_sub(*self.held.get_mut(), Ordering::Relaxed);
+        let held = *self.held.get_mut();
+        PROCESS_HELD.fetch_sub(held, Ordering::Relaxed);
+        if let Some(q) = &self.query {
+            q.held.fetch_sub(held, Ordering::Relaxed);
+        }
     }
 }
 
@@ -156,5 +195,24 @@ mod tests {
         assert_eq!(b.held(), 600);
         b.resize(600, 100).unwrap();
         assert_eq!(b.held(), 100);
+    }
+
+    #[tokio::test]
+    async fn the_steps_of_one_query_share_its_limit() {
+        for_query(1000, async {
+            let (ranking, buckets) = (Budget::new(1000), Budget::new(1000));
+            ranking.take(600).unwrap();
+            let e = buckets.take(500).unwrap_err();
+            assert!(e.message.contains("maxQueryMemoryMiB"), "{e:?}");
+            assert_eq!((ranking.held(), buckets.held()), (600, 0));
+            drop(ranking);
+            // What a finished step held is the query's again.
+            buckets.take(900).unwrap();
+        })
+        .await;
+        // Outside a query, each step has its own limit.
+        let (a, b) = (Budget::new(1000), Budget::new(1000));
+        a.take(600).unwrap();
+        b.take(600).unwrap();
     }
 }
