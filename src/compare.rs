@@ -9,13 +9,14 @@
 
 use std::fmt::Write;
 
-use crate::backend::loki::answer_of;
-use crate::backend::Deadline;
+use crate::backends::loki::client::answer_of;
+use crate::backends::loki::logql::{merge, Answer, LogQl, LokiRequest};
+use crate::backends::loki::Loki;
 use crate::datasource::Datasource;
-use crate::dialect::logql::{merge, Answer, LogQl, LokiRequest};
 use crate::error::QueryError;
 use crate::model::FlowQuery;
 use crate::plan::{first_step, follow_up, Step, StepOutput};
+use crate::source::Deadline;
 
 /// Most characters of one raw Loki answer printed.
 const RAW_SHOWN: usize = 1_500;
@@ -23,7 +24,7 @@ const RAW_SHOWN: usize = 1_500;
 /// The report, and whether every step Loki answered whole equals the
 /// plugin's answer.
 pub async fn run(ds: &Datasource, q: &FlowQuery) -> Result<(String, bool), QueryError> {
-    let Some(loki) = ds.backend().loki() else {
+    let Some(loki) = ds.backend().as_any().downcast_ref::<Loki>() else {
         return Err(QueryError::plugin("--compare compares with Loki's own answers: use --backend loki"));
     };
     let deadline = Deadline::after(ds.settings.timeout);
@@ -77,7 +78,7 @@ async fn loki_answers(
     deadline: Deadline,
     out: &mut String,
 ) -> Result<Vec<(LokiRequest, Answer)>, QueryError> {
-    let loki = ds.backend().loki().expect("a Loki datasource");
+    let loki = ds.backend().as_any().downcast_ref::<Loki>().expect("a Loki datasource");
     let mut answers = Vec::new();
     let mut held = 0;
     for request in whole.requests(&ds.target(), q, step)? {

@@ -182,17 +182,6 @@ pub fn likely_cause(ds: &Datasource, verdicts: &[Verdict]) -> String {
         return String::new();
     }
     let empty = failed.iter().any(|v| v.got == 0 && v.expected > 0);
-    let loki = ds.backend().product() == "Loki";
-    let cause = match (loki, empty) {
-        (true, true) => "Loki's query frontend dropped the range query's points: they are stamped off the step \
-             grid, which the sharded merge and the results cache discard (a Loki version or a proxy that stamps \
-             `offset` queries otherwise than Loki 3 does)"
-            .to_string(),
-        (true, false) => "entries stamped inside a millisecond are read one bucket late by range queries; if the \
-             shipper stamps entries with nanoseconds, set lokiTimestamps to \"nanoseconds\" (each bucket its own \
-             instant query); otherwise a query frontend or proxy changes the answers"
-            .to_string(),
-        (false, _) => "a proxy or cache in front of the store changes the answers".to_string(),
-    };
+    let cause = ds.backend().likely_cause(empty);
     format!("{cause}. flowlens keeps no buckets of this datasource in its cache until the check passes")
 }

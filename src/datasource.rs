@@ -7,7 +7,6 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::backend::{Backend, Deadline, Secrets};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::frame::Frame;
@@ -15,6 +14,7 @@ use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::{alongside, first_step, follow_up, Step, StepOutput};
 use crate::reuse::Reuse;
 use crate::settings::Settings;
+use crate::source::{Backend, Deadline, Secrets};
 
 /// A datasource ready to answer queries.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub fn detect_windows(range: TimeRange) -> Vec<(TimeRange, u64)> {
 impl Datasource {
     /// Builds the datasource; fails for settings no backend can serve.
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
-        let backend = Backend::new(&settings)?;
+        let backend = crate::backends::open(&settings)?;
         let reuse = Arc::new(Reuse::new(&settings));
         let secrets = Secrets::of(&settings);
         Ok(Self {
@@ -315,14 +315,14 @@ impl Datasource {
     /// request slot, retries and answers) share one deadline, the
     /// datasource's timeout, and one memory budget, `maxQueryMemoryMiB`.
     pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
-        crate::backend::budget::for_query(self.settings.max_query_memory_bytes, self.query_within_budget(q)).await
+        crate::source::budget::for_query(self.settings.max_query_memory_bytes, self.query_within_budget(q)).await
     }
 
     async fn query_within_budget(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
         let deadline = Deadline::after(self.settings.timeout);
         let mut q = self.resolve(q, deadline).await?;
         let mut notices = Vec::new();
-        if q.cache && self.reuse.caches() && self.backend.checks_itself_before_caching() {
+        if q.cache && self.reuse.caches() && self.backend.capabilities().checks_itself_before_caching {
             if let Err(why) = self.trusted(&q, deadline).await {
                 q.cache = false;
                 notices.extend(Some(why).filter(|w| !w.is_empty()));

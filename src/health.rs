@@ -12,7 +12,6 @@ use crate::error::QueryError;
 use crate::model::{address_field, FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
 use crate::schema::{field_type, FieldType, RecordFormat, RecordSchema};
-use crate::settings::LokiTimestamps;
 
 /// How many records are sampled to check the format.
 const SAMPLE: usize = 20;
@@ -62,7 +61,7 @@ fn product(ds: &Datasource) -> &'static str {
 
 async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     let s = &ds.settings;
-    ds.backend().ready(crate::backend::Deadline::after(s.timeout)).await?;
+    ds.backend().ready(crate::source::Deadline::after(s.timeout)).await?;
     let stream = if s.stream.matchers.is_empty() { "*".to_string() } else { s.stream.to_string() };
     // How many records the selector matches, in the last hour, else the last day.
     let mut found = None;
@@ -85,7 +84,7 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
             _ => Vec::new(),
         };
         let hint = if streams.is_empty() {
-            ds.backend().no_streams_hint(&s.stream, window, last.1, crate::backend::Deadline::after(s.timeout)).await?
+            ds.backend().no_streams_hint(&s.stream, window, last.1, crate::source::Deadline::after(s.timeout)).await?
         } else {
             format!("streams with records in the last {}: {}", last.1, streams.join(", "))
         };
@@ -108,7 +107,7 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     if let Some(problem) = problem {
         return Ok(Health::error(problem));
     }
-    if let Some(problem) = timestamp_problem(ds, &sample) {
+    if let Some(problem) = ds.backend().sample_problem(&sample) {
         return Ok(Health::error(problem));
     }
     let hour = crate::consistency::settled_hour(now, s.cache_settle_ms);
@@ -145,23 +144,6 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     Ok(Health { ok: true, message })
 }
 
-/// Entries stamped inside a millisecond, which range queries read one
-/// bucket late unless `lokiTimestamps` says so (`dialect::logql`, "Exact
-/// windows").
-fn timestamp_problem(ds: &Datasource, sample: &[Record]) -> Option<String> {
-    let s = &ds.settings;
-    if s.backend != crate::settings::BackendKind::Loki || s.loki_timestamps == LokiTimestamps::Nanoseconds {
-        return None;
-    }
-    let inside = sample.iter().find(|r| r.time_ns.rem_euclid(1_000_000) != 0)?;
-    Some(format!(
-        "The newest records are stamped inside a millisecond (one at {} ns): range queries through Loki's query \
-         frontend can only read whole milliseconds, so set lokiTimestamps to \"nanoseconds\" (each bucket is then \
-         its own instant query) or stamp records on whole milliseconds at ingest",
-        inside.time_ns
-    ))
-}
-
 /// Warns when an inside CIDR holds the interface's own address (a NAT
 /// gateway's), and says what the plugin does about it.
 async fn own_address_note(ds: &Datasource, window: TimeRange) -> Result<Option<String>, QueryError> {
@@ -173,7 +155,7 @@ async fn own_address_note(ds: &Datasource, window: TimeRange) -> Result<Option<S
     let (own, how) = match &s.nat_addresses {
         Some(set) => (set.clone(), "set in natAddresses"),
         None if s.schema.has("srcaddr") && s.schema.has("dstaddr") => {
-            let deadline = crate::backend::Deadline::after(s.timeout);
+            let deadline = crate::source::Deadline::after(s.timeout);
             (ds.own_addresses(std::slice::from_ref(eni), window, deadline).await?, "detected from its records")
         }
         None => return Ok(None),

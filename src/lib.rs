@@ -1,7 +1,7 @@
 //! flowlens: questions about network flow logs, answered from VictoriaLogs or
 //! Loki as typed Grafana data frames. See ARCHITECTURE.md for the stages.
 
-pub mod backend;
+pub mod backends;
 #[cfg(feature = "devtools")]
 pub mod bench;
 #[cfg(feature = "devtools")]
@@ -30,6 +30,7 @@ pub mod reuse;
 pub mod schema;
 pub mod selector;
 pub mod settings;
+pub mod source;
 pub mod time;
 #[cfg(feature = "devtools")]
 pub mod vlserver;

@@ -4,7 +4,9 @@
 //! ranking per bucket (what `topk` in a range query and VictoriaLogs'
 //! `stats_query_range` do) gives more than N series.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 
 use crate::model::{FlowQuery, Format};
 
@@ -218,4 +220,22 @@ pub fn follow_up(q: &FlowQuery, first: &StepOutput) -> Vec<Step> {
         steps.push(Step::Total);
     }
     steps
+}
+
+/// Keys compared value by value with [`natural`]: the order of ties in
+/// every ranking, whichever backend answered.
+pub fn natural_keys(a: &[String], b: &[String]) -> Ordering {
+    a.iter().zip(b).map(|(x, y)| natural(x, y)).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
+}
+
+/// Two numbers compare numerically, two IPv4 addresses numerically,
+/// anything else byte-wise.
+pub fn natural(a: &str, b: &str) -> Ordering {
+    if let (Ok(x), Ok(y)) = (a.parse::<u64>(), b.parse::<u64>()) {
+        return x.cmp(&y);
+    }
+    if let (Ok(x), Ok(y)) = (a.parse::<Ipv4Addr>(), b.parse::<Ipv4Addr>()) {
+        return x.cmp(&y);
+    }
+    a.as_bytes().cmp(b.as_bytes())
 }

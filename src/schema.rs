@@ -134,6 +134,11 @@ impl RecordFormat {
         Ok(Self { fields })
     }
 
+    /// The header line S3 flow-log files start with, for records stored raw.
+    pub fn header_line(&self) -> String {
+        self.fields().iter().map(|f| f.replace('_', "-")).collect::<Vec<_>>().join(" ")
+    }
+
     /// Canonical field names in record order.
     pub fn fields(&self) -> &[String] {
         &self.fields

@@ -12,16 +12,8 @@ use serde::Deserialize;
 use crate::schema::{RecordFormat, RecordSchema};
 use crate::selector::StreamSelector;
 
-/// Which log database the datasource talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// VictoriaLogs (LogsQL).
-    #[default]
-    Victorialogs,
-    /// Grafana Loki (LogQL).
-    Loki,
-}
+/// The backend a datasource names when it names none.
+pub const DEFAULT_BACKEND: &str = "victorialogs";
 
 /// Where a Loki datasource in `recordMode: fields` finds the fields that
 /// were parsed at ingest (`lokiFields`); the LogQL dialect reads them so.
@@ -104,8 +96,8 @@ pub struct DataLink {
 pub struct Settings {
     /// Base URL of the backend (single node, `vlselect`, or Loki's query frontend).
     pub url: url::Url,
-    /// Backend dialect.
-    pub backend: BackendKind,
+    /// The backend's name in the registry (`backends::open`), lowercase.
+    pub backend: String,
     /// Authentication.
     pub auth: Auth,
     /// Extra headers sent with every request (values are secrets).
@@ -221,7 +213,7 @@ pub const MAX_CONCURRENT_REQUESTS: usize = 1_024;
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct JsonData {
-    backend: Option<BackendKind>,
+    backend: Option<String>,
     stream_selector: Option<String>,
     record_mode: Option<String>,
     record_format: Option<String>,
@@ -425,7 +417,13 @@ impl Settings {
         let coalesce_ms = whole("coalesceWindowMs", jd.coalesce_window_ms, DEFAULT_COALESCE_MS, MAX_COALESCE_MS)?;
         Ok(Self {
             url,
-            backend: jd.backend.unwrap_or_default(),
+            backend: jd
+                .backend
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .unwrap_or(DEFAULT_BACKEND)
+                .to_ascii_lowercase(),
             auth,
             headers,
             tls_skip_verify: jd.tls_skip_verify,
@@ -560,7 +558,7 @@ mod tests {
     #[test]
     fn defaults() {
         let s = settings("{}", &[]).unwrap();
-        assert_eq!(s.backend, BackendKind::Victorialogs);
+        assert_eq!(s.backend, "victorialogs");
         assert_eq!(s.schema, RecordSchema::Raw(RecordFormat::default()));
         assert_eq!(s.timeout, Duration::from_secs(60));
         assert_eq!(s.max_concurrent_requests, DEFAULT_MAX_CONCURRENT_REQUESTS);
@@ -618,7 +616,7 @@ mod tests {
             &[("bearerToken", "s3cr3t"), ("httpHeaderValue1", "tenant-a")],
         )
         .unwrap();
-        assert_eq!(s.backend, BackendKind::Loki);
+        assert_eq!(s.backend, "loki");
         assert_eq!(s.inside.len(), 2);
         assert_eq!(s.inside[1].to_string(), "10.0.48.7/32");
         assert_eq!(s.interface_id.as_deref(), Some("eni-1"));

@@ -16,3 +16,14 @@ pub fn rfc3339(ms: i64) -> String {
         .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
+
+/// ms as a Prometheus duration (what LogQL's `[range]` accepts, and how
+/// messages write a step): the largest whole unit of `h`, `m`, `s`, `ms`.
+pub fn duration(ms: i64) -> String {
+    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
+}

@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::hostile::{self, hostile_string};
+use flowlens::backends::victorialogs::logsql::LogsQl;
 use flowlens::datasource::Datasource;
-use flowlens::dialect::logsql::LogsQl;
 use flowlens::dialect::{Dialect, Target};
 use flowlens::error::ErrorSource;
 use flowlens::frames::buckets;

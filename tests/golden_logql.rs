@@ -8,7 +8,7 @@
 mod common;
 
 use common::logql::{cases, describe, render_requests, settings, settings_with, MODES};
-use flowlens::dialect::logql::{Covers, LogQl, RequestKind};
+use flowlens::backends::loki::logql::{Covers, LogQl, RequestKind};
 use flowlens::dialect::Target;
 use flowlens::model::{FlowQuery, Request, TimeRange};
 use flowlens::plan::{first_step, Step};

@@ -2,7 +2,7 @@
 //! NAT-gateway dashboard, every filter kind, both record modes and each plan
 //! step. Run with `UPDATE_GOLDEN=1` to rewrite the files, then read the diff.
 
-use flowlens::dialect::logsql::LogsQl;
+use flowlens::backends::victorialogs::logsql::LogsQl;
 use flowlens::dialect::{Dialect, Target};
 use flowlens::model::{FlowQuery, Request, TimeRange};
 use flowlens::plan::{first_step, Step};

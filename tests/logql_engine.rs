@@ -20,7 +20,7 @@ use common::data::{self, field_name, FIELD_MAPPING, NAT_ENI, POD_CIDR};
 use common::logql::filter_cases;
 use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::dialect::logql::{merge, Answer, LogQl};
+use flowlens::backends::loki::logql::{merge, Answer, LogQl};
 use flowlens::dialect::Target;
 use flowlens::gen::{FlowRecord, Template, MISSION_FORMAT};
 use flowlens::model::{FlowQuery, Request, TimeRange};
@@ -351,12 +351,12 @@ async fn metric_queries_split_at_the_hour_equal_the_unsplit_answers() {
                 let what = format!("{target} {this:?} {w:?}");
                 let edges = whole
                     .iter()
-                    .filter(|r| matches!(r.covers, flowlens::dialect::logql::Covers::Bucket { .. }))
+                    .filter(|r| matches!(r.covers, flowlens::backends::loki::logql::Covers::Bucket { .. }))
                     .count();
                 let whole_hours: usize = whole
                     .iter()
                     .map(|r| match r.covers {
-                        flowlens::dialect::logql::Covers::Buckets { first_ms, last_ms, .. } => {
+                        flowlens::backends::loki::logql::Covers::Buckets { first_ms, last_ms, .. } => {
                             (last_ms.div_euclid(HOUR_MS) - first_ms.div_euclid(HOUR_MS) + 1) as usize
                         }
                         _ => 0,

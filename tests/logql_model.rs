@@ -19,7 +19,7 @@ use common::logql_model::{answer_json, pattern_captures, Labels, Refusal, Reques
 use common::logql_syntax::{parse, PatternPart, Query};
 use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
 use common::reference::{self as r, Dir, RefFilter, RefQuery};
-use flowlens::dialect::logql::{merge, Answer, LogQl, LokiRequest};
+use flowlens::backends::loki::logql::{merge, Answer, LogQl, LokiRequest};
 use flowlens::dialect::Target;
 use flowlens::gen::FlowRecord;
 use flowlens::model::{FlowQuery, Request as PanelRequest, TimeRange};

@@ -20,7 +20,7 @@ use common::logql_model::Store;
 use common::loki::{nanosecond_stamps, raw_lines};
 use common::loki_contract::{ContractServer, Limits};
 use common::loki_frontend::Frontend;
-use flowlens::dialect::logql::RequestKind;
+use flowlens::backends::loki::logql::RequestKind;
 use flowlens::gen::FlowRecord;
 use serde_json::json;
 
@@ -435,7 +435,7 @@ async fn long_queries_are_sent_as_post_forms() {
     let seen = server.seen();
     let long = |s: &common::loki_contract::Seen| {
         let form = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&s.params).finish();
-        form.len() > flowlens::backend::loki::MAX_GET_QUERY
+        form.len() > flowlens::backends::loki::client::MAX_GET_QUERY
     };
     assert!(seen.iter().any(|s| s.method == "POST" && long(s)), "a long query POSTed");
     assert!(seen.iter().filter(|s| s.method == "GET").all(|s| !long(s)), "no long GET");

@@ -107,7 +107,7 @@ async fn rankings_over_the_series_limit_are_ranked_in_parts_and_stay_exact() {
         let text = notices(&frames[0]);
         assert!(text.contains(&format!("Ranked by `{group_by}` in ")), "{group_by}: {text}");
         assert!(text.contains(kind) && text.contains(&format!("max_query_series ({limit})")), "{text}");
-        let label = format!("{}{group_by}", flowlens::dialect::logql::EXTRACTED);
+        let label = format!("{}{group_by}", flowlens::backends::loki::logql::EXTRACTED);
         let by = format!("sum by ({label}) ");
         let seen: Vec<(String, bool)> = seen.lock().unwrap().iter().filter(|(q, _)| q.contains(&by)).cloned().collect();
         assert!(seen[0].1, "{group_by}: the whole ranking was refused first: {seen:?}");

@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use crate::dialect::logql::LogQl;
-use crate::dialect::logsql::LogsQl;
+use crate::backends::loki::logql::LogQl;
+use crate::backends::victorialogs::logsql::LogsQl;
 use crate::dialect::{Dialect, Target};
 use crate::model::{FlowQuery, Request, TimeRange, MAX_LIST_VALUES};
 use crate::plan::Step;

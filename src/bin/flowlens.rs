@@ -202,7 +202,7 @@ async fn check(args: &CheckArgs) -> Result<(), String> {
     let mut whole = json.clone();
     whole.insert("lokiSplitInterval".into(), "0".into());
     let unsplit = args.datasource.build(&whole)?;
-    let hours = if ds.settings.loki_split_ms > 0 && ds.settings.backend == flowlens::settings::BackendKind::Loki {
+    let hours = if ds.settings.loki_split_ms > 0 && ds.backend().as_any().is::<flowlens::backends::loki::Loki>() {
         args.hours
     } else {
         0

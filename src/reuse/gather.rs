@@ -15,11 +15,11 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::{timed_out, Answer};
-use crate::backend::{Backend, Deadline};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::FlowQuery;
 use crate::plan::Step;
+use crate::source::{Backend, Deadline};
 
 /// At most this many questions share one scan (one aggregate each).
 pub const MAX_QUESTIONS: usize = 16;

@@ -32,12 +32,12 @@ use tokio::sync::watch;
 
 pub use cache::{Bucket, BucketCache};
 
-use crate::backend::{Backend, Deadline};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, Metric, TimeRange};
 use crate::plan::{Key, Step, StepOutput};
 use crate::settings::Settings;
+use crate::source::{Backend, Deadline};
 
 /// A step's answer: the query text executed, the output, notices.
 pub type Answer = (String, StepOutput, Vec<String>);
@@ -99,7 +99,7 @@ impl Reuse {
     ) -> Result<Answer, QueryError> {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let settled_before = now_ms - self.settle_ms;
-        let bucketed = parts::bucketed(q, step, backend.ranks_from_buckets())
+        let bucketed = parts::bucketed(q, step, backend.capabilities().ranks_from_buckets)
             .filter(|(grain, _)| q.range.from_ms + grain <= settled_before);
         let (Some(cache), Some((grain, as_buckets)), true) = (&self.cache, bucketed, q.cache) else {
             return self.shared(backend, target, q, step, deadline).await;
@@ -150,7 +150,7 @@ impl Reuse {
             texts.push(format!(
                 "-- and {} settled buckets of {} from {} to {} from the datasource's cache",
                 cached.len(),
-                crate::dialect::logsql::duration(grain),
+                crate::time::duration(grain),
                 crate::time::rfc3339(*first),
                 crate::time::rfc3339(last + grain),
             ));

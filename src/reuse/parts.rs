@@ -11,8 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::dialect::logql::natural_keys;
 use crate::model::{FlowQuery, TimeRange};
+use crate::plan::natural_keys;
 use crate::plan::{Key, Step, StepOutput};
 
 /// Grain of a `Total` asked as buckets.

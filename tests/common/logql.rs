@@ -3,7 +3,7 @@
 //! mode and in the three ways Loki can hold fields parsed at ingest.
 #![allow(dead_code)] // each test crate uses a different part
 
-use flowlens::dialect::logql::{Covers, LogQl, LokiRequest};
+use flowlens::backends::loki::logql::{Covers, LogQl, LokiRequest};
 use flowlens::dialect::Target;
 use flowlens::model::{FlowQuery, Request, TimeRange};
 use flowlens::plan::{first_step, Step};

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use flowlens::dialect::logql::{Answer, LogStream, Sample};
+use flowlens::backends::loki::logql::{Answer, LogStream, Sample};
 use serde_json::{json, Value};
 
 use super::logql_syntax::{
@@ -391,7 +391,7 @@ impl Store {
     }
 
     /// Answers one of the dialect's requests (its path and form, as sent).
-    pub fn answer_request(&self, request: &flowlens::dialect::logql::LokiRequest) -> Result<Answer, Refusal> {
+    pub fn answer_request(&self, request: &flowlens::backends::loki::logql::LokiRequest) -> Result<Answer, Refusal> {
         let form: Vec<(String, String)> = request.form().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         self.answer(&Request::parse(request.path(), &form, 0)?)
     }

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use flowlens::dialect::logql::{Answer, LogStream, LokiRequest, Sample};
+use flowlens::backends::loki::logql::{Answer, LogStream, LokiRequest, Sample};
 use flowlens::gen::{FlowRecord, Template, Value as FieldValue, MISSION_FORMAT};
 use serde_json::{json, Value};
 

@@ -203,7 +203,9 @@ fn respond(
                 }
                 Request::Logs { .. } => store.answer(&request)?,
             };
-            if let (Some(max), flowlens::dialect::logql::Answer::Series(series)) = (limits.max_query_series, &answer) {
+            if let (Some(max), flowlens::backends::loki::logql::Answer::Series(series)) =
+                (limits.max_query_series, &answer)
+            {
                 if series.len() > max {
                     return Err(Refusal {
                         status: 400,

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::{Dialect, Target};
+use crate::dialect::{anchored, is_no_value, Dialect, Target};
 use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery, TimeRange};
 use crate::plan::Step;
 use crate::schema::{RecordFormat, RecordSchema};
@@ -250,7 +250,7 @@ fn base_terms(target: &Target<'_>, q: &FlowQuery) -> Vec<String> {
         // the scan less than matching every line against it.
         let header_token = "interface-id".to_string();
         if q.interface_ids.is_empty() || q.interface_ids.contains(&header_token) {
-            base.push(format!("!_msg:={}", quote(&header_line(format))));
+            base.push(format!("!_msg:={}", quote(&format.header_line())));
         }
         base.extend(prefilter_phrases(q));
     }
@@ -310,11 +310,6 @@ fn field_name(name: &str) -> String {
     }
 }
 
-/// The header line S3 flow-log files start with, for records stored raw.
-pub fn header_line(format: &RecordFormat) -> String {
-    format.fields().iter().map(|f| f.replace('_', "-")).collect::<Vec<_>>().join(" ")
-}
-
 /// The `extract` pipes reading the needed fields of a raw record (all
 /// fields for `all`), stopping after the last one. Named fields are
 /// `plain:` (otherwise VictoriaLogs unquotes a token that starts with a
@@ -362,7 +357,7 @@ fn extract_pattern(format: &RecordFormat, needed: &BTreeSet<String>, all: bool, 
 /// with its word index before any parsing. A set of values gives an `or` of
 /// phrases, when every value is one token.
 fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
-    super::token_sets(q)
+    crate::dialect::token_sets(q)
         .into_iter()
         .map(|values| match values.as_slice() {
             [one] => quote(one),
@@ -432,11 +427,6 @@ fn filter_condition(filter: &Filter, name: &str) -> String {
 
 use crate::model::NO_VALUE;
 
-/// Whether a filter value asks for "no value".
-fn is_no_value(v: &str) -> bool {
-    v.is_empty() || v == NO_VALUE
-}
-
 /// `name:="v"` for one value, `name:in("a", "b")` for several; asking for
 /// no value (`""` or `-`) asks for both spellings of it.
 /// Repeated values are asked once, in the order first given; linear in the
@@ -469,10 +459,6 @@ fn regex_condition(name: &str, re: &str) -> String {
         (false, true) => format!("({condition} !{name}:={})", quote(NO_VALUE)),
         _ => condition,
     }
-}
-
-fn anchored(re: &str) -> String {
-    format!("^(?:{re})$")
 }
 
 fn cidr_condition(field: &str, net: &IpNet) -> String {

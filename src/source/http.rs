@@ -77,7 +77,7 @@ pub struct HttpClient {
     base: url::Url,
     auth: Auth,
     headers: Vec<(String, crate::settings::Secret)>,
-    product: &'static str,
+    knobs: Product,
     timeout: Duration,
     slots: Arc<Semaphore>,
     max_concurrent: usize,
@@ -322,7 +322,7 @@ enum Failure {
 
 impl HttpClient {
     /// Builds the client for a datasource.
-    pub fn new(settings: &Settings, product: &'static str) -> Result<Self, QueryError> {
+    pub fn new(settings: &Settings, knobs: Product) -> Result<Self, QueryError> {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(settings.timeout.min(CONNECT_TIMEOUT))
             // A redirect is an error naming where to: followed, it would
@@ -348,7 +348,7 @@ impl HttpClient {
             base: settings.url.clone(),
             auth: settings.auth.clone(),
             headers: settings.headers.clone(),
-            product,
+            knobs,
             timeout: settings.timeout,
             slots: Arc::new(Semaphore::new(max_concurrent)),
             max_concurrent,
@@ -471,9 +471,9 @@ impl HttpClient {
                      (its {})",
                     secs(deadline.budget),
                     self.max_concurrent,
-                    self.product,
-                    self.product,
-                    server_knobs(self.product).0
+                    self.knobs.name,
+                    self.knobs.name,
+                    self.knobs.concurrency
                 ),
             )),
         }
@@ -499,7 +499,7 @@ impl HttpClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let product = self.product;
+        let product = self.knobs.name;
         let code = status.as_u16();
         if status.is_redirection() {
             return Err(Failure::Final(QueryError::downstream(
@@ -542,7 +542,7 @@ impl HttpClient {
     /// The final error of an overloaded backend: its text, how long it was
     /// asked, and what to change.
     fn still_overloaded(&self, last: QueryError, attempts: u32, asked: Duration, deadline: Deadline) -> QueryError {
-        let product = self.product;
+        let product = self.knobs.name;
         QueryError::downstream(
             last.status,
             format!(
@@ -552,7 +552,7 @@ impl HttpClient {
                 last.message,
                 asked.as_secs_f64(),
                 secs(deadline.budget),
-                server_knobs(product).1,
+                self.knobs.queueing,
                 self.max_concurrent
             ),
         )
@@ -575,7 +575,7 @@ impl HttpClient {
             504,
             format!(
                 "{} did not answer within {}s{queued}; narrow the time range or raise timeoutSeconds",
-                self.product,
+                self.knobs.name,
                 secs(deadline.budget)
             ),
         )
@@ -583,7 +583,7 @@ impl HttpClient {
 
     /// Maps a transport failure to a downstream error naming the cause.
     pub fn transport_error(&self, e: &reqwest::Error) -> QueryError {
-        let product = self.product;
+        let product = self.knobs.name;
         if e.is_timeout() {
             return QueryError::downstream(
                 504,
@@ -607,7 +607,7 @@ impl HttpClient {
 
     /// Maps a failure while reading an answer's lines.
     fn line_error(&self, e: LinesCodecError) -> QueryError {
-        let product = self.product;
+        let product = self.knobs.name;
         match e {
             LinesCodecError::MaxLineLengthExceeded => QueryError::downstream(
                 502,
@@ -626,9 +626,9 @@ impl HttpClient {
             Some(BodyError::Transport(e)) => self.transport_error(e),
             Some(BodyError::TooLarge) => self.too_large(),
             None if e.kind() == std::io::ErrorKind::InvalidData => {
-                QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.product))
+                QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.knobs.name))
             }
-            None => QueryError::downstream(502, format!("reading the answer from {} failed: {e}", self.product)),
+            None => QueryError::downstream(502, format!("reading the answer from {} failed: {e}", self.knobs.name)),
         }
     }
 
@@ -638,7 +638,7 @@ impl HttpClient {
             format!(
                 "the answer from {} is larger than {} MiB, the plugin's limit for one query: narrow the time range, \
                  lower the limit or group by fewer fields; a raw query should aggregate (`stats`) or end in `limit`",
-                self.product,
+                self.knobs.name,
                 MAX_RESPONSE_BYTES >> 20
             ),
         )
@@ -793,20 +793,16 @@ fn root_cause(e: &reqwest::Error) -> String {
     cause
 }
 
-/// The server settings that bound concurrent queries, for messages: the
-/// one a request slot mirrors, and the ones that make an overloaded server
-/// queue more.
-fn server_knobs(product: &str) -> (&'static str, &'static str) {
-    match product {
-        "Loki" => (
-            "querier max_concurrent",
-            "Loki's max_outstanding_requests_per_tenant (query frontend or scheduler) or its querier max_concurrent",
-        ),
-        _ => (
-            "-search.maxConcurrentRequests",
-            "VictoriaLogs's -search.maxConcurrentRequests or -search.maxQueueDuration",
-        ),
-    }
+/// A backend's name and the server settings that bound its concurrent
+/// queries, for messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Product {
+    /// The product's name ("VictoriaLogs").
+    pub name: &'static str,
+    /// The server setting a request slot mirrors.
+    pub concurrency: &'static str,
+    /// The server settings that make an overloaded server queue more.
+    pub queueing: &'static str,
 }
 
 /// Seconds for messages: `60`, `1.5`.
@@ -840,6 +836,8 @@ mod tests {
         assert!(draws.windows(2).any(|p| p[0] != p[1]), "{draws:?}");
     }
 
+    const TEST_PRODUCT: Product = Product { name: "Store", concurrency: "-max", queueing: "-queue" };
+
     #[test]
     fn a_secret_across_the_cut_is_taken_out_whole() {
         let json = br#"{"bearerAuth": true}"#;
@@ -851,7 +849,7 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        let client = HttpClient::new(&settings, "VictoriaLogs").unwrap();
+        let client = HttpClient::new(&settings, TEST_PRODUCT).unwrap();
         // The token starts 4 bytes before the cut: its first 4 bytes would stay.
         let body = format!("{}tok-0123456789 and more", "x".repeat(MAX_ERROR_TEXT - 4));
         let text = cut_text(client.scrub(&body), MAX_ERROR_TEXT, true);

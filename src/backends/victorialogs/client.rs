@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::budget::{key_bytes, text_bytes, Budget, ENTRY};
-use super::{Deadline, HttpClient, MAX_ERROR_TEXT};
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, MAX_RAW_ROWS};
 use crate::plan::{Columns, Key, Labels, Record, Step, StepOutput};
 use crate::schema::RecordSchema;
+use crate::source::budget::{key_bytes, text_bytes, Budget, ENTRY};
+use crate::source::{Deadline, HttpClient, MAX_ERROR_TEXT};
 use crate::time::{parse_time_ns, rfc3339};
 
 /// One row of a LogsQL answer.
@@ -147,7 +147,7 @@ impl VictoriaLogs {
         }
     }
 
-    /// Runs a coalesced query ([`crate::dialect::logsql::LogsQl::render_coalesced`])
+    /// Runs a coalesced query ([`super::logsql::LogsQl::render_coalesced`])
     /// and splits its answer: the output of question `i` from column `i`.
     pub async fn run_columns(
         &self,
@@ -159,7 +159,7 @@ impl VictoriaLogs {
         if let Step::Buckets { grouped: true, .. } = step {
             return self.run_unrolled(questions, text, deadline).await;
         }
-        let columns: Vec<String> = (0..questions).map(crate::dialect::logsql::column).collect();
+        let columns: Vec<String> = (0..questions).map(super::logsql::column).collect();
         let budget = Budget::new(self.memory);
         let mut totals = vec![0u64; questions];
         let mut buckets: Vec<BTreeMap<i64, u64>> = vec![BTreeMap::new(); questions];
@@ -199,14 +199,14 @@ impl VictoriaLogs {
     }
 
     /// Runs a grouped coalesced query and splits its answer by the question
-    /// index each key starts with ([`crate::dialect::logsql::unrolled_key`]).
+    /// index each key starts with ([`super::logsql::unrolled_key`]).
     async fn run_unrolled(
         &self,
         questions: usize,
         text: &str,
         deadline: Deadline,
     ) -> Result<Vec<StepOutput>, QueryError> {
-        use crate::dialect::logsql::{unrolled_key, UNROLLED};
+        use super::logsql::{unrolled_key, UNROLLED};
         let mut buckets: Vec<BTreeMap<Key, BTreeMap<i64, u64>>> = vec![BTreeMap::new(); questions];
         let budget = Budget::new(self.memory);
         self.stream_rows_within(deadline, text, &[], |row| {
@@ -235,7 +235,7 @@ impl VictoriaLogs {
             ("query", text.to_string()),
             ("start", rfc3339(q.range.from_ms)),
             ("end", rfc3339(q.range.to_ms - 1)),
-            ("step", crate::dialect::logsql::duration(q.step_ms)),
+            ("step", super::logsql::duration(q.step_ms)),
         ];
         let body = self
             .http
@@ -390,7 +390,7 @@ fn bucket_ms(row: &Row) -> Result<i64, QueryError> {
 
 /// The aggregate of a row.
 fn metric(row: &Row) -> Result<u64, QueryError> {
-    metric_in(row, crate::dialect::logsql::VALUE)
+    metric_in(row, super::logsql::VALUE)
 }
 
 /// The aggregate in a row's `column`. Sums are exact integers below 2^53; a

@@ -1,10 +1,8 @@
-//! Backend dialects: a plan [`Step`] of a [`FlowQuery`] rendered into query
-//! text. Pure; one module per language, nothing else knows their syntax.
+//! What every backend's dialect shares: a plan [`Step`] of a [`FlowQuery`]
+//! rendered into query text for a [`Target`]. Pure. Each language lives in
+//! its backend's folder (`backends/<name>/`); nothing else knows its syntax.
 
-pub mod logql;
-pub mod logsql;
-
-use crate::model::{Filter, FlowQuery};
+use crate::model::{Filter, FlowQuery, NO_VALUE};
 use crate::plan::Step;
 use crate::schema::RecordSchema;
 use crate::selector::StreamSelector;
@@ -51,4 +49,15 @@ pub fn token_sets(q: &FlowQuery) -> Vec<Vec<&str>> {
         }
     }
     out
+}
+
+/// Whether a filter value asks for "no value" (empty, or `-` as flow logs
+/// write it).
+pub fn is_no_value(v: &str) -> bool {
+    v.is_empty() || v == NO_VALUE
+}
+
+/// A regex that must match a whole value (the model's regexes are anchored).
+pub fn anchored(re: &str) -> String {
+    format!("^(?:{re})$")
 }

@@ -1,5 +1,5 @@
 //! Grafana Loki HTTP client: runs a step's [`LokiRequest`]s (from
-//! [`crate::dialect::logql`]) on `/loki/api/v1/query` and `/query_range`
+//! [`super::logql`]) on `/loki/api/v1/query` and `/query_range`
 //! through the shared [`HttpClient`] (auth, headers such as `X-Scope-OrgID`,
 //! request slots, one deadline, retries of 503/429, bounded reading), parses
 //! Loki's documented JSON (`vector`, `matrix`, `streams`) into the dialect's
@@ -23,9 +23,7 @@ use serde_json::Value;
 
 use std::sync::Mutex;
 
-use super::budget::Budget;
-use super::{Deadline, HttpClient, Secrets};
-use crate::dialect::logql::{
+use super::logql::{
     answer_bytes, Answer, KeyPart, LogQl, LogStream, LokiRequest, Merger, Sample, MAX_ENTRIES, MAX_PARTS,
 };
 use crate::dialect::Target;
@@ -33,6 +31,8 @@ use crate::error::QueryError;
 use crate::model::{FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
 use crate::settings::LokiFields;
+use crate::source::budget::Budget;
+use crate::source::{Deadline, HttpClient, Secrets};
 
 /// The longest URL-encoded query string sent with GET (below the 4 KiB URL
 /// limit of the strictest common gateways, with room for the path).

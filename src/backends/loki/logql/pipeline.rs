@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use super::NO_VALUE;
+use crate::dialect::{anchored, is_no_value};
 use crate::error::QueryError;
 use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery};
 use crate::plan::Key;
@@ -182,7 +183,7 @@ pub(super) fn pipeline(
     let (line_filters, parser) = match (schema, names.fields) {
         (RecordSchema::Raw(format), _) => {
             let mut line = prefilters(q);
-            line.push(format!("!= {}", quote(&crate::dialect::logsql::header_line(format))));
+            line.push(format!("!= {}", quote(&format.header_line())));
             let parser = pattern(format, &needed, all_fields).map(|p| format!("pattern {}", quote(&p)));
             (line, parser)
         }
@@ -289,11 +290,6 @@ fn leaf(label: &str, op: &str, value: &str) -> Cond {
     Cond::Leaf(format!("{label}{op}{}", quote(value)))
 }
 
-/// Whether a filter value asks for "no value".
-fn is_no_value(v: &str) -> bool {
-    v.is_empty() || v == NO_VALUE
-}
-
 /// Equal to one of `values`; "no value" is both of its spellings.
 fn set_cond(label: &str, values: &[String]) -> Cond {
     // First-seen order (the no-value pair below depends on it), in linear time.
@@ -336,10 +332,6 @@ fn regex_escape(value: &str) -> String {
         out.push(c);
     }
     out
-}
-
-fn anchored(re: &str) -> String {
-    format!("^(?:{re})$")
 }
 
 /// An anchored regex match, or its negation, where `-` (no value) matches

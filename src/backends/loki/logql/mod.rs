@@ -137,19 +137,20 @@
 
 use std::collections::BTreeMap;
 
-use super::{Dialect, Target};
+use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
 use crate::frames::{buckets, Bucket};
 use crate::model::{FlowQuery, Format, TimeRange};
 use crate::plan::Step;
 use crate::selector::{MatchOp, StreamSelector};
 use crate::settings::{LokiFields, LokiTimestamps};
+pub use crate::time::duration;
 
 mod merge;
 mod parts;
 mod pipeline;
 
-pub use merge::{answer_bytes, merge, natural, natural_keys, Merger, ENTRY_BYTES};
+pub use merge::{answer_bytes, merge, Merger, ENTRY_BYTES};
 pub use parts::{answered_sum, KeyPart, MAX_PARTS};
 pub use pipeline::EXTRACTED;
 use pipeline::{pipeline, Names, Pipeline};
@@ -653,17 +654,6 @@ fn instant_time(to_ms: i64) -> String {
 
 fn ns(ms: i64) -> String {
     (i128::from(ms) * 1_000_000).to_string()
-}
-
-/// A window as a Prometheus duration (what `[range]` accepts): the largest
-/// whole unit of `h`, `m`, `s`, `ms`.
-pub fn duration(ms: i64) -> String {
-    for (unit, size) in [("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
-        if ms % size == 0 {
-            return format!("{}{unit}", ms / size);
-        }
-    }
-    format!("{ms}ms")
 }
 
 /// The stream selector; Loki needs at least one matcher that does not

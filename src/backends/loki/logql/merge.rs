@@ -2,15 +2,13 @@
 //! sums added over disjoint covers, rankings sorted in natural key order,
 //! records newest first without duplicates.
 
-use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 use super::{Answer, LokiRequest};
 use crate::model::NO_VALUE;
 use crate::model::{FlowQuery, Format};
-use crate::plan::{Key, LabelledSeries, Record, Step, StepOutput};
+use crate::plan::{natural_keys, Key, LabelledSeries, Record, Step, StepOutput};
 use crate::selector::quote;
 
 /// Merges the answers to a step's requests into the step's output: sums
@@ -442,21 +440,4 @@ fn fields(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         }
     }
     out
-}
-
-/// Keys compared value by value with [`natural`].
-pub fn natural_keys(a: &[String], b: &[String]) -> Ordering {
-    a.iter().zip(b).map(|(x, y)| natural(x, y)).find(|o| o.is_ne()).unwrap_or_else(|| a.len().cmp(&b.len()))
-}
-
-/// Two numbers compare numerically, two IPv4 addresses numerically,
-/// anything else byte-wise.
-pub fn natural(a: &str, b: &str) -> Ordering {
-    if let (Ok(x), Ok(y)) = (a.parse::<u64>(), b.parse::<u64>()) {
-        return x.cmp(&y);
-    }
-    if let (Ok(x), Ok(y)) = (a.parse::<Ipv4Addr>(), b.parse::<Ipv4Addr>()) {
-        return x.cmp(&y);
-    }
-    a.as_bytes().cmp(b.as_bytes())
 }
