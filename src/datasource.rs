@@ -1,6 +1,7 @@
-//! One configured datasource: validated settings plus its backend client.
-//! Runs a query's plan step by step (render, execute, follow up) and shapes
-//! the frames. The same path serves Grafana, the CLI and the tests.
+//! One configured datasource: validated settings plus its backend client,
+//! what its queries share (request reuse, detected interface addresses, the
+//! backend's self-check verdict) and the running of one step. A panel query
+//! is answered in `query.rs`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -9,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use crate::dialect::Target;
 use crate::error::QueryError;
-use crate::frame::Frame;
 use crate::model::{own_inside, Direction, Filter, FlowQuery, TimeRange};
-use crate::plan::{alongside, first_step, follow_up, Step, StepOutput};
+use crate::plan::{first_step, Step, StepOutput};
 use crate::reuse::Reuse;
 use crate::settings::Settings;
 use crate::source::{Backend, Deadline, Secrets};
@@ -28,20 +28,20 @@ pub struct Datasource {
     /// instead of each sending their own probes.
     detecting: Arc<tokio::sync::Mutex<()>>,
     /// Requests in flight and settled buckets, shared by its queries.
-    reuse: Arc<Reuse>,
+    pub(crate) reuse: Arc<Reuse>,
     /// Whether the backend passed its self-check ([`crate::consistency`])
     /// and when: settled buckets are kept only from a backend that did.
-    trust: Arc<tokio::sync::Mutex<Option<Trust>>>,
+    pub(crate) trust: Arc<tokio::sync::Mutex<Option<Trust>>>,
     /// Its secrets, to take out of what reaches a message or a log.
     secrets: Secrets,
 }
 
 /// A self-check's verdict and when it was given (`Err`: why the backend's
 /// buckets are not kept).
-type Trust = (Instant, Result<(), String>);
+pub(crate) type Trust = (Instant, Result<(), String>);
 
 /// How long a self-check's verdict is reused.
-const TRUST_TTL: Duration = Duration::from_secs(1_800);
+pub(crate) const TRUST_TTL: Duration = Duration::from_secs(1_800);
 
 /// Addresses detected from the records, and when.
 type Detected = (Instant, Vec<IpAddr>);
@@ -251,117 +251,18 @@ impl Datasource {
     }
 
     /// Runs a step through the datasource's reuse layer.
-    async fn run(&self, q: &FlowQuery, step: &Step, deadline: Deadline) -> Result<crate::reuse::Answer, QueryError> {
+    pub(crate) async fn run(
+        &self,
+        q: &FlowQuery,
+        step: &Step,
+        deadline: Deadline,
+    ) -> Result<crate::reuse::Answer, QueryError> {
         self.reuse.run(&self.backend, &self.target(), q, step, deadline).await
-    }
-
-    /// Whether settled buckets of this backend may be kept: `Err` says why
-    /// not. The backend's last settled hour inside the query's range (or
-    /// its settled whole 5 minutes) is checked once ([`consistency::quick`]:
-    /// a total against its buckets) and the verdict reused for
-    /// [`TRUST_TTL`]; a window without records proves nothing, so nothing
-    /// is kept until one with records agrees.
-    /// An error of the check itself is no verdict: the query goes on uncached.
-    async fn trusted(&self, q: &FlowQuery, deadline: Deadline) -> Result<(), String> {
-        let mut trust = self.trust.lock().await;
-        if let Some((at, verdict)) = trust.as_ref() {
-            if at.elapsed() < TRUST_TTL {
-                return verdict.clone();
-            }
-        }
-        let settled = (chrono::Utc::now().timestamp_millis() - self.settings.cache_settle_ms).min(q.range.to_ms);
-        let hour_end = settled.div_euclid(3_600_000) * 3_600_000;
-        let window = if hour_end - 3_600_000 >= q.range.from_ms {
-            TimeRange { from_ms: hour_end - 3_600_000, to_ms: hour_end }
-        } else {
-            let from = (q.range.from_ms + 299_999).div_euclid(300_000) * 300_000;
-            TimeRange { from_ms: from, to_ms: settled.div_euclid(300_000) * 300_000 }
-        };
-        if window.to_ms <= window.from_ms {
-            return Err(String::new());
-        }
-        let check = tokio::time::timeout(deadline.remaining(), crate::consistency::quick_once(self, window)).await;
-        let verdict = match check {
-            Ok(Ok(v)) if v.expected == 0 => return Err(String::new()),
-            Ok(Ok(v)) if v.ok() => Ok(()),
-            Ok(Ok(v)) => Err(format!(
-                "{} failed flowlens' self-check, so none of its answers are cached: {}. Likely cause: {}",
-                self.backend.product(),
-                v.describe(),
-                crate::consistency::likely_cause(self, std::slice::from_ref(&v))
-            )),
-            Ok(Err(e)) => {
-                return Err(format!(
-                    "flowlens' self-check of the backend could not run ({}), so this answer was not cached",
-                    e.message
-                ))
-            }
-            Err(_) => {
-                return Err(
-                    "flowlens' self-check of the backend did not finish in time, so this answer was not cached".into()
-                )
-            }
-        };
-        *trust = Some((Instant::now(), verdict.clone()));
-        verdict
     }
 
     /// Bytes of settled buckets the datasource keeps, about.
     pub fn cached_bytes(&self) -> usize {
         self.reuse.cached_bytes()
-    }
-
-    /// Answers a query with frames. All of its steps (their waits for a
-    /// request slot, retries and answers) share one deadline, the
-    /// datasource's timeout, and one memory budget, `maxQueryMemoryMiB`.
-    pub async fn query(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
-        crate::source::budget::for_query(self.settings.max_query_memory_bytes, self.query_within_budget(q)).await
-    }
-
-    async fn query_within_budget(&self, q: &FlowQuery) -> Result<Vec<Frame>, QueryError> {
-        let deadline = Deadline::after(self.settings.timeout);
-        let mut q = self.resolve(q, deadline).await?;
-        let mut notices = Vec::new();
-        if q.cache && self.reuse.caches() && self.backend.capabilities().checks_itself_before_caching {
-            if let Err(why) = self.trusted(&q, deadline).await {
-                q.cache = false;
-                notices.extend(Some(why).filter(|w| !w.is_empty()));
-            }
-        }
-        let q = &q;
-        let (first_step, early) = (first_step(q), alongside(q));
-        let (first, mut early_answer) = tokio::try_join!(self.run(q, &first_step, deadline), async {
-            match &early {
-                Some(step) => self.run(q, step, deadline).await.map(Some),
-                None => Ok(None),
-            }
-        })?;
-        let (text, mut first, more) = first;
-        notices.extend(more);
-        if let StepOutput::Ranked(groups) = &mut first {
-            // A group whose records have no bytes (or packets) at all sums to
-            // 0 (VictoriaLogs: NaN, read as 0) and is no group of the ranking:
-            // Loki drops such records at `unwrap` and never sees the group.
-            groups.retain(|(_, v)| *v > 0);
-        }
-        let later = follow_up(q, &first).into_iter().map(|step| {
-            let ready = if Some(&step) == early.as_ref() { early_answer.take() } else { None };
-            async move {
-                match ready {
-                    Some(answer) => Ok(answer),
-                    None => self.run(q, &step, deadline).await,
-                }
-            }
-        });
-        let answers = futures_util::future::try_join_all(later).await?;
-        let mut executed = vec![text];
-        let mut outputs = vec![first];
-        for (text, output, more) in answers {
-            executed.push(text);
-            outputs.push(output);
-            notices.extend(more);
-        }
-        Ok(crate::frames::shape_noted(q, &self.settings, outputs, &executed.join("\n\n"), &notices))
     }
 }
 

@@ -25,6 +25,7 @@ pub mod plugin;
 pub mod pluginv2;
 #[cfg(feature = "devtools")]
 pub mod print;
+pub mod query;
 pub mod re2;
 pub mod reuse;
 pub mod schema;

@@ -1,15 +1,17 @@
 import React, { useEffect, useMemo, useState } from 'react';
-import { QueryEditorProps, SelectableValue } from '@grafana/data';
+import { DataSourceApi, QueryEditorProps, SelectableValue } from '@grafana/data';
 import { InlineField, InlineFieldRow, Input, RadioButtonGroup, Select } from '@grafana/ui';
 
-import type { DataSource } from '../datasource';
 import { migrateVariableQuery } from '../migrate';
 import { DEFAULT_VARIABLE_LIMIT, Direction, FlowDataSourceOptions, FlowFilter, FlowQuery, FlowVariableQuery } from '../types';
 import { FiltersSection } from './query/FiltersSection';
-import { useFields } from './query/useFields';
+import { FieldSource, useFields } from './query/useFields';
 import { VARIABLE } from './selectors';
 
-type Props = QueryEditorProps<DataSource, FlowQuery, FlowDataSourceOptions, FlowVariableQuery>;
+/** The datasource as this editor uses it (not its class: that would import the editor back). */
+type FlowDataSourceApi = DataSourceApi<FlowQuery, FlowDataSourceOptions> & FieldSource;
+
+type Props = QueryEditorProps<FlowDataSourceApi, FlowQuery, FlowDataSourceOptions, FlowVariableQuery>;
 
 const DIRECTION_OPTIONS: Array<SelectableValue<Direction>> = [
   { label: 'In', value: 'in' },
