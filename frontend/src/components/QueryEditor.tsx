@@ -67,7 +67,7 @@ export function QueryEditor({ datasource, query: saved, onChange, onRunQuery, ra
       {mode === 'raw' ? (
         <RawQueryRow
           rawQuery={query.rawQuery ?? ''}
-          backend={jsonData.backend ?? 'victorialogs'}
+          backend={jsonData.backend}
           datasource={datasource}
           range={renderRange}
           onChange={(rawQuery) => change({ rawQuery }, false)}

@@ -3,7 +3,8 @@ import { SelectableValue } from '@grafana/data';
 import { FieldSet, InlineField, Input, RadioButtonGroup, Select, TextArea } from '@grafana/ui';
 
 import { FORMAT_PRESETS, FormatPreset, presetOf } from '../../fields';
-import { LokiFields, RecordMode, SETTINGS_DEFAULTS } from '../../types';
+import { backendUi } from '../../backends';
+import { RecordMode, SETTINGS_DEFAULTS } from '../../types';
 import { validateRecordFormat, validateStreamSelector } from '../../validation';
 import { CONFIG } from '../selectors';
 import { FieldMappingList } from './FieldMappingList';
@@ -12,16 +13,6 @@ import { LABEL_WIDTH, SectionProps } from './options';
 const MODES: Array<SelectableValue<RecordMode>> = [
   { label: 'Raw text', value: 'raw', description: 'one record per log line, parsed at query time' },
   { label: 'Fields parsed at ingest', value: 'fields', description: 'e.g. by Vector; much faster over long ranges' },
-];
-
-const LOKI_FIELDS: Array<SelectableValue<LokiFields>> = [
-  {
-    label: 'Structured metadata',
-    value: 'structured-metadata',
-    description: 'Loki 3: fields as structured metadata, read by label filters without a parser',
-  },
-  { label: 'JSON lines', value: 'json', description: 'each line a JSON object, read with | json' },
-  { label: 'logfmt lines', value: 'logfmt', description: 'each line key=value pairs, read with | logfmt' },
 ];
 
 const PRESETS: Array<SelectableValue<FormatPreset['id']>> = FORMAT_PRESETS.map((p) => ({
@@ -33,6 +24,7 @@ const PRESETS: Array<SelectableValue<FormatPreset['id']>> = FORMAT_PRESETS.map((
 /** Which streams hold the records and how a record's fields are found. */
 export function RecordSection({ options, onEdit }: SectionProps) {
   const jd = options.jsonData;
+  const FieldsModeFields = backendUi(jd.backend).FieldsModeFields;
   const mode = jd.recordMode ?? SETTINGS_DEFAULTS.recordMode;
   const selectorError = validateStreamSelector(jd.streamSelector ?? '');
   const format = jd.recordFormat ?? '';
@@ -103,20 +95,7 @@ export function RecordSection({ options, onEdit }: SectionProps) {
         </>
       ) : (
         <>
-          {(jd.backend ?? SETTINGS_DEFAULTS.backend) === 'loki' && (
-            <InlineField
-              label={CONFIG.lokiFields}
-              labelWidth={LABEL_WIDTH}
-              tooltip="Where Loki holds the fields parsed at ingest (lokiFields)"
-            >
-              <RadioButtonGroup
-                aria-label={CONFIG.lokiFields}
-                options={LOKI_FIELDS}
-                value={jd.lokiFields ?? SETTINGS_DEFAULTS.lokiFields}
-                onChange={(lokiFields) => onEdit({ jsonData: { lokiFields } })}
-              />
-            </InlineField>
-          )}
+          {FieldsModeFields && <FieldsModeFields options={options} onEdit={onEdit} />}
           <FieldMappingList options={options} onEdit={onEdit} />
         </>
       )}

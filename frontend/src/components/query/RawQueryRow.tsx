@@ -3,25 +3,20 @@ import { TimeRange } from '@grafana/data';
 import { CodeEditor, InlineField, Monaco, MonacoEditor } from '@grafana/ui';
 
 import type { DataSource } from '../../datasource';
+import { backendUi } from '../../backends';
 import { BackendKind } from '../../types';
 import { QUERY } from '../selectors';
-import { rawLanguage } from './rawLanguages';
 import { datasourceCompletions, registerRawLanguages, setCompletionSource } from './rawMonaco';
 
 interface Props {
   rawQuery: string;
-  backend: BackendKind;
+  backend: BackendKind | undefined;
   datasource: Pick<DataSource, 'fields' | 'fieldValues'>;
   /** The panel's range: the values suggested are those of this range. */
   range: TimeRange;
   onChange: (rawQuery: string) => void;
   onBlur: () => void;
 }
-
-const EXAMPLE: Record<BackendKind, string> = {
-  victorialogs: '{logtype="flow"} ACCEPT | stats count() records',
-  loki: '{logtype="flow"} |= "ACCEPT"',
-};
 
 const LINE_HEIGHT = 19;
 const MIN_HEIGHT = 4 * LINE_HEIGHT + 8;
@@ -35,6 +30,7 @@ const MAX_HEIGHT = 24 * LINE_HEIGHT + 8;
  * does both without leaving the editor).
  */
 export function RawQueryRow({ rawQuery, backend, datasource, range, onChange, onBlur }: Props) {
+  const ui = backendUi(backend);
   const latest = useRef({ datasource, range, onChange, onBlur });
   latest.current = { datasource, range, onChange, onBlur };
   const [height, setHeight] = useState(MIN_HEIGHT);
@@ -72,14 +68,12 @@ export function RawQueryRow({ rawQuery, backend, datasource, range, onChange, on
       label={QUERY.rawQuery}
       labelWidth={12}
       grow
-      tooltip={`${backend === 'loki' ? 'LogQL' : 'LogsQL'}, e.g. ${EXAMPLE[backend]}; the time range and step come from the panel. Ctrl+Space completes field names, and values after ${
-        backend === 'loki' ? 'field="' : 'field:'
-      }; Shift+Enter runs the query.`}
+      tooltip={`${ui.language.name}, e.g. ${ui.rawExample}; the time range and step come from the panel. Ctrl+Space completes field names, and values after ${ui.valueStart}; Shift+Enter runs the query.`}
     >
       <div data-testid={QUERY.rawQueryEditor} style={{ width: '100%' }}>
         <CodeEditor
           value={rawQuery}
-          language={rawLanguage(backend)}
+          language={ui.language.id}
           height={height}
           showLineNumbers={false}
           showMiniMap={false}

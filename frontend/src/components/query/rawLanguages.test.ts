@@ -1,10 +1,10 @@
+import { BACKENDS, backendOfLanguage, backendUi } from '../../backends';
 import { tokenize } from '../../test/monarch';
 import {
   LOGQL_LANGUAGE,
   LOGSQL_LANGUAGE,
   logqlLanguage,
   logsqlLanguage,
-  rawLanguage,
   rawLanguageConfiguration,
 } from './rawLanguages';
 
@@ -12,11 +12,13 @@ const logsql = (text: string) => tokenize(logsqlLanguage, text);
 const logql = (text: string) => tokenize(logqlLanguage, text);
 const typeOf = (tokens: Array<[string, string]>, text: string) => tokens.find(([t]) => t === text)?.[1];
 
-describe('rawLanguage', () => {
+describe('the raw language of each backend', () => {
   it('follows the backend setting, LogsQL by default', () => {
-    expect(rawLanguage('victorialogs')).toBe(LOGSQL_LANGUAGE);
-    expect(rawLanguage(undefined)).toBe(LOGSQL_LANGUAGE);
-    expect(rawLanguage('loki')).toBe(LOGQL_LANGUAGE);
+    expect(backendUi('victorialogs').language.id).toBe(LOGSQL_LANGUAGE);
+    expect(backendUi(undefined).language.id).toBe(LOGSQL_LANGUAGE);
+    expect(backendUi('loki').language.id).toBe(LOGQL_LANGUAGE);
+    expect(backendOfLanguage(LOGQL_LANGUAGE)?.kind).toBe('loki');
+    expect(BACKENDS.map((b) => b.kind)).toEqual(['victorialogs', 'loki']);
   });
 });
 

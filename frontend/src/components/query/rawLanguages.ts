@@ -6,15 +6,8 @@
 // delimiter.
 import type { monacoTypes } from '@grafana/ui';
 
-import type { BackendKind } from '../../types';
-
 export const LOGSQL_LANGUAGE = 'flowlens-logsql';
 export const LOGQL_LANGUAGE = 'flowlens-logql';
-
-/** The raw query language of a backend. */
-export function rawLanguage(backend: BackendKind | undefined): string {
-  return backend === 'loki' ? LOGQL_LANGUAGE : LOGSQL_LANGUAGE;
-}
 
 /** LogsQL pipes (`| name ...`). */
 export const LOGSQL_PIPES = [

@@ -9,7 +9,8 @@ import { RELATIVE_FIELDS } from '../../fields';
 import type { DataSource } from '../../datasource';
 import type { FieldInfo } from '../../types';
 import { completionItems, Dialect, ItemKind, situationAt } from './rawCompletion';
-import { LOGQL_LANGUAGE, LOGSQL_LANGUAGE, logqlLanguage, logsqlLanguage, rawLanguageConfiguration } from './rawLanguages';
+import { BACKENDS, backendOfLanguage } from '../../backends';
+import { rawLanguageConfiguration } from './rawLanguages';
 
 /** Where an editor's completions come from. */
 export interface CompletionSource {
@@ -64,7 +65,7 @@ export function setCompletionSource(uri: string, source: CompletionSource): () =
 }
 
 function dialectOf(languageId: string): Dialect {
-  return languageId === LOGQL_LANGUAGE ? 'logql' : 'logsql';
+  return backendOfLanguage(languageId)?.language.dialect ?? 'logsql';
 }
 
 /** The completion items at `position` of `model`, asking the model's source for fields and values. */
@@ -120,18 +121,16 @@ export function registerRawLanguages(monaco: Monaco): void {
     return;
   }
   registered.add(monaco);
-  const languages: Array<[string, string, monacoTypes.languages.IMonarchLanguage]> = [
-    [LOGSQL_LANGUAGE, 'LogsQL (VictoriaLogs)', logsqlLanguage],
-    [LOGQL_LANGUAGE, 'LogQL (Loki)', logqlLanguage],
-  ];
-  for (const [id, alias, tokens] of languages) {
+  for (const { id, alias, tokens } of BACKENDS.map((b) => b.language)) {
     if (!monaco.languages.getLanguages().some((l) => l.id === id)) {
       monaco.languages.register({ id, aliases: [alias] });
     }
     monaco.languages.setMonarchTokensProvider(id, tokens);
     monaco.languages.setLanguageConfiguration(id, rawLanguageConfiguration);
   }
-  monaco.languages.registerCompletionItemProvider([LOGSQL_LANGUAGE, LOGQL_LANGUAGE], {
+  monaco.languages.registerCompletionItemProvider(
+    BACKENDS.map((b) => b.language.id),
+    {
     triggerCharacters: [':', '=', '"', '{', '(', ',', '|'],
     provideCompletionItems: (model, position) => provideRawCompletions(monaco, model, position),
   });
