@@ -1,8 +1,8 @@
 //! The backends flowlens can ask, one folder each, and the registry: the
 //! only place that names them. Each folder holds its dialect (pure), its
-//! client (I/O) and its [`Source`] implementation; no backend imports
+//! client (I/O) and its [`crate::source::Source`] implementation; no backend imports
 //! another's folder. Adding a backend is a folder and a line in
-//! [`REGISTRY`] (ARCHITECTURE.md, "Adding a source").
+//! `REGISTRY` (ARCHITECTURE.md, "Adding a source").
 
 use std::sync::Arc;
 

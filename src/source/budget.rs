@@ -165,7 +165,7 @@ pub fn exceeded(limit: usize) -> QueryError {
 }
 
 /// Estimated heap bytes of a group key held in a map (the formula of
-/// `dialect::logql::Merger`'s count): each value's text and `String`
+/// `backends::loki::logql::Merger`'s count): each value's text and `String`
 /// (allocations rounded up, with malloc's header), the key's `Vec` and its
 /// slot (B-tree nodes and vectors are not full).
 pub fn key_bytes(key: &[String]) -> usize {

@@ -1,5 +1,5 @@
 //! A test-only model of Loki's query semantics for the LogQL subset that
-//! `src/dialect/logql/` emits (parsed by `logql_syntax.rs`), evaluated
+//! `src/backends/loki/logql/` emits (parsed by `logql_syntax.rs`), evaluated
 //! over stored entries (stream labels, structured metadata, ns timestamp,
 //! line). Written from Loki's documentation
 //! (<https://grafana.com/docs/loki/latest/query/>, the HTTP API at

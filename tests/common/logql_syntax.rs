@@ -1,4 +1,4 @@
-//! The LogQL subset that `src/dialect/logql/` emits, parsed from its text
+//! The LogQL subset that `src/backends/loki/logql/` emits, parsed from its text
 //! by hand for the test model (`logql_model.rs`), written from Loki's
 //! documentation (<https://grafana.com/docs/loki/latest/query/>) and its
 //! grammar (`pkg/logql/syntax/syntax.y`, `lex.go`), not from the dialect's

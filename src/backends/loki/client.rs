@@ -4,7 +4,7 @@
 //! request slots, one deadline, retries of 503/429, bounded reading), parses
 //! Loki's documented JSON (`vector`, `matrix`, `streams`) into the dialect's
 //! [`Answer`], pages log queries backwards under `max_entries_limit_per_query`
-//! and merges the answers with [`merge`]. A ranking that Loki's
+//! and merges the answers with [`super::logql::merge`]. A ranking that Loki's
 //! `max_query_series` refuses whole is ranked in disjoint parts of its first
 //! `groupBy` field ([`KeyPart`]: `ip()` ranges, number ranges, no value),
 //! halved while refused (at most [`MAX_PARTS`]), merged exactly, checked
