@@ -15,38 +15,6 @@ use crate::selector::StreamSelector;
 /// The backend a datasource names when it names none.
 pub const DEFAULT_BACKEND: &str = "victorialogs";
 
-/// Where a Loki datasource in `recordMode: fields` finds the fields that
-/// were parsed at ingest (`lokiFields`); the LogQL dialect reads them so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LokiFields {
-    /// Structured metadata (Loki 3): label filters read them directly, no parser.
-    #[default]
-    StructuredMetadata,
-    /// Log lines that are JSON objects: `| json` extracts the needed fields.
-    Json,
-    /// Log lines in logfmt: `| logfmt` extracts the needed fields.
-    Logfmt,
-}
-
-/// How precise a Loki datasource's entry timestamps are (`lokiTimestamps`);
-/// it decides how a series' buckets are asked (`dialect::logql`, "Exact
-/// windows"). Loki's query frontend stamps every range-query point on a
-/// whole millisecond, so a range query's windows can only begin and end on
-/// whole milliseconds: exact for entries stamped on whole milliseconds (VPC
-/// flow logs shipped from S3 carry their `start` second), not for entries
-/// stamped in between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LokiTimestamps {
-    /// Whole milliseconds: a series is one range query per sub-range.
-    #[default]
-    Milliseconds,
-    /// Any nanosecond: each bucket is its own instant query (exact at any
-    /// precision, one request per bucket).
-    Nanoseconds,
-}
-
 /// A secret value from secureJsonData. Printing it shows `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -98,6 +66,9 @@ pub struct Settings {
     pub url: url::Url,
     /// The backend's name in the registry (`backends::open`), lowercase.
     pub backend: String,
+    /// jsonData as saved, for the settings a backend reads itself (its
+    /// own section, `backends/<name>/`).
+    pub json_data: serde_json::Map<String, serde_json::Value>,
     /// Authentication.
     pub auth: Auth,
     /// Extra headers sent with every request (values are secrets).
@@ -116,15 +87,6 @@ pub struct Settings {
     pub stream: StreamSelector,
     /// Where record fields live.
     pub schema: RecordSchema,
-    /// Loki only, `recordMode: fields`: how the parsed fields are stored.
-    pub loki_fields: LokiFields,
-    /// Loki only: metric queries are split into sub-ranges at multiples of
-    /// this many ms since the epoch, and log queries read newest sub-range
-    /// first (`lokiSplitInterval`, [`DEFAULT_LOKI_SPLIT_MS`] unless set; 0 =
-    /// never split).
-    pub loki_split_ms: i64,
-    /// Loki only: how precise entry timestamps are (`lokiTimestamps`).
-    pub loki_timestamps: LokiTimestamps,
     /// The inside networks (pod subnets); `direction` is relative to them.
     pub inside: Vec<IpNet>,
     /// Default interface-id filter (the NAT gateway ENI).
@@ -201,11 +163,6 @@ pub const MAX_CACHE_SETTLE_MINUTES: i64 = 7 * 24 * 60;
 /// in the plugin instead, within their timeout.
 pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 4;
 
-/// Default of `lokiSplitInterval`: Loki's own default
-/// `split_queries_by_interval` (1 h), so each sub-query is one that Loki's
-/// query frontend would make itself and can answer from its results cache.
-pub const DEFAULT_LOKI_SPLIT_MS: i64 = 3_600_000;
-
 /// Largest `maxConcurrentRequests` accepted.
 pub const MAX_CONCURRENT_REQUESTS: usize = 1_024;
 
@@ -218,9 +175,6 @@ struct JsonData {
     record_mode: Option<String>,
     record_format: Option<String>,
     field_mapping: BTreeMap<String, String>,
-    loki_fields: Option<serde_json::Value>,
-    loki_split_interval: Option<serde_json::Value>,
-    loki_timestamps: Option<serde_json::Value>,
     inside_cidrs: Vec<String>,
     interface_id: Option<String>,
     nat_addresses: Option<Vec<String>>,
@@ -267,11 +221,13 @@ impl Settings {
     /// Validates Grafana's instance settings.
     pub fn from_instance(i: &InstanceSettings<'_>) -> Result<Self, SettingsError> {
         let err = |m: String| SettingsError(m);
-        let jd: JsonData = if i.json_data.is_empty() {
-            JsonData::default()
+        let json_data: serde_json::Map<String, serde_json::Value> = if i.json_data.is_empty() {
+            serde_json::Map::new()
         } else {
             serde_json::from_slice(i.json_data).map_err(|e| err(format!("jsonData is not valid: {e}")))?
         };
+        let jd: JsonData = serde_json::from_value(serde_json::Value::Object(json_data.clone()))
+            .map_err(|e| err(format!("jsonData is not valid: {e}")))?;
         let empty = HashMap::new();
         let secure = i.secure.unwrap_or(&empty);
         let secret = |k: &str| secure.get(k).filter(|v| !v.is_empty()).map(|v| Secret(v.clone()));
@@ -330,31 +286,6 @@ impl Settings {
                 RecordSchema::Fields(jd.field_mapping.clone())
             }
             other => return Err(err(format!("recordMode `{other}` must be `raw` or `fields`"))),
-        };
-        let loki_fields = match &jd.loki_fields {
-            None | Some(serde_json::Value::Null) => LokiFields::default(),
-            Some(v) => serde_json::from_value(v.clone())
-                .map_err(|_| err(format!("lokiFields {v} must be \"structured-metadata\", \"json\" or \"logfmt\"")))?,
-        };
-        let loki_split_ms = match &jd.loki_split_interval {
-            None | Some(serde_json::Value::Null) => DEFAULT_LOKI_SPLIT_MS,
-            Some(serde_json::Value::String(s)) if s.trim().is_empty() => DEFAULT_LOKI_SPLIT_MS,
-            Some(v) => split_interval(v).map_err(|why| {
-                err(format!(
-                    "lokiSplitInterval {v} {why}: a duration such as \"1h\" (the default, Loki's \
-                     split_queries_by_interval) or \"30m\", from 1m to 7d, or \"0\" to never split"
-                ))
-            })?,
-        };
-        let loki_timestamps = match &jd.loki_timestamps {
-            None | Some(serde_json::Value::Null) => LokiTimestamps::default(),
-            Some(serde_json::Value::String(s)) if s.trim().is_empty() => LokiTimestamps::default(),
-            Some(v) => serde_json::from_value(v.clone()).map_err(|_| {
-                err(format!(
-                    "lokiTimestamps {v} must be \"milliseconds\" (entries stamped on whole milliseconds, the \
-                     default) or \"nanoseconds\""
-                ))
-            })?,
         };
         let inside = jd
             .inside_cidrs
@@ -424,6 +355,7 @@ impl Settings {
                 .filter(|b| !b.is_empty())
                 .unwrap_or(DEFAULT_BACKEND)
                 .to_ascii_lowercase(),
+            json_data,
             auth,
             headers,
             tls_skip_verify: jd.tls_skip_verify,
@@ -432,9 +364,6 @@ impl Settings {
             max_concurrent_requests,
             stream,
             schema,
-            loki_fields,
-            loki_split_ms,
-            loki_timestamps,
             inside,
             interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             nat_addresses,
@@ -447,20 +376,6 @@ impl Settings {
             coalesce_window: Duration::from_millis(coalesce_ms as u64),
         })
     }
-}
-
-/// `lokiSplitInterval` in ms: a duration (`1h`, `30m`, `1h30m`, `1d`) of
-/// whole seconds from 1 minute to 7 days, or 0.
-fn split_interval(v: &serde_json::Value) -> Result<i64, &'static str> {
-    let text = v.as_str().ok_or("is not a string")?.trim();
-    if text == "0" {
-        return Ok(0);
-    }
-    let d = humantime::parse_duration(text).map_err(|_| "is not a duration")?;
-    if d.subsec_nanos() != 0 || !(60..=7 * 86_400).contains(&d.as_secs()) {
-        return Err("is out of range");
-    }
-    Ok(d.as_secs() as i64 * 1000)
 }
 
 fn parse_url(raw: &str) -> Result<url::Url, SettingsError> {
@@ -564,47 +479,6 @@ mod tests {
         assert_eq!(s.max_concurrent_requests, DEFAULT_MAX_CONCURRENT_REQUESTS);
         assert_eq!(s.auth, Auth::None);
         assert!(s.stream.matchers.is_empty());
-        assert_eq!(s.loki_fields, LokiFields::StructuredMetadata);
-    }
-
-    #[test]
-    fn loki_fields() {
-        for (value, want) in [
-            ("structured-metadata", LokiFields::StructuredMetadata),
-            ("json", LokiFields::Json),
-            ("logfmt", LokiFields::Logfmt),
-        ] {
-            let s = settings(&format!(r#"{{"backend":"loki","recordMode":"fields","lokiFields":"{value}"}}"#), &[]);
-            assert_eq!(s.unwrap().loki_fields, want);
-        }
-    }
-
-    #[test]
-    fn loki_timestamps() {
-        let of = |json: &str| settings(json, &[]).map(|s| s.loki_timestamps);
-        assert_eq!(of(r#"{"backend":"loki"}"#), Ok(LokiTimestamps::Milliseconds));
-        assert_eq!(of(r#"{"lokiTimestamps":""}"#), Ok(LokiTimestamps::Milliseconds));
-        assert_eq!(of(r#"{"lokiTimestamps":"nanoseconds"}"#), Ok(LokiTimestamps::Nanoseconds));
-        let e = of(r#"{"lokiTimestamps":"seconds"}"#).unwrap_err();
-        assert!(e.0.starts_with("lokiTimestamps \"seconds\" must be"), "{}", e.0);
-    }
-
-    #[test]
-    fn loki_split_interval() {
-        let split = |json: &str| settings(json, &[]).map(|s| s.loki_split_ms);
-        assert_eq!(split("{}"), Ok(DEFAULT_LOKI_SPLIT_MS));
-        assert_eq!(split(r#"{"lokiSplitInterval":""}"#), Ok(DEFAULT_LOKI_SPLIT_MS));
-        for (text, ms) in [("0", 0), ("30m", 1_800_000), ("1h30m", 5_400_000), ("1d", 86_400_000), ("7d", 604_800_000)]
-        {
-            assert_eq!(split(&format!(r#"{{"lokiSplitInterval":"{text}"}}"#)), Ok(ms), "{text}");
-        }
-        for bad in [r#""30s""#, r#""8d""#, r#""1.5s""#, r#""soon""#, "3600"] {
-            let e = split(&format!(r#"{{"lokiSplitInterval":{bad}}}"#)).unwrap_err();
-            assert!(
-                e.0.starts_with(&format!("lokiSplitInterval {bad} ")) && e.0.contains("\"0\" to never split"),
-                "{e}"
-            );
-        }
     }
 
     #[test]
@@ -673,7 +547,6 @@ mod tests {
             (r#"{"natAddresses":["10.0.0.0/24"]}"#, "natAddresses"),
             (r#"{"recordFormat":"${srcaddr} ${nope}"}"#, "`nope`"),
             (r#"{"recordMode":"json"}"#, "recordMode"),
-            (r#"{"lokiFields":"yaml"}"#, "lokiFields \"yaml\" must be \"structured-metadata\", \"json\" or \"logfmt\""),
             (r#"{"recordMode":"fields","fieldMapping":{"pkt_src":"x"}}"#, "fieldMapping"),
             (r#"{"recordMode":"fields","fieldMapping":{"srcport":"src*"}}"#, "wildcard"),
             (r#"{"recordMode":"fields","fieldMapping":{"bytes":"value"}}"#, "query results"),

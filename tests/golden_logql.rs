@@ -130,7 +130,7 @@ fn split_sub_ranges_golden() {
         interval_ms: 900_000,
         max_data_points: 0,
     };
-    let dialect = LogQl { split_ms: 3_600_000, ..LogQl::of(&s) };
+    let dialect = LogQl { split_ms: 3_600_000, ..LogQl::of(&s).unwrap() };
     for (name, query) in [
         ("stat", json!({"format": "stat", "direction": "in"})),
         ("series", json!({"format": "series", "direction": "in"})),

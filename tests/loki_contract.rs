@@ -223,7 +223,7 @@ async fn every_panel_over_an_hour_a_day_and_a_week_equals_the_reference() {
         .remove("A")
         .unwrap();
     assert_eq!(answer.error_source, "downstream", "{answer:?}");
-    for part in ["max_query_length (2d)", "(168h0m0s)", "lokiSplitInterval"] {
+    for part in ["max_query_length (2d)", "(168h0m0s)", "loki.splitInterval"] {
         assert!(answer.error.contains(part), "{part:?} missing in: {}", answer.error);
     }
 }

@@ -263,7 +263,7 @@ async fn save_and_test_names_the_setting_for_nanosecond_timestamps() {
     let (ok, message) = plugin.check_health(&ds).await;
     assert!(
         !ok && message.contains("stamped inside a millisecond")
-            && message.contains("set lokiTimestamps to \"nanoseconds\""),
+            && message.contains("set Timestamps (loki.timestamps) to \"nanoseconds\""),
         "{message}"
     );
     ds.json_data["lokiTimestamps"] = json!("nanoseconds");

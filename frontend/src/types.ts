@@ -164,6 +164,16 @@ export interface DataLinkSetting {
  */
 export type LokiTimestamps = 'milliseconds' | 'nanoseconds';
 
+/** jsonData's `loki` section. */
+export interface LokiSettings {
+  /** `fields` mode: structured metadata (default), JSON lines or logfmt lines. */
+  fields?: LokiFields;
+  /** Sub-range length of long queries, e.g. `1h` (default) or `0` (never split). */
+  splitInterval?: string;
+  /** Entries stamped on whole milliseconds (default: series as range queries) or anywhere (each bucket an instant query). */
+  timestamps?: LokiTimestamps;
+}
+
 export interface FlowDataSourceOptions extends DataSourceJsonData {
   backend?: BackendKind;
   streamSelector?: string;
@@ -171,11 +181,11 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   recordFormat?: string;
   /** `fields` mode: canonical name -> log field name. */
   fieldMapping?: Record<string, string>;
-  /** Loki, `fields` mode: structured metadata (default), JSON lines or logfmt lines. */
+  /** Loki's own settings (backends/loki.tsx; src/backends/loki/settings.rs). */
+  loki?: LokiSettings;
+  /** Earlier versions' flat Loki keys: still read, replaced by `loki` when a Loki setting is edited. */
   lokiFields?: LokiFields;
-  /** Loki: sub-range length of long queries, e.g. `1h` (default) or `0` (never split). */
   lokiSplitInterval?: string;
-  /** Loki: entries stamped on whole milliseconds (default: series as range queries) or anywhere (each bucket an instant query). */
   lokiTimestamps?: LokiTimestamps;
   insideCidrs?: string[];
   interfaceId?: string;

@@ -51,7 +51,8 @@ fn render_times() -> Result<(), String> {
         let q = FlowQuery::parse(&serde_json::to_vec(&query).map_err(|e| e.to_string())?, &req, &settings)
             .map_err(|e| e.message)?;
         let logsql = median_ms(|| LogsQl.render(&target, &q, &Step::Total).len());
-        let logql = median_ms(|| LogQl::of(&settings).render(&target, &q, &Step::Total).len());
+        let dialect = LogQl::of(&settings).map_err(|e| e.to_string())?;
+        let logql = median_ms(|| dialect.render(&target, &q, &Step::Total).len());
         let (a, b) = (logsql * 1_000.0 / n as f64, logql * 1_000.0 / n as f64);
         println!("| {n} | {logsql:.2} | {logql:.2} | {a:.3} | {b:.3} |");
         per_value.push((a, b));

@@ -44,7 +44,7 @@ fn panel_plan(
     range_ms: i64,
     interval_ms: i64,
 ) -> Result<(usize, String), String> {
-    let dialect = LogQl::of(settings);
+    let dialect = LogQl::of(settings).map_err(|e| e.to_string())?;
     let target = Target { stream: &settings.stream, schema: &settings.schema };
     let req = Request {
         range: TimeRange { from_ms: to_ms - range_ms, to_ms },
@@ -116,7 +116,7 @@ pub fn table(panels: &[Panel], to_ms: i64) -> Result<Vec<String>, String> {
             "`lokiSplitInterval` {} (the default); top-N follow-ups planned after a ranking of N keys. \
              Not counted: the interface-address detection every datasource runs once per 10 minutes \
              (a total and two rankings over the last 10 minutes, or the last hour when they hold fewer than 500 records).",
-            duration(settings.loki_split_ms)
+            duration(LogQl::of(&settings).map_err(|e| e.to_string())?.split_ms)
         ),
         String::new(),
         "| panel | 1 h | 24 h | 7 d | requests at 24 h (interval 10m; 1 h: 1m; 7 d: 1h) |".into(),

@@ -200,13 +200,13 @@ async fn check(args: &CheckArgs) -> Result<(), String> {
     let json = args.datasource.json()?;
     let ds = args.datasource.build(&json)?;
     let mut whole = json.clone();
-    whole.insert("lokiSplitInterval".into(), "0".into());
+    // Loki's queries unsplit (the section's key wins over the flat one).
+    let mut loki = whole.get("loki").and_then(|v| v.as_object()).cloned().unwrap_or_default();
+    loki.insert("splitInterval".into(), "0".into());
+    whole.insert("loki".into(), loki.into());
     let unsplit = args.datasource.build(&whole)?;
-    let hours = if ds.settings.loki_split_ms > 0 && ds.backend().as_any().is::<flowlens::backends::loki::Loki>() {
-        args.hours
-    } else {
-        0
-    };
+    let split = ds.backend().as_any().downcast_ref::<flowlens::backends::loki::Loki>().map(|l| l.dialect().split_ms);
+    let hours = if split.is_some_and(|ms| ms > 0) { args.hours } else { 0 };
     let now = chrono::Utc::now().timestamp_millis();
     let window = match &args.at {
         Some(at) => flowlens::consistency::settled_hour(parse_time(at, now)?, 0),

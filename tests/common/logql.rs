@@ -65,7 +65,7 @@ pub fn render_requests(s: &Settings, query: Value, step: Option<Step>) -> Vec<Lo
 pub fn render_requests_at(s: &Settings, query: Value, step: Option<Step>, req: &Request) -> Vec<LokiRequest> {
     let q = FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), req, s).unwrap();
     let step = step.unwrap_or_else(|| first_step(&q));
-    LogQl { split_ms: 0, ..LogQl::of(s) }
+    LogQl { split_ms: 0, ..LogQl::of(s).unwrap() }
         .requests(&Target { stream: &s.stream, schema: &s.schema }, &q, &step)
         .unwrap_or_else(|e| panic!("{query}: {e}"))
 }

@@ -40,10 +40,16 @@ impl Drop for Engine {
 impl Engine {
     /// Starts the engine on a free loopback port and waits until it is ready.
     /// Fails when the binary is missing: in CI it must be there; elsewhere
-    /// the message says where to point `OTELDB_MEM`.
-    pub async fn start() -> Engine {
+    /// the message says where to point `OTELDB_MEM`. `None` (the test says
+    /// so and checks nothing) only when the README's test command, outside
+    /// CI, found the engine missing and said so (`FLOWLENS_WITHOUT_SHARED_TOOLS`).
+    pub async fn start() -> Option<Engine> {
         let path = engine_path();
         if !path.is_file() {
+            if std::env::var("CI").as_deref() != Ok("true") && std::env::var_os("FLOWLENS_WITHOUT_SHARED_TOOLS").is_some() {
+                eprintln!("NOT RUN: this check needs the LogQL engine (oteldb-mem, OTELDB_MEM), missing at {}", path.display());
+                return None;
+            }
             if std::env::var("CI").as_deref() == Ok("true") {
                 panic!(
                     "CI: the LogQL engine {} is missing; CI runs with ../shared/tools beside the repository",
@@ -66,7 +72,7 @@ impl Engine {
         let engine = Engine { child, url: format!("http://127.0.0.1:{port}"), client };
         for _ in 0..200 {
             if engine.client.get(format!("{}/ready", engine.url)).send().await.is_ok_and(|r| r.status().is_success()) {
-                return engine;
+                return Some(engine);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

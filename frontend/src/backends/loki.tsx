@@ -2,10 +2,10 @@ import React from 'react';
 import { SelectableValue } from '@grafana/data';
 import { InlineField, Input, RadioButtonGroup } from '@grafana/ui';
 
-import { LABEL_WIDTH, SectionProps } from '../components/config/options';
+import { Edit, LABEL_WIDTH, SectionProps } from '../components/config/options';
 import { CONFIG } from '../components/selectors';
 import { LOGQL_LANGUAGE, logqlLanguage } from '../components/query/rawLanguages';
-import { LokiFields, LokiTimestamps, SETTINGS_DEFAULTS } from '../types';
+import { FlowDataSourceOptions, LokiFields, LokiSettings, LokiTimestamps, SETTINGS_DEFAULTS } from '../types';
 import { validateSplitInterval } from '../validation';
 import type { BackendUi } from './types';
 
@@ -32,9 +32,36 @@ const LOKI_FIELDS: Array<SelectableValue<LokiFields>> = [
   { label: 'logfmt lines', value: 'logfmt', description: 'each line key=value pairs, read with | logfmt' },
 ];
 
+/**
+ * The `loki` section of jsonData, with the flat keys of earlier versions
+ * (`lokiFields`, `lokiSplitInterval`, `lokiTimestamps`) where the section
+ * lacks them, as the backend reads it.
+ */
+export function lokiSettings(jsonData: FlowDataSourceOptions): LokiSettings {
+  const section = jsonData.loki ?? {};
+  return {
+    fields: section.fields ?? jsonData.lokiFields,
+    splitInterval: section.splitInterval ?? jsonData.lokiSplitInterval,
+    timestamps: section.timestamps ?? jsonData.lokiTimestamps,
+  };
+}
+
+/** The edit that sets Loki settings: the whole section written, the flat keys dropped. */
+export function lokiEdit(jsonData: FlowDataSourceOptions, change: Partial<LokiSettings>): Edit {
+  return {
+    jsonData: {
+      loki: { ...lokiSettings(jsonData), ...change },
+      lokiFields: undefined,
+      lokiSplitInterval: undefined,
+      lokiTimestamps: undefined,
+    },
+  };
+}
+
 /** How queries are split into sub-ranges, and how precise entry timestamps are. */
 function ConnectionFields({ options, onEdit }: SectionProps) {
-  const split = options.jsonData.lokiSplitInterval;
+  const loki = lokiSettings(options.jsonData);
+  const split = loki.splitInterval;
   const splitError = validateSplitInterval(split);
   return (
     <>
@@ -43,26 +70,26 @@ function ConnectionFields({ options, onEdit }: SectionProps) {
         labelWidth={LABEL_WIDTH}
         invalid={!!splitError}
         error={splitError}
-        tooltip="Long queries are sent as sub-queries of this length, aligned to it (lokiSplitInterval; the default 1h is Loki's split_queries_by_interval, so each sub-query can come from Loki's results cache); logs are read newest sub-range first. 0: never split"
+        tooltip="Long queries are sent as sub-queries of this length, aligned to it (loki.splitInterval; the default 1h is Loki's split_queries_by_interval, so each sub-query can come from Loki's results cache); logs are read newest sub-range first. 0: never split"
       >
         <Input
           aria-label={CONFIG.lokiSplitInterval}
           width={12}
           value={split ?? ''}
           placeholder={SETTINGS_DEFAULTS.lokiSplitInterval}
-          onChange={(e) => onEdit({ jsonData: { lokiSplitInterval: e.currentTarget.value.trim() || undefined } })}
+          onChange={(e) => onEdit(lokiEdit(options.jsonData, { splitInterval: e.currentTarget.value.trim() || undefined }))}
         />
       </InlineField>
       <InlineField
         label={CONFIG.lokiTimestamps}
         labelWidth={LABEL_WIDTH}
-        tooltip="How precise the entries' timestamps are (lokiTimestamps). Loki's query frontend stamps range-query points on whole milliseconds, so their buckets are exact for entries stamped on whole milliseconds; Save & test says when the newest entries need Nanoseconds"
+        tooltip="How precise the entries' timestamps are (loki.timestamps). Loki's query frontend stamps range-query points on whole milliseconds, so their buckets are exact for entries stamped on whole milliseconds; Save & test says when the newest entries need Nanoseconds"
       >
         <RadioButtonGroup
           aria-label={CONFIG.lokiTimestamps}
           options={TIMESTAMPS}
-          value={options.jsonData.lokiTimestamps ?? SETTINGS_DEFAULTS.lokiTimestamps}
-          onChange={(v) => onEdit({ jsonData: { lokiTimestamps: v } })}
+          value={loki.timestamps ?? SETTINGS_DEFAULTS.lokiTimestamps}
+          onChange={(timestamps) => onEdit(lokiEdit(options.jsonData, { timestamps }))}
         />
       </InlineField>
     </>
@@ -72,12 +99,12 @@ function ConnectionFields({ options, onEdit }: SectionProps) {
 /** Where Loki holds the fields parsed at ingest. */
 function FieldsModeFields({ options, onEdit }: SectionProps) {
   return (
-    <InlineField label={CONFIG.lokiFields} labelWidth={LABEL_WIDTH} tooltip="Where Loki holds the fields parsed at ingest (lokiFields)">
+    <InlineField label={CONFIG.lokiFields} labelWidth={LABEL_WIDTH} tooltip="Where Loki holds the fields parsed at ingest (loki.fields)">
       <RadioButtonGroup
         aria-label={CONFIG.lokiFields}
         options={LOKI_FIELDS}
-        value={options.jsonData.lokiFields ?? SETTINGS_DEFAULTS.lokiFields}
-        onChange={(lokiFields) => onEdit({ jsonData: { lokiFields } })}
+        value={lokiSettings(options.jsonData).fields ?? SETTINGS_DEFAULTS.lokiFields}
+        onChange={(fields) => onEdit(lokiEdit(options.jsonData, { fields }))}
       />
     </InlineField>
   );

@@ -175,11 +175,11 @@ describe('ConfigEditor', () => {
     await user.click(radio(CONFIG.backend, 'Loki'));
     expect(last().jsonData).toMatchObject({ backend: 'loki', recordMode: 'fields' });
     expect(radio(CONFIG.lokiFields, 'Structured metadata')).toBeChecked();
-    expect(last().jsonData.lokiFields).toBeUndefined();
+    expect(last().jsonData.loki?.fields).toBeUndefined();
     await user.click(radio(CONFIG.lokiFields, 'JSON lines'));
-    expect(last().jsonData.lokiFields).toBe('json');
+    expect(last().jsonData.loki?.fields).toBe('json');
     await user.click(radio(CONFIG.lokiFields, 'logfmt lines'));
-    expect(last().jsonData.lokiFields).toBe('logfmt');
+    expect(last().jsonData.loki?.fields).toBe('logfmt');
     // Long ranges: the split interval, checked as the backend checks it.
     const split = screen.getByLabelText(CONFIG.lokiSplitInterval);
     expect(split).toHaveAttribute('placeholder', '1h');
@@ -187,17 +187,29 @@ describe('ConfigEditor', () => {
     expect(screen.getByText(/must be from 1m to 7d/)).toBeInTheDocument();
     await user.clear(split);
     await user.type(split, '30m');
-    expect(last().jsonData.lokiSplitInterval).toBe('30m');
+    expect(last().jsonData.loki?.splitInterval).toBe('30m');
     // Timestamp precision: whole milliseconds unless set.
     expect(radio(CONFIG.lokiTimestamps, 'Whole milliseconds')).toBeChecked();
     await user.click(radio(CONFIG.lokiTimestamps, 'Nanoseconds'));
-    expect(last().jsonData.lokiTimestamps).toBe('nanoseconds');
+    expect(last().jsonData.loki).toEqual({ fields: 'logfmt', splitInterval: '30m', timestamps: 'nanoseconds' });
     // The field mapping stays beside it.
     expect(screen.getByRole('button', { name: CONFIG.addMapping })).toBeInTheDocument();
     // Raw records: no parsed fields to place.
     await user.click(radio(CONFIG.recordMode, 'Raw text'));
     expect(screen.queryByLabelText(CONFIG.lokiFields)).not.toBeInTheDocument();
     expect(screen.getByLabelText(CONFIG.recordFormat)).toBeInTheDocument();
+  });
+
+  it("shows a saved datasource's flat Loki keys and moves them into the loki section when one is edited", async () => {
+    const saved = { backend: 'loki' as const, recordMode: 'fields' as const, lokiFields: 'json' as const, lokiSplitInterval: '2h' };
+    const { user, last } = setup(options({}, saved));
+    expect(radio(CONFIG.lokiFields, 'JSON lines')).toBeChecked();
+    expect(screen.getByLabelText(CONFIG.lokiSplitInterval)).toHaveValue('2h');
+    await user.click(radio(CONFIG.lokiTimestamps, 'Nanoseconds'));
+    const jsonData = last().jsonData;
+    expect(jsonData.loki).toEqual({ fields: 'json', splitInterval: '2h', timestamps: 'nanoseconds' });
+    expect(JSON.parse(JSON.stringify(jsonData))).not.toHaveProperty('lokiFields');
+    expect(JSON.parse(JSON.stringify(jsonData))).not.toHaveProperty('lokiSplitInterval');
   });
 
   it('validates inside CIDRs and sets interface id and cost', async () => {

@@ -26,11 +26,11 @@ use std::sync::Mutex;
 use super::logql::{
     answer_bytes, Answer, KeyPart, LogQl, LogStream, LokiRequest, Merger, Sample, MAX_ENTRIES, MAX_PARTS,
 };
+use super::settings::LokiFields;
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::{FlowQuery, TimeRange};
 use crate::plan::{Record, Step, StepOutput};
-use crate::settings::LokiFields;
 use crate::source::budget::Budget;
 use crate::source::{Deadline, HttpClient, Secrets};
 
@@ -525,7 +525,7 @@ pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
         return limit(format!(
             "Loki refused the query: its time range ({length}) is longer than Loki's max_query_length ({max}). \
              Choose a time range of at most {max}, raise max_query_length in Loki's limits_config, or set this \
-             datasource's lokiSplitInterval (flowlens splits metric queries into sub-ranges that long and reads \
+             datasource's Split interval (loki.splitInterval; flowlens splits metric queries into sub-ranges that long and reads \
              logs newest sub-range first; 0 turns it off)"
         ));
     }

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod logql;
+pub mod settings;
 
 pub use client::Loki;
 
@@ -14,9 +15,10 @@ use crate::error::QueryError;
 use crate::model::{FlowQuery, TimeRange};
 use crate::plan::{Record, Step};
 use crate::selector::StreamSelector;
-use crate::settings::{LokiTimestamps, Settings};
+use crate::settings::Settings;
 use crate::source::{Capabilities, Deadline, HttpClient, Product, Ran, Source};
 use logql::LogQl;
+use settings::LokiTimestamps;
 
 /// How messages name Loki and its concurrency settings.
 const PRODUCT: Product = Product {
@@ -29,7 +31,11 @@ impl Loki {
     /// A client for the settings' URL and credentials, with the dialect
     /// their Loki settings ask for.
     pub fn open(settings: &Settings) -> Result<Self, QueryError> {
-        Ok(Self::new(HttpClient::new(settings, PRODUCT)?, LogQl::of(settings), settings.max_query_memory_bytes))
+        Ok(Self::new(
+            HttpClient::new(settings, PRODUCT)?,
+            LogQl::of(settings).map_err(|e| QueryError::plugin(e.to_string()))?,
+            settings.max_query_memory_bytes,
+        ))
     }
 }
 
@@ -106,7 +112,7 @@ impl Source for Loki {
         let inside = sample.iter().find(|r| r.time_ns.rem_euclid(1_000_000) != 0)?;
         Some(format!(
             "The newest records are stamped inside a millisecond (one at {} ns): range queries through Loki's query \
-             frontend can only read whole milliseconds, so set lokiTimestamps to \"nanoseconds\" (each bucket is then \
+             frontend can only read whole milliseconds, so set Timestamps (loki.timestamps) to \"nanoseconds\" (each bucket is then \
              its own instant query) or stamp records on whole milliseconds at ingest",
             inside.time_ns
         ))
@@ -120,7 +126,7 @@ impl Source for Loki {
                 .into()
         } else {
             "entries stamped inside a millisecond are read one bucket late by range queries; if the shipper stamps \
-             entries with nanoseconds, set lokiTimestamps to \"nanoseconds\" (each bucket its own instant query); \
+             entries with nanoseconds, set Timestamps (loki.timestamps) to \"nanoseconds\" (each bucket its own instant query); \
              otherwise a query frontend or proxy changes the answers"
                 .into()
         }

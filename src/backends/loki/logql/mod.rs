@@ -137,13 +137,13 @@
 
 use std::collections::BTreeMap;
 
+use super::settings::{LokiFields, LokiTimestamps};
 use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
 use crate::frames::{buckets, Bucket};
 use crate::model::{FlowQuery, Format, TimeRange};
 use crate::plan::Step;
 use crate::selector::{MatchOp, StreamSelector};
-use crate::settings::{LokiFields, LokiTimestamps};
 pub use crate::time::duration;
 
 mod merge;
@@ -157,7 +157,7 @@ use pipeline::{pipeline, Names, Pipeline};
 
 /// The LogQL dialect; `fields` says where a `recordMode: fields`
 /// datasource's fields live.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LogQl {
     /// Structured metadata, JSON lines or logfmt lines.
     pub fields: LokiFields,
@@ -435,11 +435,6 @@ impl Dialect for LogQl {
 }
 
 impl LogQl {
-    /// The dialect a datasource's settings ask for.
-    pub fn of(settings: &crate::settings::Settings) -> Self {
-        LogQl { fields: settings.loki_fields, split_ms: settings.loki_split_ms, timestamps: settings.loki_timestamps }
-    }
-
     /// The requests that answer one step exactly, in the order they are
     /// best shown (the main request first). Errors name the setting or
     /// field that LogQL cannot express.
@@ -546,7 +541,7 @@ impl Query {
         let all = buckets(q);
         if timestamps == LokiTimestamps::Nanoseconds && all.len() > MAX_INSTANT_BUCKETS {
             return Err(QueryError::plugin(format!(
-                "this series has {} buckets; with lokiTimestamps \"nanoseconds\" each bucket is its own Loki \
+                "this series has {} buckets; with loki.timestamps \"nanoseconds\" each bucket is its own Loki \
                  request, at most {MAX_INSTANT_BUCKETS}: raise the panel's Min interval or narrow the time range",
                 all.len()
             )));
@@ -825,7 +820,7 @@ mod tests {
         }
         let long = series(0, 86_400_000, 1_000);
         let e = dialect.requests(&target, &long, &Step::Buckets { grouped: false, keys: None }).unwrap_err();
-        assert!(e.message.contains("lokiTimestamps") && e.message.contains("86400 buckets"), "{e}");
+        assert!(e.message.contains("loki.timestamps") && e.message.contains("86400 buckets"), "{e}");
     }
 
     #[test]

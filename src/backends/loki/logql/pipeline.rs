@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 
 use ipnet::IpNet;
 
+use super::super::settings::LokiFields;
 use super::NO_VALUE;
 use crate::dialect::{anchored, is_no_value};
 use crate::error::QueryError;
@@ -13,7 +14,6 @@ use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, Flo
 use crate::plan::Key;
 use crate::schema::{RecordFormat, RecordSchema};
 use crate::selector::quote;
-use crate::settings::LokiFields;
 
 /// LogQL keywords that Grafana's grammar does not take as label names.
 const KEYWORDS: &[&str] = &[
