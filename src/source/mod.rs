@@ -23,11 +23,13 @@
 
 pub mod budget;
 mod http;
+mod secrets;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use http::{Answer, Deadline, HttpClient, Product, Secrets, MAX_ERROR_TEXT, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
+pub use http::{Answer, Deadline, HttpClient, Product, MAX_ERROR_TEXT, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
+pub use secrets::Secrets;
 
 use crate::dialect::Target;
 use crate::error::QueryError;

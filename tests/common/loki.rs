@@ -46,8 +46,13 @@ impl Engine {
     pub async fn start() -> Option<Engine> {
         let path = engine_path();
         if !path.is_file() {
-            if std::env::var("CI").as_deref() != Ok("true") && std::env::var_os("FLOWLENS_WITHOUT_SHARED_TOOLS").is_some() {
-                eprintln!("NOT RUN: this check needs the LogQL engine (oteldb-mem, OTELDB_MEM), missing at {}", path.display());
+            if std::env::var("CI").as_deref() != Ok("true")
+                && std::env::var_os("FLOWLENS_WITHOUT_SHARED_TOOLS").is_some()
+            {
+                eprintln!(
+                    "NOT RUN: this check needs the LogQL engine (oteldb-mem, OTELDB_MEM), missing at {}",
+                    path.display()
+                );
                 return None;
             }
             if std::env::var("CI").as_deref() == Ok("true") {
