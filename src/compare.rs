@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use crate::backends::loki::client::answer_of;
+use crate::backends::loki::answer_of;
 use crate::backends::loki::logql::{merge, Answer, LogQl, LokiRequest};
 use crate::backends::loki::Loki;
 use crate::datasource::Datasource;

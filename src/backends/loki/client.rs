@@ -3,29 +3,26 @@
 //! through the shared [`HttpClient`] (auth, headers such as `X-Scope-OrgID`,
 //! request slots, one deadline, retries of 503/429, bounded reading), parses
 //! Loki's documented JSON (`vector`, `matrix`, `streams`) into the dialect's
-//! [`Answer`], pages log queries backwards under `max_entries_limit_per_query`
+//! [`Answer`] (`answer.rs`), pages log queries backwards under `max_entries_limit_per_query`
 //! and merges the answers with [`super::logql::merge`]. A ranking that Loki's
 //! `max_query_series` refuses whole is ranked in disjoint parts of its first
 //! `groupBy` field ([`KeyPart`]: `ip()` ranges, number ranges, no value),
 //! halved while refused (at most [`MAX_PARTS`]), merged exactly, checked
 //! against the total, and said so in the frames' notices.
 //!
-//! Loki's errors are plain text (`pkg/util/server/error.go` writes the
-//! message with its status); the limits a panel can hit are recognised by
-//! their wording and turned into errors that name the limit, the value and
-//! what to change ([`limit_error`]).
+//! Loki's limit errors become errors that name the limit, the value and
+//! what to change (`errors.rs`).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use std::sync::Mutex;
 
-use super::logql::{
-    answer_bytes, Answer, KeyPart, LogQl, LogStream, LokiRequest, Merger, Sample, MAX_ENTRIES, MAX_PARTS,
-};
+use super::answer::answer_of;
+use super::errors::{limit_error, loki_said, series_error, series_limit};
+use super::logql::{answer_bytes, Answer, KeyPart, LogQl, LokiRequest, Merger, MAX_ENTRIES, MAX_PARTS};
 use super::settings::LokiFields;
 use crate::dialect::Target;
 use crate::error::QueryError;
@@ -473,84 +470,8 @@ impl Loki {
     }
 }
 
-/// A Loki answer's body parsed, or an error that quotes its start.
-pub fn answer_of(request: &LokiRequest, body: &[u8], secrets: &Secrets) -> Result<Answer, QueryError> {
-    parse_answer(body).map_err(|e| {
-        QueryError::downstream(
-            502,
-            format!(
-                "Loki answered {} with something other than its query JSON ({}): {}",
-                request.path(),
-                secrets.quote(&e.to_string(), 300),
-                secrets.quote_bytes(body, 300)
-            ),
-        )
-    })
-}
-
 /// How long Save & test waits for `/ready`.
 const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Loki's limit errors, by their documented wording (Loki answers them as
-/// plain text with HTTP 400, timeouts with 504 or 499), as errors that name
-/// the limit, the value and what to change. Anything else is passed on.
-pub fn limit_error(e: QueryError, request: &LokiRequest) -> QueryError {
-    let said = loki_said(&e);
-    let between = |start: &str, end: &str| -> Option<String> {
-        let from = said.find(start)? + start.len();
-        let len = said[from..].find(end)?;
-        Some(said[from..from + len].trim().to_string())
-    };
-    let limit = |message: String| QueryError::downstream(422, format!("{message}. Loki said: {said}"));
-    if let Some(n) = series_limit(&e) {
-        return series_error(
-            &n,
-            &said,
-            "flowlens ranks a grouping in disjoint parts when Loki refuses it whole, but this query is no ranking",
-        );
-    }
-    if said.contains("max entries limit per query exceeded") {
-        let (asked, max) = between("(", ")")
-            .and_then(|p| p.split_once('>').map(|(a, b)| (a.trim().to_string(), b.trim().to_string())))
-            .unwrap_or_else(|| (request.param("limit").unwrap_or("?").to_string(), "?".into()));
-        return limit(format!(
-            "Loki refused the log query: it asks for {asked} lines, over Loki's max_entries_limit_per_query \
-             ({max}). flowlens pages log queries by at most {MAX_ENTRIES} lines: raise max_entries_limit_per_query \
-             to at least {MAX_ENTRIES} in Loki's limits_config, or lower the panel's limit to at most {max}"
-        ));
-    }
-    if said.contains("the query time range exceeds the limit") {
-        let length = between("query length: ", ",").unwrap_or_else(|| "?".into());
-        let max = between("limit: ", ")").unwrap_or_else(|| "?".into());
-        return limit(format!(
-            "Loki refused the query: its time range ({length}) is longer than Loki's max_query_length ({max}). \
-             Choose a time range of at most {max}, raise max_query_length in Loki's limits_config, or set this \
-             datasource's Split interval (loki.splitInterval; flowlens splits metric queries into sub-ranges that long and reads \
-             logs newest sub-range first; 0 turns it off)"
-        ));
-    }
-    if said.contains("would read too many bytes") {
-        let max = between("limit: ", ")").unwrap_or_else(|| "?".into());
-        return limit(format!(
-            "Loki refused the query: it would read more than Loki's max_query_bytes_read ({max}). Narrow the time \
-             range, the stream selector or add filters, or raise max_query_bytes_read in Loki's limits_config"
-        ));
-    }
-    let timed_out = e.message.starts_with("Loki failed (HTTP 504)")
-        || e.message.starts_with("Loki failed (HTTP 499)")
-        || ["context deadline exceeded", "request timed out", "query timed out"].iter().any(|t| said.contains(t));
-    if timed_out && e.message.starts_with("Loki") && e.message.contains("(HTTP ") {
-        return QueryError::downstream(
-            504,
-            format!(
-                "Loki stopped the query at its query timeout: narrow the time range or add filters, or raise \
-                 Loki's limits_config query_timeout (and server http_server_write_timeout) and this \
-                 datasource's timeoutSeconds. Loki said: {said}"
-            ),
-        );
-    }
-    e
-}
 
 /// What Loki said, without the client's `Loki failed (HTTP n): ` prefix.
 /// The field a query that `max_query_series` refused is asked in disjoint
@@ -575,37 +496,6 @@ fn line_id(labels: &BTreeMap<String, String>, line: &str) -> u64 {
     h.finish()
 }
 
-fn loki_said(e: &QueryError) -> String {
-    e.message.split_once("): ").map_or(e.message.as_str(), |(_, text)| text).to_string()
-}
-
-/// The `N` of Loki's series-limit error ("maximum number of series (N)
-/// reached for a single query", formerly "maximum of series (N) ..."), or
-/// `None` for any other error.
-pub fn series_limit(e: &QueryError) -> Option<String> {
-    let said = loki_said(e);
-    if !(said.contains("reached for a single query") && said.contains("series (")) {
-        return None;
-    }
-    let from = said.find("series (")? + "series (".len();
-    let len = said[from..].find(')')?;
-    Some(said[from..from + len].trim().to_string())
-}
-
-/// Loki's `max_query_series` refusal as an error that names the limit and
-/// what to change; `why` says why flowlens could not rank in parts.
-fn series_error(n: &str, said: &str, why: &str) -> QueryError {
-    QueryError::downstream(
-        422,
-        format!(
-            "Loki refused the query: it reached Loki's series limit, max_query_series = {n} (a `sum by` over the \
-             whole range counts every group, even when only the top N are shown); {why}. Group by fewer or coarser \
-             fields, add filters or narrow the time range so that fewer than {n} groups remain, or raise \
-             max_query_series in Loki's limits_config (per tenant in its runtime overrides). Loki said: {said}"
-        ),
-    )
-}
-
 /// The output a step's merger built.
 fn into_output(merger: Mutex<Merger>) -> StepOutput {
     merger.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner).finish()
@@ -620,172 +510,6 @@ fn distinct_text(requests: &[LokiRequest]) -> String {
         }
     }
     text.join("\n")
-}
-
-/// `{"status": "success", "data": {"resultType": …, "result": […]}}`, or
-/// for `/series` `{"status": "success", "data": [{label: value, …}, …]}`.
-/// `data` and `result` are kept as the answer's own text until their type
-/// is known, then read into typed values: no JSON tree is built.
-#[derive(Debug, Deserialize)]
-struct Body<'a> {
-    status: String,
-    #[serde(default, borrow)]
-    data: Option<&'a RawValue>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Data<'a> {
-    #[serde(rename = "resultType")]
-    result_type: String,
-    #[serde(default, borrow)]
-    result: Option<&'a RawValue>,
-}
-
-/// One series of a `vector`: `value` is `[unix seconds, "value"]`.
-#[derive(Debug, Deserialize)]
-struct VectorSeries {
-    #[serde(default)]
-    metric: BTreeMap<String, String>,
-    value: Point,
-}
-
-/// One series of a `matrix`.
-#[derive(Debug, Deserialize)]
-struct MatrixSeries {
-    #[serde(default)]
-    metric: BTreeMap<String, String>,
-    #[serde(default)]
-    values: Vec<Point>,
-}
-
-/// One stream of `streams`: `values` are `["unix ns", "line"]` (a third
-/// element, structured metadata with `categorize-labels`, is not read).
-#[derive(Debug, Deserialize)]
-struct Stream {
-    #[serde(default)]
-    stream: BTreeMap<String, String>,
-    #[serde(default)]
-    values: Vec<Entry>,
-}
-
-/// `[unix seconds, "value"]` as (ms, value), read without keeping the text.
-#[derive(Debug)]
-struct Point(i64, f64);
-
-impl<'de> Deserialize<'de> for Point {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Point;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("[unix seconds, \"value\"]")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Point, A::Error> {
-                use serde::de::Error;
-                let t: f64 = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(0, &self))?;
-                let Number(v) = seq.next_element()?.ok_or_else(|| A::Error::invalid_length(1, &self))?;
-                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                    return Err(A::Error::invalid_length(3, &self));
-                }
-                Ok(Point((t * 1000.0).round() as i64, v))
-            }
-        }
-        d.deserialize_seq(Visit)
-    }
-}
-
-/// A sample value: a JSON string holding a number.
-struct Number(f64);
-
-impl<'de> Deserialize<'de> for Number {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl serde::de::Visitor<'_> for Visit {
-            type Value = Number;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a number as a string")
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Number, E> {
-                v.parse().map(Number).map_err(|_| E::custom(format!("a value that is no number: {v:?}")))
-            }
-        }
-        d.deserialize_str(Visit)
-    }
-}
-
-/// `["unix ns", "line", …]` as (ns, line).
-#[derive(Debug)]
-struct Entry(i64, String);
-
-impl<'de> Deserialize<'de> for Entry {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Visit;
-        const NOT: &str = "an entry that is not [\"unix ns\", \"line\"]";
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Entry;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str(NOT)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
-                use serde::de::Error;
-                let t: std::borrow::Cow<'de, str> = seq.next_element()?.ok_or_else(|| A::Error::custom(NOT))?;
-                let t: i64 = t.parse().map_err(|_| A::Error::custom(NOT))?;
-                let line: String = seq.next_element()?.ok_or_else(|| A::Error::custom(NOT))?;
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Entry(t, line))
-            }
-        }
-        d.deserialize_seq(Visit)
-    }
-}
-
-/// A Loki query answer as the dialect's [`Answer`]: points as (ms, value),
-/// entries as (ns, line). Errors say what was not as documented.
-pub fn parse_answer(body: &[u8]) -> Result<Answer, String> {
-    let body: Body = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-    if body.status != "success" {
-        return Err(format!("status {:?}", body.status));
-    }
-    let data = body.data.ok_or("no data")?.get();
-    if data.trim_start().starts_with('[') {
-        let sets: Vec<BTreeMap<String, String>> = serde_json::from_str(data).map_err(|e| e.to_string())?;
-        return Ok(Answer::Streams(sets.into_iter().map(|labels| LogStream { labels, entries: Vec::new() }).collect()));
-    }
-    if data.trim() == "null" {
-        return Err("no data".into());
-    }
-    let data: Data = serde_json::from_str(data).map_err(|e| e.to_string())?;
-    let result = data.result.map_or("null", RawValue::get);
-    match data.result_type.as_str() {
-        "vector" => {
-            let series: Vec<VectorSeries> = serde_json::from_str(result).map_err(|e| e.to_string())?;
-            Ok(Answer::Series(
-                series.into_iter().map(|s| Sample { labels: s.metric, points: vec![(s.value.0, s.value.1)] }).collect(),
-            ))
-        }
-        "matrix" => {
-            let series: Vec<MatrixSeries> = serde_json::from_str(result).map_err(|e| e.to_string())?;
-            Ok(Answer::Series(
-                series
-                    .into_iter()
-                    .map(|s| Sample { labels: s.metric, points: s.values.into_iter().map(|p| (p.0, p.1)).collect() })
-                    .collect(),
-            ))
-        }
-        "streams" => {
-            let streams: Vec<Stream> = serde_json::from_str(result).map_err(|e| e.to_string())?;
-            Ok(Answer::Streams(
-                streams
-                    .into_iter()
-                    .map(|s| LogStream {
-                        labels: s.stream,
-                        entries: s.values.into_iter().map(|e| (e.0, e.1)).collect(),
-                    })
-                    .collect(),
-            ))
-        }
-        other => Err(format!("resultType {other:?}")),
-    }
 }
 
 /// The top-level keys of a JSON line (nested objects as `a.b`), as text.
@@ -857,6 +581,7 @@ fn logfmt_fields(line: &str) -> BTreeMap<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::answer::parse_answer;
     use super::*;
 
     #[test]

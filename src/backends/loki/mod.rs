@@ -2,9 +2,13 @@
 //! `/loki/api/v1/*` ([`client`]), through the query frontend every real
 //! deployment runs (modelled in `tests/common/loki_frontend.rs`).
 
+mod answer;
 pub mod client;
+mod errors;
 pub mod logql;
 pub mod settings;
+
+pub use answer::{answer_of, parse_answer};
 
 pub use client::Loki;
 
