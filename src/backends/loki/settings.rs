@@ -12,7 +12,6 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::logql::LogQl;
 use crate::settings::{Settings, SettingsError};
 
 /// Where a Loki datasource in `recordMode: fields` finds the fields that
@@ -64,8 +63,19 @@ fn setting<'a>(settings: &'a Settings, key: &str, flat: &str) -> Option<(&'a Val
     found.filter(|(v, _)| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()))
 }
 
-impl LogQl {
-    /// The dialect a datasource's Loki settings ask for.
+/// A datasource's Loki settings, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LokiSettings {
+    /// `loki.fields`.
+    pub fields: LokiFields,
+    /// `loki.splitInterval` in ms (0: never split).
+    pub split_ms: i64,
+    /// `loki.timestamps`.
+    pub timestamps: LokiTimestamps,
+}
+
+impl LokiSettings {
+    /// The Loki settings of a datasource's jsonData.
     pub fn of(settings: &Settings) -> Result<Self, SettingsError> {
         let err = SettingsError;
         let fields = match setting(settings, "fields", "lokiFields") {
@@ -91,7 +101,7 @@ impl LogQl {
                 ))
             })?,
         };
-        Ok(LogQl { fields, split_ms, timestamps })
+        Ok(LokiSettings { fields, split_ms, timestamps })
     }
 }
 
@@ -113,14 +123,14 @@ fn split_interval(v: &Value) -> Result<i64, &'static str> {
 mod tests {
     use super::*;
 
-    fn dialect(json: &str) -> Result<LogQl, SettingsError> {
+    fn dialect(json: &str) -> Result<LokiSettings, SettingsError> {
         let s = Settings::from_instance(&crate::settings::InstanceSettings {
             url: "http://127.0.0.1:3100",
             json_data: json.as_bytes(),
             ..Default::default()
         })
         .unwrap();
-        LogQl::of(&s)
+        LokiSettings::of(&s)
     }
 
     #[test]

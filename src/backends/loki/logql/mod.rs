@@ -137,7 +137,7 @@
 
 use std::collections::BTreeMap;
 
-use super::settings::{LokiFields, LokiTimestamps};
+use super::settings::{LokiFields, LokiSettings, LokiTimestamps};
 use crate::dialect::{Dialect, Target};
 use crate::error::QueryError;
 use crate::frames::{buckets, Bucket};
@@ -435,6 +435,12 @@ impl Dialect for LogQl {
 }
 
 impl LogQl {
+    /// The dialect a datasource's Loki settings ask for.
+    pub fn of(settings: &crate::settings::Settings) -> Result<Self, crate::settings::SettingsError> {
+        let LokiSettings { fields, split_ms, timestamps } = LokiSettings::of(settings)?;
+        Ok(LogQl { fields, split_ms, timestamps })
+    }
+
     /// The requests that answer one step exactly, in the order they are
     /// best shown (the main request first). Errors name the setting or
     /// field that LogQL cannot express.
