@@ -140,16 +140,15 @@ async fn answer(ds: Arc<Datasource>, q: pb::DataQuery, alerting: bool) -> Result
     };
     // Reading a query (up to 16 MiB of JSON, value lists de-duplicated) is
     // CPU work: on the blocking pool, as `render` is.
-    let settings = ds.clone();
-    let mut query = tokio::task::spawn_blocking(move || {
+    let settings = ds.settings.clone();
+    let mut query = off_the_workers(move || {
         if alerting {
-            FlowQuery::parse_for_alerting(&q.json, &req, &settings.settings)
+            FlowQuery::parse_for_alerting(&q.json, &req, &settings)
         } else {
-            FlowQuery::parse(&q.json, &req, &settings.settings)
+            FlowQuery::parse(&q.json, &req, &settings)
         }
     })
-    .await
-    .unwrap_or_else(|e| Err(QueryError::plugin(format!("internal error in the plugin: {e}"))))?;
+    .await?;
     query.ref_id = ref_id;
     let frames = ds.query(&query).await?;
     frames
@@ -371,14 +370,22 @@ async fn resource(plugin: &FlowlensPlugin, req: &pb::CallResourceRequest) -> Res
         // other calls meanwhile. It cannot be stopped halfway; the caps bound
         // it (tens of milliseconds, README "Guarantees and limits").
         let (ds, body) = (ds.clone(), req.body.clone());
-        tokio::task::spawn_blocking(move || render(&ds, &body))
-            .await
-            .unwrap_or_else(|e| Err(QueryError::plugin(format!("internal error in the plugin: {e}"))))
+        off_the_workers(move || render(&ds, &body)).await
     } else {
         resource_of(&ds, req).await
     };
     // An error may quote the backend: scrubbed of the datasource's secrets.
     answer.map_err(|e| QueryError { message: ds.scrub(&e.message), ..e })
+}
+
+/// CPU work that never waits on a backend, run on the blocking pool so the
+/// runtime's workers keep answering other calls meanwhile.
+async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, QueryError> + Send + 'static,
+) -> Result<T, QueryError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(QueryError::plugin(format!("internal error in the plugin: {e}"))))
 }
 
 /// A resource call's body, read.

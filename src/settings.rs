@@ -68,7 +68,7 @@ pub struct Settings {
     pub backend: String,
     /// jsonData as saved, for the settings a backend reads itself (its
     /// own section, `backends/<name>/`).
-    pub json_data: serde_json::Map<String, serde_json::Value>,
+    pub json_data: serde_json::Value,
     /// Authentication.
     pub auth: Auth,
     /// Extra headers sent with every request (values are secrets).
@@ -221,13 +221,12 @@ impl Settings {
     /// Validates Grafana's instance settings.
     pub fn from_instance(i: &InstanceSettings<'_>) -> Result<Self, SettingsError> {
         let err = |m: String| SettingsError(m);
-        let json_data: serde_json::Map<String, serde_json::Value> = if i.json_data.is_empty() {
-            serde_json::Map::new()
+        let json_data: serde_json::Value = if i.json_data.is_empty() {
+            serde_json::Value::Object(serde_json::Map::new())
         } else {
             serde_json::from_slice(i.json_data).map_err(|e| err(format!("jsonData is not valid: {e}")))?
         };
-        let jd: JsonData = serde_json::from_value(serde_json::Value::Object(json_data.clone()))
-            .map_err(|e| err(format!("jsonData is not valid: {e}")))?;
+        let jd = JsonData::deserialize(&json_data).map_err(|e| err(format!("jsonData is not valid: {e}")))?;
         let empty = HashMap::new();
         let secure = i.secure.unwrap_or(&empty);
         let secret = |k: &str| secure.get(k).filter(|v| !v.is_empty()).map(|v| Secret(v.clone()));

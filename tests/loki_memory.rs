@@ -99,24 +99,28 @@ fn ranking_fake(head: &str) -> Vec<u8> {
     let time: i128 = param(head, "time").and_then(|t| t.parse().ok()).unwrap_or_default();
     let hour = ((time / 1_000_000 - i128::from(FROM_MS)) / i128::from(HOUR_MS)) as usize;
     let at = time / 1_000_000_000;
+    vector_answer(at, &query, KEYS, |i| format!("{hour}.{}", address(i)))
+}
+
+/// `i` as the last three octets of an address: `x.y.z`.
+fn address(i: usize) -> String {
+    format!("{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256)
+}
+
+/// A vector answer at `at`: for a ranking (`by`), `keys` series of
+/// `flow_srcaddr` `key(i)` with value `i + 1`; for a total, their sum.
+fn vector_answer(at: i128, query: &str, keys: usize, key: impl Fn(usize) -> String) -> Vec<u8> {
+    use std::fmt::Write;
     let mut body = String::from(r#"{"status":"success","data":{"resultType":"vector","result":["#);
     if query.contains(" by (") {
-        use std::fmt::Write;
-        for i in 0..KEYS {
+        for i in 0..keys {
             if i > 0 {
                 body.push(',');
             }
-            let _ = write!(
-                body,
-                r#"{{"metric":{{"flow_srcaddr":"{hour}.{}.{}.{}"}},"value":[{at},"{}"]}}"#,
-                i / 65_536,
-                (i / 256) % 256,
-                i % 256,
-                i + 1
-            );
+            let _ = write!(body, r#"{{"metric":{{"flow_srcaddr":"{}"}},"value":[{at},"{}"]}}"#, key(i), i + 1);
         }
     } else {
-        body.push_str(&format!(r#"{{"metric":{{}},"value":[{at},"{}"]}}"#, KEYS * (KEYS + 1) / 2));
+        let _ = write!(body, r#"{{"metric":{{}},"value":[{at},"{}"]}}"#, keys * (keys + 1) / 2);
     }
     body.push_str("]}}");
     body.into_bytes()
@@ -143,8 +147,7 @@ async fn sub_range_answers_with_many_series_are_folded_as_they_arrive() {
     let bytes = &a.frames[0].field("bytes").values;
     // Every hour's largest value is KEYS; ties in natural key order: hours 1..=5.
     let last = KEYS - 1;
-    let expected: Vec<_> =
-        (1..=5).map(|h| json!(format!("{h}.{}.{}.{}", last / 65_536, (last / 256) % 256, last % 256))).collect();
+    let expected: Vec<_> = (1..=5).map(|h| json!(format!("{h}.{}", address(last)))).collect();
     assert_eq!(keys[..5], expected);
     assert!(bytes[..5].iter().all(|b| *b == json!(KEYS)), "{bytes:?}");
     assert!(took < BOUND, "{took:?}");
@@ -179,30 +182,9 @@ const WEEK_HOURS: usize = 7 * 24;
 /// [`WEEK_KEYS`] series (`10.x.y.z`, value `i + 1`, 350 KB of JSON), the
 /// total with their sum.
 fn week_fake(head: &str) -> Vec<u8> {
-    use std::fmt::Write;
     let query = param(head, "query").unwrap_or_default();
     let time: i128 = param(head, "time").and_then(|t| t.parse().ok()).unwrap_or_default();
-    let at = time / 1_000_000_000;
-    let mut body = String::from(r#"{"status":"success","data":{"resultType":"vector","result":["#);
-    if query.contains(" by (") {
-        for i in 0..WEEK_KEYS {
-            if i > 0 {
-                body.push(',');
-            }
-            let _ = write!(
-                body,
-                r#"{{"metric":{{"flow_srcaddr":"10.{}.{}.{}"}},"value":[{at},"{}"]}}"#,
-                i / 65_536,
-                (i / 256) % 256,
-                i % 256,
-                i + 1
-            );
-        }
-    } else {
-        let _ = write!(body, r#"{{"metric":{{}},"value":[{at},"{}"]}}"#, WEEK_KEYS * (WEEK_KEYS + 1) / 2);
-    }
-    body.push_str("]}}");
-    body.into_bytes()
+    vector_answer(time / 1_000_000_000, &query, WEEK_KEYS, |i| format!("10.{}", address(i)))
 }
 
 /// A top-5 table over 7 days split by the hour: 168 answers of 5,000
@@ -223,8 +205,7 @@ async fn a_week_of_hourly_answers_is_folded_as_they_arrive() {
     let a = &answers["A"];
     assert!(a.error.is_empty(), "{a:?}");
     let top: Vec<usize> = (WEEK_KEYS - 5..WEEK_KEYS).rev().collect();
-    let expected: Vec<_> =
-        top.iter().map(|i| json!(format!("10.{}.{}.{}", i / 65_536, (i / 256) % 256, i % 256))).collect();
+    let expected: Vec<_> = top.iter().map(|i| json!(format!("10.{}", address(*i)))).collect();
     assert_eq!(a.frames[0].field("srcaddr").values, expected);
     let sums: Vec<_> = top.iter().map(|i| json!(WEEK_HOURS * (i + 1))).collect();
     assert_eq!(a.frames[0].field("bytes").values, sums);

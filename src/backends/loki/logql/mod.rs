@@ -157,7 +157,7 @@ use pipeline::{pipeline, Names, Pipeline};
 
 /// The LogQL dialect; `fields` says where a `recordMode: fields`
 /// datasource's fields live.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct LogQl {
     /// Structured metadata, JSON lines or logfmt lines.
     pub fields: LokiFields,
