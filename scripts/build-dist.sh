@@ -73,7 +73,7 @@ log "frontend built in $(took "$t")"
 # reports it (so CARGO_TARGET_DIR and any cargo config are honoured).
 cargo_build() {
     local out
-    out="$(cargo build --release --locked --no-default-features --bin "$executable" --message-format=json-render-diagnostics "$@")" \
+    out="$(cargo build --release --locked --package flowlens --bin "$executable" --message-format=json-render-diagnostics "$@")" \
         || die "cargo build --release --locked --bin $executable $* failed"
     printf '%s\n' "$out" | node -e '
         let path = "";

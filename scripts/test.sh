@@ -75,6 +75,12 @@ echo "== Grafana's LogQL grammar (tests/logql_grammar.rs)"
 echo "== Rust formatting"
 cargo fmt --check
 
+# The plugin crate holds the product: none of the command line's crates
+# (devtools/: clap, the generator, the loader) is in what Grafana runs.
+echo "== The plugin's dependencies (cargo tree -p flowlens)"
+leaked="$(cargo tree --locked -p flowlens -e normal,build --prefix none | grep -E '^(clap|flowlens-devtools) ' || true)"
+[[ -z "$leaked" ]] || { echo "the plugin crate depends on devtools' crates: $leaked" >&2; exit 1; }
+
 echo "== Rust tests"
 cargo test --locked --all-targets
 

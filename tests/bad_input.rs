@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use common::data::{self, NAT_ENI, POD_CIDR, RAW_STREAM};
 use common::harness::{pb, Answer, Instance, Plugin};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
-use flowlens::load::Loader;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
+use flowlens_devtools::load::Loader;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 const FROM_MS: i64 = data::FROM_MS;

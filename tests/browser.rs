@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use common::data;
 use common::harness::{pb, Instance, Plugin};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -285,14 +285,17 @@ async fn editors_in_chromium_against_the_plugin() {
     let loaded = data::load(&server.url).await;
     // Save & test looks at the last hour only: a store in use has records from it.
     let now = chrono::Utc::now().timestamp_millis();
-    let recent = flowlens::gen::generate(&flowlens::gen::GenConfig {
+    let recent = flowlens_devtools::gen::generate(&flowlens_devtools::gen::GenConfig {
         connections: 200,
         from_ms: now - 45 * 60_000,
         to_ms: now - 5 * 60_000,
         ..data::config()
     });
-    let loader = flowlens::load::Loader::new(&server.url);
-    loader.push_raw(&recent, flowlens::gen::MISSION_FORMAT, &data::RAW_STREAM).await.expect("push recent records");
+    let loader = flowlens_devtools::load::Loader::new(&server.url);
+    loader
+        .push_raw(&recent, flowlens_devtools::gen::MISSION_FORMAT, &data::RAW_STREAM)
+        .await
+        .expect("push recent records");
     loader.force_flush().await.expect("flush");
     let plugin = Plugin::start().await;
     println!(

@@ -14,7 +14,7 @@ mod common;
 use common::dashboards::{every_cost_panel, every_panel, provisioned_datasource, round_interval};
 use common::data;
 use common::harness::Plugin;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::json;
 
 /// The fixture's last 24 h: a 1,000-point panel gets Grafana's 1m interval.

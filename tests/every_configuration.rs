@@ -11,8 +11,8 @@ use common::data::{self, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Cidr, Dir, RefFilter, RefQuery};
-use flowlens::gen::{FlowRecord, LB_ENI, NAT_PRIVATE_IP};
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::{FlowRecord, LB_ENI, NAT_PRIVATE_IP};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 const DAY: Window = Window { from_ms: data::FROM_MS, to_ms: data::TO_MS, interval_ms: 300_000 };

@@ -13,7 +13,7 @@ use common::harness::Answer;
 use common::harness::Plugin;
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 /// Longest any call here may take; far below a hang.

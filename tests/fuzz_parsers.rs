@@ -27,7 +27,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Value};
 
-const MISSION_FORMAT: &str = flowlens::gen::MISSION_FORMAT;
+const MISSION_FORMAT: &str = flowlens_devtools::gen::MISSION_FORMAT;
 
 fn run<T: std::fmt::Debug>(
     what: &str,

@@ -4,9 +4,9 @@
 mod common;
 
 use common::harness::{Instance, Plugin};
-use flowlens::gen::{generate, GenConfig, DEFAULT_V2_FORMAT, MISSION_FORMAT};
-use flowlens::load::Loader;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::{generate, GenConfig, DEFAULT_V2_FORMAT, MISSION_FORMAT};
+use flowlens_devtools::load::Loader;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -34,7 +34,7 @@ use common::data;
 use common::harness::{DecodedFrame, Plugin};
 use common::panels::{Checker, Window};
 use common::reference::{Dir, RefQuery};
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::Value;
 
 /// Concurrent QueryData calls.
@@ -118,7 +118,7 @@ fn verify(check: &Checker, target: &Value, frames: &[DecodedFrame]) {
         ("series", false) => check.verify_rate_series(target, &reference, frames),
         ("series", true) => check.verify_top_series(target, &reference, frames),
         ("table", _) => check.verify_top_table(target, &reference, frames),
-        ("logs", _) => check.verify_logs(target, &reference, flowlens::gen::MISSION_FORMAT, frames),
+        ("logs", _) => check.verify_logs(target, &reference, flowlens_devtools::gen::MISSION_FORMAT, frames),
         (other, _) => panic!("format {other} has no check"),
     }
 }
@@ -205,9 +205,15 @@ async fn fifty_dashboards_at_once_for_a_minute_all_exact() {
         ..Default::default()
     };
     let server = VlServer::start(opts).await.expect("VictoriaLogs must start");
-    let records = flowlens::gen::generate(&flowlens::gen::GenConfig { connections: CONNECTIONS, ..data::config() });
-    let loader = flowlens::load::Loader::new(&server.url);
-    loader.push_raw(&records, flowlens::gen::MISSION_FORMAT, &data::RAW_STREAM).await.expect("push the records");
+    let records = flowlens_devtools::gen::generate(&flowlens_devtools::gen::GenConfig {
+        connections: CONNECTIONS,
+        ..data::config()
+    });
+    let loader = flowlens_devtools::load::Loader::new(&server.url);
+    loader
+        .push_raw(&records, flowlens_devtools::gen::MISSION_FORMAT, &data::RAW_STREAM)
+        .await
+        .expect("push the records");
     loader.force_flush().await.expect("force flush");
     let plugin = Arc::new(Plugin::start().await);
     let pid = plugin_pid();

@@ -22,10 +22,10 @@ use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine
 use common::reference::{self as r, Dir, RefQuery};
 use flowlens::backends::loki::logql::{merge, Answer, LogQl};
 use flowlens::dialect::Target;
-use flowlens::gen::{FlowRecord, Template, MISSION_FORMAT};
 use flowlens::model::{FlowQuery, Request, TimeRange};
 use flowlens::plan::{first_step, follow_up, Step, StepOutput};
 use flowlens::settings::{InstanceSettings, Settings};
+use flowlens_devtools::gen::{FlowRecord, Template, MISSION_FORMAT};
 use serde_json::{json, Value};
 
 /// Raw mission-format lines, as Lambda Promtail pushes them.

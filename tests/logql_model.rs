@@ -21,10 +21,10 @@ use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine
 use common::reference::{self as r, Dir, RefFilter, RefQuery};
 use flowlens::backends::loki::logql::{merge, Answer, LogQl, LokiRequest};
 use flowlens::dialect::Target;
-use flowlens::gen::FlowRecord;
 use flowlens::model::{FlowQuery, Request as PanelRequest, TimeRange};
 use flowlens::plan::{first_step, follow_up, Step, StepOutput};
 use flowlens::settings::Settings;
+use flowlens_devtools::gen::FlowRecord;
 use serde_json::{json, Value};
 
 /// The stream every mode's records are in (the selector of `common::logql`).

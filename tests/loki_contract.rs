@@ -24,7 +24,7 @@ use common::loki::raw_lines;
 use common::loki_contract::{go_duration_text, prometheus_duration_text, ContractServer, Limits, Seen};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::gen::{FlowRecord, MISSION_FORMAT};
+use flowlens_devtools::gen::{FlowRecord, MISSION_FORMAT};
 use serde_json::{json, Value};
 
 const HOUR_MS: i64 = 3_600_000;

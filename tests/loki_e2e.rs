@@ -16,7 +16,7 @@ use common::harness::{Instance, Plugin};
 use common::loki::{json_lines, labelled_records, logfmt_lines, raw_lines, Engine};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
+use flowlens_devtools::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
 use serde_json::{json, Value};
 
 /// Raw mission-format lines, as Lambda Promtail pushes them.
@@ -232,14 +232,27 @@ fn cli_compare(ds: &Instance, records: &[FlowRecord]) {
     let rfc = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339();
     let run = |query: Value| {
         let settings = serde_json::to_string(&ds.json_data).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlens"))
-            .args(["query", "--backend", "loki", "--url", &ds.url, "--settings", &settings])
-            .args(["--query", &query.to_string(), "--from", &rfc(ODD.from_ms), "--to", &rfc(ODD.to_ms)])
-            .args(["--interval", &(ODD.interval_ms / 1000).to_string(), "--compare"])
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{query}: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+        let (query, from, to) = (query.to_string(), rfc(ODD.from_ms), rfc(ODD.to_ms));
+        let interval = (ODD.interval_ms / 1000).to_string();
+        let (success, stdout, stderr) = common::harness::flowlens_cli(&[
+            "query",
+            "--backend",
+            "loki",
+            "--url",
+            &ds.url,
+            "--settings",
+            &settings,
+            "--query",
+            &query,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--interval",
+            &interval,
+            "--compare",
+        ]);
+        assert!(success, "{query}: {stderr}\n{stdout}");
         stdout
     };
     let reference = ODD.reference(Dir::In);

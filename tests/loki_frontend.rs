@@ -21,7 +21,7 @@ use common::loki::{nanosecond_stamps, raw_lines};
 use common::loki_contract::{ContractServer, Limits};
 use common::loki_frontend::Frontend;
 use flowlens::backends::loki::logql::RequestKind;
-use flowlens::gen::FlowRecord;
+use flowlens_devtools::gen::FlowRecord;
 use serde_json::json;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -171,13 +171,13 @@ async fn records_on_bucket_edges_are_exact_at_either_timestamp_precision() {
 /// stamped on whole milliseconds.
 fn recent_store() -> Store {
     let now = chrono::Utc::now().timestamp_millis();
-    let cfg = flowlens::gen::GenConfig {
+    let cfg = flowlens_devtools::gen::GenConfig {
         connections: 600,
         from_ms: now - 3 * HOUR_MS,
         to_ms: now - 60_000,
         ..data::config()
     };
-    store(raw_lines(&flowlens::gen::generate(&cfg)))
+    store(raw_lines(&flowlens_devtools::gen::generate(&cfg)))
 }
 
 /// A backend whose range and instant answers disagree (the plugin's old
@@ -210,21 +210,27 @@ async fn the_self_check_catches_a_backend_whose_range_and_instant_answers_disagr
 
         // `flowlens check` over the last whole hour.
         let settings = ds.json_data.to_string();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowlens"))
-            .args(["check", "--url", &server.url, "--settings", &settings, "--at", "now", "--hours", "2"])
-            .output()
-            .unwrap();
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let (success, stdout, stderr) = common::harness::flowlens_cli(&[
+            "check",
+            "--url",
+            &server.url,
+            "--settings",
+            &settings,
+            "--at",
+            "now",
+            "--hours",
+            "2",
+        ]);
         let lines = stdout.lines().filter(|l| l.starts_with("ok: ") || l.starts_with("DIFFERS: ")).count();
         assert_eq!(lines, 8, "a verdict per question, twice: {stdout}\n{stderr}");
         if frontend.old_offset {
-            assert!(!out.status.success(), "{stdout}");
+            assert!(!success, "{stdout}");
             assert!(
                 stdout.contains("DIFFERS: records, ") && stderr.contains("Likely cause: Loki's query frontend"),
                 "{stdout}\n{stderr}"
             );
         } else {
-            assert!(out.status.success(), "{stdout}\n{stderr}");
+            assert!(success, "{stdout}\n{stderr}");
             assert!(stdout.contains("verdict: Loki answers every question the same two ways"), "{stdout}");
         }
 
@@ -254,9 +260,13 @@ async fn the_self_check_catches_a_backend_whose_range_and_instant_answers_disagr
 async fn save_and_test_names_the_setting_for_nanosecond_timestamps() {
     let plugin = Plugin::start().await;
     let now = chrono::Utc::now().timestamp_millis();
-    let cfg =
-        flowlens::gen::GenConfig { connections: 300, from_ms: now - HOUR_MS, to_ms: now - 60_000, ..data::config() };
-    let store = store(nanosecond_stamps(raw_lines(&flowlens::gen::generate(&cfg))));
+    let cfg = flowlens_devtools::gen::GenConfig {
+        connections: 300,
+        from_ms: now - HOUR_MS,
+        to_ms: now - 60_000,
+        ..data::config()
+    };
+    let store = store(nanosecond_stamps(raw_lines(&flowlens_devtools::gen::generate(&cfg))));
     let server = ContractServer::behind(store, Limits::default(), Frontend::LOKI3).await;
     let mut ds = data::raw_instance(&server.url, "ns-health");
     ds.json_data["backend"] = json!("loki");
@@ -290,7 +300,7 @@ async fn logs_page_past_lines_that_share_a_timestamp() {
         data::records().iter().filter(|r| (from..to).contains(&r.time_ms)).cloned().collect();
     let reference = RefQuery::new(Dir::Any, data::POD_CIDR, Some(data::NAT_ENI), from, to);
     let matching: std::collections::HashSet<String> =
-        r::matching(&records, &reference).map(|r| r.render(flowlens::gen::MISSION_FORMAT)).collect();
+        r::matching(&records, &reference).map(|r| r.render(flowlens_devtools::gen::MISSION_FORMAT)).collect();
     for crowd in [3_000, 6_000] {
         // `crowd` matching lines from the middle restamped to one nanosecond.
         let mut lines = raw_lines(&records);

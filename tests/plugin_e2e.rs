@@ -9,8 +9,8 @@ use common::data::{self, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
 use common::panels::{Checker, Window};
 use common::reference::{self as r, Dir, RefFilter, RefQuery};
-use flowlens::gen::{FlowRecord, DEFAULT_V2_FORMAT, MISSION_FORMAT};
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::{FlowRecord, DEFAULT_V2_FORMAT, MISSION_FORMAT};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 fn raw_instance(url: &str) -> Instance {

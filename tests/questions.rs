@@ -17,8 +17,8 @@ use common::data::{self, NAT_ENI, POD_CIDR};
 use common::harness::{AlertInstance, DecodedFrame, Instance, Plugin};
 use common::panels::Window;
 use common::reference::{self as r, Dir, RefQuery};
-use flowlens::gen::FlowRecord;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::FlowRecord;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 /// Not aligned to the hour-long buckets at either end.
@@ -300,8 +300,11 @@ async fn explore(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]) {
         want.iter().take(20).map(|r| r.time_ms).collect::<Vec<_>>(),
         "{what}: the 20 oldest after the row"
     );
-    let lines: std::collections::HashSet<String> =
-        want.iter().take_while(|r| r.time_ms <= times[19]).map(|r| r.render(flowlens::gen::MISSION_FORMAT)).collect();
+    let lines: std::collections::HashSet<String> = want
+        .iter()
+        .take_while(|r| r.time_ms <= times[19])
+        .map(|r| r.render(flowlens_devtools::gen::MISSION_FORMAT))
+        .collect();
     for body in f.field("body").values.iter().filter(|_| ds.json_data["recordMode"] != "fields") {
         assert!(lines.contains(body.as_str().unwrap()), "{what}: not a record after the row: {body}");
     }

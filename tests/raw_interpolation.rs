@@ -12,9 +12,9 @@ mod common;
 
 use common::frontend::{self, Interpolated};
 use common::harness::Plugin;
-use flowlens::gen::FlowRecord;
-use flowlens::load::Loader;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::FlowRecord;
+use flowlens_devtools::load::Loader;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 
 /// 2026-11-20T00:00:00Z; the records are in the hour after it.

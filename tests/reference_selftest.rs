@@ -9,11 +9,11 @@ use std::time::Instant;
 
 use common::data::{self, FROM_MS, NAT_ENI, POD_CIDR, TO_MS};
 use common::reference::{anchored, buckets, groups, matching, natural, total, Cidr, Dir, Metric, RefFilter, RefQuery};
-use flowlens::gen::{
+use flowlens_devtools::gen::{
     generate, header_line, FlowRecord, GenConfig, Template, DEFAULT_V2_FORMAT, MISSION_FORMAT, NAT_PRIVATE_IP,
 };
-use flowlens::load::{LoadError, Loader};
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::load::{LoadError, Loader};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 
 // ---------------------------------------------------------------------------
 // The reference on handmade records.
@@ -376,7 +376,7 @@ async fn fixture_loads_into_victorialogs_without_loss() {
     let loaded = data::load(&server.url).await;
     let load = started.elapsed() - up;
     let n = loaded.records.len();
-    let batches = n.div_ceil(flowlens::load::BATCH_RECORDS);
+    let batches = n.div_ceil(flowlens_devtools::load::BATCH_RECORDS);
     assert_eq!(loaded.raw_lines, n + batches);
     assert_eq!(loaded.v2_lines, n + batches);
     assert_eq!(loaded.field_entries, n);

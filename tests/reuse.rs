@@ -15,9 +15,9 @@ use common::data::{self, NAT_ENI, POD_CIDR};
 use common::harness::{Instance, Plugin};
 use common::panels::{reference_for, Checker, Window};
 use common::reference::{self as r, Dir};
-use flowlens::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
-use flowlens::load::Loader;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
+use flowlens_devtools::load::Loader;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::json;
 
 const MIN: i64 = 60_000;

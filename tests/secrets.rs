@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use common::harness::{Instance, Plugin};
-use flowlens::gen::{generate, GenConfig, MISSION_FORMAT};
-use flowlens::load::Loader;
-use flowlens::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::gen::{generate, GenConfig, MISSION_FORMAT};
+use flowlens_devtools::load::Loader;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;

@@ -82,11 +82,15 @@ pub fn with_values(dashboard: &Value, values: &[(&str, &str)]) -> Value {
 pub async fn every_panel(
     plugin: &Plugin,
     ds: &Instance,
-    records: &[flowlens::gen::FlowRecord],
+    records: &[flowlens_devtools::gen::FlowRecord],
     (from_ms, to_ms): (i64, i64),
 ) {
     let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/nat-gateway.json")).unwrap();
-    assert_eq!(ds.json_data["recordFormat"], flowlens::gen::MISSION_FORMAT, "the provisioned format is the mission's");
+    assert_eq!(
+        ds.json_data["recordFormat"],
+        flowlens_devtools::gen::MISSION_FORMAT,
+        "the provisioned format is the mission's"
+    );
 
     let w = Window { from_ms, to_ms, interval_ms: round_interval((to_ms - from_ms) / 1000) };
     let parsed_lines = ds.json_data["recordMode"] == "fields"
@@ -136,7 +140,7 @@ pub async fn every_panel(
                     let matching = r::matching(records, &reference).count();
                     assert_eq!(frames[0].field("body").values.len(), limit.min(matching), "{title}: log lines");
                 }
-                ("logs", _) => check.check_logs(target, &reference, flowlens::gen::MISSION_FORMAT).await,
+                ("logs", _) => check.check_logs(target, &reference, flowlens_devtools::gen::MISSION_FORMAT).await,
                 (other, _) => panic!("{title}: format {other} has no check"),
             }
             checked += 1;
@@ -147,7 +151,7 @@ pub async fn every_panel(
 
 /// The pod receiving the most bytes over the fixture's day, as a regex for
 /// the `kubernetes_pod_ip` variable.
-pub fn busiest_pod_regex(records: &[flowlens::gen::FlowRecord]) -> String {
+pub fn busiest_pod_regex(records: &[flowlens_devtools::gen::FlowRecord]) -> String {
     let inbound = RefQuery::new(Dir::In, data::POD_CIDR, Some(data::NAT_ENI), data::FROM_MS, data::TO_MS);
     r::groups(records, &inbound, &["pkt_dstaddr"])[0].0[0].replace('.', "\\.")
 }
@@ -159,7 +163,7 @@ pub fn busiest_pod_regex(records: &[flowlens::gen::FlowRecord]) -> String {
 pub async fn every_cost_panel(
     plugin: &Plugin,
     ds: &Instance,
-    records: &[flowlens::gen::FlowRecord],
+    records: &[flowlens_devtools::gen::FlowRecord],
     (from_ms, to_ms): (i64, i64),
 ) {
     let dashboard: Value = serde_json::from_str(&repo_file("provisioning/dashboards/vpc-traffic-cost.json")).unwrap();

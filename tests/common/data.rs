@@ -5,8 +5,8 @@
 
 use std::sync::OnceLock;
 
-use flowlens::gen::{generate, FlowRecord, GenConfig, DEFAULT_V2_FORMAT, MISSION_FORMAT};
-use flowlens::load::Loader;
+use flowlens_devtools::gen::{generate, FlowRecord, GenConfig, DEFAULT_V2_FORMAT, MISSION_FORMAT};
+use flowlens_devtools::load::Loader;
 
 /// 2026-11-20T00:00:00Z.
 pub const FROM_MS: i64 = 1_795_132_800_000;

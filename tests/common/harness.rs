@@ -8,15 +8,16 @@
 #![allow(dead_code)] // each test crate uses a different part
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType, UInt64Type};
 /// The plugin protocol types; tests import them from here, never from a crate directly.
 pub use flowlens::pluginv2 as pb;
+use flowlens_devtools::grafana;
 use serde_json::Value;
 
 /// The plugin executable the tests start: this build's, or
@@ -25,18 +26,27 @@ pub fn plugin_binary() -> String {
     std::env::var("FLOWLENS_PLUGIN_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_gpx_flowlens").to_string())
 }
 
-/// A running plugin process and its gRPC clients.
-pub struct Plugin {
-    child: Child,
-    channel: tonic::transport::Channel,
+/// The `flowlens` command line (`flowlens-devtools`), run as its binary
+/// runs it, on a thread of its own (callers may be inside a runtime):
+/// whether it succeeded, what it wrote, and its error line as the binary
+/// prints it (`error: ...`).
+pub fn flowlens_cli(args: &[&str]) -> (bool, String, String) {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            let mut out = Vec::new();
+            let result = runtime.block_on(flowlens_devtools::cli::run_args(args, &mut out));
+            let stderr = result.as_ref().err().map(|e| format!("error: {e}\n")).unwrap_or_default();
+            (result.is_ok(), String::from_utf8(out).unwrap(), stderr)
+        })
+        .join()
+        .unwrap()
+    })
 }
 
-impl Drop for Plugin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The plugin process and its gRPC clients: Grafana's stand-in shared with
+/// the benchmark (`flowlens_devtools::grafana`), every answer checked here.
+pub struct Plugin(grafana::Plugin);
 
 /// A decoded field.
 #[derive(Debug, Clone)]
@@ -86,77 +96,27 @@ pub struct AlertInstance {
 }
 
 /// A datasource's instance settings as Grafana sends them.
-#[derive(Debug, Clone, Default)]
-pub struct Instance {
-    pub url: String,
-    pub json_data: Value,
-    pub secure: HashMap<String, String>,
-    pub basic_auth_user: Option<String>,
-    pub uid: String,
-}
-
-impl Instance {
-    pub fn context(&self) -> pb::PluginContext {
-        pb::PluginContext {
-            org_id: 1,
-            plugin_id: "flowlens-flowlogs-datasource".into(),
-            data_source_instance_settings: Some(pb::DataSourceInstanceSettings {
-                id: 1,
-                uid: self.uid.clone(),
-                name: "flowlens".into(),
-                url: self.url.clone(),
-                basic_auth_enabled: self.basic_auth_user.is_some(),
-                basic_auth_user: self.basic_auth_user.clone().unwrap_or_default(),
-                json_data: serde_json::to_vec(&self.json_data).unwrap(),
-                decrypted_secure_json_data: self.secure.clone(),
-                last_updated_ms: 1,
-                ..Default::default()
-            }),
-            ..Default::default()
-        }
-    }
-}
+pub use flowlens_devtools::grafana::Instance;
 
 impl Plugin {
     /// Starts the plugin binary and connects once it printed its handshake.
     pub async fn start() -> Plugin {
-        let mut child = Command::new(plugin_binary())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start gpx_flowlens");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the handshake");
-        let parts: Vec<&str> = line.trim().split('|').collect();
-        assert_eq!(parts.len(), 5, "handshake line: {line:?}");
-        assert_eq!((parts[0], parts[1], parts[2], parts[4]), ("1", "2", "tcp", "grpc"), "handshake line: {line:?}");
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{}", parts[3]))
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect to the plugin");
-        Plugin { child, channel }
+        Plugin(grafana::Plugin::start(Path::new(&plugin_binary())).await.expect("start gpx_flowlens"))
     }
 
     /// The plugin process's id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.0.pid()
     }
 
-    /// The plugin process's peak resident set size so far, in KiB
-    /// (`VmHWM` in `/proc/<pid>/status`).
+    /// The plugin process's peak resident set size so far, in KiB.
     pub fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("read the plugin's status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmHWM in the plugin's status")
+        self.0.peak_rss_kib().expect("the plugin's peak RSS")
     }
 
     /// Whether the process is still running.
     pub fn alive(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.0.alive()
     }
 
     /// QueryData with several targets; answers by refId.
@@ -192,13 +152,7 @@ impl Plugin {
     /// One QueryData exchange as is: the response and Grafana's reading of it
     /// (the checker is a process of its own: run off the async workers).
     pub async fn exchange(&self, request: pb::QueryDataRequest) -> (pb::QueryDataResponse, GrafanaReport) {
-        // go-plugin, Grafana's side, accepts messages up to math.MaxInt32 bytes.
-        let response = pb::data_client::DataClient::new(self.channel.clone())
-            .max_decoding_message_size(i32::MAX as usize)
-            .query_data(request.clone())
-            .await
-            .expect("QueryData must not fail as a whole")
-            .into_inner();
+        let response = self.0.query_data(request.clone()).await.expect("QueryData must not fail as a whole");
         tokio::task::spawn_blocking(move || {
             let grafana = grafana_check(&request, &response);
             (response, grafana)
@@ -263,48 +217,20 @@ impl Plugin {
 
     /// CheckHealth: (ok, message).
     pub async fn check_health(&self, instance: &Instance) -> (bool, String) {
-        let r = pb::diagnostics_client::DiagnosticsClient::new(self.channel.clone())
-            .check_health(pb::CheckHealthRequest { plugin_context: Some(instance.context()), ..Default::default() })
-            .await
-            .expect("CheckHealth")
-            .into_inner();
+        let r = self.0.check_health(instance).await.expect("CheckHealth");
         (r.status == pb::check_health_response::HealthStatus::Ok as i32, r.message)
     }
 
     /// CallResource: (HTTP code, JSON body).
     pub async fn resource(&self, instance: &Instance, method: &str, path: &str, body: Value) -> (i32, Value) {
-        use futures_util::StreamExt;
-        let request = pb::CallResourceRequest {
-            plugin_context: Some(instance.context()),
-            path: path.into(),
-            method: method.into(),
-            url: format!("/api/datasources/uid/{}/resources/{path}", instance.uid),
-            headers: HashMap::new(),
-            body: if body.is_null() { Default::default() } else { serde_json::to_vec(&body).unwrap().into() },
-        };
-        let mut stream = pb::resource_client::ResourceClient::new(self.channel.clone())
-            .call_resource(request)
-            .await
-            .expect("CallResource")
-            .into_inner();
-        let first = stream.next().await.expect("one response").expect("a response, not a status");
+        let first = self.0.call_resource(instance, method, path, &body).await.expect("CallResource");
         (first.code, serde_json::from_slice(&first.body).expect("a JSON body"))
     }
 }
 
 /// Targets as Grafana sends a panel's: 1,000 points, the range and interval.
 fn queries(range: (i64, i64), interval_ms: i64, targets: &[Value]) -> Vec<pb::DataQuery> {
-    targets
-        .iter()
-        .map(|t| pb::DataQuery {
-            ref_id: t["refId"].as_str().unwrap_or("A").to_string(),
-            max_data_points: 1000,
-            interval_ms,
-            time_range: Some(pb::TimeRange { from_epoch_ms: range.0, to_epoch_ms: range.1 }),
-            json: serde_json::to_vec(t).unwrap(),
-            query_type: String::new(),
-        })
-        .collect()
+    grafana::queries(grafana::Window { from_ms: range.0, to_ms: range.1, interval_ms, max_data_points: 1000 }, targets)
 }
 
 /// What Grafana's server makes of a QueryData exchange (`tests/grafana-go`'s report).
@@ -484,24 +410,7 @@ impl Plugin {
     /// environment variables, its stderr written to `stderr` and whatever it
     /// prints on stdout after the handshake line to `stdout_rest`.
     pub async fn start_with(env: &[(&str, &str)], stderr: std::fs::File, stdout_rest: Option<std::fs::File>) -> Plugin {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_flowlens"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .expect("start gpx_flowlens");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        stdout.read_line(&mut line).expect("read the handshake");
-        if let Some(mut rest) = stdout_rest {
-            std::thread::spawn(move || std::io::copy(&mut stdout, &mut rest));
-        }
-        let address = line.trim().split('|').nth(3).unwrap_or_else(|| panic!("handshake line: {line:?}")).to_string();
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{address}"))
-            .unwrap()
-            .connect()
-            .await
-            .expect("connect to the plugin");
-        Plugin { child, channel }
+        let exe = Path::new(env!("CARGO_BIN_EXE_gpx_flowlens"));
+        Plugin(grafana::Plugin::start_with(exe, env, stderr.into(), stdout_rest).await.expect("start gpx_flowlens"))
     }
 }

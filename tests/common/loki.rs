@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use flowlens::backends::loki::logql::{Answer, LogStream, LokiRequest, Sample};
-use flowlens::gen::{FlowRecord, Template, Value as FieldValue, MISSION_FORMAT};
+use flowlens_devtools::gen::{FlowRecord, Template, Value as FieldValue, MISSION_FORMAT};
 use serde_json::{json, Value};
 
 /// Where the engine binary is: `OTELDB_MEM`, else `../shared/tools`.
@@ -239,7 +239,7 @@ pub fn raw_lines(records: &[FlowRecord]) -> Vec<(i64, String)> {
 /// `field_name(canonical)`, numbers as numbers; a field without a value is
 /// left out.
 pub fn json_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -> Vec<(i64, String)> {
-    let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens::gen::canonical).collect();
+    let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens_devtools::gen::canonical).collect();
     let lines = records.iter().map(|r| {
         let object: serde_json::Map<String, Value> = fields
             .iter()
@@ -261,7 +261,7 @@ pub fn json_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -
 /// under `field_name(canonical)`, values quoted (Go-style escapes) when
 /// they hold a space, a quote, `=` or a backslash.
 pub fn logfmt_lines(records: &[FlowRecord], field_name: &dyn Fn(&str) -> String) -> Vec<(i64, String)> {
-    let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens::gen::canonical).collect();
+    let fields: Vec<String> = Template::parse(MISSION_FORMAT).fields().map(flowlens_devtools::gen::canonical).collect();
     let lines = records.iter().map(|r| {
         let pairs: Vec<String> = fields
             .iter()
@@ -291,7 +291,7 @@ pub fn labelled_records(
     field_name: &dyn Fn(&str) -> String,
 ) -> Vec<(BTreeMap<String, String>, i64, String)> {
     let template = Template::parse(MISSION_FORMAT);
-    let fields: Vec<String> = template.fields().map(flowlens::gen::canonical).collect();
+    let fields: Vec<String> = template.fields().map(flowlens_devtools::gen::canonical).collect();
     let times = stamps(records.iter().map(|r| r.time_ms));
     records
         .iter()

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::data::{field_name, FIELDS_STREAM, NAT_ENI, POD_CIDR, RAW_STREAM};
 use super::harness::{DecodedField, DecodedFrame, Instance, Plugin};
 use super::reference::{self as r, Dir, RefQuery};
-use flowlens::gen::FlowRecord;
+use flowlens_devtools::gen::FlowRecord;
 
 /// A time window and Grafana's `$__interval` for it.
 #[derive(Debug, Clone, Copy)]
@@ -364,23 +364,23 @@ pub fn compare_newest(got: &[LogRecord], expected: &[LogRecord], cut: i64) {
 /// value).
 fn raw_labels(r: &FlowRecord, format: &str) -> BTreeMap<String, String> {
     let mut labels: BTreeMap<String, String> = RAW_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    for aws in flowlens::gen::Template::parse(format).fields() {
-        let canonical = flowlens::gen::canonical(aws);
+    for aws in flowlens_devtools::gen::Template::parse(format).fields() {
+        let canonical = flowlens_devtools::gen::canonical(aws);
         let value = r.value(&canonical).map_or_else(|| "-".to_string(), |v| v.to_string());
         labels.insert(canonical, value);
     }
     labels
 }
 
-/// A fields-mode record as loaded (`flowlens::load::Loader::push_fields`):
+/// A fields-mode record as loaded (`flowlens_devtools::load::Loader::push_fields`):
 /// its summary line as the body, the stream labels and each present field
 /// under its log field name as labels.
 fn fields_log(r: &FlowRecord) -> (String, BTreeMap<String, String>) {
-    let body = flowlens::load::summary(r);
+    let body = flowlens_devtools::load::summary(r);
     let mut labels: BTreeMap<String, String> =
         FIELDS_STREAM.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    for aws in flowlens::gen::Template::parse(flowlens::gen::MISSION_FORMAT).fields() {
-        let canonical = flowlens::gen::canonical(aws);
+    for aws in flowlens_devtools::gen::Template::parse(flowlens_devtools::gen::MISSION_FORMAT).fields() {
+        let canonical = flowlens_devtools::gen::canonical(aws);
         if let Some(v) = r.value(&canonical) {
             labels.insert(field_name(&canonical), v.to_string());
         }

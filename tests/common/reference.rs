@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-use flowlens::gen::FlowRecord;
+use flowlens_devtools::gen::FlowRecord;
 use regex::Regex;
 
 /// What is summed.

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::panels::{Panel, NAT_ENI, POD_CIDR};
-use crate::backends::loki::logql::{Covers, LogQl, RequestKind};
-use crate::dialect::Target;
 use crate::gen::MISSION_FORMAT;
-use crate::model::{FlowQuery, Request, TimeRange};
-use crate::plan::{first_step, follow_up, Step, StepOutput};
-use crate::settings::{InstanceSettings, Settings};
-use crate::time::duration;
+use flowlens::backends::loki::logql::{Covers, LogQl, RequestKind};
+use flowlens::dialect::Target;
+use flowlens::model::{FlowQuery, Request, TimeRange};
+use flowlens::plan::{first_step, follow_up, Step, StepOutput};
+use flowlens::settings::{InstanceSettings, Settings};
+use flowlens::time::duration;
 
 /// The ranges planned, with the `$__interval` Grafana would send for each.
 pub const RANGES: [(&str, i64, i64); 3] =
@@ -87,7 +87,7 @@ fn step_name(step: &Step) -> &'static str {
 
 /// The requests as counts of like ones: `24 × instant [1h]`, `24 × range
 /// [1h] step 10m`, `1 × log query [24h] (paged)`.
-fn describe(requests: &[crate::backends::loki::logql::LokiRequest]) -> String {
+fn describe(requests: &[flowlens::backends::loki::logql::LokiRequest]) -> String {
     let mut like: BTreeMap<String, usize> = BTreeMap::new();
     for r in requests {
         let what = match (r.kind, r.covers) {

@@ -1,7 +1,7 @@
 //! Frames as text, for the CLI: stats as one line, tables as aligned
 //! columns, series as one line each (points, sum, peak), logs as lines.
 
-use crate::frame::{Frame, Values};
+use flowlens::frame::{Frame, Values};
 
 /// Renders frames as plain text.
 pub fn frames(frames: &[Frame]) -> String {
@@ -50,11 +50,11 @@ fn cell(values: &Values, row: usize, unit: Option<&str>) -> String {
     }
 }
 
-fn display(f: &crate::frame::Field) -> String {
+fn display(f: &flowlens::frame::Field) -> String {
     f.config.as_ref().and_then(|c| c.display_name_from_ds.clone()).unwrap_or_else(|| f.name.clone())
 }
 
-fn unit(f: &crate::frame::Field) -> Option<&str> {
+fn unit(f: &flowlens::frame::Field) -> Option<&str> {
     f.config.as_ref().and_then(|c| c.unit.as_deref())
 }
 

@@ -17,7 +17,7 @@ pub const POD_CIDR: &str = "10.0.32.0/20";
 /// The user's hand-written extract pattern (MISSION.md): all 19 fields.
 const USER_PATTERN: &str = "<region> <vpc_id> <az_id> <subnet_id> <instance_id> <interface_id> <flow_direction> <src_addr> <dst_addr> <src_port> <dst_port> <pkt_src_addr> <pkt_dst_addr> <pkt_src_aws_service> <pkt_dst_aws_service> <traffic_path> <packets> <bytes> <action>";
 
-const DASHBOARD: &str = include_str!("../../provisioning/dashboards/nat-gateway.json");
+const DASHBOARD: &str = include_str!("../../../provisioning/dashboards/nat-gateway.json");
 
 /// One dashboard panel: its title and its targets with what they ask.
 #[derive(Debug, Clone)]

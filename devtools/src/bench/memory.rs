@@ -8,9 +8,9 @@ use std::path::Path;
 use serde_json::json;
 
 use super::grpc::{Instance, Plugin, Target, Window};
-use crate::datasource::Datasource;
-use crate::model::{FlowQuery, Request, TimeRange};
-use crate::plan::first_step;
+use flowlens::datasource::Datasource;
+use flowlens::model::{FlowQuery, Request, TimeRange};
+use flowlens::plan::first_step;
 
 /// Fresh plugin processes measured per record count: one run's peak varies
 /// by several MiB with how the concurrent answers overlap.
@@ -54,16 +54,16 @@ pub async fn measure(
     let mut targets = dashboard.to_vec();
     targets.push(Target {
         ref_id: "records".into(),
-        json: json!({"format": "logs", "limit": crate::model::LOGS_LIMIT.1}),
+        json: json!({"format": "logs", "limit": flowlens::model::LOGS_LIMIT.1}),
     });
     targets.push(Target { ref_id: "raw".into(), json: json!({"rawQuery": "{logtype=\"flow\"} | limit 10000"}) });
     let answer_bytes = backend_bytes(vl_url, instance, window, &targets).await?;
     let mut runs = Vec::new();
     for _ in 0..MEMORY_RUNS {
         let plugin = Plugin::start(exe).await?;
-        let pid = plugin.pid().ok_or("the plugin exited")?;
+        let pid = plugin.pid();
         let idle = status_kib(pid, "VmRSS:").unwrap_or(0);
-        let (answers, _) = plugin.query(instance, window, &targets).await?;
+        let (answers, _) = super::grpc::query(&plugin, instance, window, &targets).await?;
         if let Some((ref_id, Err(e))) = answers.iter().find(|(_, a)| a.is_err()) {
             return Err(format!("memory: {ref_id} failed: {e}"));
         }
@@ -85,7 +85,7 @@ pub async fn measure(
 
 /// The bytes VictoriaLogs sends for each target's first query.
 async fn backend_bytes(vl_url: &str, instance: &Instance, window: Window, targets: &[Target]) -> Result<u64, String> {
-    let settings = crate::settings::Settings::from_instance(&crate::settings::InstanceSettings {
+    let settings = flowlens::settings::Settings::from_instance(&flowlens::settings::InstanceSettings {
         url: vl_url,
         json_data: &serde_json::to_vec(&instance.json_data).expect("json"),
         ..Default::default()

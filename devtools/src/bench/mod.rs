@@ -70,7 +70,7 @@ impl Options {
     /// The peer's default place: `../shared/tools/victorialogs-datasource/gpx_victorialogs`
     /// next to the repository.
     pub fn default_peer() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/victorialogs-datasource/gpx_victorialogs")
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/victorialogs-datasource/gpx_victorialogs")
     }
 }
 
@@ -135,7 +135,7 @@ async fn run_panel(
     } else {
         panel.targets.iter().map(|(t, _)| t.clone()).collect()
     };
-    let (mut answers, mut ms) = plugin.query(&c.instance, w, &targets).await?;
+    let (mut answers, mut ms) = grpc::query(plugin, &c.instance, w, &targets).await?;
     for ((t, kind), expect) in panel.targets.iter().zip(expects) {
         let frames = answers.remove(&t.ref_id).ok_or_else(|| wrong(&t.ref_id, "no answer".into()))?;
         let frames = frames.map_err(|e| wrong(&t.ref_id, format!("error {e}")))?;
@@ -146,7 +146,7 @@ async fn run_panel(
                     .map_err(|e| wrong(&t.ref_id, format!("ranking: {e}")))?;
                 let keys: Vec<String> = keys.into_iter().map(|k| k[0].clone()).collect();
                 let second = panels::peer_series_of(&t.ref_id, kind, &keys, w);
-                let (mut more, more_ms) = plugin.query(&c.instance, w, &[second]).await?;
+                let (mut more, more_ms) = grpc::query(plugin, &c.instance, w, &[second]).await?;
                 ms += more_ms;
                 let frames = more.remove(&t.ref_id).ok_or("no answer")?.map_err(|e| wrong(&t.ref_id, e))?;
                 check::peer(kind, expect, &frames, w, c.lines)
@@ -349,7 +349,7 @@ async fn memory_only(opts: Options) -> Result<(), String> {
     let mut r = Report::default();
     let Setup { server, cfg, w, exe } = setup(&opts).await?;
     let dashboard = panels::dashboard(w)?;
-    let instance = Instance { url: server.url.clone(), json_data: raw_settings() };
+    let instance = grpc::instance(&server.url, raw_settings());
     let targets = every_target(&dashboard);
     let loader = Loader::new(&server.url);
     let mut mems = Vec::new();
@@ -429,7 +429,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
          \"Last 24 hours\"; records up to its end, so the last 30 min are unsettled for flowlens' cache), \
          `$__interval` 10m (144 points); \
          each answer is checked against the benchmark's own reference computation over the generated records \
-         (src/bench/reference.rs) before its time counts",
+         (devtools/src/bench/reference.rs) before its time counts",
         opts.runs
     ));
     r.line(format!("- command: `{}`", std::env::args().collect::<Vec<_>>().join(" ")));
@@ -440,20 +440,13 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let raw_json = raw_settings();
     let fields_json = json!({"streamSelector": "{logtype=\"flowfields\"}", "recordMode": "fields",
         "insideCidrs": [POD_CIDR], "interfaceId": NAT_ENI, "timeoutSeconds": BENCH_TIMEOUT_S});
-    let ours_raw = Contender {
-        exe: exe.clone(),
-        instance: Instance { url: server.url.clone(), json_data: raw_json },
-        peer: false,
-        lines: Lines::Raw,
-    };
-    let ours_fields = Contender {
-        instance: Instance { url: server.url.clone(), json_data: fields_json },
-        lines: Lines::Fields,
-        ..ours_raw.clone()
-    };
+    let ours_raw =
+        Contender { exe: exe.clone(), instance: grpc::instance(&server.url, raw_json), peer: false, lines: Lines::Raw };
+    let ours_fields =
+        Contender { instance: grpc::instance(&server.url, fields_json), lines: Lines::Fields, ..ours_raw.clone() };
     let peer = peer_exe.as_ref().map(|exe| Contender {
         exe: exe.clone(),
-        instance: Instance { url: server.url.clone(), json_data: json!({"timeout": BENCH_TIMEOUT_S}) },
+        instance: grpc::instance(&server.url, json!({"timeout": BENCH_TIMEOUT_S})),
         peer: true,
         lines: Lines::Raw,
     });
@@ -515,7 +508,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
             .ok_or("the dashboard has no top-N series panel")?;
         let wrong = panels::peer_wrong_top_series("A", kind, w).expect("a top-N series");
         let plugin = Plugin::start(&p.exe).await?;
-        let (answers, ms) = plugin.query(&p.instance, w, &[wrong]).await?;
+        let (answers, ms) = grpc::query(&plugin, &p.instance, w, &[wrong]).await?;
         let series = answers.get("A").and_then(|a| a.as_ref().ok()).map_or(0, Vec::len);
         let Kind::TopSeries { limit, .. } = kind else { unreachable!() };
         r.line(format!(

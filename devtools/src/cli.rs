@@ -4,15 +4,20 @@
 //! `--compare` beside Loki's own answers; `render` prints its backend query
 //! (LogsQL or LogQL); `check` asks a live backend each question two
 //! independent ways and prints a verdict per question.
+//!
+//! The binary (`src/bin/flowlens.rs`) parses its arguments and calls [`run`];
+//! the tests call [`run`] the same way with a buffer for its output.
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
+
 use flowlens::datasource::Datasource;
 use flowlens::model::{FlowQuery, Request, TimeRange};
 use flowlens::settings::{InstanceSettings, Settings};
 
 #[derive(Parser)]
 #[command(version, about = "Network flow logs from VictoriaLogs or Loki as Grafana frames")]
-struct Cli {
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -196,7 +201,7 @@ fn prepare(args: &QueryArgs) -> Result<(Datasource, FlowQuery), String> {
 }
 
 /// `flowlens check`: the consistency suite against a live backend.
-async fn check(args: &CheckArgs) -> Result<(), String> {
+async fn check(args: &CheckArgs, out: &mut dyn Write) -> Result<(), String> {
     let json = args.datasource.json()?;
     let ds = args.datasource.build(&json)?;
     let mut whole = json.clone();
@@ -214,39 +219,49 @@ async fn check(args: &CheckArgs) -> Result<(), String> {
     };
     let verdicts = flowlens::consistency::suite(&ds, &unsplit, window, hours).await.map_err(|e| e.message)?;
     for v in &verdicts {
-        println!("{}", v.describe());
+        writeln!(out, "{}", v.describe()).map_err(|e| e.to_string())?;
     }
     if verdicts.iter().all(|v| v.ok()) {
         if verdicts.iter().all(|v| v.expected == 0) {
             return Err("the last settled hour holds no records: nothing was proven; check streamSelector".into());
         }
-        println!("verdict: {} answers every question the same two ways", ds.backend().product());
-        Ok(())
+        writeln!(out, "verdict: {} answers every question the same two ways", ds.backend().product())
+            .map_err(|e| e.to_string())
     } else {
         Err(format!("answers differ. Likely cause: {}", flowlens::consistency::likely_cause(&ds, &verdicts)))
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let result = match Cli::parse().command {
-        Command::Demo { connections, serve } => flowlens::demo::run(connections, serve).await,
-        Command::Bench { only: Some(BenchSection::Lists), .. } => flowlens::bench::lists::run().await,
+/// Runs the command line `args` (without the program name) as the binary
+/// does: an argument error is an error here, not an exit.
+pub async fn run_args(args: &[&str], out: &mut dyn Write) -> Result<(), String> {
+    let cli =
+        Cli::try_parse_from(std::iter::once("flowlens").chain(args.iter().copied())).map_err(|e| e.to_string())?;
+    run(cli, out).await
+}
+
+/// Runs one command line; `query`, `render` and `check` write what they
+/// print to `out` (`demo` and `bench` print their reports themselves).
+pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), String> {
+    let written = |r: std::io::Result<()>| r.map_err(|e| e.to_string());
+    match cli.command {
+        Command::Demo { connections, serve } => crate::demo::run(connections, serve).await,
+        Command::Bench { only: Some(BenchSection::Lists), .. } => crate::bench::lists::run().await,
         Command::Bench { connections, runs, scale, peer, write, only } => {
-            flowlens::bench::run(flowlens::bench::Options {
+            crate::bench::run(crate::bench::Options {
                 connections,
                 runs: runs.max(1),
                 scale: scale.max(1),
-                peer: peer.unwrap_or_else(flowlens::bench::Options::default_peer),
+                peer: peer.unwrap_or_else(crate::bench::Options::default_peer),
                 write,
                 memory_only: only == Some(BenchSection::Memory),
             })
             .await
         }
         Command::Query(args) => match prepare(&args) {
-            Ok((ds, q)) if args.compare => match flowlens::compare::run(&ds, &q).await {
+            Ok((ds, q)) if args.compare => match crate::compare::run(&ds, &q).await {
                 Ok((report, equal)) => {
-                    print!("{report}");
+                    written(write!(out, "{report}"))?;
                     if equal {
                         Ok(())
                     } else {
@@ -256,15 +271,14 @@ async fn main() {
                 Err(e) => Err(e.message),
             },
             Ok((ds, q)) => {
-                ds.query(&q).await.map(|frames| print!("{}", flowlens::print::frames(&frames))).map_err(|e| e.message)
+                let frames = ds.query(&q).await.map_err(|e| e.message)?;
+                written(write!(out, "{}", crate::print::frames(&frames)))
             }
             Err(e) => Err(e),
         },
-        Command::Render(args) => prepare(&args).map(|(ds, q)| println!("{}", ds.render(&q).join("\n\n"))),
-        Command::Check(args) => check(&args).await,
-    };
-    if let Err(e) = result {
-        eprintln!("error: {e}");
-        std::process::exit(1);
+        Command::Render(args) => {
+            prepare(&args).and_then(|(ds, q)| written(writeln!(out, "{}", ds.render(&q).join("\n\n"))))
+        }
+        Command::Check(args) => check(&args, out).await,
     }
 }

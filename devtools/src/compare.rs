@@ -9,14 +9,14 @@
 
 use std::fmt::Write;
 
-use crate::backends::loki::answer_of;
-use crate::backends::loki::logql::{merge, Answer, LogQl, LokiRequest};
-use crate::backends::loki::Loki;
-use crate::datasource::Datasource;
-use crate::error::QueryError;
-use crate::model::FlowQuery;
-use crate::plan::{first_step, follow_up, Step, StepOutput};
-use crate::source::Deadline;
+use flowlens::backends::loki::answer_of;
+use flowlens::backends::loki::logql::{merge, Answer, LogQl, LokiRequest};
+use flowlens::backends::loki::Loki;
+use flowlens::datasource::Datasource;
+use flowlens::error::QueryError;
+use flowlens::model::FlowQuery;
+use flowlens::plan::{first_step, follow_up, Step, StepOutput};
+use flowlens::source::Deadline;
 
 /// Most characters of one raw Loki answer printed.
 const RAW_SHOWN: usize = 1_500;

@@ -115,7 +115,7 @@ pub struct LogRecord {
     pub labels: BTreeMap<String, String>,
 }
 
-/// The fields stream's stream labels (see `src/bench/mod.rs`).
+/// The fields stream's stream labels (see `devtools/src/bench/mod.rs`).
 pub const FIELDS_STREAM: [(&str, &str); 2] = [("logtype", "flowfields"), ("environment", "ops")];
 
 impl LogRecord {

@@ -5,12 +5,12 @@
 
 use serde_json::{json, Value};
 
-use crate::datasource::Datasource;
 use crate::gen::{generate, GenConfig, MISSION_FORMAT};
 use crate::load::Loader;
-use crate::model::{FlowQuery, Request, TimeRange};
-use crate::settings::{InstanceSettings, Settings};
 use crate::vlserver::{VlOptions, VlServer};
+use flowlens::datasource::Datasource;
+use flowlens::model::{FlowQuery, Request, TimeRange};
+use flowlens::settings::{InstanceSettings, Settings};
 
 /// The NAT-gateway dashboard's panels: title and target.
 pub fn panels() -> Vec<(&'static str, Value)> {
@@ -83,7 +83,7 @@ pub async fn run(connections: usize, serve: bool) -> Result<(), String> {
         print!("{}", crate::print::frames(&frames));
         println!();
     }
-    let health = crate::health::check(&ds).await;
+    let health = flowlens::health::check(&ds).await;
     println!("Save & test: {}", health.message);
     if serve {
         println!("\nVictoriaLogs keeps serving these records at {} (Ctrl-C stops it)", server.url);

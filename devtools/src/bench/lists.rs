@@ -6,12 +6,12 @@
 
 use std::time::Instant;
 
-use crate::backends::loki::logql::LogQl;
-use crate::backends::victorialogs::logsql::LogsQl;
-use crate::dialect::{Dialect, Target};
-use crate::model::{FlowQuery, Request, TimeRange, MAX_LIST_VALUES};
-use crate::plan::Step;
-use crate::settings::{InstanceSettings, Settings};
+use flowlens::backends::loki::logql::LogQl;
+use flowlens::backends::victorialogs::logsql::LogsQl;
+use flowlens::dialect::{Dialect, Target};
+use flowlens::model::{FlowQuery, Request, TimeRange, MAX_LIST_VALUES};
+use flowlens::plan::Step;
+use flowlens::settings::{InstanceSettings, Settings};
 
 /// The list lengths rendered, up to the cap.
 const SIZES: [usize; 5] = [625, 1_250, 2_500, 5_000, MAX_LIST_VALUES];
@@ -72,16 +72,16 @@ fn render_times() -> Result<(), String> {
 async fn concurrent_call() -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?.with_file_name("gpx_flowlens");
     let plugin = super::grpc::Plugin::start(&exe).await?;
-    let instance = super::grpc::Instance {
-        url: "http://127.0.0.1:9".into(),
-        json_data: serde_json::json!({"streamSelector": "{logtype=\"flow\"}", "insideCidrs": ["10.0.32.0/20"],
+    let instance = super::grpc::instance(
+        "http://127.0.0.1:9",
+        serde_json::json!({"streamSelector": "{logtype=\"flow\"}", "insideCidrs": ["10.0.32.0/20"],
             "recordFormat": crate::gen::MISSION_FORMAT}),
-    };
+    );
     let small = serde_json::json!({"query": {"format": "stat", "direction": "in"}});
     let small_calls = || async {
         let mut times = Vec::new();
         for _ in 0..9 {
-            let (code, ms) = plugin.resource(&instance, "POST", "render", &small).await?;
+            let (code, ms) = super::grpc::resource(&plugin, &instance, "POST", "render", &small).await?;
             if code != 200 {
                 return Err(format!("a small render answered {code}"));
             }
@@ -97,7 +97,7 @@ async fn concurrent_call() -> Result<(), String> {
     let render = || async {
         let mut calls = 0;
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let (code, _) = plugin.resource(&instance, "POST", "render", &body).await?;
+            let (code, _) = super::grpc::resource(&plugin, &instance, "POST", "render", &body).await?;
             if code != 200 {
                 return Err(format!("render answered {code}"));
             }
