@@ -23,6 +23,7 @@ pub mod model;
 pub mod plan;
 pub mod plugin;
 pub mod pluginv2;
+pub mod predicate;
 #[cfg(feature = "devtools")]
 pub mod print;
 pub mod query;
