@@ -13,6 +13,7 @@ pub mod model;
 pub mod plan;
 pub mod plugin;
 pub mod pluginv2;
+pub mod predicate;
 pub mod query;
 pub mod re2;
 pub mod reuse;

@@ -11,15 +11,16 @@
 //! Every user value is a quoted string literal; regexes are anchored so they
 //! match whole values, as Grafana's and Loki's matchers do.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::dialect::{anchored, is_no_value, Dialect, Target};
-use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery, TimeRange};
+use crate::dialect::{Dialect, Target};
+use crate::model::{FlowQuery, TimeRange, NO_VALUE};
 use crate::plan::Step;
+use crate::predicate::{self, Member, Pred};
 use crate::schema::{RecordFormat, RecordSchema};
 use crate::selector::quote;
 use crate::time::rfc3339;
@@ -45,7 +46,7 @@ impl Dialect for LogsQl {
         let schema = target.schema;
         let mut conditions = conditions(q, schema);
         if let Step::Buckets { grouped: true, keys: Some(keys) } = step {
-            conditions.push(key_condition(&q.group_by, keys, schema));
+            conditions.push(condition(&predicate::keys(&q.group_by, keys), schema));
         }
         // Records are extracted whole before `sort ... limit`: extracting only
         // the conditions' fields first, and the whole record after the limit,
@@ -366,98 +367,60 @@ fn prefilter_phrases(q: &FlowQuery) -> Vec<String> {
         .collect()
 }
 
-/// Field conditions (ANDed): interface, direction, filters. With direction
-/// `any`, filters on `inside_addr`/`outside_addr` hold on either side:
-/// `(src inside and <filters as src/dst>) or (dst inside and <filters as dst/src>)`.
+/// Field conditions (ANDed): the query's predicates ([`predicate::lower`])
+/// printed.
 fn conditions(q: &FlowQuery, schema: &RecordSchema) -> Vec<String> {
-    let f = |canonical: &str| field_name(schema.log_field(canonical));
-    let mut out = Vec::new();
-    if !q.interface_ids.is_empty() {
-        out.push(set_condition(&f("interface_id"), &q.interface_ids));
-    }
-    // Inside: in an inside CIDR and not one of the interface's own addresses
-    // (a NAT gateway's address is neither inside nor outside).
-    let inside = |side: &str| -> String {
-        let field = f(address_field(schema, side));
-        let terms: Vec<String> = q.inside.iter().map(|net| cidr_condition(&field, net)).collect();
-        let mut inside = if terms.len() == 1 { terms[0].clone() } else { format!("({})", terms.join(" or ")) };
-        if !q.own_addresses.is_empty() {
-            let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
-            inside = format!("({inside} !{})", set_condition(&field, &own));
-        }
-        inside
-    };
-    let (sided, plain): (Vec<&Filter>, Vec<&Filter>) = q.filters.iter().partition(|x| is_sided(x.field()));
-    let rendered = |filters: &[&Filter], inside_side: &str| -> Vec<String> {
-        filters.iter().map(|x| filter_condition(x, &f(resolve_side(schema, x.field(), inside_side)))).collect()
-    };
-    match q.direction {
-        Direction::In => out.push(inside("dst")),
-        Direction::Out => out.push(inside("src")),
-        Direction::Any if sided.is_empty() => out.push(format!("({} or {})", inside("src"), inside("dst"))),
-        Direction::Any => {
-            let branch = |side: &str| [vec![inside(side)], rendered(&sided, side)].concat().join(" ");
-            out.push(format!("(({}) or ({}))", branch("src"), branch("dst")));
-        }
-        Direction::All => {}
-    }
-    out.extend(rendered(&plain, "dst"));
-    out
+    predicate::lower(q, schema).iter().map(|p| condition(p, schema)).collect()
 }
 
-/// One filter as a LogsQL condition. A field with no value (AWS writes
-/// `-`; a parsed record may lack the field, which LogsQL reads as `""`)
-/// holds no value: `=`/`!=` against `""` or `-` test for it, and a regex
-/// matches it when the regex matches the empty string.
-fn filter_condition(filter: &Filter, name: &str) -> String {
-    match filter {
-        Filter::Eq(_, v) => set_condition(name, std::slice::from_ref(v)),
-        Filter::Ne(_, v) => format!("!{}", set_condition(name, std::slice::from_ref(v))),
-        Filter::Re(_, re) => regex_condition(name, re),
-        Filter::NotRe(_, re) => format!("!{}", regex_condition(name, re)),
-        Filter::Cidr(_, net) => cidr_condition(name, net),
-        Filter::NotCidr(_, net) => format!("!{}", cidr_condition(name, net)),
-        Filter::Range(_, 0, hi) => format!("{name}:<={hi}"),
-        Filter::Range(_, lo, u64::MAX) => format!("{name}:>={lo}"),
-        Filter::Range(_, lo, hi) => format!("{name}:range[{lo}, {hi}]"),
-        Filter::In(_, values) => set_condition(name, values),
-        Filter::NotIn(_, values) => format!("!{}", set_condition(name, values)),
-    }
+/// A predicate as a LogsQL condition on the schema's field names.
+fn condition(p: &Pred, schema: &RecordSchema) -> String {
+    print(p, &|canonical| field_name(schema.log_field(canonical)))
 }
 
-use crate::model::NO_VALUE;
-
-/// `name:="v"` for one value, `name:in("a", "b")` for several; asking for
-/// no value (`""` or `-`) asks for both spellings of it.
-/// Repeated values are asked once, in the order first given; linear in the
-/// number of values (a set of those seen, not a search of the list).
-fn set_condition(name: &str, values: &[String]) -> String {
-    let mut seen: HashSet<&str> = HashSet::with_capacity(values.len() + 1);
-    let mut literals: Vec<String> = Vec::with_capacity(values.len() + 1);
-    for v in values {
-        let spellings: &[&str] = if is_no_value(v) { &["", NO_VALUE] } else { &[v.as_str()] };
-        for s in spellings {
-            if seen.insert(*s) {
-                literals.push(quote(s));
+/// A predicate in LogsQL, `name` giving a canonical field's name: `!` for
+/// not, `(a b)` for all, `(a or b)` for any. A field without a value (AWS
+/// writes `-`; a parsed record may lack the field, which LogsQL reads as
+/// `""`) is asked for as both spellings.
+fn print(p: &Pred, name: &dyn Fn(&str) -> String) -> String {
+    let join = |items: &[Pred], sep: &str| items.iter().map(|p| print(p, name)).collect::<Vec<_>>().join(sep);
+    match p {
+        Pred::All(items) => format!("({})", join(items, " ")),
+        Pred::Any(items) => format!("({})", join(items, " or ")),
+        Pred::Not(p) => format!("!{}", print(p, name)),
+        Pred::In { field, members } => set_condition(&name(field), members),
+        Pred::Is { field, literal } => format!("{}:={}", name(field), quote(literal)),
+        Pred::Matches { field, re } => format!("{}:~{}", name(field), quote(re)),
+        Pred::Inside { field, nets, own } => {
+            let field = name(field);
+            let terms: Vec<String> = nets.iter().map(|net| cidr_condition(&field, net)).collect();
+            let mut inside = if terms.len() == 1 { terms[0].clone() } else { format!("({})", terms.join(" or ")) };
+            if !own.is_empty() {
+                let own: Vec<String> = own.iter().map(|a| a.to_string()).collect();
+                inside = format!("({inside} !{})", set_condition(&field, &predicate::members(&own)));
             }
+            inside
         }
+        Pred::InNet { field, net } => cidr_condition(&name(field), net),
+        Pred::Range { field, lo: 0, hi } => format!("{}:<={hi}", name(field)),
+        Pred::Range { field, lo, hi: u64::MAX } => format!("{}:>={lo}", name(field)),
+        Pred::Range { field, lo, hi } => format!("{}:range[{lo}, {hi}]", name(field)),
     }
+}
+
+/// `name:="v"` for one value, `name:in("a", "b")` for several; no value is
+/// both of its spellings, `""` then `-`.
+fn set_condition(name: &str, members: &[Member]) -> String {
+    let literals: Vec<String> = members
+        .iter()
+        .flat_map(|m| match m {
+            Member::NoValue => vec![quote(""), quote(NO_VALUE)],
+            Member::Is(v) => vec![quote(v)],
+        })
+        .collect();
     match literals.as_slice() {
         [one] => format!("{name}:={one}"),
         _ => format!("{name}:in({})", literals.join(", ")),
-    }
-}
-
-/// An anchored regex match, where `-` (no value) matches exactly when the
-/// regex matches the empty string.
-fn regex_condition(name: &str, re: &str) -> String {
-    let anchored_re = anchored(re);
-    let condition = format!("{name}:~{}", quote(&anchored_re));
-    let full = regex::Regex::new(&anchored_re).expect("validated by the model");
-    match (full.is_match(""), full.is_match(NO_VALUE)) {
-        (true, false) => format!("({condition} or {name}:={})", quote(NO_VALUE)),
-        (false, true) => format!("({condition} !{name}:={})", quote(NO_VALUE)),
-        _ => condition,
     }
 }
 
@@ -469,51 +432,41 @@ fn cidr_condition(field: &str, net: &IpNet) -> String {
     format!("{field}:{func}({})", quote(&net.to_string()))
 }
 
-/// Restricts to the ranked keys: `k:in(...)` for one field, else an `or` of
-/// per-key conjunctions.
-fn key_condition(group_by: &[String], keys: &[Vec<String>], schema: &RecordSchema) -> String {
-    let f = |canonical: &str| field_name(schema.log_field(canonical));
-    if group_by.len() == 1 {
-        let values: Vec<String> = keys.iter().map(|k| k[0].clone()).collect();
-        return set_condition(&f(&group_by[0]), &values);
-    }
-    let alternatives: Vec<String> = keys
-        .iter()
-        .map(|key| {
-            let terms: Vec<String> =
-                group_by.iter().zip(key).map(|(field, v)| set_condition(&f(field), std::slice::from_ref(v))).collect();
-            format!("({})", terms.join(" "))
-        })
-        .collect();
-    format!("({})", alternatives.join(" or "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn strings(values: &[&str]) -> Vec<String> {
-        values.iter().map(|v| v.to_string()).collect()
+    /// A set of values printed on a plain field name.
+    fn set_condition(name: &str, values: &[&str]) -> String {
+        print(&Pred::one_of(name, values), &|f| f.to_string())
     }
 
     #[test]
     fn set_conditions_keep_the_first_of_repeated_values_in_order() {
-        assert_eq!(set_condition("dstport", &strings(&["443", "443"])), r#"dstport:="443""#);
+        assert_eq!(set_condition("dstport", &["443", "443"]), r#"dstport:="443""#);
         assert_eq!(
-            set_condition("action", &strings(&["REJECT", "ACCEPT", "REJECT", "NODATA", "ACCEPT"])),
+            set_condition("action", &["REJECT", "ACCEPT", "REJECT", "NODATA", "ACCEPT"]),
             r#"action:in("REJECT", "ACCEPT", "NODATA")"#
         );
         // "No value" is both of its spellings, each once wherever it is asked.
-        assert_eq!(set_condition("f", &strings(&["b", "-", "a", "", "b", "-"])), r#"f:in("b", "", "-", "a")"#);
-        assert_eq!(set_condition("f", &strings(&["-", ""])), r#"f:in("", "-")"#);
+        assert_eq!(set_condition("f", &["b", "-", "a", "", "b", "-"]), r#"f:in("b", "", "-", "a")"#);
+        assert_eq!(set_condition("f", &["-", ""]), r#"f:in("", "-")"#);
     }
 
     #[test]
     fn long_value_lists_are_asked_whole_and_once() {
         // Every value twice, interleaved: each appears once, in first-seen order.
         let values: Vec<String> = (0..20_000).map(|i| format!("v{}", i % 10_000)).collect();
-        let text = set_condition("f", &values);
+        let text = print(&Pred::one_of("f", &values), &|f| f.to_string());
         let want: Vec<String> = (0..10_000).map(|i| format!("\"v{i}\"")).collect();
         assert_eq!(text, format!("f:in({})", want.join(", ")));
+    }
+
+    #[test]
+    fn negation_is_a_prefix_and_nesting_is_parenthesised() {
+        let p = predicate::regex("f", "-|a").not();
+        assert_eq!(print(&p, &|f| f.to_string()), r#"!(f:~"^(?:-|a)$" !f:="-")"#);
+        let p = predicate::regex("f", "a|");
+        assert_eq!(print(&p, &|f| f.to_string()), r#"(f:~"^(?:a|)$" or f:="-")"#);
     }
 }

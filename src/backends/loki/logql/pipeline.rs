@@ -8,10 +8,11 @@ use ipnet::IpNet;
 
 use super::super::settings::LokiFields;
 use super::NO_VALUE;
-use crate::dialect::{anchored, is_no_value};
+use crate::dialect::anchored;
 use crate::error::QueryError;
-use crate::model::{address_field, is_sided, resolve_side, Direction, Filter, FlowQuery};
+use crate::model::FlowQuery;
 use crate::plan::Key;
+use crate::predicate::{self, Member, Pred};
 use crate::schema::{RecordFormat, RecordSchema};
 use crate::selector::quote;
 
@@ -172,14 +173,16 @@ pub(super) fn pipeline(
 ) -> Result<Pipeline, QueryError> {
     let schema = names.schema;
     let needed = q.fields_read(schema, grouped);
-    let mut conditions = conditions(names, q)?;
-    if let Some(keys) = keys {
-        conditions.push(key_condition(names, &q.group_by, keys)?);
-    }
+    let mut predicates = predicate::lower(q, schema);
+    predicates.extend(keys.map(|keys| predicate::keys(&q.group_by, keys)));
     // Numeric filters flag values that are no number; `ip()` may flag values
     // that are no address on some engines (see `ip_leaf`).
-    let mut may_error = q.direction != Direction::All
-        || q.filters.iter().any(|f| matches!(f, Filter::Range(..) | Filter::Cidr(..) | Filter::NotCidr(..)));
+    let mut may_error = predicates
+        .iter()
+        .any(|p| p.contains(&|p| matches!(p, Pred::Inside { .. } | Pred::InNet { .. } | Pred::Range { .. })));
+    let none = no_value_spellings(schema);
+    let label = |canonical: &str| names.label(canonical);
+    let conditions = predicates.iter().map(|p| cond(p, false, &label, none)).collect::<Result<Vec<_>, _>>()?;
     let (line_filters, parser) = match (schema, names.fields) {
         (RecordSchema::Raw(format), _) => {
             let mut line = prefilters(q);
@@ -290,37 +293,6 @@ fn leaf(label: &str, op: &str, value: &str) -> Cond {
     Cond::Leaf(format!("{label}{op}{}", quote(value)))
 }
 
-/// Equal to one of `values`; "no value" is both of its spellings.
-fn set_cond(label: &str, values: &[String]) -> Cond {
-    // First-seen order (the no-value pair below depends on it), in linear time.
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    let mut spellings: Vec<&str> = Vec::new();
-    for v in values {
-        let these: &[&str] = if is_no_value(v) { &[NO_VALUE, ""] } else { &[v.as_str()] };
-        for s in these {
-            if seen.insert(s) {
-                spellings.push(s);
-            }
-        }
-    }
-    match spellings.as_slice() {
-        [one] => leaf(label, "=", one),
-        [NO_VALUE, ""] => Cond::Any(vec![leaf(label, "=", ""), leaf(label, "=", NO_VALUE)]),
-        many => leaf(label, "=~", &anchored(&many.iter().map(|v| regex_escape(v)).collect::<Vec<_>>().join("|"))),
-    }
-}
-
-/// Equal to none of `values`.
-fn not_set_cond(label: &str, values: &[String]) -> Cond {
-    match set_cond(label, values) {
-        Cond::Leaf(text) if text.starts_with(&format!("{label}=~")) => {
-            Cond::Leaf(text.replacen(&format!("{label}=~"), &format!("{label}!~"), 1))
-        }
-        Cond::Leaf(text) => Cond::Leaf(text.replacen(&format!("{label}="), &format!("{label}!="), 1)),
-        _ => Cond::All(vec![leaf(label, "!=", ""), leaf(label, "!=", NO_VALUE)]),
-    }
-}
-
 /// A value as a regex that matches it literally: a backslash before each of
 /// RE2's (and Rust's) metacharacters, nothing else.
 fn regex_escape(value: &str) -> String {
@@ -332,22 +304,6 @@ fn regex_escape(value: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// An anchored regex match, or its negation, where `-` (no value) matches
-/// exactly when the regex matches the empty string.
-fn regex_cond(label: &str, re: &str, negated: bool) -> Cond {
-    let anchored_re = anchored(re);
-    let full = regex::Regex::new(&anchored_re).expect("validated by the model");
-    let (op, eq, ne) = if negated { ("!~", "!=", "=") } else { ("=~", "=", "!=") };
-    let matched = leaf(label, op, &anchored_re);
-    match (full.is_match(""), full.is_match(NO_VALUE), negated) {
-        (true, false, false) => Cond::Any(vec![matched, leaf(label, eq, NO_VALUE)]),
-        (true, false, true) => Cond::All(vec![matched, leaf(label, eq, NO_VALUE)]),
-        (false, true, false) => Cond::All(vec![matched, leaf(label, ne, NO_VALUE)]),
-        (false, true, true) => Cond::Any(vec![matched, leaf(label, ne, NO_VALUE)]),
-        _ => matched,
-    }
 }
 
 /// The spellings of "no value" a field can have: `-` in raw records (a
@@ -367,91 +323,80 @@ fn ip_leaf(label: &str, op: &str, net: &IpNet) -> Cond {
     Cond::Leaf(format!("{label}{op}ip({})", quote(&net.to_string())))
 }
 
-/// In (or not in) a network; no value is in no network.
-fn cidr_cond(label: &str, net: &IpNet, negated: bool, none: &[&str]) -> Cond {
-    if negated {
-        let mut any: Vec<Cond> = none.iter().map(|s| leaf(label, "=", s)).collect();
-        any.push(ip_leaf(label, "!=", net));
-        Cond::Any(any)
-    } else {
-        let mut all: Vec<Cond> = none.iter().map(|s| leaf(label, "!=", s)).collect();
-        all.push(ip_leaf(label, "=", net));
-        Cond::All(all)
-    }
-}
-
-fn filter_cond(filter: &Filter, label: &str, none: &[&str]) -> Cond {
-    match filter {
-        Filter::Eq(_, v) => set_cond(label, std::slice::from_ref(v)),
-        Filter::Ne(_, v) => not_set_cond(label, std::slice::from_ref(v)),
-        Filter::Re(_, re) => regex_cond(label, re, false),
-        Filter::NotRe(_, re) => regex_cond(label, re, true),
-        Filter::Cidr(_, net) => cidr_cond(label, net, false, none),
-        Filter::NotCidr(_, net) => cidr_cond(label, net, true, none),
-        Filter::Range(_, 0, hi) => Cond::Leaf(format!("{label}<={hi}")),
-        Filter::Range(_, lo, u64::MAX) => Cond::Leaf(format!("{label}>={lo}")),
-        Filter::Range(_, lo, hi) => {
+/// A predicate as a label filter, or (`negated`) its negation: LogQL has no
+/// `not`, so a negation is pushed inward (`and` and `or` swapped, `=` and
+/// `!=`, `=~` and `!~`). `label` names a canonical field's label; `none` are
+/// the spellings of no value a field can have, tested before every `ip()`.
+fn cond(
+    p: &Pred,
+    negated: bool,
+    label: &dyn Fn(&str) -> Result<String, QueryError>,
+    none: &[&str],
+) -> Result<Cond, QueryError> {
+    let (eq, ne, re) = if negated { ("!=", "=", "!~") } else { ("=", "!=", "=~") };
+    let each = |items: &[Pred]| items.iter().map(|p| cond(p, negated, label, none)).collect::<Result<Vec<_>, _>>();
+    Ok(match p {
+        Pred::All(items) if negated => Cond::Any(each(items)?),
+        Pred::All(items) => Cond::All(each(items)?),
+        Pred::Any(items) if negated => Cond::All(each(items)?),
+        Pred::Any(items) => Cond::Any(each(items)?),
+        Pred::Not(p) => cond(p, !negated, label, none)?,
+        Pred::In { field, members } => {
+            let label = label(field)?;
+            // No value is `-` then `""` (the pair below depends on it).
+            let spellings: Vec<&str> = members
+                .iter()
+                .flat_map(|m| match m {
+                    Member::NoValue => vec![NO_VALUE, ""],
+                    Member::Is(v) => vec![v.as_str()],
+                })
+                .collect();
+            match spellings.as_slice() {
+                [one] => leaf(&label, eq, one),
+                [NO_VALUE, ""] if negated => Cond::All(vec![leaf(&label, "!=", ""), leaf(&label, "!=", NO_VALUE)]),
+                [NO_VALUE, ""] => Cond::Any(vec![leaf(&label, "=", ""), leaf(&label, "=", NO_VALUE)]),
+                many => {
+                    leaf(&label, re, &anchored(&many.iter().map(|v| regex_escape(v)).collect::<Vec<_>>().join("|")))
+                }
+            }
+        }
+        Pred::Is { field, literal } => leaf(&label(field)?, eq, literal),
+        Pred::Matches { field, re: anchored_re } => leaf(&label(field)?, re, anchored_re),
+        Pred::Inside { field, nets, own } => {
+            // In an inside network and none of the own addresses.
+            let label = label(field)?;
+            let mut parts: Vec<Cond> = none.iter().map(|s| leaf(&label, ne, s)).collect();
+            let nets: Vec<Cond> = nets.iter().map(|net| ip_leaf(&label, eq, net)).collect();
+            parts.push(if negated { Cond::all(nets) } else { Cond::any(nets) });
+            parts.extend(own.iter().map(|a| leaf(&label, ne, &a.to_string())));
+            if negated {
+                Cond::any(parts)
+            } else {
+                Cond::all(parts)
+            }
+        }
+        Pred::InNet { field, net } => {
+            let label = label(field)?;
+            let mut parts: Vec<Cond> = none.iter().map(|s| leaf(&label, ne, s)).collect();
+            parts.push(ip_leaf(&label, eq, net));
+            if negated {
+                Cond::Any(parts)
+            } else {
+                Cond::All(parts)
+            }
+        }
+        Pred::Range { .. } if negated => {
+            // A number outside the range, or no number: a comparison flags
+            // the latter with `__error__`, which drops the line.
+            return Err(QueryError::plugin("a range filter cannot be negated in LogQL"));
+        }
+        Pred::Range { field, lo: 0, hi } => Cond::Leaf(format!("{}<={hi}", label(field)?)),
+        Pred::Range { field, lo, hi: u64::MAX } => Cond::Leaf(format!("{}>={lo}", label(field)?)),
+        Pred::Range { field, lo, hi } => {
+            let label = label(field)?;
             Cond::All(vec![Cond::Leaf(format!("{label}>={lo}")), Cond::Leaf(format!("{label}<={hi}"))])
         }
-        Filter::In(_, values) => set_cond(label, values),
-        Filter::NotIn(_, values) => not_set_cond(label, values),
-    }
-}
-
-/// Label conditions (ANDed): interface, direction, filters. With direction
-/// `any`, filters on `inside_addr`/`outside_addr` hold on either side:
-/// `(src inside and <filters as src/dst>) or (dst inside and <filters as dst/src>)`.
-fn conditions(names: &Names<'_>, q: &FlowQuery) -> Result<Vec<Cond>, QueryError> {
-    let schema = names.schema;
-    let none = no_value_spellings(schema);
-    let mut out = Vec::new();
-    if !q.interface_ids.is_empty() {
-        out.push(set_cond(&names.label("interface_id")?, &q.interface_ids));
-    }
-    // Inside: in an inside CIDR and not one of the interface's own addresses.
-    let inside = |side: &str| -> Result<Cond, QueryError> {
-        let label = names.label(address_field(schema, side))?;
-        let mut parts: Vec<Cond> = none.iter().map(|s| leaf(&label, "!=", s)).collect();
-        parts.push(Cond::any(q.inside.iter().map(|net| ip_leaf(&label, "=", net)).collect()));
-        parts.extend(q.own_addresses.iter().map(|a| leaf(&label, "!=", &a.to_string())));
-        Ok(Cond::all(parts))
-    };
-    let (sided, plain): (Vec<&Filter>, Vec<&Filter>) = q.filters.iter().partition(|x| is_sided(x.field()));
-    let rendered = |filters: &[&Filter], inside_side: &str| -> Result<Vec<Cond>, QueryError> {
-        filters
-            .iter()
-            .map(|x| Ok(filter_cond(x, &names.label(resolve_side(schema, x.field(), inside_side))?, none)))
-            .collect()
-    };
-    match q.direction {
-        Direction::In => out.push(inside("dst")?),
-        Direction::Out => out.push(inside("src")?),
-        Direction::Any if sided.is_empty() => out.push(Cond::Any(vec![inside("src")?, inside("dst")?])),
-        Direction::Any => {
-            let branch = |side: &str| -> Result<Cond, QueryError> {
-                Ok(Cond::All([vec![inside(side)?], rendered(&sided, side)?].concat()))
-            };
-            out.push(Cond::Any(vec![branch("src")?, branch("dst")?]));
-        }
-        Direction::All => {}
-    }
-    out.extend(rendered(&plain, "dst")?);
-    Ok(out)
-}
-
-/// Restricts to the ranked keys: an anchored alternation for one field,
-/// else an `or` of per-key conjunctions.
-fn key_condition(names: &Names<'_>, group_by: &[String], keys: &[Key]) -> Result<Cond, QueryError> {
-    let labels = group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?;
-    if labels.len() == 1 {
-        let values: Vec<String> = keys.iter().map(|k| k[0].clone()).collect();
-        return Ok(set_cond(&labels[0], &values));
-    }
-    Ok(Cond::Any(
-        keys.iter()
-            .map(|key| Cond::All(labels.iter().zip(key).map(|(l, v)| set_cond(l, std::slice::from_ref(v))).collect()))
-            .collect(),
-    ))
+    })
 }
 
 #[cfg(test)]
@@ -464,15 +409,30 @@ mod tests {
             let re = regex::Regex::new(&anchored(&regex_escape(v))).unwrap();
             assert!(re.is_match(v) && !re.is_match(&format!("{v}x")), "{v}");
         }
-        assert_eq!(set_cond("k", &["a.b".into(), "-".into()]).render(), r#"k=~"^(?:a\\.b|-|)$""#);
-        assert_eq!(set_cond("k", &["".into()]).render(), r#"(k="" or k="-")"#);
-        assert_eq!(not_set_cond("k", &["x\"y".into()]).render(), r#"k!="x\"y""#);
-        assert_eq!(not_set_cond("k", &["a".into(), "b".into()]).render(), r#"k!~"^(?:a|b)$""#);
-        assert_eq!(not_set_cond("k", &["-".into()]).render(), r#"(k!="" and k!="-")"#);
+        let print = |p: Pred| cond(&p, false, &|f| Ok(f.to_string()), &[NO_VALUE]).unwrap().render();
+        let one_of = |values: &[&str]| Pred::one_of("k", values);
+        assert_eq!(print(one_of(&["a.b", "-"])), r#"k=~"^(?:a\\.b|-|)$""#);
+        assert_eq!(print(one_of(&[""])), r#"(k="" or k="-")"#);
+        assert_eq!(print(one_of(&["x\"y"]).not()), r#"k!="x\"y""#);
+        assert_eq!(print(one_of(&["a", "b"]).not()), r#"k!~"^(?:a|b)$""#);
+        assert_eq!(print(one_of(&["-"]).not()), r#"(k!="" and k!="-")"#);
         // A regex that matches the empty string matches no value; one that matches `-` does not.
-        assert_eq!(regex_cond("k", "a|", false).render(), r#"(k=~"^(?:a|)$" or k="-")"#);
-        assert_eq!(regex_cond("k", "-|a", false).render(), r#"(k=~"^(?:-|a)$" and k!="-")"#);
-        assert_eq!(regex_cond("k", "a|", true).render(), r#"(k!~"^(?:a|)$" and k!="-")"#);
-        assert_eq!(regex_cond("k", "-|a", true).render(), r#"(k!~"^(?:-|a)$" or k="-")"#);
+        assert_eq!(print(predicate::regex("k", "a|")), r#"(k=~"^(?:a|)$" or k="-")"#);
+        assert_eq!(print(predicate::regex("k", "-|a")), r#"(k=~"^(?:-|a)$" and k!="-")"#);
+        assert_eq!(print(predicate::regex("k", "a|").not()), r#"(k!~"^(?:a|)$" and k!="-")"#);
+        assert_eq!(print(predicate::regex("k", "-|a").not()), r#"(k!~"^(?:-|a)$" or k="-")"#);
+    }
+
+    #[test]
+    fn negation_is_pushed_inward() {
+        let print = |p: Pred| cond(&p, false, &|f| Ok(f.to_string()), &[NO_VALUE]).map(|c| c.render());
+        let net: IpNet = "10.0.0.0/8".parse().unwrap();
+        let in_net = || Pred::InNet { field: "k".into(), net };
+        assert_eq!(print(in_net()).unwrap(), r#"(k!="-" and k=ip("10.0.0.0/8"))"#);
+        assert_eq!(print(in_net().not()).unwrap(), r#"(k="-" or k!=ip("10.0.0.0/8"))"#);
+        assert_eq!(print(in_net().not().not()).unwrap(), r#"(k!="-" and k=ip("10.0.0.0/8"))"#);
+        let both = Pred::All(vec![in_net(), Pred::Any(vec![Pred::one_of("a", &["1"]), Pred::one_of("b", &["2"])])]);
+        assert_eq!(print(both.not()).unwrap(), r#"((k="-" or k!=ip("10.0.0.0/8")) or (a!="1" and b!="2"))"#);
+        assert!(print(Pred::Range { field: "k".into(), lo: 1, hi: 2 }.not()).is_err());
     }
 }
