@@ -1,13 +1,15 @@
 //! Golden tests: a query in, the exact Loki requests out (LogQL, endpoint,
-//! parameters, what each answer covers), for the same cases as
-//! `golden_logsql.rs`: every panel of the NAT-gateway dashboard, every
-//! filter kind, hostile values, each plan step, in raw-record mode and in
-//! the three ways Loki can hold fields parsed at ingest. Run with
-//! `UPDATE_GOLDEN=1` to rewrite the files, then read the diff.
+//! parameters, what each answer covers), for the cases of the table both
+//! dialects render (`common/golden_cases.rs`, with `golden_logsql.rs`):
+//! every panel of the NAT-gateway dashboard, every filter kind, hostile
+//! values, each plan step, in raw-record mode and in the three ways Loki
+//! can hold fields parsed at ingest. Run with `UPDATE_GOLDEN=1` to rewrite
+//! the files, then read the diff.
 
 mod common;
 
-use common::logql::{cases, describe, render_requests, settings, settings_with, MODES};
+use common::golden_cases;
+use common::logql::{describe, render_requests, settings, settings_with, MODES};
 use flowlens::backends::loki::logql::{Covers, LogQl, RequestKind};
 use flowlens::dialect::Target;
 use flowlens::model::{FlowQuery, Request, TimeRange};
@@ -28,7 +30,7 @@ fn check(name: &str, actual: &str) {
 #[test]
 fn every_case_in_every_mode_golden() {
     for mode in MODES {
-        for (name, query, step) in cases() {
+        for (name, query, step) in golden_cases::logql() {
             check(&format!("{mode}-{name}"), &describe(&render_requests(&settings(mode), query, step)));
         }
     }

@@ -1,6 +1,11 @@
 //! Golden tests: a query in, the exact LogsQL out, for every panel of the
 //! NAT-gateway dashboard, every filter kind, both record modes and each plan
-//! step. Run with `UPDATE_GOLDEN=1` to rewrite the files, then read the diff.
+//! step. The cases are the table both dialects render
+//! (`common/golden_cases.rs`). Run with `UPDATE_GOLDEN=1` to rewrite the
+//! files, then read the diff.
+
+#[path = "common/golden_cases.rs"]
+mod golden_cases;
 
 use flowlens::backends::victorialogs::logsql::LogsQl;
 use flowlens::dialect::{Dialect, Target};
@@ -61,128 +66,16 @@ fn check(name: &str, actual: &str) {
     pretty_assertions::assert_eq!(expected.trim_end(), actual, "golden file {name}");
 }
 
-fn cases() -> Vec<(&'static str, serde_json::Value, Option<Step>)> {
-    use serde_json::json;
-    let keys = Some(vec![vec!["203.0.113.9".to_string()], vec!["198.51.100.7".to_string()]]);
-    vec![
-        ("nat-total", json!({"format": "stat", "direction": "any"}), None),
-        ("total-in", json!({"format": "stat", "direction": "in"}), None),
-        ("total-out", json!({"format": "stat", "direction": "out"}), None),
-        ("in-bytes-per-sec", json!({"format": "series", "direction": "in", "rate": true}), None),
-        (
-            "top-remote-in-table",
-            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}),
-            None,
-        ),
-        (
-            "top-pods-in-table",
-            json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10}),
-            None,
-        ),
-        (
-            "top-remote-series-rank",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true}),
-            None,
-        ),
-        (
-            "top-remote-series-buckets",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "rate": true}),
-            Some(Step::Buckets { grouped: true, keys: keys.clone() }),
-        ),
-        (
-            "top-remote-series-other",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "other": true}),
-            Some(Step::Buckets { grouped: false, keys: None }),
-        ),
-        (
-            "fanout-distinct-ports",
-            json!({"format": "table", "metric": "distinct", "distinctField": "dstport", "direction": "all", "groupBy": ["srcaddr"], "limit": 10}),
-            None,
-        ),
-        (
-            "distinct-remotes-series",
-            json!({"format": "series", "metric": "distinct", "distinctField": "outside_addr", "direction": "in"}),
-            None,
-        ),
-        (
-            "in-by-ip-port",
-            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}),
-            None,
-        ),
-        (
-            "in-by-ip-port-buckets",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport"], "limit": 2}),
-            Some(Step::Buckets {
-                grouped: true,
-                keys: Some(vec![vec!["203.0.113.9".into(), "443".into()], vec!["198.51.100.7".into(), "53".into()]]),
-            }),
-        ),
-        (
-            "filters-every-kind",
-            json!({"format": "stat", "metric": "packets", "direction": "all", "interfaceId": "", "filters": [
-            {"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1|10\\.0\\.32\\.2"},
-            {"field": "pkt_dstaddr", "op": "!~", "value": "192\\.168\\..*"},
-            {"field": "action", "op": "=", "value": "ACCEPT"},
-            {"field": "flow_direction", "op": "!=", "value": "egress"},
-            {"field": "srcaddr", "op": "cidr", "value": "10.0.0.0/16"},
-            {"field": "dstaddr", "op": "!cidr", "value": "2001:db8::/32"},
-            {"field": "dstport", "op": "range", "value": "1024-65535"},
-            {"field": "srcport", "op": "range", "value": "443"},
-            {"field": "pkt_srcaddr", "op": "=~", "value": ".*"}]}),
-            None,
-        ),
-        (
-            "hostile-values",
-            json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
-            {"field": "action", "op": "=", "value": "x\" | delete | \"y"},
-            {"field": "region", "op": "!=", "value": "back\\slash\nnewline`tick"},
-            {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}),
-            None,
-        ),
-        (
-            "nat-total-narrowed",
-            json!({"format": "stat", "direction": "any", "filters": [
-            {"field": "inside_addr", "op": "=~", "value": "10\\.0\\.32\\.7"},
-            {"field": "outside_addr", "op": "=~", "value": "52\\..*"}]}),
-            None,
-        ),
-        (
-            "top-pods-in-narrowed",
-            json!({"format": "table", "direction": "in", "groupBy": ["inside_addr"], "limit": 10, "filters": [
-            {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}),
-            None,
-        ),
-        (
-            "filters-sets-and-comparisons",
-            json!({"format": "stat", "direction": "in", "interfaceId": ["eni-0352f8c82da6aa229", "eni-0b7e4d1c9a2f63580"],
-            "filters": [
-            {"field": "action", "op": "=|", "value": ["ACCEPT", "REJECT"]},
-            {"field": "dstport", "op": "!=|", "value": ["22", "3389"]},
-            {"field": "srcport", "op": "<", "value": "1024"},
-            {"field": "bytes", "op": ">=", "value": "1500"},
-            {"field": "pkt_dst_aws_service", "op": "=|", "value": ["S3", "x\"y"]}]}),
-            None,
-        ),
-        ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
-        (
-            "logs-context-after",
-            json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": "eni-0352f8c82da6aa229", "order": "asc"}),
-            None,
-        ),
-        ("raw", json!({"rawQuery": "* | stats count() records"}), None),
-    ]
-}
-
 #[test]
 fn raw_records_golden() {
-    for (name, query, step) in cases() {
+    for (name, query, step) in golden_cases::logsql() {
         check(&format!("raw-{name}"), &render("raw", query, step));
     }
 }
 
 #[test]
 fn parsed_fields_golden() {
-    for (name, query, step) in cases() {
+    for (name, query, step) in golden_cases::logsql() {
         check(&format!("fields-{name}"), &render("fields", query, step));
     }
 }

@@ -129,7 +129,7 @@ impl Plugin {
         tokio::spawn(async move { tokio::io::copy(&mut stdout, &mut rest).await });
         let parts: Vec<&str> = line.trim().split('|').collect();
         let (network, address) = match parts.as_slice() {
-            ["1", "2", network, address, "grpc"] => (*network, address.to_string()),
+            ["1", "2", network, address, "grpc", ..] => (*network, address.to_string()),
             _ => return Err(format!("{}: bad handshake {line:?}", exe.display())),
         };
         let (channel, socket) = match network {

@@ -6,13 +6,11 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
-use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
-use tokio_util::io::StreamReader;
 
+use super::answer::Answer;
 use super::secrets::{cut_text, Secrets};
 use crate::error::QueryError;
 use crate::settings::{Auth, Settings};
@@ -20,14 +18,6 @@ use crate::settings::{Auth, Settings};
 /// Longest backend error text passed on (and read: the rest of an error body
 /// is never read).
 pub const MAX_ERROR_TEXT: usize = 2_000;
-
-/// Longest line of a JSON-lines answer. A flow record is a few hundred
-/// bytes; a line this long is not one.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
-
-/// Most bytes read from one answer. The largest answers the builder asks for
-/// (10,000 records, or 10 series of 11,000 buckets) are under 10 MiB.
-pub const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 
 /// The first wait before asking an overloaded backend again; it doubles per
 /// attempt up to [`RETRY_MAX_DELAY`], each wait drawn from its upper half.
@@ -43,7 +33,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// attempt and reading the answers count against it.
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
-    at: Instant,
+    pub(super) at: Instant,
     budget: Duration,
 }
 
@@ -78,33 +68,12 @@ pub struct HttpClient {
     base: url::Url,
     auth: Auth,
     headers: Vec<(String, crate::settings::Secret)>,
-    knobs: Product,
+    pub(super) knobs: Product,
     timeout: Duration,
     slots: Arc<Semaphore>,
     max_concurrent: usize,
     /// The secrets this client sends, to take out of backend text.
     secrets: Secrets,
-}
-
-/// A successful response, holding its request slot until it is read or
-/// dropped.
-#[derive(Debug)]
-pub struct Answer<'a> {
-    client: &'a HttpClient,
-    response: reqwest::Response,
-    deadline: Deadline,
-    /// How long the request waited for its slot.
-    waited: Duration,
-    _slot: OwnedSemaphorePermit,
-}
-
-/// Why reading a body stopped early.
-#[derive(Debug, thiserror::Error)]
-enum BodyError {
-    #[error("transport: {0}")]
-    Transport(reqwest::Error),
-    #[error("the answer is larger than the limit")]
-    TooLarge,
 }
 
 /// One attempt's failure: worth another attempt or not.
@@ -357,7 +326,7 @@ impl HttpClient {
 
     /// The error for a query that ran out of time, saying how much of it
     /// went to waiting for a request slot when that was a noticeable part.
-    fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError {
+    pub(super) fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError {
         let queued = if waited >= deadline.budget / 20 {
             format!(
                 " ({:.1}s of it waiting for a request slot: this datasource sends at most {} requests at once, \
@@ -401,129 +370,6 @@ impl HttpClient {
             format!("{product} {what}: {}", if cause.is_empty() { self.scrub(&e.to_string()) } else { cause }),
         )
     }
-
-    /// Maps a failure while reading an answer's lines.
-    fn line_error(&self, e: LinesCodecError) -> QueryError {
-        let product = self.knobs.name;
-        match e {
-            LinesCodecError::MaxLineLengthExceeded => QueryError::downstream(
-                502,
-                format!(
-                    "{product} sent a line longer than {} MiB, the plugin's limit per line: that is not a flow \
-                     record or an aggregate row; check the stream selector, or select fewer fields in a raw query",
-                    MAX_LINE_BYTES >> 20
-                ),
-            ),
-            LinesCodecError::Io(e) => self.io_error(e),
-        }
-    }
-
-    fn io_error(&self, e: std::io::Error) -> QueryError {
-        match e.get_ref().and_then(|inner| inner.downcast_ref::<BodyError>()) {
-            Some(BodyError::Transport(e)) => self.transport_error(e),
-            Some(BodyError::TooLarge) => self.too_large(),
-            None if e.kind() == std::io::ErrorKind::InvalidData => {
-                QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.knobs.name))
-            }
-            None => QueryError::downstream(502, format!("reading the answer from {} failed: {e}", self.knobs.name)),
-        }
-    }
-
-    fn too_large(&self) -> QueryError {
-        QueryError::downstream(
-            422,
-            format!(
-                "the answer from {} is larger than {} MiB, the plugin's limit for one query: narrow the time range, \
-                 lower the limit or group by fewer fields; a raw query should aggregate (`stats`) or end in `limit`",
-                self.knobs.name,
-                MAX_RESPONSE_BYTES >> 20
-            ),
-        )
-    }
-}
-
-impl Answer<'_> {
-    /// Hands each line of a JSON-lines answer to `on_line` as it arrives
-    /// (the last line may lack its newline); `on_line` returns `false` to stop
-    /// reading. Linear in the answer's size, memory bounded by one line.
-    pub async fn for_each_line(
-        self,
-        mut on_line: impl FnMut(&str) -> Result<bool, QueryError>,
-    ) -> Result<(), QueryError> {
-        let Answer { client, response, deadline, waited, _slot } = self;
-        let read = async move {
-            let body = StreamReader::new(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
-            let mut lines = FramedRead::new(body, LinesCodec::new_with_max_length(MAX_LINE_BYTES));
-            while let Some(line) = lines.next().await {
-                let line = line.map_err(|e| client.line_error(e))?;
-                if !on_line(&line)? {
-                    break;
-                }
-            }
-            drop(_slot);
-            Ok(())
-        };
-        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline, waited)))
-    }
-
-    /// The whole answer, for the one endpoint that answers a single JSON
-    /// document; at most [`MAX_RESPONSE_BYTES`].
-    pub async fn bytes(self) -> Result<Vec<u8>, QueryError> {
-        self.bytes_within(None).await
-    }
-
-    /// [`Self::bytes`], with the body's buffer counted against `budget` as
-    /// it grows (the caller gives back its capacity once done with it).
-    pub async fn bytes_within(self, budget: Option<&super::budget::Budget>) -> Result<Vec<u8>, QueryError> {
-        let Answer { client, response, deadline, waited, _slot } = self;
-        let read = async move {
-            let mut body = std::pin::pin!(bounded(response.bytes_stream(), MAX_RESPONSE_BYTES));
-            let mut all: Vec<u8> = Vec::new();
-            let give_back = |all: &Vec<u8>| {
-                if let Some(budget) = budget {
-                    budget.give(all.capacity());
-                }
-            };
-            while let Some(chunk) = body.next().await {
-                let chunk = match chunk {
-                    Ok(chunk) => chunk,
-                    Err(e) => {
-                        give_back(&all);
-                        return Err(client.io_error(e));
-                    }
-                };
-                let before = all.capacity();
-                all.reserve(chunk.len());
-                if let Some(budget) = budget {
-                    if let Err(e) = budget.resize(before, all.capacity()) {
-                        budget.give(before);
-                        return Err(e);
-                    }
-                }
-                all.extend_from_slice(&chunk);
-            }
-            Ok(all)
-        };
-        tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline, waited)))
-    }
-
-    /// The client that asked, for error messages.
-    pub fn client(&self) -> &HttpClient {
-        self.client
-    }
-}
-
-/// A body stream that fails once more than `limit` bytes arrived.
-fn bounded(body: impl Stream<Item = reqwest::Result<Bytes>>, limit: u64) -> impl Stream<Item = std::io::Result<Bytes>> {
-    let mut total = 0u64;
-    body.map(move |chunk| {
-        let chunk = chunk.map_err(|e| std::io::Error::other(BodyError::Transport(e)))?;
-        total += chunk.len() as u64;
-        if total > limit {
-            return Err(std::io::Error::other(BodyError::TooLarge));
-        }
-        Ok(chunk)
-    })
 }
 
 /// Where a redirect points, as its origin only (scheme, host, port: no

@@ -21,6 +21,7 @@
 //!
 //! [`budget`] counts the memory a query's answers hold.
 
+mod answer;
 pub mod budget;
 mod http;
 mod secrets;
@@ -28,7 +29,8 @@ mod secrets;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use http::{Answer, Deadline, HttpClient, Product, MAX_ERROR_TEXT, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
+pub use answer::{Answer, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
+pub use http::{Deadline, HttpClient, Product, MAX_ERROR_TEXT};
 pub use secrets::Secrets;
 
 use crate::dialect::Target;

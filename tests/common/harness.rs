@@ -404,7 +404,7 @@ fn cell(col: &dyn Array, row: usize) -> Value {
     }
 }
 
-// Helpers for the hostile-input tests (bad_input.rs, secrets.rs).
+// Helpers for the hostile-input tests (bad_input.rs, secrets/).
 impl Plugin {
     /// Starts the plugin binary like [`Plugin::start`], with extra
     /// environment variables, its stderr written to `stderr` and whatever it

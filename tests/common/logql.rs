@@ -1,6 +1,7 @@
-//! The LogQL dialect's test cases and settings, shared by the golden and
-//! grammar tests: the cases of `golden_logsql.rs` and a few more, in raw
-//! mode and in the three ways Loki can hold fields parsed at ingest.
+//! The LogQL dialect's settings and cases, shared by the golden, grammar,
+//! model and engine tests: the golden cases (`golden_cases.rs`, the table
+//! both dialects render) and the filter cases, in raw mode and in the three
+//! ways Loki can hold fields parsed at ingest.
 #![allow(dead_code)] // each test crate uses a different part
 
 use flowlens::backends::loki::logql::{Covers, LogQl, LokiRequest};
@@ -103,146 +104,10 @@ pub fn describe(requests: &[LokiRequest]) -> String {
         .join("\n")
 }
 
-/// Every panel of the NAT-gateway dashboard, every filter kind, hostile
-/// values and each plan step: the cases of `golden_logsql.rs`, then a few
-/// only Loki needs.
+/// The golden cases Loki's dialect renders (`golden_cases.rs`: the cases
+/// of `golden_logsql.rs` and a few only Loki has).
 pub fn cases() -> Vec<(&'static str, Value, Option<Step>)> {
-    let keys = Some(vec![vec!["203.0.113.9".to_string()], vec!["198.51.100.7".to_string()]]);
-    vec![
-        ("nat-total", json!({"format": "stat", "direction": "any"}), None),
-        ("total-in", json!({"format": "stat", "direction": "in"}), None),
-        ("total-out", json!({"format": "stat", "direction": "out"}), None),
-        ("in-bytes-per-sec", json!({"format": "series", "direction": "in", "rate": true}), None),
-        (
-            "top-remote-in-table",
-            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10}),
-            None,
-        ),
-        (
-            "top-pods-in-table",
-            json!({"format": "table", "direction": "in", "groupBy": ["pkt_dstaddr"], "limit": 10}),
-            None,
-        ),
-        (
-            "top-remote-series-rank",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true}),
-            None,
-        ),
-        (
-            "top-remote-series-buckets",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "rate": true}),
-            Some(Step::Buckets { grouped: true, keys: keys.clone() }),
-        ),
-        (
-            "top-remote-series-other",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 2, "other": true}),
-            Some(Step::Buckets { grouped: false, keys: None }),
-        ),
-        (
-            "fanout-distinct-ports",
-            json!({"format": "table", "metric": "distinct", "distinctField": "dstport", "direction": "all", "groupBy": ["srcaddr"], "limit": 10}),
-            None,
-        ),
-        (
-            "distinct-remotes-series",
-            json!({"format": "series", "metric": "distinct", "distinctField": "outside_addr", "direction": "in"}),
-            None,
-        ),
-        (
-            "in-by-ip-port",
-            json!({"format": "table", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10}),
-            None,
-        ),
-        (
-            "in-by-ip-port-buckets",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport"], "limit": 2}),
-            Some(Step::Buckets {
-                grouped: true,
-                keys: Some(vec![vec!["203.0.113.9".into(), "443".into()], vec!["198.51.100.7".into(), "53".into()]]),
-            }),
-        ),
-        (
-            "filters-every-kind",
-            json!({"format": "stat", "metric": "packets", "direction": "all", "interfaceId": "", "filters": [
-            {"field": "pkt_srcaddr", "op": "=~", "value": "10\\.0\\.32\\.1|10\\.0\\.32\\.2"},
-            {"field": "pkt_dstaddr", "op": "!~", "value": "192\\.168\\..*"},
-            {"field": "action", "op": "=", "value": "ACCEPT"},
-            {"field": "flow_direction", "op": "!=", "value": "egress"},
-            {"field": "srcaddr", "op": "cidr", "value": "10.0.0.0/16"},
-            {"field": "dstaddr", "op": "!cidr", "value": "2001:db8::/32"},
-            {"field": "dstport", "op": "range", "value": "1024-65535"},
-            {"field": "srcport", "op": "range", "value": "443"},
-            {"field": "pkt_srcaddr", "op": "=~", "value": ".*"}]}),
-            None,
-        ),
-        (
-            "hostile-values",
-            json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
-            {"field": "action", "op": "=", "value": "x\" | delete | \"y"},
-            {"field": "region", "op": "!=", "value": "back\\slash\nnewline`tick"},
-            {"field": "pkt_srcaddr", "op": "=~", "value": "a\"|b\\)|\\(c"}]}),
-            None,
-        ),
-        (
-            "nat-total-narrowed",
-            json!({"format": "stat", "direction": "any", "filters": [
-            {"field": "inside_addr", "op": "=~", "value": "10\\.0\\.32\\.7"},
-            {"field": "outside_addr", "op": "=~", "value": "52\\..*"}]}),
-            None,
-        ),
-        (
-            "top-pods-in-narrowed",
-            json!({"format": "table", "direction": "in", "groupBy": ["inside_addr"], "limit": 10, "filters": [
-            {"field": "outside_addr", "op": "cidr", "value": "52.0.0.0/8"}]}),
-            None,
-        ),
-        (
-            "filters-sets-and-comparisons",
-            json!({"format": "stat", "direction": "in", "interfaceId": ["eni-0352f8c82da6aa229", "eni-0b7e4d1c9a2f63580"],
-            "filters": [
-            {"field": "action", "op": "=|", "value": ["ACCEPT", "REJECT"]},
-            {"field": "dstport", "op": "!=|", "value": ["22", "3389"]},
-            {"field": "srcport", "op": "<", "value": "1024"},
-            {"field": "bytes", "op": ">=", "value": "1500"},
-            {"field": "pkt_dst_aws_service", "op": "=|", "value": ["S3", "x\"y"]}]}),
-            None,
-        ),
-        ("logs", json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": ""}), None),
-        (
-            "logs-context-after",
-            json!({"format": "logs", "limit": 50, "direction": "all", "interfaceId": "eni-0352f8c82da6aa229", "order": "asc"}),
-            None,
-        ),
-        ("raw", json!({"rawQuery": "sum by (action) (count_over_time({logtype=\"flow\"} [1h]))"}), None),
-        // Loki only from here on.
-        (
-            "no-value-filters",
-            json!({"format": "stat", "metric": "records", "direction": "all", "filters": [
-            {"field": "pkt_src_aws_service", "op": "=", "value": "-"},
-            {"field": "pkt_dst_aws_service", "op": "!=", "value": ""},
-            {"field": "traffic_path", "op": "=|", "value": ["2", "-"]},
-            {"field": "srcaddr", "op": "=~", "value": "10\\..*|"},
-            {"field": "dstaddr", "op": "!~", "value": "-|10\\..*"}]}),
-            None,
-        ),
-        (
-            "hostile-keys-buckets",
-            json!({"format": "series", "direction": "in", "groupBy": ["pkt_src_aws_service"], "limit": 3}),
-            Some(Step::Buckets {
-                grouped: true,
-                keys: Some(vec![vec!["a.b|c".into()], vec!["x\"y\\z".into()], vec!["".into()]]),
-            }),
-        ),
-        (
-            "logs-filtered",
-            json!({"format": "logs", "limit": 8000, "direction": "in", "filters": [
-            {"field": "dstport", "op": ">", "value": "1023"}]}),
-            None,
-        ),
-        ("streams", json!({"format": "table", "direction": "all"}), Some(Step::Streams { limit: 5 })),
-        ("raw-logs", json!({"format": "logs", "rawQuery": "{logtype=\"flow\"} |= \"REJECT\""}), None),
-        ("raw-series", json!({"format": "series", "rawQuery": "sum(count_over_time({logtype=\"flow\"} [5m]))"}), None),
-    ]
+    super::golden_cases::logql()
 }
 
 /// Filters of every kind (set, range, comparison, CIDR, regex, no value,

@@ -1,6 +1,7 @@
 pub mod dashboards;
 pub mod data;
 pub mod frontend;
+pub mod golden_cases;
 pub mod harness;
 pub mod hostile;
 pub mod logql;
