@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::error::QueryError;
 use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Notice, Values};
 use crate::model::{Direction, FlowQuery, Format, Metric, MAX_RAW_ROWS};
-use crate::plan::{Columns, Key, LabelledSeries, StepOutput};
+use crate::plan::{missing, Answers, BucketMap, Columns, Key, LabelledSeries, Question, RawAnswer};
 use crate::schema::{field_type, FieldType};
 use crate::settings::Settings;
 use crate::time::parse_time_ns;
@@ -16,20 +17,21 @@ use crate::time::parse_time_ns;
 /// Label and display value of the `other` group.
 pub const OTHER: &str = "other";
 
-/// Builds the frames for a query from its step outputs, in plan order.
-pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], executed: &str) -> Vec<Frame> {
-    shape_noted(q, settings, outputs.to_vec(), executed, &[])
+/// Builds the frames for a query from its answers.
+pub fn shape(q: &FlowQuery, settings: &Settings, answers: Answers, executed: &str) -> Result<Vec<Frame>, QueryError> {
+    shape_noted(q, settings, answers, executed, &[])
 }
 
 /// [`shape`], with the backend's notices (info) on every frame. Records and
-/// rows are moved into the frames, not copied.
+/// rows are moved into the frames, not copied. An answer the panel needs
+/// that is missing, or one it does not use, is an internal error.
 pub fn shape_noted(
     q: &FlowQuery,
     settings: &Settings,
-    mut outputs: Vec<StepOutput>,
+    mut answers: Answers,
     executed: &str,
     backend_notices: &[String],
-) -> Vec<Frame> {
+) -> Result<Vec<Frame>, QueryError> {
     let meta = |kind: Option<(&str, [u32; 2])>, vis: &str| FrameMeta {
         kind: kind.map(|(k, _)| k.to_string()),
         type_version: kind.map(|(_, v)| v),
@@ -38,36 +40,47 @@ pub fn shape_noted(
         custom: (q.format == Format::Series).then(|| json!({"stepMs": q.step_ms})),
         ..Default::default()
     };
-    let limit = limit_notice(q, &outputs);
-    let mut frames = match (q.format, outputs.as_mut_slice()) {
-        (_, [StepOutput::Rows(rows)]) => {
-            let vis = if q.format == Format::Logs { "logs" } else { "table" };
-            vec![rows_frame(std::mem::take(rows), meta(None, vis))]
+    let mut limit = None;
+    let mut frames = if q.raw_query.is_some() {
+        match answers.take_raw().ok_or_else(|| missing(Question::Raw))? {
+            RawAnswer::Rows(rows) => {
+                limit = rows_limit_notice(&rows);
+                let vis = if q.format == Format::Logs { "logs" } else { "table" };
+                vec![rows_frame(rows, meta(None, vis))]
+            }
+            RawAnswer::Series(series) => raw_series_frames(&series, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
         }
-        (_, [StepOutput::Series(series)]) => {
-            raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
+    } else {
+        match q.format {
+            Format::Logs => {
+                let records = answers.take_records().ok_or_else(|| missing(Question::Records))?;
+                limit = records_limit_notice(q, &records);
+                vec![logs_frame(records, settings, meta(Some(("log-lines", [0, 0])), "logs"))]
+            }
+            Format::Stat | Format::Table if q.group_by.is_empty() || q.format == Format::Stat => {
+                let total = answers.take_total().ok_or_else(|| missing(Question::Total))?;
+                let vis = if q.format == Format::Stat { "graph" } else { "table" };
+                vec![total_frame(q, settings, total, meta(Some(("numeric-wide", [0, 1])), vis))]
+            }
+            Format::Table | Format::Stat => {
+                let ranked = answers.take_ranking().ok_or_else(|| missing(Question::Ranking))?;
+                let total = answers.take_total();
+                let kind = q.alerting.then_some(("numeric-long", [0, 1]));
+                vec![table_frame(q, settings, &ranked, total, meta(kind, "table"))]
+            }
+            Format::Series => {
+                series_frames(q, settings, &mut answers, &meta(Some(("timeseries-multi", [0, 1])), "graph"))?
+            }
         }
-        (Format::Logs, [StepOutput::Records(records)]) => {
-            vec![logs_frame(std::mem::take(records), settings, meta(Some(("log-lines", [0, 0])), "logs"))]
-        }
-        (Format::Stat | Format::Table, [StepOutput::Total(total)]) => {
-            let vis = if q.format == Format::Stat { "graph" } else { "table" };
-            vec![total_frame(q, settings, *total, meta(Some(("numeric-wide", [0, 1])), vis))]
-        }
-        (Format::Table, [StepOutput::Ranked(ranked), rest @ ..]) => {
-            let total = match rest {
-                [StepOutput::Total(t)] => Some(*t),
-                _ => None,
-            };
-            let kind = q.alerting.then_some(("numeric-long", [0, 1]));
-            vec![table_frame(q, settings, ranked, total, meta(kind, "table"))]
-        }
-        (Format::Series, outputs) => {
-            series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
-        }
-        _ => Vec::new(),
     };
-    let mut notices: Vec<Notice> = limit.map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
+    if let Some(question) = answers.unused() {
+        return Err(QueryError::internal(format!(
+            "{} was answered but this panel does not use it",
+            question.describe()
+        )));
+    }
+    let mut notices: Vec<Notice> =
+        limit.take().map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
     if !q.own_addresses.is_empty() {
         let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
         notices.push(Notice {
@@ -85,23 +98,28 @@ pub fn shape_noted(
     for f in &mut frames {
         f.ref_id = q.ref_id.clone();
     }
-    frames
+    Ok(frames)
 }
 
-/// Says so when an answer stopped at a row limit, so nobody takes a cut-off
-/// answer for the whole one.
-fn limit_notice(q: &FlowQuery, outputs: &[StepOutput]) -> Option<String> {
-    match outputs {
-        [StepOutput::Rows(rows)] if rows.len() >= MAX_RAW_ROWS => Some(format!(
+/// Says so when a hand-written query's answer stopped at the row limit, so
+/// nobody takes a cut-off answer for the whole one.
+fn rows_limit_notice(rows: &Columns) -> Option<String> {
+    (rows.len() >= MAX_RAW_ROWS).then(|| {
+        format!(
             "Only the first {MAX_RAW_ROWS} rows of the query's answer are shown; aggregate with `stats` or narrow the query."
-        )),
-        [StepOutput::Records(records)] if q.limit.is_some_and(|n| records.len() >= n) => Some(format!(
+        )
+    })
+}
+
+/// Says so when the records stopped at the query's limit.
+fn records_limit_notice(q: &FlowQuery, records: &[crate::plan::Record]) -> Option<String> {
+    q.limit.is_some_and(|n| records.len() >= n).then(|| {
+        format!(
             "Showing the newest {} records of the time range; raise the limit (at most {}) or narrow the range to see more.",
             records.len(),
             crate::model::LOGS_LIMIT.1
-        )),
-        _ => None,
-    }
+        )
+    })
 }
 
 /// "bytes in", "packets/sec out", "records", "distinct dstport", "bytes share".
@@ -338,22 +356,34 @@ pub fn buckets(q: &FlowQuery) -> Vec<Bucket> {
         .collect()
 }
 
-fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], meta: &FrameMeta) -> Vec<Frame> {
+fn series_frames(
+    q: &FlowQuery,
+    settings: &Settings,
+    answers: &mut Answers,
+    meta: &FrameMeta,
+) -> Result<Vec<Frame>, QueryError> {
     let points = buckets(q);
     let empty = BTreeMap::new();
     // Per bucket, the total over every group: asked (for `other`, and for a
     // share of the top groups), else the sum of every group there is.
-    let (ranked, grouped, asked_totals): (&[(Key, u64)], _, _) = match outputs {
-        [StepOutput::Buckets(all)] if q.group_by.is_empty() => (&[], None, all.get(&Vec::new())),
-        [StepOutput::Ranked(ranked), rest @ ..] => match rest {
-            [StepOutput::Buckets(g), StepOutput::Buckets(t)] => (ranked, Some(g), t.get(&Vec::new())),
-            [StepOutput::Buckets(g)] => (ranked, Some(g), None),
-            _ => (ranked, None, None),
-        },
-        _ => return Vec::new(),
+    let asked: Option<BucketMap> = answers.take_total_buckets();
+    let (ranked, grouped): (Vec<(Key, u64)>, Option<BucketMap>) = if q.group_by.is_empty() {
+        if asked.is_none() {
+            return Err(missing(Question::TotalBuckets));
+        }
+        (Vec::new(), None)
+    } else {
+        let ranked = answers.take_ranking().ok_or_else(|| missing(Question::Ranking))?;
+        let grouped = answers.take_group_buckets();
+        // No group ranked: no buckets asked for them.
+        if grouped.is_none() && !ranked.is_empty() {
+            return Err(missing(Question::GroupBuckets));
+        }
+        (ranked, grouped)
     };
+    let asked_totals = asked.as_ref().and_then(|t| t.get(&Vec::new()));
     let no_groups = BTreeMap::new();
-    let grouped = grouped.unwrap_or(&no_groups);
+    let grouped = grouped.as_ref().unwrap_or(&no_groups);
     let summed;
     let totals = match asked_totals {
         Some(t) => t,
@@ -391,7 +421,7 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
             }
         };
     if q.group_by.is_empty() {
-        return vec![series_frame(BTreeMap::new(), metric_label(q), totals, None)];
+        return Ok(vec![series_frame(BTreeMap::new(), metric_label(q), totals, None)]);
     }
     let mut frames: Vec<Frame> = ranked
         .iter()
@@ -419,7 +449,7 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
         let labels = q.group_by.iter().map(|g| (g.clone(), OTHER.to_string())).collect();
         frames.push(series_frame(labels, OTHER.to_string(), &other, None));
     }
-    frames
+    Ok(frames)
 }
 
 /// A bucket's sum per second of its width (the part inside the range).
