@@ -124,10 +124,10 @@ fn records_limit_notice(q: &FlowQuery, records: &[crate::plan::Record]) -> Optio
 
 /// "bytes in", "packets/sec out", "records", "distinct dstport", "bytes share".
 fn metric_label(q: &FlowQuery) -> String {
-    let mut label = q.metric.name().to_string();
-    if let Some(f) = &q.distinct {
-        label = format!("distinct {f}");
-    }
+    let mut label = match &q.metric {
+        Metric::Distinct { field } => format!("distinct {field}"),
+        m => m.name().to_string(),
+    };
     if q.rate {
         label.push_str("/sec");
     }
@@ -143,13 +143,13 @@ fn metric_label(q: &FlowQuery) -> String {
 }
 
 /// The unit of a metric's values (not of a share).
-fn unit(metric: Metric, rate: bool) -> &'static str {
+fn unit(metric: &Metric, rate: bool) -> &'static str {
     match (metric, rate) {
         (Metric::Bytes, false) => "decbytes",
         (Metric::Bytes, true) => "Bps",
         (Metric::Packets, true) => "pps",
         (Metric::Records, true) => "cps",
-        (Metric::Cost, _) => COST_UNIT,
+        (Metric::Cost { .. }, _) => COST_UNIT,
         (_, _) => "short",
     }
 }
@@ -161,7 +161,7 @@ const COST_UNIT: &str = "currencyUSD";
 
 /// A value field's display name and unit: the share's, or the metric's.
 fn value_config(q: &FlowQuery, display: String) -> FieldConfig {
-    let unit = if q.share { SHARE_UNIT } else { unit(q.metric, q.rate) };
+    let unit = if q.share { SHARE_UNIT } else { unit(&q.metric, q.rate) };
     FieldConfig { display_name_from_ds: Some(display), unit: Some(unit.into()), ..Default::default() }
 }
 
@@ -177,7 +177,7 @@ fn value_name(q: &FlowQuery) -> &'static str {
 /// A sum as the metric's value: counts and sums as they are, cost priced
 /// per GB (10^9 bytes).
 fn metric_values(q: &FlowQuery, sums: impl Iterator<Item = u64>) -> Values {
-    match q.price_per_gb {
+    match q.metric.price_per_gb() {
         Some(price) => Values::F64(sums.map(|bytes| Some(bytes as f64 / 1e9 * price)).collect()),
         None => Values::U64(sums.map(Some).collect()),
     }
@@ -235,7 +235,7 @@ fn links(settings: &Settings, field: &str) -> Vec<Link> {
         .collect()
 }
 
-/// One number: numeric-wide, one numeric field (and the `costPerGb`
+/// One number: numeric-wide, one numeric field (and the `costColumn`
 /// column, except for alerting: one value per alert instance).
 fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) -> Frame {
     let label = metric_label(q);
@@ -245,10 +245,12 @@ fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) 
     Frame { name: label, fields, meta, ..Default::default() }
 }
 
-/// Cost of the bytes, when the datasource's `costPerGb` is set (not for
-/// alerting, whose frames hold one value each: alert on `metric: cost`).
+/// Cost of the bytes at the NAT price, when the datasource's `costColumn`
+/// is on (not for alerting, whose frames hold one value each: alert on
+/// `metric: cost`).
 fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field> {
-    let price = settings.cost_per_gb.filter(|_| q.metric == Metric::Bytes && !q.alerting)?;
+    let price =
+        Some(settings.prices.nat).filter(|_| settings.cost_column && q.metric == Metric::Bytes && !q.alerting)?;
     let values = bytes.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
     Some(Field::new("cost", Values::F64(values)).with_config(FieldConfig {
         display_name_from_ds: Some("Cost".into()),
@@ -303,13 +305,13 @@ fn table_frame(
         })
         .collect();
     let values: Vec<u64> = rows.iter().map(|(_, v)| *v).collect();
-    let metric_header = match &q.distinct {
-        Some(f) => format!("Distinct {}", header(f).to_lowercase()),
-        None => header(q.metric.name()),
+    let metric_header = match &q.metric {
+        Metric::Distinct { field } => format!("Distinct {}", header(field).to_lowercase()),
+        m => header(m.name()),
     };
     let metric_config = FieldConfig {
         display_name_from_ds: Some(metric_header),
-        unit: Some(unit(q.metric, false).into()),
+        unit: Some(unit(&q.metric, false).into()),
         ..Default::default()
     };
     // Alerting reads one value per row: the share when asked, else the metric.
@@ -565,4 +567,78 @@ fn raw_series_frames(series: &[LabelledSeries], meta: &FrameMeta) -> Vec<Frame> 
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Request, TimeRange};
+    use crate::plan::{Step, StepOutput};
+    use crate::settings::InstanceSettings;
+
+    fn settings(json: &str) -> Settings {
+        Settings::from_instance(&InstanceSettings {
+            url: "http://127.0.0.1:9428",
+            json_data: json.as_bytes(),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn query(json: &str, s: &Settings) -> FlowQuery {
+        let req =
+            Request { range: TimeRange { from_ms: 0, to_ms: 3_600_000 }, interval_ms: 60_000, max_data_points: 0 };
+        FlowQuery::parse(json.as_bytes(), &req, s).unwrap()
+    }
+
+    /// A stat and a ranked table of bytes, and a stat of `metric: cost`, as
+    /// frames under the settings.
+    fn frames(s: &Settings) -> Vec<Vec<Frame>> {
+        let stat = query(r#"{"format":"stat","direction":"all"}"#, s);
+        let table = query(r#"{"format":"table","direction":"all","groupBy":["dstport"],"limit":2,"other":true}"#, s);
+        let cost = query(r#"{"format":"stat","direction":"all","metric":"cost"}"#, s);
+        let ranked = vec![(vec!["443".to_string()], 7_000_000_000), (vec!["53".to_string()], 1_000_000_000)];
+        let table_answers = Answers::of([
+            (Step::Rank { limit: 2 }, StepOutput::Ranked(ranked)),
+            (Step::Total, StepOutput::Total(9_000_000_000)),
+        ])
+        .unwrap();
+        let total = || Answers::of([(Step::Total, StepOutput::Total(3_000_000_000))]).unwrap();
+        vec![
+            shape(&stat, s, total(), "").unwrap(),
+            shape(&table, s, table_answers, "").unwrap(),
+            shape(&cost, s, total(), "").unwrap(),
+        ]
+    }
+
+    fn cost_column(frame: &Frame) -> Option<&Values> {
+        frame.fields.iter().find(|f| f.name == "cost").map(|f| &f.values)
+    }
+
+    #[test]
+    fn cost_per_gb_migrates_to_the_cost_column_at_the_nat_price() {
+        // Saved before: `costPerGb` priced the cost column; `metric: cost`
+        // used `natPricePerGb` (default 0.045).
+        let saved = frames(&settings(r#"{"costPerGb":0.05}"#));
+        // What the settings page writes now for it.
+        let migrated = frames(&settings(r#"{"costColumn":true,"natPricePerGb":0.05}"#));
+        assert_eq!(saved, migrated);
+        // The column as `costPerGb` priced it: bytes / 10^9 * price.
+        assert_eq!(cost_column(&saved[0][0]), Some(&Values::F64(vec![Some(3.0 * 0.05)])));
+        assert_eq!(
+            cost_column(&saved[1][0]),
+            Some(&Values::F64(vec![Some(7.0 * 0.05), Some(1.0 * 0.05), Some(1.0 * 0.05)]))
+        );
+        // Both set: natPricePerGb is the one NAT price, for the column too.
+        let both = frames(&settings(r#"{"costPerGb":0.05,"natPricePerGb":0.048}"#));
+        assert_eq!(cost_column(&both[0][0]), Some(&Values::F64(vec![Some(3.0 * 0.048)])));
+        assert_eq!(both, frames(&settings(r#"{"costColumn":true,"natPricePerGb":0.048}"#)));
+        // Switched off explicitly, the old key no longer adds it.
+        let off = frames(&settings(r#"{"costPerGb":0.05,"costColumn":false}"#));
+        assert_eq!(cost_column(&off[0][0]), None);
+        // Neither: no column, `metric: cost` at the default NAT price.
+        let none = frames(&settings("{}"));
+        assert_eq!(cost_column(&none[0][0]), None);
+        assert_eq!(none[2][0].fields[0].values, Values::F64(vec![Some(3.0 * 0.045)]));
+    }
 }

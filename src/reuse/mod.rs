@@ -34,7 +34,7 @@ pub use cache::{Bucket, BucketCache};
 
 use crate::dialect::Target;
 use crate::error::QueryError;
-use crate::model::{FlowQuery, Format, Metric, TimeRange};
+use crate::model::{FlowQuery, Format, TimeRange};
 use crate::plan::{Key, Step, StepOutput};
 use crate::settings::Settings;
 use crate::source::{Backend, Deadline};
@@ -240,8 +240,7 @@ fn canonical(q: &FlowQuery) -> FlowQuery {
         share: false,
         alerting: false,
         // Cost is priced bytes: the same buckets.
-        metric: if q.metric == Metric::Cost { Metric::Bytes } else { q.metric },
-        price_per_gb: None,
+        metric: q.metric.asked(),
         range: TimeRange { from_ms: 0, to_ms: 0 },
         step_ms: 0,
         cache: true,
