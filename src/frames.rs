@@ -616,6 +616,40 @@ mod tests {
     }
 
     #[test]
+    fn series_read_their_answers_by_question_not_by_order() {
+        let s = settings("{}");
+        let q = query(r#"{"format":"series","direction":"all","groupBy":["dstport"],"limit":1,"other":true}"#, &s);
+        let key = vec!["443".to_string()];
+        let ranked = (Step::Rank { limit: 1 }, StepOutput::Ranked(vec![(key.clone(), 10)]));
+        let grouped = (
+            Step::Buckets { grouped: true, keys: Some(vec![key.clone()]) },
+            StepOutput::Buckets(BTreeMap::from([(key, BTreeMap::from([(0, 4), (60_000, 6)]))])),
+        );
+        let totals = (
+            Step::Buckets { grouped: false, keys: None },
+            StepOutput::Buckets(BTreeMap::from([(Vec::new(), BTreeMap::from([(0, 5), (60_000, 9)]))])),
+        );
+        let in_order = shape(&q, &s, Answers::of([ranked.clone(), grouped.clone(), totals.clone()]).unwrap(), "");
+        let other_order = shape(&q, &s, Answers::of([totals.clone(), ranked.clone(), grouped.clone()]).unwrap(), "");
+        let frames = in_order.unwrap();
+        assert_eq!(Ok(frames.clone()), other_order);
+        assert_eq!(frames.len(), 2);
+        // `other` is the total's buckets minus the top group's.
+        assert_eq!(frames[1].fields[1].values.len(), 60);
+        let Values::U64(other) = &frames[1].fields[1].values else { panic!("{:?}", frames[1]) };
+        assert_eq!(&other[..2], &[Some(1), Some(3)]);
+        // A missing answer is an error naming it, not a different frame.
+        let e = shape(&q, &s, Answers::of([ranked.clone(), totals.clone()]).unwrap(), "").unwrap_err();
+        assert!(e.message.contains("the ranked groups' buckets was not answered"), "{e}");
+        // An answer of the wrong kind, or twice, is refused.
+        assert!(Answers::of([(Step::Total, StepOutput::Ranked(Vec::new()))]).is_err());
+        assert!(Answers::of([totals.clone(), totals]).is_err());
+        // An answer the panel does not use is an error too.
+        let extra = Answers::of([ranked, grouped, (Step::Total, StepOutput::Total(1))]).unwrap();
+        assert!(shape(&q, &s, extra, "").unwrap_err().message.contains("does not use"));
+    }
+
+    #[test]
     fn cost_per_gb_migrates_to_the_cost_column_at_the_nat_price() {
         // Saved before: `costPerGb` priced the cost column; `metric: cost`
         // used `natPricePerGb` (default 0.045).

@@ -98,6 +98,16 @@ impl Question {
     }
 }
 
+/// A value of a builder metric: an additive whole number (a sum of bytes
+/// or packets, a count of records, a count of distinct values), 8 bytes
+/// wherever it is held: step outputs, bucket maps, the reuse cache,
+/// merged Loki answers. The parts of a sum add up to it, which is what lets
+/// `reuse/` rebuild totals and rankings from cached buckets and Loki's
+/// answers be split and added. A float statistic (an average, a percentile)
+/// does not widen this type (an enum of both would double every bucket
+/// map); it gets outputs of its own (ARCHITECTURE.md, "Values").
+pub type Value = u64;
+
 /// A group key: the group-by values in `groupBy` order.
 pub type Key = Vec<String>;
 
@@ -108,12 +118,12 @@ pub type LabelledSeries = (BTreeMap<String, String>, Vec<(i64, f64)>);
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOutput {
     /// For [`Step::Total`].
-    Total(u64),
+    Total(Value),
     /// For [`Step::Rank`], ordered; for [`Step::Streams`], keyed by the stream.
-    Ranked(Vec<(Key, u64)>),
+    Ranked(Vec<(Key, Value)>),
     /// For [`Step::Buckets`]: key -> bucket start (ms) -> value. Buckets
     /// with no records are absent here and filled with 0 by the frames stage.
-    Buckets(BTreeMap<Key, BTreeMap<i64, u64>>),
+    Buckets(BucketMap),
     /// For [`Step::Records`].
     Records(Vec<Record>),
     /// For [`Step::Raw`]: rows of fields as the backend returned them, as
@@ -125,7 +135,7 @@ pub enum StepOutput {
 
 /// Per group key, per bucket start (ms): the metric, as a
 /// [`StepOutput::Buckets`] holds it.
-pub type BucketMap = BTreeMap<Key, BTreeMap<i64, u64>>;
+pub type BucketMap = BTreeMap<Key, BTreeMap<i64, Value>>;
 
 /// A hand-written query's answer: rows, or labelled series.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,8 +153,8 @@ pub enum RawAnswer {
 /// frame took is reported by [`Answers::unused`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Answers {
-    total: Option<u64>,
-    ranking: Option<Vec<(Key, u64)>>,
+    total: Option<Value>,
+    ranking: Option<Vec<(Key, Value)>>,
     group_buckets: Option<BucketMap>,
     total_buckets: Option<BucketMap>,
     records: Option<Vec<Record>>,
@@ -193,12 +203,12 @@ impl Answers {
     }
 
     /// Takes the total over the whole range.
-    pub fn take_total(&mut self) -> Option<u64> {
+    pub fn take_total(&mut self) -> Option<Value> {
         self.total.take()
     }
 
     /// Takes the ranking.
-    pub fn take_ranking(&mut self) -> Option<Vec<(Key, u64)>> {
+    pub fn take_ranking(&mut self) -> Option<Vec<(Key, Value)>> {
         self.ranking.take()
     }
 
