@@ -33,4 +33,14 @@ impl QueryError {
     pub fn downstream(status: u16, message: impl Into<String>) -> Self {
         Self { origin: ErrorSource::Downstream, status, message: message.into() }
     }
+
+    /// A fault of the plugin itself (an answer its plan should have
+    /// produced): status 500, the plugin's fault.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self {
+            origin: ErrorSource::Plugin,
+            status: 500,
+            message: format!("flowlens internal error: {}", message.into()),
+        }
+    }
 }

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use crate::error::QueryError;
 use crate::frame::{Field, FieldConfig, Frame, FrameMeta, Link, Notice, Values};
 use crate::model::{Direction, FlowQuery, Format, Metric, MAX_RAW_ROWS};
-use crate::plan::{Columns, Key, LabelledSeries, StepOutput};
+use crate::plan::{missing, Answers, BucketMap, Columns, Key, LabelledSeries, Question, RawAnswer};
 use crate::schema::{field_type, FieldType};
 use crate::settings::Settings;
 use crate::time::parse_time_ns;
@@ -16,20 +17,21 @@ use crate::time::parse_time_ns;
 /// Label and display value of the `other` group.
 pub const OTHER: &str = "other";
 
-/// Builds the frames for a query from its step outputs, in plan order.
-pub fn shape(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], executed: &str) -> Vec<Frame> {
-    shape_noted(q, settings, outputs.to_vec(), executed, &[])
+/// Builds the frames for a query from its answers.
+pub fn shape(q: &FlowQuery, settings: &Settings, answers: Answers, executed: &str) -> Result<Vec<Frame>, QueryError> {
+    shape_noted(q, settings, answers, executed, &[])
 }
 
 /// [`shape`], with the backend's notices (info) on every frame. Records and
-/// rows are moved into the frames, not copied.
+/// rows are moved into the frames, not copied. An answer the panel needs
+/// that is missing, or one it does not use, is an internal error.
 pub fn shape_noted(
     q: &FlowQuery,
     settings: &Settings,
-    mut outputs: Vec<StepOutput>,
+    mut answers: Answers,
     executed: &str,
     backend_notices: &[String],
-) -> Vec<Frame> {
+) -> Result<Vec<Frame>, QueryError> {
     let meta = |kind: Option<(&str, [u32; 2])>, vis: &str| FrameMeta {
         kind: kind.map(|(k, _)| k.to_string()),
         type_version: kind.map(|(_, v)| v),
@@ -38,36 +40,47 @@ pub fn shape_noted(
         custom: (q.format == Format::Series).then(|| json!({"stepMs": q.step_ms})),
         ..Default::default()
     };
-    let limit = limit_notice(q, &outputs);
-    let mut frames = match (q.format, outputs.as_mut_slice()) {
-        (_, [StepOutput::Rows(rows)]) => {
-            let vis = if q.format == Format::Logs { "logs" } else { "table" };
-            vec![rows_frame(std::mem::take(rows), meta(None, vis))]
+    let mut limit = None;
+    let mut frames = if q.raw_query.is_some() {
+        match answers.take_raw().ok_or_else(|| missing(Question::Raw))? {
+            RawAnswer::Rows(rows) => {
+                limit = rows_limit_notice(&rows);
+                let vis = if q.format == Format::Logs { "logs" } else { "table" };
+                vec![rows_frame(rows, meta(None, vis))]
+            }
+            RawAnswer::Series(series) => raw_series_frames(&series, &meta(Some(("timeseries-multi", [0, 1])), "graph")),
         }
-        (_, [StepOutput::Series(series)]) => {
-            raw_series_frames(series, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
+    } else {
+        match q.format {
+            Format::Logs => {
+                let records = answers.take_records().ok_or_else(|| missing(Question::Records))?;
+                limit = records_limit_notice(q, &records);
+                vec![logs_frame(records, settings, meta(Some(("log-lines", [0, 0])), "logs"))]
+            }
+            Format::Stat | Format::Table if q.group_by.is_empty() || q.format == Format::Stat => {
+                let total = answers.take_total().ok_or_else(|| missing(Question::Total))?;
+                let vis = if q.format == Format::Stat { "graph" } else { "table" };
+                vec![total_frame(q, settings, total, meta(Some(("numeric-wide", [0, 1])), vis))]
+            }
+            Format::Table | Format::Stat => {
+                let ranked = answers.take_ranking().ok_or_else(|| missing(Question::Ranking))?;
+                let total = answers.take_total();
+                let kind = q.alerting.then_some(("numeric-long", [0, 1]));
+                vec![table_frame(q, settings, &ranked, total, meta(kind, "table"))]
+            }
+            Format::Series => {
+                series_frames(q, settings, &mut answers, &meta(Some(("timeseries-multi", [0, 1])), "graph"))?
+            }
         }
-        (Format::Logs, [StepOutput::Records(records)]) => {
-            vec![logs_frame(std::mem::take(records), settings, meta(Some(("log-lines", [0, 0])), "logs"))]
-        }
-        (Format::Stat | Format::Table, [StepOutput::Total(total)]) => {
-            let vis = if q.format == Format::Stat { "graph" } else { "table" };
-            vec![total_frame(q, settings, *total, meta(Some(("numeric-wide", [0, 1])), vis))]
-        }
-        (Format::Table, [StepOutput::Ranked(ranked), rest @ ..]) => {
-            let total = match rest {
-                [StepOutput::Total(t)] => Some(*t),
-                _ => None,
-            };
-            let kind = q.alerting.then_some(("numeric-long", [0, 1]));
-            vec![table_frame(q, settings, ranked, total, meta(kind, "table"))]
-        }
-        (Format::Series, outputs) => {
-            series_frames(q, settings, outputs, &meta(Some(("timeseries-multi", [0, 1])), "graph"))
-        }
-        _ => Vec::new(),
     };
-    let mut notices: Vec<Notice> = limit.map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
+    if let Some(question) = answers.unused() {
+        return Err(QueryError::internal(format!(
+            "{} was answered but this panel does not use it",
+            question.describe()
+        )));
+    }
+    let mut notices: Vec<Notice> =
+        limit.take().map(|text| Notice { severity: "warning".into(), text }).into_iter().collect();
     if !q.own_addresses.is_empty() {
         let own: Vec<String> = q.own_addresses.iter().map(|a| a.to_string()).collect();
         notices.push(Notice {
@@ -85,31 +98,36 @@ pub fn shape_noted(
     for f in &mut frames {
         f.ref_id = q.ref_id.clone();
     }
-    frames
+    Ok(frames)
 }
 
-/// Says so when an answer stopped at a row limit, so nobody takes a cut-off
-/// answer for the whole one.
-fn limit_notice(q: &FlowQuery, outputs: &[StepOutput]) -> Option<String> {
-    match outputs {
-        [StepOutput::Rows(rows)] if rows.len() >= MAX_RAW_ROWS => Some(format!(
+/// Says so when a hand-written query's answer stopped at the row limit, so
+/// nobody takes a cut-off answer for the whole one.
+fn rows_limit_notice(rows: &Columns) -> Option<String> {
+    (rows.len() >= MAX_RAW_ROWS).then(|| {
+        format!(
             "Only the first {MAX_RAW_ROWS} rows of the query's answer are shown; aggregate with `stats` or narrow the query."
-        )),
-        [StepOutput::Records(records)] if q.limit.is_some_and(|n| records.len() >= n) => Some(format!(
+        )
+    })
+}
+
+/// Says so when the records stopped at the query's limit.
+fn records_limit_notice(q: &FlowQuery, records: &[crate::plan::Record]) -> Option<String> {
+    q.limit.is_some_and(|n| records.len() >= n).then(|| {
+        format!(
             "Showing the newest {} records of the time range; raise the limit (at most {}) or narrow the range to see more.",
             records.len(),
             crate::model::LOGS_LIMIT.1
-        )),
-        _ => None,
-    }
+        )
+    })
 }
 
 /// "bytes in", "packets/sec out", "records", "distinct dstport", "bytes share".
 fn metric_label(q: &FlowQuery) -> String {
-    let mut label = q.metric.name().to_string();
-    if let Some(f) = &q.distinct {
-        label = format!("distinct {f}");
-    }
+    let mut label = match &q.metric {
+        Metric::Distinct { field } => format!("distinct {field}"),
+        m => m.name().to_string(),
+    };
     if q.rate {
         label.push_str("/sec");
     }
@@ -125,13 +143,13 @@ fn metric_label(q: &FlowQuery) -> String {
 }
 
 /// The unit of a metric's values (not of a share).
-fn unit(metric: Metric, rate: bool) -> &'static str {
+fn unit(metric: &Metric, rate: bool) -> &'static str {
     match (metric, rate) {
         (Metric::Bytes, false) => "decbytes",
         (Metric::Bytes, true) => "Bps",
         (Metric::Packets, true) => "pps",
         (Metric::Records, true) => "cps",
-        (Metric::Cost, _) => COST_UNIT,
+        (Metric::Cost { .. }, _) => COST_UNIT,
         (_, _) => "short",
     }
 }
@@ -143,7 +161,7 @@ const COST_UNIT: &str = "currencyUSD";
 
 /// A value field's display name and unit: the share's, or the metric's.
 fn value_config(q: &FlowQuery, display: String) -> FieldConfig {
-    let unit = if q.share { SHARE_UNIT } else { unit(q.metric, q.rate) };
+    let unit = if q.share { SHARE_UNIT } else { unit(&q.metric, q.rate) };
     FieldConfig { display_name_from_ds: Some(display), unit: Some(unit.into()), ..Default::default() }
 }
 
@@ -159,7 +177,7 @@ fn value_name(q: &FlowQuery) -> &'static str {
 /// A sum as the metric's value: counts and sums as they are, cost priced
 /// per GB (10^9 bytes).
 fn metric_values(q: &FlowQuery, sums: impl Iterator<Item = u64>) -> Values {
-    match q.price_per_gb {
+    match q.metric.price_per_gb() {
         Some(price) => Values::F64(sums.map(|bytes| Some(bytes as f64 / 1e9 * price)).collect()),
         None => Values::U64(sums.map(Some).collect()),
     }
@@ -217,7 +235,7 @@ fn links(settings: &Settings, field: &str) -> Vec<Link> {
         .collect()
 }
 
-/// One number: numeric-wide, one numeric field (and the `costPerGb`
+/// One number: numeric-wide, one numeric field (and the `costColumn`
 /// column, except for alerting: one value per alert instance).
 fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) -> Frame {
     let label = metric_label(q);
@@ -227,10 +245,12 @@ fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) 
     Frame { name: label, fields, meta, ..Default::default() }
 }
 
-/// Cost of the bytes, when the datasource's `costPerGb` is set (not for
-/// alerting, whose frames hold one value each: alert on `metric: cost`).
+/// Cost of the bytes at the NAT price, when the datasource's `costColumn`
+/// is on (not for alerting, whose frames hold one value each: alert on
+/// `metric: cost`).
 fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field> {
-    let price = settings.cost_per_gb.filter(|_| q.metric == Metric::Bytes && !q.alerting)?;
+    let price =
+        Some(settings.prices.nat).filter(|_| settings.cost_column && q.metric == Metric::Bytes && !q.alerting)?;
     let values = bytes.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
     Some(Field::new("cost", Values::F64(values)).with_config(FieldConfig {
         display_name_from_ds: Some("Cost".into()),
@@ -285,13 +305,13 @@ fn table_frame(
         })
         .collect();
     let values: Vec<u64> = rows.iter().map(|(_, v)| *v).collect();
-    let metric_header = match &q.distinct {
-        Some(f) => format!("Distinct {}", header(f).to_lowercase()),
-        None => header(q.metric.name()),
+    let metric_header = match &q.metric {
+        Metric::Distinct { field } => format!("Distinct {}", header(field).to_lowercase()),
+        m => header(m.name()),
     };
     let metric_config = FieldConfig {
         display_name_from_ds: Some(metric_header),
-        unit: Some(unit(q.metric, false).into()),
+        unit: Some(unit(&q.metric, false).into()),
         ..Default::default()
     };
     // Alerting reads one value per row: the share when asked, else the metric.
@@ -338,22 +358,34 @@ pub fn buckets(q: &FlowQuery) -> Vec<Bucket> {
         .collect()
 }
 
-fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], meta: &FrameMeta) -> Vec<Frame> {
+fn series_frames(
+    q: &FlowQuery,
+    settings: &Settings,
+    answers: &mut Answers,
+    meta: &FrameMeta,
+) -> Result<Vec<Frame>, QueryError> {
     let points = buckets(q);
     let empty = BTreeMap::new();
     // Per bucket, the total over every group: asked (for `other`, and for a
     // share of the top groups), else the sum of every group there is.
-    let (ranked, grouped, asked_totals): (&[(Key, u64)], _, _) = match outputs {
-        [StepOutput::Buckets(all)] if q.group_by.is_empty() => (&[], None, all.get(&Vec::new())),
-        [StepOutput::Ranked(ranked), rest @ ..] => match rest {
-            [StepOutput::Buckets(g), StepOutput::Buckets(t)] => (ranked, Some(g), t.get(&Vec::new())),
-            [StepOutput::Buckets(g)] => (ranked, Some(g), None),
-            _ => (ranked, None, None),
-        },
-        _ => return Vec::new(),
+    let asked: Option<BucketMap> = answers.take_total_buckets();
+    let (ranked, grouped): (Vec<(Key, u64)>, Option<BucketMap>) = if q.group_by.is_empty() {
+        if asked.is_none() {
+            return Err(missing(Question::TotalBuckets));
+        }
+        (Vec::new(), None)
+    } else {
+        let ranked = answers.take_ranking().ok_or_else(|| missing(Question::Ranking))?;
+        let grouped = answers.take_group_buckets();
+        // No group ranked: no buckets asked for them.
+        if grouped.is_none() && !ranked.is_empty() {
+            return Err(missing(Question::GroupBuckets));
+        }
+        (ranked, grouped)
     };
+    let asked_totals = asked.as_ref().and_then(|t| t.get(&Vec::new()));
     let no_groups = BTreeMap::new();
-    let grouped = grouped.unwrap_or(&no_groups);
+    let grouped = grouped.as_ref().unwrap_or(&no_groups);
     let summed;
     let totals = match asked_totals {
         Some(t) => t,
@@ -391,7 +423,7 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
             }
         };
     if q.group_by.is_empty() {
-        return vec![series_frame(BTreeMap::new(), metric_label(q), totals, None)];
+        return Ok(vec![series_frame(BTreeMap::new(), metric_label(q), totals, None)]);
     }
     let mut frames: Vec<Frame> = ranked
         .iter()
@@ -419,7 +451,7 @@ fn series_frames(q: &FlowQuery, settings: &Settings, outputs: &[StepOutput], met
         let labels = q.group_by.iter().map(|g| (g.clone(), OTHER.to_string())).collect();
         frames.push(series_frame(labels, OTHER.to_string(), &other, None));
     }
-    frames
+    Ok(frames)
 }
 
 /// A bucket's sum per second of its width (the part inside the range).
@@ -535,4 +567,112 @@ fn raw_series_frames(series: &[LabelledSeries], meta: &FrameMeta) -> Vec<Frame> 
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Request, TimeRange};
+    use crate::plan::{Step, StepOutput};
+    use crate::settings::InstanceSettings;
+
+    fn settings(json: &str) -> Settings {
+        Settings::from_instance(&InstanceSettings {
+            url: "http://127.0.0.1:9428",
+            json_data: json.as_bytes(),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    fn query(json: &str, s: &Settings) -> FlowQuery {
+        let req =
+            Request { range: TimeRange { from_ms: 0, to_ms: 3_600_000 }, interval_ms: 60_000, max_data_points: 0 };
+        FlowQuery::parse(json.as_bytes(), &req, s).unwrap()
+    }
+
+    /// A stat and a ranked table of bytes, and a stat of `metric: cost`, as
+    /// frames under the settings.
+    fn frames(s: &Settings) -> Vec<Vec<Frame>> {
+        let stat = query(r#"{"format":"stat","direction":"all"}"#, s);
+        let table = query(r#"{"format":"table","direction":"all","groupBy":["dstport"],"limit":2,"other":true}"#, s);
+        let cost = query(r#"{"format":"stat","direction":"all","metric":"cost"}"#, s);
+        let ranked = vec![(vec!["443".to_string()], 7_000_000_000), (vec!["53".to_string()], 1_000_000_000)];
+        let table_answers = Answers::of([
+            (Step::Rank { limit: 2 }, StepOutput::Ranked(ranked)),
+            (Step::Total, StepOutput::Total(9_000_000_000)),
+        ])
+        .unwrap();
+        let total = || Answers::of([(Step::Total, StepOutput::Total(3_000_000_000))]).unwrap();
+        vec![
+            shape(&stat, s, total(), "").unwrap(),
+            shape(&table, s, table_answers, "").unwrap(),
+            shape(&cost, s, total(), "").unwrap(),
+        ]
+    }
+
+    fn cost_column(frame: &Frame) -> Option<&Values> {
+        frame.fields.iter().find(|f| f.name == "cost").map(|f| &f.values)
+    }
+
+    #[test]
+    fn series_read_their_answers_by_question_not_by_order() {
+        let s = settings("{}");
+        let q = query(r#"{"format":"series","direction":"all","groupBy":["dstport"],"limit":1,"other":true}"#, &s);
+        let key = vec!["443".to_string()];
+        let ranked = (Step::Rank { limit: 1 }, StepOutput::Ranked(vec![(key.clone(), 10)]));
+        let grouped = (
+            Step::Buckets { grouped: true, keys: Some(vec![key.clone()]) },
+            StepOutput::Buckets(BTreeMap::from([(key, BTreeMap::from([(0, 4), (60_000, 6)]))])),
+        );
+        let totals = (
+            Step::Buckets { grouped: false, keys: None },
+            StepOutput::Buckets(BTreeMap::from([(Vec::new(), BTreeMap::from([(0, 5), (60_000, 9)]))])),
+        );
+        let in_order = shape(&q, &s, Answers::of([ranked.clone(), grouped.clone(), totals.clone()]).unwrap(), "");
+        let other_order = shape(&q, &s, Answers::of([totals.clone(), ranked.clone(), grouped.clone()]).unwrap(), "");
+        let frames = in_order.unwrap();
+        assert_eq!(Ok(frames.clone()), other_order);
+        assert_eq!(frames.len(), 2);
+        // `other` is the total's buckets minus the top group's.
+        assert_eq!(frames[1].fields[1].values.len(), 60);
+        let Values::U64(other) = &frames[1].fields[1].values else { panic!("{:?}", frames[1]) };
+        assert_eq!(&other[..2], &[Some(1), Some(3)]);
+        // A missing answer is an error naming it, not a different frame.
+        let e = shape(&q, &s, Answers::of([ranked.clone(), totals.clone()]).unwrap(), "").unwrap_err();
+        assert!(e.message.contains("the ranked groups' buckets was not answered"), "{e}");
+        // An answer of the wrong kind, or twice, is refused.
+        assert!(Answers::of([(Step::Total, StepOutput::Ranked(Vec::new()))]).is_err());
+        assert!(Answers::of([totals.clone(), totals]).is_err());
+        // An answer the panel does not use is an error too.
+        let extra = Answers::of([ranked, grouped, (Step::Total, StepOutput::Total(1))]).unwrap();
+        assert!(shape(&q, &s, extra, "").unwrap_err().message.contains("does not use"));
+    }
+
+    #[test]
+    fn cost_per_gb_migrates_to_the_cost_column_at_the_nat_price() {
+        // Saved before: `costPerGb` priced the cost column; `metric: cost`
+        // used `natPricePerGb` (default 0.045).
+        let saved = frames(&settings(r#"{"costPerGb":0.05}"#));
+        // What the settings page writes now for it.
+        let migrated = frames(&settings(r#"{"costColumn":true,"natPricePerGb":0.05}"#));
+        assert_eq!(saved, migrated);
+        // The column as `costPerGb` priced it: bytes / 10^9 * price.
+        assert_eq!(cost_column(&saved[0][0]), Some(&Values::F64(vec![Some(3.0 * 0.05)])));
+        assert_eq!(
+            cost_column(&saved[1][0]),
+            Some(&Values::F64(vec![Some(7.0 * 0.05), Some(1.0 * 0.05), Some(1.0 * 0.05)]))
+        );
+        // Both set: natPricePerGb is the one NAT price, for the column too.
+        let both = frames(&settings(r#"{"costPerGb":0.05,"natPricePerGb":0.048}"#));
+        assert_eq!(cost_column(&both[0][0]), Some(&Values::F64(vec![Some(3.0 * 0.048)])));
+        assert_eq!(both, frames(&settings(r#"{"costColumn":true,"natPricePerGb":0.048}"#)));
+        // Switched off explicitly, the old key no longer adds it.
+        let off = frames(&settings(r#"{"costPerGb":0.05,"costColumn":false}"#));
+        assert_eq!(cost_column(&off[0][0]), None);
+        // Neither: no column, `metric: cost` at the default NAT price.
+        let none = frames(&settings("{}"));
+        assert_eq!(cost_column(&none[0][0]), None);
+        assert_eq!(none[2][0].fields[0].values, Values::F64(vec![Some(3.0 * 0.045)]));
+    }
 }

@@ -8,6 +8,7 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use crate::error::QueryError;
 use crate::model::{FlowQuery, Format};
 
 /// One request to the backend, before rendering into a dialect.
@@ -45,6 +46,68 @@ pub enum Step {
     },
 }
 
+impl Step {
+    /// The question this step answers within a panel query: what the
+    /// frames stage asks [`Answers`] for.
+    pub fn question(&self) -> Question {
+        match self {
+            Self::Total => Question::Total,
+            Self::Rank { .. } => Question::Ranking,
+            Self::Buckets { grouped: true, .. } => Question::GroupBuckets,
+            Self::Buckets { grouped: false, .. } => Question::TotalBuckets,
+            Self::Records { .. } => Question::Records,
+            Self::Raw => Question::Raw,
+            Self::Streams { .. } => Question::Streams,
+        }
+    }
+}
+
+/// What a step's answer means to the panel: the key of [`Answers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Question {
+    /// The metric over the whole range, over every group ([`Step::Total`]):
+    /// a stat, or the total a table's `other` and shares are of.
+    Total,
+    /// The groups ranked over the whole range ([`Step::Rank`]).
+    Ranking,
+    /// The ranked groups per bucket ([`Step::Buckets`], grouped).
+    GroupBuckets,
+    /// Every group together per bucket ([`Step::Buckets`], ungrouped): an
+    /// ungrouped series, or the total a series' `other` and shares are of.
+    TotalBuckets,
+    /// Raw records ([`Step::Records`]).
+    Records,
+    /// A hand-written query's rows or series ([`Step::Raw`]).
+    Raw,
+    /// The busiest streams ([`Step::Streams`]; no panel asks it).
+    Streams,
+}
+
+impl Question {
+    /// How messages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Total => "the total",
+            Self::Ranking => "the ranking",
+            Self::GroupBuckets => "the ranked groups' buckets",
+            Self::TotalBuckets => "the total's buckets",
+            Self::Records => "the records",
+            Self::Raw => "the hand-written query",
+            Self::Streams => "the streams",
+        }
+    }
+}
+
+/// A value of a builder metric: an additive whole number (a sum of bytes
+/// or packets, a count of records, a count of distinct values), 8 bytes
+/// wherever it is held: step outputs, bucket maps, the reuse cache,
+/// merged Loki answers. The parts of a sum add up to it, which is what lets
+/// `reuse/` rebuild totals and rankings from cached buckets and Loki's
+/// answers be split and added. A float statistic (an average, a percentile)
+/// does not widen this type (an enum of both would double every bucket
+/// map); it gets outputs of its own (ARCHITECTURE.md, "Values").
+pub type Value = u64;
+
 /// A group key: the group-by values in `groupBy` order.
 pub type Key = Vec<String>;
 
@@ -55,12 +118,12 @@ pub type LabelledSeries = (BTreeMap<String, String>, Vec<(i64, f64)>);
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOutput {
     /// For [`Step::Total`].
-    Total(u64),
+    Total(Value),
     /// For [`Step::Rank`], ordered; for [`Step::Streams`], keyed by the stream.
-    Ranked(Vec<(Key, u64)>),
+    Ranked(Vec<(Key, Value)>),
     /// For [`Step::Buckets`]: key -> bucket start (ms) -> value. Buckets
     /// with no records are absent here and filled with 0 by the frames stage.
-    Buckets(BTreeMap<Key, BTreeMap<i64, u64>>),
+    Buckets(BucketMap),
     /// For [`Step::Records`].
     Records(Vec<Record>),
     /// For [`Step::Raw`]: rows of fields as the backend returned them, as
@@ -68,6 +131,139 @@ pub enum StepOutput {
     Rows(Columns),
     /// For [`Step::Raw`] as series: labels -> (time ms, value) points.
     Series(Vec<LabelledSeries>),
+}
+
+/// Per group key, per bucket start (ms): the metric, as a
+/// [`StepOutput::Buckets`] holds it.
+pub type BucketMap = BTreeMap<Key, BTreeMap<i64, Value>>;
+
+/// A hand-written query's answer: rows, or labelled series.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawAnswer {
+    /// Rows of fields ([`StepOutput::Rows`]).
+    Rows(Columns),
+    /// Labelled series ([`StepOutput::Series`]).
+    Series(Vec<LabelledSeries>),
+}
+
+/// A panel query's answers, keyed by the question each step answers
+/// ([`Step::question`]), not by the order the steps ran in. The frames
+/// stage takes what its panel needs by name; an answer of the wrong kind or
+/// a second answer to one question is refused when pushed, and what no
+/// frame took is reported by [`Answers::unused`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Answers {
+    total: Option<Value>,
+    ranking: Option<Vec<(Key, Value)>>,
+    group_buckets: Option<BucketMap>,
+    total_buckets: Option<BucketMap>,
+    records: Option<Vec<Record>>,
+    raw: Option<RawAnswer>,
+}
+
+impl Answers {
+    /// No answers yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Answers from (step, output) pairs, in any order.
+    pub fn of(pairs: impl IntoIterator<Item = (Step, StepOutput)>) -> Result<Self, QueryError> {
+        let mut answers = Self::new();
+        for (step, output) in pairs {
+            answers.push(&step, output)?;
+        }
+        Ok(answers)
+    }
+
+    /// Keeps `output` as the answer to `step`'s question. An output of
+    /// another kind than the step asks for, a second answer to the same
+    /// question, or a question no panel asks is an internal error.
+    pub fn push(&mut self, step: &Step, output: StepOutput) -> Result<(), QueryError> {
+        let question = step.question();
+        fn put<T>(slot: &mut Option<T>, value: T, question: Question) -> Result<(), QueryError> {
+            if slot.is_some() {
+                return Err(QueryError::internal(format!("{} was answered twice", question.describe())));
+            }
+            *slot = Some(value);
+            Ok(())
+        }
+        match (question, output) {
+            (Question::Total, StepOutput::Total(v)) => put(&mut self.total, v, question),
+            (Question::Ranking, StepOutput::Ranked(r)) => put(&mut self.ranking, r, question),
+            (Question::GroupBuckets, StepOutput::Buckets(b)) => put(&mut self.group_buckets, b, question),
+            (Question::TotalBuckets, StepOutput::Buckets(b)) => put(&mut self.total_buckets, b, question),
+            (Question::Records, StepOutput::Records(r)) => put(&mut self.records, r, question),
+            (Question::Raw, StepOutput::Rows(c)) => put(&mut self.raw, RawAnswer::Rows(c), question),
+            (Question::Raw, StepOutput::Series(s)) => put(&mut self.raw, RawAnswer::Series(s), question),
+            (question, output) => {
+                Err(QueryError::internal(format!("{} was answered with {}", question.describe(), output.kind())))
+            }
+        }
+    }
+
+    /// Takes the total over the whole range.
+    pub fn take_total(&mut self) -> Option<Value> {
+        self.total.take()
+    }
+
+    /// Takes the ranking.
+    pub fn take_ranking(&mut self) -> Option<Vec<(Key, Value)>> {
+        self.ranking.take()
+    }
+
+    /// Takes the ranked groups' buckets.
+    pub fn take_group_buckets(&mut self) -> Option<BucketMap> {
+        self.group_buckets.take()
+    }
+
+    /// Takes the buckets of every group together (keyed by the empty key).
+    pub fn take_total_buckets(&mut self) -> Option<BucketMap> {
+        self.total_buckets.take()
+    }
+
+    /// Takes the raw records.
+    pub fn take_records(&mut self) -> Option<Vec<Record>> {
+        self.records.take()
+    }
+
+    /// Takes a hand-written query's answer.
+    pub fn take_raw(&mut self) -> Option<RawAnswer> {
+        self.raw.take()
+    }
+
+    /// The first question answered but not taken, if any.
+    pub fn unused(&self) -> Option<Question> {
+        [
+            (self.total.is_some(), Question::Total),
+            (self.ranking.is_some(), Question::Ranking),
+            (self.group_buckets.is_some(), Question::GroupBuckets),
+            (self.total_buckets.is_some(), Question::TotalBuckets),
+            (self.records.is_some(), Question::Records),
+            (self.raw.is_some(), Question::Raw),
+        ]
+        .into_iter()
+        .find_map(|(held, q)| held.then_some(q))
+    }
+}
+
+/// An error for an answer the panel needs that its plan did not produce.
+pub fn missing(question: Question) -> QueryError {
+    QueryError::internal(format!("{} was not answered", question.describe()))
+}
+
+impl StepOutput {
+    /// What kind of answer it is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Total(_) => "a total",
+            Self::Ranked(_) => "a ranking",
+            Self::Buckets(_) => "buckets",
+            Self::Records(_) => "records",
+            Self::Rows(_) => "rows",
+            Self::Series(_) => "series",
+        }
+    }
 }
 
 /// Rows of a hand-written query held as columns, filled as each row

@@ -10,7 +10,7 @@ use crate::datasource::{Datasource, TRUST_TTL};
 use crate::error::QueryError;
 use crate::frame::Frame;
 use crate::model::{FlowQuery, TimeRange};
-use crate::plan::{alongside, first_step, follow_up, StepOutput};
+use crate::plan::{alongside, first_step, follow_up, Answers, StepOutput};
 use crate::source::Deadline;
 
 impl Datasource {
@@ -47,24 +47,26 @@ impl Datasource {
             // Loki drops such records at `unwrap` and never sees the group.
             groups.retain(|(_, v)| *v > 0);
         }
-        let later = follow_up(q, &first).into_iter().map(|step| {
-            let ready = if Some(&step) == early.as_ref() { early_answer.take() } else { None };
+        let steps = follow_up(q, &first);
+        let later = steps.iter().map(|step| {
+            let ready = if Some(step) == early.as_ref() { early_answer.take() } else { None };
             async move {
                 match ready {
                     Some(answer) => Ok(answer),
-                    None => self.run(q, &step, deadline).await,
+                    None => self.run(q, step, deadline).await,
                 }
             }
         });
-        let answers = futures_util::future::try_join_all(later).await?;
+        let later = futures_util::future::try_join_all(later).await?;
         let mut executed = vec![text];
-        let mut outputs = vec![first];
-        for (text, output, more) in answers {
+        let mut answers = Answers::new();
+        answers.push(&first_step, first)?;
+        for (step, (text, output, more)) in steps.iter().zip(later) {
             executed.push(text);
-            outputs.push(output);
+            answers.push(step, output)?;
             notices.extend(more);
         }
-        Ok(crate::frames::shape_noted(q, &self.settings, outputs, &executed.join("\n\n"), &notices))
+        crate::frames::shape_noted(q, &self.settings, answers, &executed.join("\n\n"), &notices)
     }
 
     /// Whether settled buckets of this backend may be kept: `Err` says why

@@ -96,9 +96,12 @@ pub struct Settings {
     pub nat_addresses: Option<Vec<std::net::IpAddr>>,
     /// Data links by field.
     pub data_links: Vec<DataLink>,
-    /// Optional cost per GB processed.
-    pub cost_per_gb: Option<f64>,
-    /// Prices per GB (10^9 bytes) for `metric: cost`.
+    /// Byte stats and tables get a cost column priced at `prices.nat`
+    /// (`costColumn`; earlier versions' `costPerGb`, see
+    /// [`Settings::from_instance`]).
+    pub cost_column: bool,
+    /// Prices per GB (10^9 bytes) for `metric: cost` (and, NAT's, for the
+    /// cost column).
     pub prices: Prices,
     /// Most bytes of settled per-bucket answers kept for reuse
     /// (`cacheMaxMiB`, [`DEFAULT_CACHE_MIB`] MiB unless set; 0 = no cache).
@@ -183,7 +186,10 @@ struct JsonData {
     tls_skip_verify: bool,
     bearer_auth: bool,
     data_links: Vec<DataLink>,
+    /// Earlier versions' cost column price: read as `costColumn: true` and,
+    /// when `natPricePerGb` is unset, as `natPricePerGb`.
     cost_per_gb: Option<f64>,
+    cost_column: Option<bool>,
     nat_price_per_gb: Option<f64>,
     egress_price_per_gb: Option<f64>,
     cross_az_price_per_gb: Option<f64>,
@@ -315,9 +321,14 @@ impl Settings {
             }
             v => Ok(v),
         };
-        price("costPerGb", jd.cost_per_gb)?;
+        // One NAT price: earlier versions priced the cost column with
+        // `costPerGb`, apart from `natPricePerGb`. A saved `costPerGb` turns
+        // the column on and is the NAT price unless `natPricePerGb` is set
+        // too (then that wins, for the column as well).
+        let legacy_cost = price("costPerGb", jd.cost_per_gb)?;
+        let cost_column = jd.cost_column.unwrap_or(legacy_cost.is_some());
         let prices = Prices {
-            nat: price("natPricePerGb", jd.nat_price_per_gb)?.unwrap_or(DEFAULT_NAT_PRICE_PER_GB),
+            nat: price("natPricePerGb", jd.nat_price_per_gb)?.or(legacy_cost).unwrap_or(DEFAULT_NAT_PRICE_PER_GB),
             egress: price("egressPricePerGb", jd.egress_price_per_gb)?,
             cross_az: price("crossAzPricePerGb", jd.cross_az_price_per_gb)?,
         };
@@ -367,7 +378,7 @@ impl Settings {
             interface_id: jd.interface_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             nat_addresses,
             data_links: jd.data_links,
-            cost_per_gb: jd.cost_per_gb,
+            cost_column,
             prices,
             cache_max_bytes: cache_mib as usize * (1 << 20),
             max_query_memory_bytes: query_mib as usize * (1 << 20),

@@ -23,7 +23,7 @@ use common::reference::{self as r, Dir, RefQuery};
 use flowlens::backends::loki::logql::{merge, Answer, LogQl};
 use flowlens::dialect::Target;
 use flowlens::model::{FlowQuery, Request, TimeRange};
-use flowlens::plan::{first_step, follow_up, Step, StepOutput};
+use flowlens::plan::{first_step, follow_up, Answers, Step, StepOutput};
 use flowlens::settings::{InstanceSettings, Settings};
 use flowlens_devtools::gen::{FlowRecord, Template, MISSION_FORMAT};
 use serde_json::{json, Value};
@@ -154,6 +154,13 @@ async fn run_plan(engine: &Engine, s: &Settings, w: Window, target: Value) -> (F
     (q, outputs)
 }
 
+/// A plan's outputs keyed by the question each step answers, as the frames
+/// stage reads them.
+fn answers(q: &FlowQuery, outputs: &[StepOutput]) -> Answers {
+    let steps = std::iter::once(first_step(q)).chain(follow_up(q, &outputs[0]));
+    Answers::of(steps.zip(outputs.iter().cloned())).unwrap()
+}
+
 fn reference(w: Window, direction: Dir) -> RefQuery {
     RefQuery::new(direction, POD_CIDR, Some(NAT_ENI), w.from_ms, w.to_ms)
 }
@@ -173,7 +180,7 @@ async fn dashboard(engine: &Engine, mode: &Mode, w: Window, records: &[FlowRecor
         let expected = r::buckets(records, &reference(w, dir), &[], w.interval_ms);
         assert_eq!(out, vec![StepOutput::Buckets(expected.clone())], "{}", what(&format!("rate series {direction}")));
         // The frames stage turns these into one series over every bucket of the range.
-        let frames = flowlens::frames::shape(&q, s, &out, "");
+        let frames = flowlens::frames::shape(&q, s, answers(&q, &out), "").unwrap();
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].fields[0].values.len(), flowlens::frames::buckets(&q).len());
     }
@@ -202,7 +209,12 @@ async fn dashboard(engine: &Engine, mode: &Mode, w: Window, records: &[FlowRecor
         "{}",
         what("top series")
     );
-    assert_eq!(flowlens::frames::shape(&q, s, &out, "").len(), 6, "{}: 5 series and other", what("top series"));
+    assert_eq!(
+        flowlens::frames::shape(&q, s, answers(&q, &out), "").unwrap().len(),
+        6,
+        "{}: 5 series and other",
+        what("top series")
+    );
     // Logs: newest first, the records' own lines, parsed fields as labels.
     let (_, out) = run_plan(engine, s, w, json!({"format": "logs", "limit": 25})).await;
     let [StepOutput::Records(got)] = out.as_slice() else { panic!("{}: {out:?}", what("logs")) };

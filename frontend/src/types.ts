@@ -193,8 +193,15 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   tlsSkipVerify?: boolean;
   bearerAuth?: boolean;
   dataLinks?: DataLinkSetting[];
+  /** Byte stats and tables get a cost column priced at `natPricePerGb`. */
+  costColumn?: boolean;
+  /**
+   * Earlier versions' price of the cost column: still read as `costColumn: true`
+   * and, when `natPricePerGb` is unset, as the NAT price; replaced by them when
+   * the cost column or the NAT price is edited.
+   */
   costPerGb?: number;
-  /** `metric: cost`, `price: nat`: USD per GB (10^9 bytes) of NAT gateway data processing; 0.045 when unset. */
+  /** `metric: cost`, `price: nat`, and the cost column: USD per GB (10^9 bytes) of NAT gateway data processing; 0.045 when unset. */
   natPricePerGb?: number;
   /** `metric: cost`, `price: egress`: USD per GB of data transfer out to the internet; unset = no such price. */
   egressPricePerGb?: number;

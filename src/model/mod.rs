@@ -26,9 +26,9 @@ pub enum Format {
     Logs,
 }
 
-/// What is computed per group (or bucket, or range).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+/// What is computed per group (or bucket, or range), with the options only
+/// it has: a distinct count names its field, a cost its price.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Metric {
     /// Sum of the `bytes` field.
     Bytes,
@@ -36,39 +36,87 @@ pub enum Metric {
     Packets,
     /// Number of records (flows).
     Records,
-    /// Number of distinct values of `FlowQuery::distinct` (records without
-    /// a value of it not counted).
+    /// Number of distinct values of a field (records without a value of it
+    /// not counted).
+    Distinct {
+        /// The canonical field whose values are counted.
+        field: String,
+    },
+    /// Sum of the `bytes` field priced per GB.
+    Cost {
+        /// USD per GB (10^9 bytes).
+        price_per_gb: f64,
+    },
+}
+
+/// The metric a target names (`metric`), before its options are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum MetricName {
+    /// [`Metric::Bytes`].
+    Bytes,
+    /// [`Metric::Packets`].
+    Packets,
+    /// [`Metric::Records`].
+    Records,
+    /// [`Metric::Distinct`] (`distinctField` names the field).
     Distinct,
-    /// Sum of the `bytes` field priced per GB (`FlowQuery::price_per_gb`).
+    /// [`Metric::Cost`] (`price` names the price).
     Cost,
 }
 
 impl Metric {
     /// The record field summed, if any.
-    pub fn field(self) -> Option<&'static str> {
+    pub fn field(&self) -> Option<&'static str> {
         match self {
-            Self::Bytes | Self::Cost => Some("bytes"),
+            Self::Bytes | Self::Cost { .. } => Some("bytes"),
             Self::Packets => Some("packets"),
-            Self::Records | Self::Distinct => None,
+            Self::Records | Self::Distinct { .. } => None,
         }
     }
 
     /// The result field name (also the table column).
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             Self::Bytes => "bytes",
             Self::Packets => "packets",
             Self::Records => "records",
-            Self::Distinct => "distinct",
-            Self::Cost => "cost",
+            Self::Distinct { .. } => "distinct",
+            Self::Cost { .. } => "cost",
+        }
+    }
+
+    /// The field whose distinct values are counted, for a distinct count.
+    pub fn distinct_field(&self) -> Option<&str> {
+        match self {
+            Self::Distinct { field } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The price per GB, for a cost.
+    pub fn price_per_gb(&self) -> Option<f64> {
+        match self {
+            Self::Cost { price_per_gb } => Some(*price_per_gb),
+            _ => None,
+        }
+    }
+
+    /// What the backend is asked for: the metric itself, except a cost,
+    /// which is bytes below the frames (priced in `frames.rs`), so it shares
+    /// cached buckets and requests in flight with bytes.
+    pub fn asked(&self) -> Self {
+        match self {
+            Self::Cost { .. } => Self::Bytes,
+            m => m.clone(),
         }
     }
 
     /// Whether the values of parts add up to the value of the whole (a
     /// range's to its buckets', groups' to their total): everything but
     /// distinct counts.
-    pub fn additive(self) -> bool {
-        self != Self::Distinct
+    pub fn additive(&self) -> bool {
+        !matches!(self, Self::Distinct { .. })
     }
 }
 
@@ -159,7 +207,7 @@ pub struct FlowQuery {
     pub ref_id: String,
     /// What the panel draws.
     pub format: Format,
-    /// What is summed.
+    /// What is computed, with its options.
     pub metric: Metric,
     /// Direction filter.
     pub direction: Direction,
@@ -176,10 +224,6 @@ pub struct FlowQuery {
     /// Values as a percentage of the total over every group (the same
     /// question without `groupBy`), per bucket for series.
     pub share: bool,
-    /// For [`Metric::Distinct`]: the canonical field whose values are counted.
-    pub distinct: Option<String>,
-    /// For [`Metric::Cost`]: USD per GB (10^9 bytes).
-    pub price_per_gb: Option<f64>,
     /// Logs: the oldest records of the range first (`order: asc`), not the
     /// newest (log context after a row).
     pub oldest_first: bool,
@@ -270,8 +314,6 @@ impl FlowQuery {
             other: false,
             rate: false,
             share: false,
-            distinct: None,
-            price_per_gb: None,
             oldest_first: false,
             alerting: false,
             filters: Vec::new(),

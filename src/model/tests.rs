@@ -135,15 +135,15 @@ fn value_lists_are_capped() {
 #[test]
 fn distinct_share_and_cost() {
     let q = parse(r#"{"format":"table","metric":"distinct","distinctField":"dstport","groupBy":["pkt_srcaddr"],"direction":"all"}"#).unwrap();
-    assert_eq!((q.metric, q.distinct.as_deref()), (Metric::Distinct, Some("dstport")));
+    assert_eq!(q.metric, Metric::Distinct { field: "dstport".into() });
     assert_eq!(q.filters, vec![Filter::NotIn("dstport".into(), vec!["-".into()])], "no value is not a value");
     assert!(q.fields_read(&settings().schema, true).contains("dstport"));
     let q = parse(r#"{"metric":"distinct","distinctField":"outside_addr","direction":"in"}"#).unwrap();
-    assert_eq!(q.distinct.as_deref(), Some("pkt_srcaddr"));
+    assert_eq!(q.metric.distinct_field(), Some("pkt_srcaddr"));
     let q = parse(r#"{"metric":"bytes","distinctField":"dstport"}"#).unwrap();
-    assert_eq!(q.distinct, None, "kept by an editor that switched metric");
+    assert_eq!(q.metric, Metric::Bytes, "kept by an editor that switched metric");
     let q = parse(r#"{"metric":"cost","format":"stat"}"#).unwrap();
-    assert_eq!((q.metric.field(), q.price_per_gb), (Some("bytes"), Some(0.045)));
+    assert_eq!((q.metric.field(), q.metric.clone()), (Some("bytes"), Metric::Cost { price_per_gb: 0.045 }));
     let q = parse(r#"{"format":"series","groupBy":["action"],"share":true}"#).unwrap();
     assert!(q.share);
     assert!(parse(r#"{"format":"logs","order":"asc"}"#).unwrap().oldest_first);

@@ -6,6 +6,15 @@ use super::*;
 use crate::error::QueryError;
 use crate::settings::{parse_cidr, Settings};
 
+/// The record field a metric sums, if any (as [`Metric::field`]).
+fn summed_field(metric: MetricName) -> Option<&'static str> {
+    match metric {
+        MetricName::Bytes | MetricName::Cost => Some("bytes"),
+        MetricName::Packets => Some("packets"),
+        MetricName::Records | MetricName::Distinct => None,
+    }
+}
+
 impl FlowQuery {
     /// Validates an already deserialized target.
     pub fn from_json(q: QueryJson, req: &Request, settings: &Settings) -> Result<Self, QueryError> {
@@ -24,7 +33,8 @@ impl FlowQuery {
         } else {
             Format::Series
         });
-        let metric = typed("metric", &q.metric, "bytes, packets, records, distinct or cost")?.unwrap_or(Metric::Bytes);
+        let metric_name =
+            typed("metric", &q.metric, "bytes, packets, records, distinct or cost")?.unwrap_or(MetricName::Bytes);
         let direction = typed("direction", &q.direction, "in, out, any or all")?
             .unwrap_or(if settings.inside.is_empty() { Direction::All } else { Direction::Any });
         if direction != Direction::All && settings.inside.is_empty() && raw_query.is_none() {
@@ -70,7 +80,7 @@ impl FlowQuery {
             }
         }
         if raw_query.is_none() {
-            if let Some(m) = metric.field() {
+            if let Some(m) = summed_field(metric_name) {
                 require_field("metric", m)?;
             }
             match direction {
@@ -113,7 +123,7 @@ impl FlowQuery {
         }
         let distinct = match typed::<String>("distinctField", &q.distinct_field, "a field name")? {
             // Kept by an editor that switched metric: not asked.
-            _ if metric != Metric::Distinct || raw_query.is_some() => None,
+            _ if metric_name != MetricName::Distinct || raw_query.is_some() => None,
             None => {
                 return Err(QueryError::plugin(
                     "`distinctField`: metric distinct counts the distinct values of a field; name it, e.g. dstport",
@@ -127,15 +137,15 @@ impl FlowQuery {
         };
         if raw_query.is_none() {
             let plain = |what: &str, why: &str| Err(QueryError::plugin(format!("`{what}`: {why}")));
-            match metric {
-                Metric::Distinct if other => {
+            match metric_name {
+                MetricName::Distinct if other => {
                     plain("other", "distinct counts do not add up; `other` needs bytes, packets, records or cost")?
                 }
-                Metric::Distinct if share => plain(
+                MetricName::Distinct if share => plain(
                     "share",
                     "distinct counts do not add up to a total; a share needs bytes, packets, records or cost",
                 )?,
-                Metric::Distinct | Metric::Cost if rate => {
+                MetricName::Distinct | MetricName::Cost if rate => {
                     plain("rate", "only bytes, packets and records are rates; turn rate off")?
                 }
                 _ => {}
@@ -156,17 +166,25 @@ impl FlowQuery {
             }
         };
         let price = typed::<Price>("price", &q.price, "nat, egress or crossAz")?.unwrap_or(Price::Nat);
-        let price_per_gb = match metric {
-            Metric::Cost => Some(match price {
-                Price::Nat => settings.prices.nat,
-                Price::Egress => settings.prices.egress.ok_or_else(|| {
-                    QueryError::plugin("`price`: egress has no price; set egressPricePerGb in the datasource")
-                })?,
-                Price::CrossAz => settings.prices.cross_az.ok_or_else(|| {
-                    QueryError::plugin("`price`: crossAz has no price; set crossAzPricePerGb in the datasource")
-                })?,
-            }),
-            _ => None,
+        let metric = match (metric_name, distinct) {
+            (MetricName::Bytes, _) => Metric::Bytes,
+            (MetricName::Packets, _) => Metric::Packets,
+            (MetricName::Records, _) => Metric::Records,
+            (MetricName::Distinct, Some(field)) => Metric::Distinct { field },
+            // A hand-written query computes its own values: no field was
+            // asked for, and nothing reads its metric.
+            (MetricName::Distinct, None) => Metric::Records,
+            (MetricName::Cost, _) => Metric::Cost {
+                price_per_gb: match price {
+                    Price::Nat => settings.prices.nat,
+                    Price::Egress => settings.prices.egress.ok_or_else(|| {
+                        QueryError::plugin("`price`: egress has no price; set egressPricePerGb in the datasource")
+                    })?,
+                    Price::CrossAz => settings.prices.cross_az.ok_or_else(|| {
+                        QueryError::plugin("`price`: crossAz has no price; set crossAzPricePerGb in the datasource")
+                    })?,
+                },
+            },
         };
         let filters_json: Vec<FilterJson> =
             typed("filters", &q.filters, "a list of {field, op, value}")?.unwrap_or_default();
@@ -181,9 +199,9 @@ impl FlowQuery {
                 filters.push(filter);
             }
         }
-        if let Some(f) = &distinct {
+        if let Some(f) = metric.distinct_field() {
             // Records without a value of the field have nothing to count.
-            filters.push(Filter::NotIn(f.clone(), vec![NO_VALUE.to_string()]));
+            filters.push(Filter::NotIn(f.to_string(), vec![NO_VALUE.to_string()]));
         }
         let interface_ids: Vec<String> =
             match typed::<StringOrList>("interfaceId", &q.interface_id, "a string or a list of strings")? {
@@ -222,8 +240,6 @@ impl FlowQuery {
             other,
             rate,
             share,
-            distinct,
-            price_per_gb,
             oldest_first,
             alerting: false,
             filters,

@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use crate::plan::Key;
+use crate::plan::{Key, Value};
 
 /// One bucket's answer: each group's value. A group's key is shared by
 /// every bucket it is in (a ranking's keys recur in every hour: one copy
 /// each instead of one per bucket).
-pub type Bucket = Arc<[(Arc<Key>, u64)]>;
+pub type Bucket = Arc<[(Arc<Key>, Value)]>;
 
 /// The store.
 #[derive(Debug)]
@@ -36,7 +36,7 @@ struct Entry {
 }
 
 /// About how much memory a bucket holds.
-fn size(bucket: &[(Arc<Key>, u64)]) -> usize {
+fn size(bucket: &[(Arc<Key>, Value)]) -> usize {
     64 + bucket.iter().map(|(key, _)| 32 + key.iter().map(|k| 24 + k.len()).sum::<usize>()).sum::<usize>()
 }
 

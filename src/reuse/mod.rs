@@ -34,8 +34,8 @@ pub use cache::{Bucket, BucketCache};
 
 use crate::dialect::Target;
 use crate::error::QueryError;
-use crate::model::{FlowQuery, Format, Metric, TimeRange};
-use crate::plan::{Key, Step, StepOutput};
+use crate::model::{FlowQuery, Format, TimeRange};
+use crate::plan::{Key, Step, StepOutput, Value};
 use crate::settings::Settings;
 use crate::source::{Backend, Deadline};
 
@@ -126,7 +126,7 @@ impl Reuse {
                 return Err(QueryError::plugin("internal error: a bucketed step answered without buckets"));
             };
             // Each key once, shared by the settled buckets it is in.
-            let mut keep: BTreeMap<i64, Vec<(Arc<Key>, u64)>> =
+            let mut keep: BTreeMap<i64, Vec<(Arc<Key>, Value)>> =
                 parts::settled(part, grain, settled_before).map(|start| (start, Vec::new())).collect();
             for (key, b) in &got {
                 let key = Arc::new(key.clone());
@@ -240,8 +240,7 @@ fn canonical(q: &FlowQuery) -> FlowQuery {
         share: false,
         alerting: false,
         // Cost is priced bytes: the same buckets.
-        metric: if q.metric == Metric::Cost { Metric::Bytes } else { q.metric },
-        price_per_gb: None,
+        metric: q.metric.asked(),
         range: TimeRange { from_ms: 0, to_ms: 0 },
         step_ms: 0,
         cache: true,

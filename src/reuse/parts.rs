@@ -9,11 +9,9 @@
 //! each split only at bucket boundaries, so every bucket comes from exactly
 //! one source.
 
-use std::collections::BTreeMap;
-
 use crate::model::{FlowQuery, TimeRange};
 use crate::plan::natural_keys;
-use crate::plan::{Key, Step, StepOutput};
+use crate::plan::{Key, Step, StepOutput, Value};
 
 /// Grain of a `Total` asked as buckets.
 pub const TOTAL_GRAIN_MS: i64 = 600_000;
@@ -27,7 +25,7 @@ const MAX_RANK_BUCKETS: i64 = 200;
 pub const MAX_PARTS: usize = 3;
 
 /// Per group key, per bucket start (ms): the metric.
-pub type Buckets = BTreeMap<Key, BTreeMap<i64, u64>>;
+pub type Buckets = crate::plan::BucketMap;
 
 /// How a step is asked as buckets: the grain and the `Buckets` step, or
 /// `None` when it is not a sum over time (records, hand-written queries) or
@@ -109,7 +107,7 @@ pub fn finish(step: &Step, buckets: Buckets) -> StepOutput {
     match step {
         Step::Total => StepOutput::Total(buckets.values().flat_map(|b| b.values()).sum()),
         Step::Rank { limit } => {
-            let mut ranked: Vec<(Key, u64)> = buckets.into_iter().map(|(key, b)| (key, b.values().sum())).collect();
+            let mut ranked: Vec<(Key, Value)> = buckets.into_iter().map(|(key, b)| (key, b.values().sum())).collect();
             ranked.sort_by(|(ka, va), (kb, vb)| vb.cmp(va).then_with(|| natural_keys(ka, kb)));
             ranked.truncate(*limit);
             StepOutput::Ranked(ranked)
@@ -121,6 +119,7 @@ pub fn finish(step: &Step, buckets: Buckets) -> StepOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     const H: i64 = 3_600_000;
 

@@ -223,13 +223,33 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.insideCidrs).toEqual(['10.0.32.0/20', '10.0.48.0/20']);
     await user.type(screen.getByLabelText(CONFIG.interfaceId), 'eni-0352f8c82da6aa229');
     expect(last().jsonData.interfaceId).toBe('eni-0352f8c82da6aa229');
-    await user.type(screen.getByLabelText(CONFIG.costPerGb), '0.045');
-    expect(last().jsonData.costPerGb).toBe(0.045);
-    expect(screen.getByLabelText(CONFIG.costPerGb)).toHaveValue('0.045');
-    await user.type(screen.getByLabelText(CONFIG.costPerGb), 'x');
-    expect(screen.getByText('cost per GB must be a number, e.g. 0.045')).toBeInTheDocument();
-    await user.clear(screen.getByLabelText(CONFIG.costPerGb));
-    expect(last().jsonData.costPerGb).toBeUndefined();
+    const column = screen.getByLabelText(CONFIG.costColumn);
+    expect(column).not.toBeChecked();
+    await user.click(column);
+    expect(last().jsonData.costColumn).toBe(true);
+    await user.click(column);
+    expect(last().jsonData.costColumn).toBe(false);
+  });
+
+  it("shows a saved costPerGb as the cost column at that NAT price, and writes the new form when edited", async () => {
+    const { user, last } = setup(options({}, { costPerGb: 0.05 }));
+    expect(screen.getByLabelText(CONFIG.costColumn)).toBeChecked();
+    expect(screen.getByLabelText(CONFIG.natPricePerGb)).toHaveValue('0.05');
+    await user.click(screen.getByLabelText(CONFIG.costColumn));
+    const jsonData = JSON.parse(JSON.stringify(last().jsonData));
+    expect(jsonData).toMatchObject({ costColumn: false, natPricePerGb: 0.05 });
+    expect(jsonData).not.toHaveProperty('costPerGb');
+  });
+
+  it('prices the cost column at natPricePerGb when a saved costPerGb differs, and drops costPerGb when the price is edited', async () => {
+    const { user, last } = setup(options({}, { costPerGb: 0.05, natPricePerGb: 0.048 }));
+    expect(screen.getByLabelText(CONFIG.costColumn)).toBeChecked();
+    const nat = screen.getByLabelText(CONFIG.natPricePerGb);
+    expect(nat).toHaveValue('0.048');
+    await user.type(nat, '1');
+    const jsonData = JSON.parse(JSON.stringify(last().jsonData));
+    expect(jsonData).toMatchObject({ costColumn: true, natPricePerGb: 0.0481 });
+    expect(jsonData).not.toHaveProperty('costPerGb');
   });
 
   it('sets and validates the prices of metric cost; clearing one removes it', async () => {
@@ -259,8 +279,9 @@ describe('ConfigEditor', () => {
     expect(screen.getByText('cross-AZ price per GB must be a number, e.g. 0.01')).toBeInTheDocument();
     await user.clear(crossAz);
     expect(last().jsonData.crossAzPricePerGb).toBeUndefined();
-    // The prices are apart from costPerGb.
+    // No saved costPerGb: the NAT price's edits leave the cost column off.
     expect(last().jsonData.costPerGb).toBeUndefined();
+    expect(last().jsonData.costColumn).toBe(false);
   });
 
   it('edits data links on fields of the record format', async () => {

@@ -52,7 +52,7 @@ export const CONFIG = {
   removeMapping: (i: number) => `Remove mapping ${i + 1}`,
   insideCidrs: 'Inside CIDRs',
   interfaceId: 'Interface id',
-  costPerGb: 'Cost per GB',
+  costColumn: 'Cost column',
   natPricePerGb: 'NAT price per GB',
   egressPricePerGb: 'Egress price per GB',
   crossAzPricePerGb: 'Cross-AZ price per GB',

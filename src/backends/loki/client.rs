@@ -225,8 +225,8 @@ impl Loki {
         let notice = format!(
             "{} `{field}` in {parts} parts (disjoint {kind}, merged exactly) because Loki's max_query_series \
              ({limit}) refused the {} as one query.",
-            if q.distinct.is_some() { "Counted by" } else { "Ranked by" },
-            if q.distinct.is_some() { "count" } else { "ranking" },
+            if q.metric.distinct_field().is_some() { "Counted by" } else { "Ranked by" },
+            if q.metric.distinct_field().is_some() { "count" } else { "ranking" },
         );
         Ok((distinct_text(&queries), merged.finish(), vec![notice]))
     }
@@ -248,12 +248,8 @@ impl Loki {
         whole: &LokiRequest,
     ) -> Result<(), String> {
         let fail = |e: QueryError| limit_error(e, whole).message;
-        let distinct = q.distinct.is_some();
-        let q = if distinct {
-            FlowQuery { metric: crate::model::Metric::Records, distinct: None, ..q.clone() }
-        } else {
-            q.clone()
-        };
+        let distinct = q.metric.distinct_field().is_some();
+        let q = if distinct { FlowQuery { metric: crate::model::Metric::Records, ..q.clone() } } else { q.clone() };
         let total_requests = self.dialect.requests(target, &q, &Step::Total).map_err(|e| e.message)?;
         // The whole's total, and (distinct counts) each part's records, at once.
         let parts_records = async {
@@ -480,8 +476,8 @@ const READY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// values, a port scan's source, still splits); a ranking in parts of its
 /// first `groupBy` field.
 fn in_parts(q: &FlowQuery, step: &Step) -> Option<String> {
-    match (&q.distinct, step) {
-        (Some(field), Step::Total | Step::Rank { .. } | Step::Buckets { .. }) => Some(field.clone()),
+    match (q.metric.distinct_field(), step) {
+        (Some(field), Step::Total | Step::Rank { .. } | Step::Buckets { .. }) => Some(field.to_string()),
         (None, Step::Rank { .. }) => q.group_by.first().cloned(),
         _ => None,
     }

@@ -230,7 +230,7 @@ pub fn column(i: usize) -> String {
 
 /// The metric's aggregate, unnamed.
 fn aggregate(q: &FlowQuery, schema: &RecordSchema) -> String {
-    match (q.metric.field(), &q.distinct) {
+    match (q.metric.field(), q.metric.distinct_field()) {
         (Some(f), _) => format!("sum({})", field_name(schema.log_field(f))),
         (None, Some(f)) => format!("count_uniq({})", field_name(schema.log_field(f))),
         (None, None) => "count()".to_string(),

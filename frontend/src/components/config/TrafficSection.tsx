@@ -1,8 +1,8 @@
 import React, { useState } from 'react';
-import { FieldSet, InlineField, Input } from '@grafana/ui';
+import { FieldSet, InlineField, InlineSwitch, Input } from '@grafana/ui';
 
 import { FlowDataSourceOptions, Price, PRICE_SETTINGS, SETTINGS_DEFAULTS } from '../../types';
-import { validateCidr, validateCostPerGb, validateInterfaceId, validatePricePerGb } from '../../validation';
+import { validateCidr, validateInterfaceId, validatePricePerGb } from '../../validation';
 import { NumberInput } from '../NumberInput';
 import { CONFIG } from '../selectors';
 import { LABEL_WIDTH, SectionProps } from './options';
@@ -21,7 +21,8 @@ const PRICE_INPUTS: ReadonlyArray<{ price: Price; label: string; placeholder: st
     price: 'nat',
     label: CONFIG.natPricePerGb,
     placeholder: String(SETTINGS_DEFAULTS.natPricePerGb),
-    tooltip: 'Metric cost, price NAT processing: USD per GB (10^9 bytes) of NAT gateway data processing; 0.045 when empty',
+    tooltip:
+      'Metric cost, price NAT processing, and the cost column: USD per GB (10^9 bytes) of NAT gateway data processing; 0.045 when empty',
   },
   {
     price: 'egress',
@@ -37,6 +38,20 @@ const PRICE_INPUTS: ReadonlyArray<{ price: Price; label: string; placeholder: st
   },
 ];
 
+/**
+ * The NAT pricing as one concept: earlier versions' `costPerGb` (the cost
+ * column's own price) read as the cost column on and, when `natPricePerGb`
+ * is unset, as the NAT price. Editing either writes this form and drops
+ * `costPerGb`.
+ */
+export function natPricing(jd: FlowDataSourceOptions): Pick<FlowDataSourceOptions, 'costColumn' | 'natPricePerGb' | 'costPerGb'> {
+  return {
+    costColumn: jd.costColumn ?? jd.costPerGb !== undefined,
+    natPricePerGb: jd.natPricePerGb ?? jd.costPerGb,
+    costPerGb: undefined,
+  };
+}
+
 /** The inside networks (directions are relative to them), the default interface, cost and prices. */
 export function TrafficSection({ options, onEdit }: SectionProps) {
   const jd = options.jsonData;
@@ -46,7 +61,7 @@ export function TrafficSection({ options, onEdit }: SectionProps) {
     .map(validateCidr)
     .find((e) => e !== undefined);
   const interfaceError = validateInterfaceId(jd.interfaceId ?? '');
-  const costError = validateCostPerGb(jd.costPerGb);
+  const pricing = natPricing(jd);
   return (
     <FieldSet label="Traffic">
       <InlineField
@@ -83,32 +98,29 @@ export function TrafficSection({ options, onEdit }: SectionProps) {
         />
       </InlineField>
       <InlineField
-        label={CONFIG.costPerGb}
+        label={CONFIG.costColumn}
         labelWidth={LABEL_WIDTH}
-        invalid={!!costError}
-        error={costError}
-        tooltip="Optional: price per GB processed (e.g. NAT gateway data processing), adds a cost field"
+        tooltip="Adds a cost column to byte stats and tables, priced at the NAT price per GB"
       >
-        <NumberInput
-          aria-label={CONFIG.costPerGb}
-          width={12}
-          placeholder="0.045"
-          value={jd.costPerGb}
-          onChange={(costPerGb) => onEdit({ jsonData: { costPerGb } })}
+        <InlineSwitch
+          aria-label={CONFIG.costColumn}
+          value={pricing.costColumn}
+          onChange={() => onEdit({ jsonData: { ...pricing, costColumn: !pricing.costColumn } })}
         />
       </InlineField>
       {PRICE_INPUTS.map(({ price, label, placeholder, tooltip }) => {
         const key = PRICE_SETTINGS[price];
-        const error = validatePricePerGb(price, jd[key]);
+        const value = price === 'nat' ? pricing.natPricePerGb : jd[key];
+        const error = validatePricePerGb(price, value);
         return (
           <InlineField key={key} label={label} labelWidth={LABEL_WIDTH} invalid={!!error} error={error} tooltip={tooltip}>
             <NumberInput
               aria-label={label}
               width={12}
               placeholder={placeholder}
-              value={jd[key]}
+              value={value}
               onChange={(value) => {
-                const jsonData: Partial<FlowDataSourceOptions> = {};
+                const jsonData: Partial<FlowDataSourceOptions> = price === 'nat' ? { ...pricing } : {};
                 jsonData[key] = value;
                 onEdit({ jsonData });
               }}

@@ -462,7 +462,7 @@ impl LogQl {
         // Distinct counts of sub-ranges do not add up: asked whole.
         let split_ms = if q.metric.additive() { self.split_ms } else { 0 };
         let query = Query {
-            distinct: q.distinct.as_deref().map(|f| names.label(f)).transpose()?,
+            distinct: q.metric.distinct_field().map(|f| names.label(f)).transpose()?,
             selector: selector(target.stream)?,
             pipeline: pipeline(&names, q, grouped, keys, matches!(step, Step::Records { .. }))?,
             key_labels: if grouped {
