@@ -24,6 +24,7 @@ mod memory;
 mod panels;
 mod plans;
 mod reference;
+mod timing;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -37,6 +38,7 @@ use check::Lines;
 use grpc::{Instance, Plugin, Target, Window};
 use panels::{Panel, NAT_ENI, POD_CIDR};
 use reference::{Expect, Kind, Scope};
+use timing::{dashboard_refresh, floors, panel_cold, ratio};
 
 /// VictoriaLogs' flags for the run: the peer sends every query of a
 /// dashboard at once, and on 2 cores VictoriaLogs' defaults (4 at once, 10 s
@@ -95,7 +97,7 @@ impl Report {
 
 /// A plugin under test: its binary, datasource settings and query language.
 #[derive(Clone)]
-struct Contender {
+pub(super) struct Contender {
     exe: PathBuf,
     instance: Instance,
     /// The official datasource (user's LogsQL) rather than flowlens targets.
@@ -106,149 +108,6 @@ struct Contender {
 /// Both plugins' per-query timeout in the benchmark, seconds (VictoriaLogs
 /// runs with `-search.maxQueryDuration=10m`).
 const BENCH_TIMEOUT_S: u64 = 600;
-
-/// The median of timed runs.
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
-fn ratio(a: f64, b: f64) -> String {
-    format!("{:.2}", a / b)
-}
-
-/// Answers one panel (one QueryData; the peer's correct top-N series needs
-/// its ranking first, then the series of those keys: two, one after the
-/// other) and checks every target; returns the ms it took.
-async fn run_panel(
-    plugin: &Plugin,
-    c: &Contender,
-    panel: &Panel,
-    expects: &[Expect],
-    w: Window,
-) -> Result<f64, String> {
-    let wrong = |ref_id: &str, e: String| {
-        format!("{}: {} target {ref_id}: wrong answer: {e}", if c.peer { "peer" } else { "flowlens" }, panel.title)
-    };
-    let targets: Vec<Target> = if c.peer {
-        panel.targets.iter().map(|(t, kind)| panels::peer_query(&t.ref_id, kind, w)).collect()
-    } else {
-        panel.targets.iter().map(|(t, _)| t.clone()).collect()
-    };
-    let (mut answers, mut ms) = grpc::query(plugin, &c.instance, w, &targets).await?;
-    for ((t, kind), expect) in panel.targets.iter().zip(expects) {
-        let frames = answers.remove(&t.ref_id).ok_or_else(|| wrong(&t.ref_id, "no answer".into()))?;
-        let frames = frames.map_err(|e| wrong(&t.ref_id, format!("error {e}")))?;
-        let checked = match (c.peer, kind, expect) {
-            (false, _, _) => check::ours(kind, expect, &frames, w, c.lines),
-            (true, Kind::TopSeries { group_by, limit, .. }, Expect::GroupBuckets(series)) => {
-                let keys = check::peer_ranking(&reference::totals(series), *limit, &frames, group_by)
-                    .map_err(|e| wrong(&t.ref_id, format!("ranking: {e}")))?;
-                let keys: Vec<String> = keys.into_iter().map(|k| k[0].clone()).collect();
-                let second = panels::peer_series_of(&t.ref_id, kind, &keys, w);
-                let (mut more, more_ms) = grpc::query(plugin, &c.instance, w, &[second]).await?;
-                ms += more_ms;
-                let frames = more.remove(&t.ref_id).ok_or("no answer")?.map_err(|e| wrong(&t.ref_id, e))?;
-                check::peer(kind, expect, &frames, w, c.lines)
-            }
-            (true, _, _) => check::peer(kind, expect, &frames, w, c.lines),
-        };
-        checked.map_err(|e| wrong(&t.ref_id, e))?;
-    }
-    Ok(ms)
-}
-
-/// One panel alone, cold: a fresh plugin process per run (nothing cached
-/// in the plugin; process start not timed); the median ms.
-async fn panel_cold(c: &Contender, panel: &Panel, expects: &[Expect], w: Window, runs: usize) -> Result<f64, String> {
-    let mut times = Vec::new();
-    for run in 0..=runs {
-        let plugin = Plugin::start(&c.exe).await?;
-        let ms = run_panel(&plugin, c, panel, expects, w).await?;
-        if run > 0 {
-            times.push(ms);
-        }
-    }
-    Ok(median(times))
-}
-
-/// Every panel as its own concurrent QueryData; the wall ms until all
-/// answered.
-async fn dashboard_once(
-    plugin: &Plugin,
-    c: &Contender,
-    dashboard: &[Panel],
-    expects: &[Vec<Expect>],
-    w: Window,
-) -> Result<f64, String> {
-    let started = Instant::now();
-    let all = dashboard.iter().zip(expects).map(|(p, e)| run_panel(plugin, c, p, e, w));
-    futures_util::future::try_join_all(all).await?;
-    Ok(started.elapsed().as_secs_f64() * 1000.0)
-}
-
-/// The dashboard cold (first load on a fresh plugin process) and warm (the
-/// same refresh right after): median ms of each.
-async fn dashboard_refresh(
-    c: &Contender,
-    dashboard: &[Panel],
-    expects: &[Vec<Expect>],
-    w: Window,
-    runs: usize,
-) -> Result<(f64, f64), String> {
-    let (mut cold, mut warm) = (Vec::new(), Vec::new());
-    for run in 0..=runs {
-        let plugin = Plugin::start(&c.exe).await?;
-        let first = dashboard_once(&plugin, c, dashboard, expects, w).await?;
-        let again = dashboard_once(&plugin, c, dashboard, expects, w).await?;
-        if run > 0 {
-            cold.push(first);
-            warm.push(again);
-        }
-    }
-    Ok((median(cold), median(warm)))
-}
-
-/// A LogsQL query sent straight to VictoriaLogs; the median ms.
-async fn floor(vl_url: &str, query: &str, runs: usize) -> Result<f64, String> {
-    let client = reqwest::Client::new();
-    let mut times = Vec::new();
-    for run in 0..=runs {
-        let started = Instant::now();
-        client
-            .post(format!("{vl_url}/select/logsql/query"))
-            .form(&[("query", query)])
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .map_err(|e| format!("floor query: {e}"))?
-            .bytes()
-            .await
-            .map_err(|e| e.to_string())?;
-        if run > 0 {
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-        }
-    }
-    Ok(median(times))
-}
-
-/// `_time:[from, to)` in RFC 3339.
-fn time_filter(w: Window) -> String {
-    let t = |ms| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-    };
-    format!("_time:[{}, {})", t(w.from_ms), t(w.to_ms))
-}
-
-/// The raw and fields read floors over the window, median ms.
-async fn floors(vl_url: &str, w: Window, runs: usize) -> Result<(f64, f64), String> {
-    let time = time_filter(w);
-    let raw = format!("{time} {{logtype=\"flow\", environment=\"ops\"}} | stats sum_len(_msg) n");
-    let fields = format!("{time} {{logtype=\"flowfields\"}} | stats sum_len(bytes) n");
-    Ok((floor(vl_url, &raw, runs).await?, floor(vl_url, &fields, runs).await?))
-}
 
 /// The reference answers of every target of every panel, over `records`.
 fn add_expects(expects: &mut [Vec<Expect>], dashboard: &[Panel], scope: &Scope, records: &[crate::gen::FlowRecord]) {
