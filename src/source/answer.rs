@@ -11,7 +11,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::codec::{FramedRead, LinesCodec, LinesCodecError};
 use tokio_util::io::StreamReader;
 
-use super::http::{Deadline, HttpClient};
+use super::deadline::Deadline;
 use crate::error::QueryError;
 
 /// Longest line of a JSON-lines answer. A flow record is a few hundred
@@ -26,7 +26,7 @@ pub const MAX_RESPONSE_BYTES: u64 = 64 << 20;
 /// dropped.
 #[derive(Debug)]
 pub struct Answer<'a> {
-    pub(super) client: &'a HttpClient,
+    pub(super) client: &'a dyn ReadFailures,
     pub(super) response: reqwest::Response,
     pub(super) deadline: Deadline,
     /// How long the request waited for its slot.
@@ -107,11 +107,6 @@ impl Answer<'_> {
         };
         tokio::time::timeout_at(deadline.at, read).await.unwrap_or_else(|_| Err(client.timed_out(deadline, waited)))
     }
-
-    /// The client that asked, for error messages.
-    pub fn client(&self) -> &HttpClient {
-        self.client
-    }
 }
 
 /// A body stream that fails once more than `limit` bytes arrived.
@@ -127,10 +122,22 @@ fn bounded(body: impl Stream<Item = reqwest::Result<Bytes>>, limit: u64) -> impl
     })
 }
 
-impl HttpClient {
+/// What reading an answer needs of the client that asked, to say what went
+/// wrong: the backend's name, its transport errors worded, and the
+/// deadline's message.
+pub trait ReadFailures: std::fmt::Debug + Sync {
+    /// The backend's name, for messages.
+    fn product(&self) -> &'static str;
+    /// A transport failure as a downstream error naming the cause.
+    fn transport_error(&self, e: &reqwest::Error) -> QueryError;
+    /// The query's deadline passed.
+    fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError;
+}
+
+impl dyn ReadFailures + '_ {
     /// Maps a failure while reading an answer's lines.
     fn line_error(&self, e: LinesCodecError) -> QueryError {
-        let product = self.knobs.name;
+        let product = self.product();
         match e {
             LinesCodecError::MaxLineLengthExceeded => QueryError::downstream(
                 502,
@@ -149,9 +156,9 @@ impl HttpClient {
             Some(BodyError::Transport(e)) => self.transport_error(e),
             Some(BodyError::TooLarge) => self.too_large(),
             None if e.kind() == std::io::ErrorKind::InvalidData => {
-                QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.knobs.name))
+                QueryError::downstream(502, format!("{} sent an answer that is not UTF-8 text", self.product()))
             }
-            None => QueryError::downstream(502, format!("reading the answer from {} failed: {e}", self.knobs.name)),
+            None => QueryError::downstream(502, format!("reading the answer from {} failed: {e}", self.product())),
         }
     }
 
@@ -161,7 +168,7 @@ impl HttpClient {
             format!(
                 "the answer from {} is larger than {} MiB, the plugin's limit for one query: narrow the time range, \
                  lower the limit or group by fewer fields; a raw query should aggregate (`stats`) or end in `limit`",
-                self.knobs.name,
+                self.product(),
                 MAX_RESPONSE_BYTES >> 20
             ),
         )

@@ -10,7 +10,8 @@ use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::answer::Answer;
+use super::answer::{Answer, ReadFailures};
+use super::deadline::Deadline;
 use super::secrets::{cut_text, Secrets};
 use crate::error::QueryError;
 use crate::settings::{Auth, Settings};
@@ -29,37 +30,6 @@ const RETRY_MAX_DELAY: Duration = Duration::from_secs(4);
 /// How long connecting may take at most (within the deadline).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// When one query must be answered. The wait for a request slot, every
-/// attempt and reading the answers count against it.
-#[derive(Debug, Clone, Copy)]
-pub struct Deadline {
-    pub(super) at: Instant,
-    budget: Duration,
-}
-
-impl Deadline {
-    /// `budget` from now.
-    pub fn after(budget: Duration) -> Self {
-        Self { at: Instant::now() + budget, budget }
-    }
-
-    /// This deadline, or `wait` from now if that is sooner.
-    pub fn within(self, wait: Duration) -> Self {
-        let at = self.at.min(Instant::now() + wait);
-        Self { at, budget: self.budget.min(wait) }
-    }
-
-    /// Time left (zero once passed).
-    pub fn remaining(&self) -> Duration {
-        self.at.saturating_duration_since(Instant::now())
-    }
-
-    /// The whole budget, for messages.
-    pub fn budget(&self) -> Duration {
-        self.budget
-    }
-}
-
 /// An HTTP client bound to one datasource's URL and credentials. Clones
 /// share the connection pool and the request slots.
 #[derive(Debug, Clone)]
@@ -68,7 +38,7 @@ pub struct HttpClient {
     base: url::Url,
     auth: Auth,
     headers: Vec<(String, crate::settings::Secret)>,
-    pub(super) knobs: Product,
+    knobs: Product,
     timeout: Duration,
     slots: Arc<Semaphore>,
     max_concurrent: usize,
@@ -235,7 +205,7 @@ impl HttpClient {
                      (maxConcurrentRequests) and all of them were busy; open fewer panels at once, raise \
                      timeoutSeconds, or raise maxConcurrentRequests if {} has capacity for more \
                      (its {})",
-                    secs(deadline.budget),
+                    secs(deadline.budget()),
                     self.max_concurrent,
                     self.knobs.name,
                     self.knobs.name,
@@ -317,7 +287,7 @@ impl HttpClient {
                  datasource's maxConcurrentRequests (now {}) below the server's, or raise timeoutSeconds",
                 last.message,
                 asked.as_secs_f64(),
-                secs(deadline.budget),
+                secs(deadline.budget()),
                 self.knobs.queueing,
                 self.max_concurrent
             ),
@@ -326,8 +296,8 @@ impl HttpClient {
 
     /// The error for a query that ran out of time, saying how much of it
     /// went to waiting for a request slot when that was a noticeable part.
-    pub(super) fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError {
-        let queued = if waited >= deadline.budget / 20 {
+    fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError {
+        let queued = if waited >= deadline.budget() / 20 {
             format!(
                 " ({:.1}s of it waiting for a request slot: this datasource sends at most {} requests at once, \
                  maxConcurrentRequests)",
@@ -342,7 +312,7 @@ impl HttpClient {
             format!(
                 "{} did not answer within {}s{queued}; narrow the time range or raise timeoutSeconds",
                 self.knobs.name,
-                secs(deadline.budget)
+                secs(deadline.budget())
             ),
         )
     }
@@ -369,6 +339,20 @@ impl HttpClient {
             502,
             format!("{product} {what}: {}", if cause.is_empty() { self.scrub(&e.to_string()) } else { cause }),
         )
+    }
+}
+
+impl ReadFailures for HttpClient {
+    fn product(&self) -> &'static str {
+        self.knobs.name
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> QueryError {
+        HttpClient::transport_error(self, e)
+    }
+
+    fn timed_out(&self, deadline: Deadline, waited: Duration) -> QueryError {
+        HttpClient::timed_out(self, deadline, waited)
     }
 }
 

@@ -23,6 +23,7 @@
 
 mod answer;
 pub mod budget;
+mod deadline;
 mod http;
 mod secrets;
 
@@ -30,7 +31,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use answer::{Answer, MAX_LINE_BYTES, MAX_RESPONSE_BYTES};
-pub use http::{Deadline, HttpClient, Product, MAX_ERROR_TEXT};
+pub use deadline::Deadline;
+pub use http::{HttpClient, Product, MAX_ERROR_TEXT};
 pub use secrets::Secrets;
 
 use crate::dialect::Target;
