@@ -18,12 +18,40 @@
 //                     pkt_dstaddr by bytes into the pods (tests/common/reference.rs)
 //   CHROMIUM=/path overrides /usr/bin/chromium.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { chromium } from 'playwright-core';
+
+import { lines, EXPECTED, REGEX_FILTER, POD_FILTER, BASE } from './expected.mjs';
+import {
+  STEP_TIMEOUT_MS,
+  choose,
+  emitted,
+  expectPreview,
+  expectQuery,
+  isDeepEqual,
+  lastRender,
+  page,
+  previewText,
+  radio,
+  rawEditor,
+  rawState,
+  renderErrorText,
+  screenshots,
+  shot,
+  step,
+  steps,
+  suggestions,
+  toggle,
+  typeInto,
+  typeRaw,
+  until,
+  useArtifacts,
+  usePage,
+} from './helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -57,205 +85,9 @@ const FROM = Date.UTC(2026, 10, 20);
 const TO = FROM + 86_400_000;
 const UID = 'flowlens';
 const PAGE_URL = `${args.url.replace(/\/$/, '')}/?uid=${UID}&from=${FROM}&to=${TO}`;
-const STEP_TIMEOUT_MS = 10_000;
-
-// ---- The expected LogsQL, exactly as `flowlens render` prints it for the same
-// query and settings (tests/browser.rs's jsonData, range = the fixture day).
-// (No header-line filter: the interface condition rejects S3 header lines.)
-const HEAD =
-  '_time:[2026-11-20T00:00:00Z, 2026-11-21T00:00:00Z) {logtype="flow", environment="ops"} "eni-0352f8c82da6aa229"';
-const lines = (...l) => l.join('\n');
-// Skipped fields are `<_>`; records holding a quote, apostrophe or backtick
-// are read by a second pattern skipping with `<plain:_>`.
-const extract = (named) => {
-  const pattern = (skip) =>
-    Array.from({ length: 18 }, (_, i) => (named[i] ? `<plain:${named[i]}>` : skip)).join(' ') + ' ';
-  const quoted = '_msg:~"[\\"\'`]"';
-  return lines(
-    `| extract if (!(${quoted})) "${pattern('<_>')}"`,
-    `| extract if (${quoted}) "${pattern('<plain:_>')}"`,
-  );
-};
-const EXTRACT_BOTH = extract({ 5: 'interface_id', 11: 'pkt_srcaddr', 12: 'pkt_dstaddr', 17: 'bytes' });
-const EXTRACT_DST = extract({ 5: 'interface_id', 12: 'pkt_dstaddr', 17: 'bytes' });
-const ENI = 'interface_id:="eni-0352f8c82da6aa229"';
-const ANY = '(pkt_srcaddr:ipv4_range("10.0.32.0/20") or pkt_dstaddr:ipv4_range("10.0.32.0/20"))';
-const IN = 'pkt_dstaddr:ipv4_range("10.0.32.0/20")';
-const EXPECTED = {
-  initial: lines(HEAD, EXTRACT_BOTH, `| filter ${ENI} ${ANY}`, '| stats by (_time:60s) sum(bytes) as value'),
-  tableAny: lines(HEAD, EXTRACT_BOTH, `| filter ${ENI} ${ANY}`, '| stats sum(bytes) as value'),
-  tableIn: lines(HEAD, EXTRACT_DST, `| filter ${ENI} ${IN}`, '| stats sum(bytes) as value'),
-  grouped: (limit, filter = '') =>
-    lines(
-      HEAD,
-      EXTRACT_BOTH,
-      `| filter ${ENI} ${IN}${filter}`,
-      '| replace if (pkt_srcaddr:="-") ("-", "") at pkt_srcaddr',
-      '| stats by (pkt_srcaddr) sum(bytes) as value',
-      '| math max(value, 0) as value',
-      `| sort by (value desc, pkt_srcaddr) limit ${limit}`
-    ),
-};
-const REGEX_FILTER = ' pkt_dstaddr:~"^(?:10\\\\.0\\\\.3[2-9]\\\\..*)$"';
-// `${pod}` (two values) becomes an alternation of the escaped values.
-const POD_FILTER = ' pkt_dstaddr:~"^(?:(10\\\\.0\\\\.32\\\\.7|10\\\\.0\\\\.32\\\\.15))$"';
-
-// ---- The query objects the editor must emit.
-const BASE = {
-  refId: 'A',
-  version: 1,
-  format: 'series',
-  metric: 'bytes',
-  direction: 'any',
-  groupBy: [],
-  limit: 0,
-  other: false,
-  rate: true,
-  share: false,
-  filters: [],
-  interfaceId: null,
-  rawQuery: null,
-};
-
-// ---- Helpers.
-mkdirSync(args.artifacts, { recursive: true });
-// This run's screenshots only (a FAILED.png of an earlier run would mislead).
-for (const old of readdirSync(args.artifacts).filter((f) => f.endsWith('.png'))) {
-  rmSync(path.join(args.artifacts, old), { force: true });
-}
-const screenshots = [];
-let page;
-
-async function shot(name, locator) {
-  // Click the empty margin first, as a user would, so no focus tooltip covers the editor.
-  await page.mouse.click(2, 2);
-  const file = path.join(args.artifacts, `${name}.png`);
-  await (locator ?? page).screenshot({ path: file, ...(locator ? {} : { fullPage: true }) });
-  screenshots.push(file);
-}
-
-/** Polls `read` until `ok(value)`; on timeout returns the last value (the caller asserts it for a diff). */
-async function until(read, ok, timeout = STEP_TIMEOUT_MS) {
-  const end = Date.now() + timeout;
-  let value = await read();
-  while (!ok(value) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
-    value = await read();
-  }
-  return value;
-}
-
-const isDeepEqual = (a, b) => {
-  try {
-    assert.deepStrictEqual(a, b);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-const emitted = () => page.evaluate(() => window.__e2e.query ?? null);
-
-async function expectQuery(expected) {
-  const q = await until(emitted, (v) => isDeepEqual(v, expected));
-  assert.deepStrictEqual(q, expected, 'the query object the editor emitted');
-}
-
-const previewText = () =>
-  page.evaluate(() => document.querySelector('[data-testid="flowlens-rendered-query"]')?.textContent ?? null);
-const renderErrorText = () =>
-  page.evaluate(() => document.querySelector('[data-testid="flowlens-render-error"]')?.textContent ?? null);
-
-async function expectPreview(expected) {
-  const text = await until(previewText, (v) => v === expected);
-  assert.equal(text, expected, 'the preview (rendered by the backend)');
-  assert.equal(await renderErrorText(), null, 'no render error');
-}
-
-/** The last `render` resource call the page made, and its answer. */
-const lastRender = () =>
-  page.evaluate(() => [...window.__e2e.requests].reverse().find((r) => r.url.endsWith('/resources/render')) ?? null);
-
-/** Clicks an option of the RadioButtonGroup labelled `group` (the transparent radio input over its label takes the click). */
-async function radio(group, option) {
-  await page.getByRole('radiogroup', { name: group, exact: true }).getByRole('radio', { name: option, exact: true }).click();
-}
-
-/** Flips the switch labelled `name` by clicking the visible toggle (its label, drawn over the checkbox). */
-async function toggle(name) {
-  await page.getByRole('switch', { name, exact: true }).locator('xpath=following-sibling::label').click();
-}
-
-/** Picks `option` in the Select labelled `label`: click, type, click the option. */
-async function choose(label, option) {
-  await page.getByLabel(label, { exact: true }).click();
-  await page.keyboard.type(option);
-  await page.getByRole('option').filter({ hasText: new RegExp(`^${option}`) }).first().click();
-}
-
-/** Replaces the text of the input labelled `label` by typing, then leaves it (Tab), as a user does. */
-async function typeInto(label, text, { blur = true } = {}) {
-  const input = page.getByRole('textbox', { name: label, exact: true });
-  await input.click();
-  await input.press('ControlOrMeta+a');
-  await input.press('Backspace');
-  await input.pressSequentially(text);
-  if (blur) {
-    await input.press('Tab');
-  }
-}
-
-// ---- The raw query editor: @grafana/ui's CodeEditor (Monaco), bundled into the page.
-const rawEditor = () => page.getByTestId('flowlens-raw-query');
-
-/** The raw query editor's text and language, through Monaco's API (null while it is not there). */
-const rawState = () =>
-  page.evaluate(() => {
-    const editor = window.monaco?.editor
-      .getEditors()
-      .find((e) => e.getContainerDomNode().closest('[data-testid="e2e-query-editor"] [data-testid="flowlens-raw-query"]'));
-    const model = editor?.getModel();
-    return model ? { text: model.getValue(), language: model.getLanguageId() } : null;
-  });
-
-/** The labels of the completion suggestions shown. */
-const suggestions = () => page.locator('.suggest-widget.visible .monaco-list-row .label-name').allTextContents();
-
-/**
- * Replaces the raw query's text by typing it, as a user does (Monaco closes
- * brackets and quotes; typing the closing one steps over it), then leaves
- * the editor by clicking the page's margin (Tab indents in a code editor).
- */
-async function typeRaw(text, { blur = true } = {}) {
-  await rawEditor().locator('.view-lines').click();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.press('Backspace');
-  await page.keyboard.type(text);
-  if (blur) {
-    await page.keyboard.press('Escape');
-    await page.mouse.click(2, 2);
-  }
-}
-
-const steps = [];
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-  } catch (e) {
-    console.log(`FAIL ${name} (${Date.now() - t0} ms)`);
-    try {
-      await shot('FAILED');
-    } catch {
-      // the page may be gone
-    }
-    throw e;
-  }
-  steps.push(name);
-  console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-}
 
 // ---- The run.
+useArtifacts(args.artifacts);
 const started = Date.now();
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
@@ -286,7 +118,7 @@ try {
       return route.abort();
     }
   );
-  page = await context.newPage();
+  usePage(await context.newPage());
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   page.on('pageerror', (e) => pageErrors.push(String(e?.stack ?? e)));
   page.on('console', (m) => {
