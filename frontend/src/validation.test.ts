@@ -2,7 +2,6 @@ import { AWS_DEFAULT_FORMAT, formatFields, NAT_GATEWAY_FORMAT, presetOf } from '
 import { FlowQuery } from './types';
 import {
   validateCidr,
-  validateCostPerGb,
   validateFilter,
   validateInterfaceId,
   validatePricePerGb,
@@ -96,11 +95,10 @@ describe('settings checks', () => {
     expect(validateInterfaceId('nat-1')).toContain('does not look like');
   });
 
-  it('checks cost and prices per GB: unset, or a non-negative number', () => {
-    expect(validateCostPerGb(undefined)).toBeUndefined();
-    expect(validateCostPerGb(0.045)).toBeUndefined();
-    expect(validateCostPerGb(NaN)).toBe('cost per GB must be a number, e.g. 0.045');
-    expect(validateCostPerGb(-1)).toBe('cost per GB -1 must be a non-negative number');
+  it('checks prices per GB: unset, or a non-negative number', () => {
+    expect(validatePricePerGb('nat', 0.045)).toBeUndefined();
+    expect(validatePricePerGb('nat', NaN)).toBe('NAT price per GB must be a number, e.g. 0.045');
+    expect(validatePricePerGb('nat', -1)).toBe('NAT price per GB -1 must be a non-negative number');
     for (const price of ['nat', 'egress', 'crossAz'] as const) {
       expect(validatePricePerGb(price, undefined)).toBeUndefined();
       expect(validatePricePerGb(price, 0)).toBeUndefined();

@@ -233,10 +233,6 @@ function validatePerGb(value: number | undefined, what: string, example: string)
   return Number.isFinite(value) && value >= 0 ? undefined : `${what} ${value} must be a non-negative number`;
 }
 
-export function validateCostPerGb(cost: number | undefined): string | undefined {
-  return validatePerGb(cost, 'cost per GB', '0.045');
-}
-
 /** How a price setting is named in messages, and an example (AWS us-east-1). */
 const PRICE_NAMES: Readonly<Record<Price, [string, string]>> = {
   nat: ['NAT price per GB', '0.045'],

@@ -4,10 +4,10 @@
 //! secrets taken out, and nothing of them in the plugin's log.
 
 use base64::Engine;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::harness::{Instance, Plugin};
-use crate::{basic, instance, loopback, Head, FROM_MS, TO_MS, USER};
+use crate::{basic, instance, loopback, resource_calls, Head, FROM_MS, TO_MS, USER};
 
 const ECHO_TOKEN: &str = r#"tok"ECHO\5ecr3t <bearer>&/+"#;
 const ECHO_HEADER: &str = r#"hdr"ECHO 5ecr3t\tenant&<x>"#;
@@ -105,22 +105,7 @@ async fn errors_of(plugin: &Plugin, ds: &Instance) -> String {
     let (healthy, message) = plugin.check_health(ds).await;
     assert!(!healthy, "{}: {message}", ds.uid);
     out.push_str(&format!("health: {message}\n"));
-    for (method, path, body) in [
-        (
-            "POST",
-            "render",
-            json!({"query": {"format": "stat", "direction": "in"}, "range": {"from": FROM_MS, "to": TO_MS}}),
-        ),
-        (
-            "POST",
-            "values",
-            json!({"field": "pkt_srcaddr", "query": {"direction": "in"}, "range": {"from": FROM_MS, "to": TO_MS}}),
-        ),
-        ("GET", "fields", Value::Null),
-    ] {
-        let (code, body) = plugin.resource(ds, method, path, body).await;
-        out.push_str(&format!("resource {path} {code}: {body}\n"));
-    }
+    out.push_str(&resource_calls(plugin, ds, vec![]).await);
     out
 }
 

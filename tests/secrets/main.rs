@@ -27,7 +27,7 @@ mod redirects;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use common::harness::Instance;
+use common::harness::{Instance, Plugin};
 use flowlens_devtools::gen::MISSION_FORMAT;
 use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
@@ -39,6 +39,30 @@ pub const HEADER_SECRET: &str = "hdr-5ecr3t-tenant-value";
 
 pub const FROM_MS: i64 = 1_795_132_800_000;
 pub const TO_MS: i64 = FROM_MS + 3_600_000;
+
+/// The `render`, `values` and `fields` resource calls every secrets test
+/// makes, then `extra`; each answer as a line `resource {path} {code}: {body}`.
+pub async fn resource_calls(plugin: &Plugin, ds: &Instance, extra: Vec<(&str, &str, Value)>) -> String {
+    let good = [
+        (
+            "POST",
+            "render",
+            json!({"query": {"format": "stat", "direction": "in"}, "range": {"from": FROM_MS, "to": TO_MS}}),
+        ),
+        (
+            "POST",
+            "values",
+            json!({"field": "pkt_srcaddr", "query": {"direction": "in"}, "range": {"from": FROM_MS, "to": TO_MS}}),
+        ),
+        ("GET", "fields", Value::Null),
+    ];
+    let mut out = String::new();
+    for (method, path, body) in good.into_iter().chain(extra) {
+        let (code, body) = plugin.resource(ds, method, path, body).await;
+        out.push_str(&format!("resource {path} {code}: {body}\n"));
+    }
+    out
+}
 
 pub fn basic(password: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{password}"))

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
 use crate::common::harness::{Instance, Plugin};
-use crate::{basic, instance, Head, FROM_MS, GOOD_PASSWORD, HEADER_SECRET, TO_MS, USER};
+use crate::{basic, instance, resource_calls, Head, FROM_MS, GOOD_PASSWORD, HEADER_SECRET, TO_MS, USER};
 
 const WRONG_PASSWORD: &str = "pw-WRONG-5ecr3t-basic";
 const GOOD_TOKEN: &str = "tok-GOOD-5ecr3t-bearer";
@@ -126,24 +126,14 @@ async fn exercise(plugin: &Plugin, ds: &Instance) -> (String, bool) {
     let mut out = format!("{answers:#?}\n");
     let (healthy, message) = plugin.check_health(ds).await;
     out.push_str(&format!("health {healthy}: {message}\n"));
-    for (method, path, body) in [
-        (
-            "POST",
-            "render",
-            json!({"query": {"format": "stat", "direction": "in"}, "range": {"from": FROM_MS, "to": TO_MS}}),
-        ),
-        (
-            "POST",
-            "values",
-            json!({"field": "pkt_srcaddr", "query": {"direction": "in"}, "range": {"from": FROM_MS, "to": TO_MS}}),
-        ),
-        ("GET", "fields", Value::Null),
-        ("GET", "nope", Value::Null),
-        ("POST", "render", json!({"query": {"format": "pie"}})),
-    ] {
-        let (code, body) = plugin.resource(ds, method, path, body).await;
-        out.push_str(&format!("resource {path} {code}: {body}\n"));
-    }
+    out.push_str(
+        &resource_calls(
+            plugin,
+            ds,
+            vec![("GET", "nope", Value::Null), ("POST", "render", json!({"query": {"format": "pie"}}))],
+        )
+        .await,
+    );
     (out, ok)
 }
 
