@@ -79,7 +79,7 @@ impl Datasource {
     /// Builds the datasource; fails for settings no backend can serve.
     pub fn new(settings: Settings) -> Result<Self, QueryError> {
         let backend = crate::backends::open(&settings)?;
-        let reuse = Arc::new(Reuse::new(&settings));
+        let reuse = Arc::new(Reuse::new(&settings, crate::backends::open_rollups(&settings)?));
         let secrets = Secrets::of(&settings);
         Ok(Self {
             settings,

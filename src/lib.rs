@@ -17,6 +17,7 @@ pub mod predicate;
 pub mod query;
 pub mod re2;
 pub mod reuse;
+pub mod rollups;
 pub mod schema;
 pub mod selector;
 pub mod settings;

@@ -20,6 +20,11 @@ pub const DEFAULT_BACKEND: &str = "victorialogs";
 pub struct Secret(String);
 
 impl Secret {
+    /// A secret from its value.
+    pub(crate) fn new(value: String) -> Self {
+        Secret(value)
+    }
+
     /// The secret itself, for the one place that sends it.
     pub fn expose(&self) -> &str {
         &self.0
@@ -118,6 +123,8 @@ pub struct Settings {
     /// being read, parsed answers, merged outputs, log lines):
     /// `maxQueryMemoryMiB`, [`DEFAULT_QUERY_MEMORY_MIB`] MiB unless set.
     pub max_query_memory_bytes: usize,
+    /// The rollup store (`rollups` section), if any.
+    pub rollups: Option<crate::rollups::RollupSettings>,
 }
 
 /// Prices per GB (10^9 bytes) that `metric: cost` multiplies bytes by, one
@@ -252,6 +259,7 @@ impl Settings {
             Auth::None
         };
         let headers = header_settings(&jd.rest, secure)?;
+        let rollups = crate::rollups::RollupSettings::of(&json_data, &secret)?;
         let timeout = match jd.timeout_seconds {
             None => Duration::from_secs(60),
             Some(t) if t > 0.0 && t <= 3600.0 => Duration::from_secs_f64(t),
@@ -382,6 +390,7 @@ impl Settings {
             prices,
             cache_max_bytes: cache_mib as usize * (1 << 20),
             max_query_memory_bytes: query_mib as usize * (1 << 20),
+            rollups,
             cache_settle_ms: settle_minutes * 60_000,
             coalesce_window: Duration::from_millis(coalesce_ms as u64),
         })

@@ -145,6 +145,9 @@ enum Command {
     Query(QueryArgs),
     /// Print the backend query a panel query starts with
     Render(QueryArgs),
+    /// Print the recording rules (vmalert `type: vlogs` groups) that roll up the dashboards'
+    /// questions for this datasource's settings; deploy them as README "Rollups" says
+    Rules(RulesArgs),
     /// Check a live backend against itself: each question asked two independent ways
     /// (a total vs its buckets, a ranking's top group vs its series, split vs whole), twice
     /// (the second answer may come from the backend's results cache); a verdict per
@@ -163,6 +166,25 @@ struct CheckArgs {
     /// last hour that ended cacheSettleMinutes ago)
     #[arg(long)]
     at: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct RulesArgs {
+    #[command(flatten)]
+    datasource: DatasourceArgs,
+    /// Dashboard JSON files or folders (default: the shipped provisioning/dashboards)
+    #[arg(long)]
+    dashboards: Vec<std::path::PathBuf>,
+    /// The rules' interval, e.g. 1m or 5m (default: the settings' rollups.resolution, else 1m)
+    #[arg(long)]
+    resolution: Option<String>,
+    /// How late flow records reach the store: the rule group's eval_delay (default: the
+    /// settings' cacheSettleMinutes)
+    #[arg(long)]
+    delay: Option<String>,
+    /// Also roll up questions grouped by ports (many more series)
+    #[arg(long)]
+    ports: bool,
 }
 
 fn text_or_file(arg: &str) -> Result<Vec<u8>, String> {
@@ -280,5 +302,22 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), String> {
             prepare(&args).and_then(|(ds, q)| written(writeln!(out, "{}", ds.render(&q).join("\n\n"))))
         }
         Command::Check(args) => check(&args, out).await,
+        Command::Rules(args) => {
+            let ds = args.datasource.build(&args.datasource.json()?)?;
+            let ms =
+                |d: &Option<String>| d.as_deref().map(|t| parse_time(&format!("now-{t}"), 0).map(|v| -v)).transpose();
+            let dashboards = if args.dashboards.is_empty() {
+                vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../provisioning/dashboards")]
+            } else {
+                args.dashboards
+            };
+            let opts = crate::rules::Options {
+                dashboards,
+                resolution_ms: ms(&args.resolution)?,
+                ports: args.ports,
+                delay_ms: ms(&args.delay)?.unwrap_or(ds.settings.cache_settle_ms),
+            };
+            written(write!(out, "{}", crate::rules::render(&ds, &opts)?))
+        }
     }
 }

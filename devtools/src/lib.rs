@@ -11,4 +11,5 @@ pub mod gen;
 pub mod grafana;
 pub mod load;
 pub mod print;
+pub mod rules;
 pub mod vlserver;

@@ -7,10 +7,12 @@
 use std::sync::Arc;
 
 use crate::error::QueryError;
+use crate::rollups::RollupStore;
 use crate::settings::Settings;
 use crate::source::Backend;
 
 pub mod loki;
+pub mod prometheus;
 pub mod victorialogs;
 
 /// Each backend's name in the `backend` setting, and how it opens a
@@ -33,6 +35,13 @@ pub fn open(settings: &Settings) -> Result<Backend, QueryError> {
             names().join(" or ")
         ))),
     }
+}
+
+/// The rollup store the settings name (`rollups` section), if any: a
+/// Prometheus-compatible query API (VictoriaMetrics, Prometheus, Mimir).
+pub fn open_rollups(settings: &Settings) -> Result<Option<Arc<dyn RollupStore>>, QueryError> {
+    let Some(rollups) = &settings.rollups else { return Ok(None) };
+    Ok(Some(Arc::new(prometheus::Prometheus::open(settings, rollups)?)))
 }
 
 /// The names of every backend, in registry order.

@@ -36,6 +36,7 @@ use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::{FlowQuery, Format, TimeRange};
 use crate::plan::{Key, Step, StepOutput, Value};
+use crate::rollups::{RollupStore, Rule};
 use crate::settings::Settings;
 use crate::source::{Backend, Deadline};
 
@@ -51,6 +52,8 @@ pub struct Reuse {
     settle_ms: i64,
     in_flight: Mutex<HashMap<String, InFlight>>,
     gather: gather::Gather,
+    /// The rollup store, if the settings name one.
+    rollups: Option<Arc<dyn RollupStore>>,
 }
 
 /// Removes a request from the in-flight map when its sender finishes or is
@@ -67,9 +70,11 @@ impl Drop for Leading<'_> {
 }
 
 impl Reuse {
-    /// Reuse as the settings ask: the cache's cap and settle time.
-    pub fn new(settings: &Settings) -> Self {
+    /// Reuse as the settings ask: the cache's cap and settle time, and the
+    /// rollup store.
+    pub fn new(settings: &Settings, rollups: Option<Arc<dyn RollupStore>>) -> Self {
         Self {
+            rollups,
             cache: (settings.cache_max_bytes > 0).then(|| BucketCache::new(settings.cache_max_bytes)),
             settle_ms: settings.cache_settle_ms,
             in_flight: Mutex::default(),
@@ -87,8 +92,9 @@ impl Reuse {
         self.cache.as_ref().map_or(0, BucketCache::bytes)
     }
 
-    /// Answers one step: from settled buckets where it can, else (or for the
-    /// rest) from the backend.
+    /// Answers one step: from settled buckets where it can, from rollups
+    /// for the evaluated part of what is left, else (or for the rest) from
+    /// the backend.
     pub async fn run(
         &self,
         backend: &Backend,
@@ -99,44 +105,115 @@ impl Reuse {
     ) -> Result<Answer, QueryError> {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let settled_before = now_ms - self.settle_ms;
-        let bucketed = parts::bucketed(q, step, backend.capabilities().ranks_from_buckets)
-            .filter(|(grain, _)| q.range.from_ms + grain <= settled_before);
-        let (Some(cache), Some((grain, as_buckets)), true) = (&self.cache, bucketed, q.cache) else {
+        let rolled = self.rollups.as_ref().filter(|_| q.cache).and_then(|store| {
+            crate::rollups::rule(backend, target, &canonical(q), store.resolution_ms()).map(|rule| (store, rule))
+        });
+        let ranks = backend.capabilities().ranks_from_buckets || rolled.is_some();
+        let Some((grain, as_buckets)) = parts::bucketed(q, step, ranks, rolled.is_some()) else {
             return self.shared(backend, target, q, step, deadline).await;
         };
+        let cache = self.cache.as_ref().filter(|_| q.cache && q.range.from_ms + grain <= settled_before);
+        let rolled = rolled.filter(|(store, _)| grain % store.resolution_ms() == 0);
+        if cache.is_none() && rolled.is_none() {
+            return self.shared(backend, target, q, step, deadline).await;
+        }
         let id = format!("{}|{grain}|{as_buckets:?}|{:?}", backend.product(), canonical(q));
         let range = q.range;
-        let mut cached = cache.get(&id, range.from_ms, range.to_ms);
+        let mut cached = cache.map(|c| c.get(&id, range.from_ms, range.to_ms)).unwrap_or_default();
         cached.retain(|start, _| start + grain <= range.to_ms);
         let todo = parts::parts(range, grain, cached.keys().copied()).unwrap_or_else(|| {
             cached.clear();
             vec![range]
         });
-        let asks = todo.iter().map(|part| {
-            let pq = FlowQuery { range: *part, step_ms: grain, ..q.clone() };
+        // Each part: its evaluated run from rollups, the rest from the backend.
+        let mut sources = Vec::new();
+        let mut notices = Vec::new();
+        for part in todo {
+            match &rolled {
+                Some((store, rule)) => match rollup_run(store.as_ref(), rule, part, grain, deadline).await {
+                    Ok(Some(run)) => {
+                        sources.extend(
+                            [TimeRange { to_ms: run.from_ms, ..part }, TimeRange { from_ms: run.to_ms, ..part }]
+                                .into_iter()
+                                .filter(|p| p.from_ms < p.to_ms)
+                                .map(Part::Log),
+                        );
+                        sources.push(Part::Rollup(run));
+                    }
+                    Ok(None) => sources.push(Part::Log(part)),
+                    Err(e) => {
+                        notices.push(format!(
+                            "Rollups not read ({}); these numbers come from {}.",
+                            e.message,
+                            backend.product()
+                        ));
+                        sources.push(Part::Log(part));
+                    }
+                },
+                None => sources.push(Part::Log(part)),
+            }
+        }
+        let rolls = sources.iter().any(|s| matches!(s, Part::Rollup(_)));
+        if !rolls
+            && (cache.is_none() || parts::bucketed(q, step, backend.capabilities().ranks_from_buckets, false).is_none())
+        {
+            // Nothing from rollups, and the step is not one to ask as buckets.
+            let (text, output, more) = self.shared(backend, target, q, step, deadline).await?;
+            return Ok((text, output, notices.into_iter().chain(more).collect()));
+        }
+        let asks = sources.iter().map(|source| {
             let as_buckets = &as_buckets;
-            async move { self.shared(backend, target, &pq, as_buckets, deadline).await.map(|a| (pq.range, a)) }
+            let rolled = &rolled;
+            async move {
+                match *source {
+                    Part::Log(part) => {
+                        let pq = FlowQuery { range: part, step_ms: grain, ..q.clone() };
+                        self.shared(backend, target, &pq, as_buckets, deadline).await.map(|a| (part, a))
+                    }
+                    Part::Rollup(part) => {
+                        let (store, rule) = rolled.as_ref().expect("a rollup part has a rule");
+                        let keys = match as_buckets {
+                            Step::Buckets { keys, .. } => keys.as_deref(),
+                            _ => None,
+                        };
+                        let (text, got) = store.buckets(rule, keys, part, grain, deadline).await?;
+                        let text = format!(
+                            "-- {} from {} to {}, rollups of {}:\n{text}",
+                            store.product(),
+                            crate::time::rfc3339(part.from_ms),
+                            crate::time::rfc3339(part.to_ms),
+                            crate::time::duration(store.resolution_ms())
+                        );
+                        Ok((part, (text, StepOutput::Buckets(got), Vec::new())))
+                    }
+                }
+            }
         });
         let answers = futures_util::future::try_join_all(asks).await?;
+        if let Some(covered) = rollup_notice(&sources, backend.product()) {
+            notices.push(covered);
+        }
 
         let mut buckets = parts::Buckets::new();
-        let (mut texts, mut notices) = (Vec::new(), Vec::new());
+        let mut texts = Vec::new();
         for (part, (text, output, more)) in answers {
             let StepOutput::Buckets(got) = output else {
                 return Err(QueryError::plugin("internal error: a bucketed step answered without buckets"));
             };
-            // Each key once, shared by the settled buckets it is in.
-            let mut keep: BTreeMap<i64, Vec<(Arc<Key>, Value)>> =
-                parts::settled(part, grain, settled_before).map(|start| (start, Vec::new())).collect();
-            for (key, b) in &got {
-                let key = Arc::new(key.clone());
-                for (start, bucket) in keep.iter_mut() {
-                    if let Some(v) = b.get(start) {
-                        bucket.push((key.clone(), *v));
+            if let Some(cache) = cache {
+                // Each key once, shared by the settled buckets it is in.
+                let mut keep: BTreeMap<i64, Vec<(Arc<Key>, Value)>> =
+                    parts::settled(part, grain, settled_before).map(|start| (start, Vec::new())).collect();
+                for (key, b) in &got {
+                    let key = Arc::new(key.clone());
+                    for (start, bucket) in keep.iter_mut() {
+                        if let Some(v) = b.get(start) {
+                            bucket.push((key.clone(), *v));
+                        }
                     }
                 }
+                cache.put(&id, keep.into_iter().map(|(start, bucket)| (start, Bucket::from(bucket))));
             }
-            cache.put(&id, keep.into_iter().map(|(start, bucket)| (start, Bucket::from(bucket))));
             parts::add(&mut buckets, got);
             texts.push(text);
             notices.extend(more);
@@ -228,9 +305,50 @@ fn timed_out(backend: &Backend, deadline: Deadline) -> QueryError {
     )
 }
 
+/// Where a part of a range is read from.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// The log store.
+    Log(TimeRange),
+    /// The rollup store.
+    Rollup(TimeRange),
+}
+
+/// The run of whole buckets in `part` that rollups cover, if any.
+async fn rollup_run(
+    store: &dyn RollupStore,
+    rule: &Rule,
+    part: TimeRange,
+    grain: i64,
+    deadline: Deadline,
+) -> Result<Option<TimeRange>, QueryError> {
+    let first = part.from_ms + (grain - part.from_ms.rem_euclid(grain)) % grain;
+    let last = part.to_ms - part.to_ms.rem_euclid(grain);
+    if last - first < grain {
+        return Ok(None);
+    }
+    let aligned = TimeRange { from_ms: first, to_ms: last };
+    let evaluations = store.evaluations(rule, aligned, grain, deadline).await?;
+    Ok(crate::rollups::covered_run(&evaluations, aligned, grain, store.resolution_ms()))
+}
+
+/// The frames' notice of which parts came from rollups.
+fn rollup_notice(sources: &[Part], product: &str) -> Option<String> {
+    let runs: Vec<String> = sources
+        .iter()
+        .filter_map(|s| match s {
+            Part::Rollup(r) => {
+                Some(format!("{} to {}", crate::time::rfc3339(r.from_ms), crate::time::rfc3339(r.to_ms)))
+            }
+            Part::Log(_) => None,
+        })
+        .collect();
+    (!runs.is_empty()).then(|| format!("From rollups: {}; the rest of the range from {product}.", runs.join(", ")))
+}
+
 /// The query as a bucketed question, whatever its range and panel shape:
-/// what identifies its buckets in the cache.
-fn canonical(q: &FlowQuery) -> FlowQuery {
+/// what identifies its buckets in the cache and its rollup rule.
+pub fn canonical(q: &FlowQuery) -> FlowQuery {
     FlowQuery {
         ref_id: String::new(),
         format: Format::Series,

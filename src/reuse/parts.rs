@@ -30,8 +30,9 @@ pub type Buckets = crate::plan::BucketMap;
 /// How a step is asked as buckets: the grain and the `Buckets` step, or
 /// `None` when it is not a sum over time (records, hand-written queries) or
 /// the range is too short to hold a whole bucket of the grain besides its
-/// edges.
-pub fn bucketed(q: &FlowQuery, step: &Step, ranks: bool) -> Option<(i64, Step)> {
+/// edges. `ranks`: the backend ranks cheaply from buckets; `rolled`: the
+/// question has rollups, whose buckets are cheap by any number of fields.
+pub fn bucketed(q: &FlowQuery, step: &Step, ranks: bool, rolled: bool) -> Option<(i64, Step)> {
     let span = q.range.to_ms - q.range.from_ms;
     let coarsen = |mut grain: i64, max: i64| {
         for factor in [6, 24, 7] {
@@ -48,7 +49,7 @@ pub fn bucketed(q: &FlowQuery, step: &Step, ranks: bool) -> Option<(i64, Step)> 
         Step::Total => (coarsen(TOTAL_GRAIN_MS, MAX_TOTAL_BUCKETS), Step::Buckets { grouped: false, keys: None }),
         // One group field only: the rows of several (address x port x ...)
         // per hour outweigh the scan they save (flowlens bench).
-        Step::Rank { .. } if ranks && q.group_by.len() == 1 => {
+        Step::Rank { .. } if ranks && (q.group_by.len() == 1 || rolled) => {
             (coarsen(RANK_GRAIN_MS, MAX_RANK_BUCKETS), Step::Buckets { grouped: true, keys: None })
         }
         Step::Buckets { .. } => (q.step_ms, step.clone()),
@@ -130,23 +131,28 @@ mod tests {
     #[test]
     fn grains_follow_the_step_and_coarsen_for_long_ranges() {
         let q = |hours: i64| FlowQuery { step_ms: 300_000, ..FlowQuery::probe(range(0, hours * H)) };
-        assert_eq!(bucketed(&q(24), &Step::Total, true), Some((600_000, Step::Buckets { grouped: false, keys: None })));
+        assert_eq!(
+            bucketed(&q(24), &Step::Total, true, false),
+            Some((600_000, Step::Buckets { grouped: false, keys: None }))
+        );
         let by = |fields: &[&str]| FlowQuery { group_by: fields.iter().map(|f| f.to_string()).collect(), ..q(24) };
-        assert_eq!(bucketed(&by(&["srcaddr"]), &Step::Rank { limit: 10 }, true).map(|b| b.0), Some(H));
-        assert_eq!(bucketed(&by(&["srcaddr", "dstport"]), &Step::Rank { limit: 10 }, true), None);
-        assert_eq!(bucketed(&q(24), &Step::Rank { limit: 10 }, false), None);
+        assert_eq!(bucketed(&by(&["srcaddr"]), &Step::Rank { limit: 10 }, true, false).map(|b| b.0), Some(H));
+        assert_eq!(bucketed(&by(&["srcaddr", "dstport"]), &Step::Rank { limit: 10 }, true, false), None);
+        // With rollups, rankings by several fields are buckets too.
+        assert_eq!(bucketed(&by(&["srcaddr", "dstport"]), &Step::Rank { limit: 10 }, true, true).map(|b| b.0), Some(H));
+        assert_eq!(bucketed(&q(24), &Step::Rank { limit: 10 }, false, false), None);
         let month = FlowQuery { group_by: vec!["srcaddr".into()], ..q(24 * 30) };
-        assert_eq!(bucketed(&month, &Step::Rank { limit: 10 }, true).map(|b| b.0), Some(6 * H));
-        assert_eq!(bucketed(&q(24 * 30), &Step::Total, true).map(|b| b.0), Some(H));
+        assert_eq!(bucketed(&month, &Step::Rank { limit: 10 }, true, false).map(|b| b.0), Some(6 * H));
+        assert_eq!(bucketed(&q(24 * 30), &Step::Total, true, false).map(|b| b.0), Some(H));
         let keyed = Step::Buckets { grouped: true, keys: Some(vec![vec!["a".into()]]) };
-        assert_eq!(bucketed(&q(1), &keyed, true), Some((300_000, keyed.clone())));
+        assert_eq!(bucketed(&q(1), &keyed, true, false), Some((300_000, keyed.clone())));
         // Too short to hold a whole bucket besides the edges; not sums.
         assert_eq!(
-            bucketed(&FlowQuery { group_by: vec!["srcaddr".into()], ..q(1) }, &Step::Rank { limit: 10 }, true),
+            bucketed(&FlowQuery { group_by: vec!["srcaddr".into()], ..q(1) }, &Step::Rank { limit: 10 }, true, false),
             None
         );
-        assert_eq!(bucketed(&q(24), &Step::Records { limit: 10 }, true), None);
-        assert_eq!(bucketed(&q(24), &Step::Raw, true), None);
+        assert_eq!(bucketed(&q(24), &Step::Records { limit: 10 }, true, false), None);
+        assert_eq!(bucketed(&q(24), &Step::Raw, true, false), None);
     }
 
     #[test]

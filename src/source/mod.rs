@@ -78,6 +78,23 @@ pub trait Source: Send + Sync + std::fmt::Debug {
     async fn run(&self, target: &Target<'_>, q: &FlowQuery, step: &Step, deadline: Deadline)
         -> Result<Ran, QueryError>;
 
+    /// The expression of a rule that sums `q` (a question as
+    /// [`crate::reuse::canonical`] gives it: no range, no panel shape) per
+    /// interval, in the rule engine's language for this store, without a
+    /// time filter: a question's rollup ([`crate::rollups`]). `None` when
+    /// this store has no rule engine or the question cannot be one (its
+    /// group fields are no label names).
+    fn rule_expr(&self, _target: &Target<'_>, _q: &FlowQuery) -> Option<String> {
+        None
+    }
+
+    /// The expression of the rule that counts the stream's records per
+    /// interval, written beside every value rule: its points say which
+    /// intervals were evaluated.
+    fn evaluated_expr(&self, _target: &Target<'_>) -> Option<String> {
+        None
+    }
+
     /// What questions must share to be answered by one scan
     /// ([`Source::run_coalesced`]); `None` when this one cannot be.
     fn coalesce_key(&self, _target: &Target<'_>, _q: &FlowQuery, _step: &Step) -> Option<String> {

@@ -33,14 +33,17 @@ impl Secrets {
     pub fn of(settings: &Settings) -> Self {
         use base64::Engine;
         let mut forms: Vec<String> = settings.headers.iter().map(|(_, v)| v.expose().to_string()).collect();
-        match &settings.auth {
-            Auth::None => {}
-            Auth::Basic { user, password } => {
-                forms.push(password.expose().to_string());
-                let pair = format!("{user}:{}", password.expose());
-                forms.push(base64::engine::general_purpose::STANDARD.encode(pair));
+        let rollups = settings.rollups.as_ref().map(|r| &r.auth);
+        for auth in std::iter::once(&settings.auth).chain(rollups) {
+            match auth {
+                Auth::None => {}
+                Auth::Basic { user, password } => {
+                    forms.push(password.expose().to_string());
+                    let pair = format!("{user}:{}", password.expose());
+                    forms.push(base64::engine::general_purpose::STANDARD.encode(pair));
+                }
+                Auth::Bearer(token) => forms.push(token.expose().to_string()),
             }
-            Auth::Bearer(token) => forms.push(token.expose().to_string()),
         }
         forms.retain(|f| f.chars().count() >= 4);
         forms.sort_by_key(|f| std::cmp::Reverse(f.len()));

@@ -34,6 +34,31 @@ pub const VALUE: &str = "value";
 
 impl Dialect for LogsQl {
     fn render(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> String {
+        render(target, q, step, true)
+    }
+}
+
+/// Rollup rules: vmalert's `type: vlogs` recording rules add the time
+/// filter themselves (and, replaying, group by the step), so a rule is the
+/// question asked as buckets without either.
+impl LogsQl {
+    /// A rule summing `q` per interval, grouped by its fields; `None` when
+    /// a group field's name is no label name.
+    pub fn render_rule(target: &Target<'_>, q: &FlowQuery) -> Option<String> {
+        let labels_ok = q.group_by.iter().all(|f| crate::rollups::label_name_ok(target.schema.log_field(f)));
+        labels_ok.then(|| render(target, q, &Step::Buckets { grouped: !q.group_by.is_empty(), keys: None }, false))
+    }
+
+    /// The rule counting the stream's records per interval.
+    pub fn render_evaluated(target: &Target<'_>) -> String {
+        let stream = if target.stream.matchers.is_empty() { "*".to_string() } else { target.stream.to_string() };
+        format!("{stream} | stats count() as {VALUE}")
+    }
+}
+
+/// A step's LogsQL; without the time filter and time buckets unless `timed`.
+fn render(target: &Target<'_>, q: &FlowQuery, step: &Step, timed: bool) -> String {
+    {
         if let (Step::Raw, Some(raw)) = (step, &q.raw_query) {
             return raw.clone();
         }
@@ -53,7 +78,7 @@ impl Dialect for LogsQl {
         // was 5x slower (flowlens bench: the `extract if` pair's regex on
         // every record costs more than naming every field).
         let all = matches!(step, Step::Records { .. });
-        let mut stages = scan(target, q, &q.fields_read(schema, true), all, conditions);
+        let mut stages = scan(target, q, &q.fields_read(schema, true), all, conditions, timed);
         let by = |time: bool, grouped: bool| {
             let mut fields: Vec<String> = Vec::new();
             if time {
@@ -89,7 +114,7 @@ impl Dialect for LogsQl {
                 let limit = if *limit == usize::MAX { String::new() } else { format!(" limit {limit}") };
                 stages.push(format!("sort by ({}){limit}", order.join(", ")));
             }
-            Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(true, *grouped))),
+            Step::Buckets { grouped, .. } => stages.push(format!("stats {}{aggregate}", by(timed, *grouped))),
             Step::Records { limit } => {
                 let order = if q.oldest_first { "_time" } else { "_time desc" };
                 stages.push(format!("sort by ({order}) limit {limit}"));
@@ -112,7 +137,7 @@ impl LogsQl {
             return None;
         }
         let schema = target.schema;
-        let base = base_terms(target, q).join(" ");
+        let base = base_terms(target, q, true).join(" ");
         let by = match step {
             Step::Total => String::new(),
             Step::Buckets { grouped: false, keys: None } => duration(q.step_ms),
@@ -150,7 +175,7 @@ impl LogsQl {
         let common: Vec<String> =
             conditions[0].iter().filter(|c| conditions.iter().all(|cs| cs.contains(c))).cloned().collect();
         let needed: BTreeSet<String> = qs.iter().flat_map(|q| q.fields_read(schema, true)).collect();
-        let mut stages = scan(target, &qs[0], &needed, false, common.clone());
+        let mut stages = scan(target, &qs[0], &needed, false, common.clone(), true);
         let aggregates: Vec<String> = qs
             .iter()
             .zip(&conditions)
@@ -178,7 +203,7 @@ impl LogsQl {
 fn render_unrolled(target: &Target<'_>, qs: &[FlowQuery]) -> String {
     let schema = target.schema;
     let needed: BTreeSet<String> = qs.iter().flat_map(|q| q.fields_read(schema, true)).collect();
-    let mut stages = scan(target, &qs[0], &needed, false, conditions(&qs[0], schema));
+    let mut stages = scan(target, &qs[0], &needed, false, conditions(&qs[0], schema), true);
     let mut fields: Vec<String> =
         qs.iter().flat_map(|q| q.group_by.iter().map(|f| schema.log_field(f).to_string())).collect();
     fields.sort();
@@ -240,8 +265,8 @@ fn aggregate(q: &FlowQuery, schema: &RecordSchema) -> String {
 /// What a query reads before any condition: the time range, the stream
 /// and, for raw records, the header line excluded (unless an interface
 /// condition excludes it) and the word pre-filters.
-fn base_terms(target: &Target<'_>, q: &FlowQuery) -> Vec<String> {
-    let mut base = vec![time_filter(q.range)];
+fn base_terms(target: &Target<'_>, q: &FlowQuery, timed: bool) -> Vec<String> {
+    let mut base = if timed { vec![time_filter(q.range)] } else { Vec::new() };
     if !target.stream.matchers.is_empty() {
         base.push(target.stream.to_string());
     }
@@ -266,8 +291,12 @@ fn scan(
     needed: &BTreeSet<String>,
     all: bool,
     conditions: Vec<String>,
+    timed: bool,
 ) -> Vec<String> {
-    let mut base = base_terms(target, q);
+    let mut base = base_terms(target, q, timed);
+    if base.is_empty() && conditions.is_empty() {
+        base.push("*".to_string());
+    }
     match target.schema {
         RecordSchema::Raw(format) => {
             let mut stages = vec![base.join(" ")];

@@ -56,6 +56,14 @@ impl Source for VictoriaLogs {
         Ok((text, output, Vec::new()))
     }
 
+    fn rule_expr(&self, target: &Target<'_>, q: &FlowQuery) -> Option<String> {
+        LogsQl::render_rule(target, q)
+    }
+
+    fn evaluated_expr(&self, target: &Target<'_>) -> Option<String> {
+        Some(LogsQl::render_evaluated(target))
+    }
+
     fn coalesce_key(&self, target: &Target<'_>, q: &FlowQuery, step: &Step) -> Option<String> {
         LogsQl::coalesce_key(target, q, step)
     }

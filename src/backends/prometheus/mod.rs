@@ -1,0 +1,107 @@
+//! A Prometheus-compatible store of rollups (VictoriaMetrics, Prometheus,
+//! Mimir): PromQL ([`promql`], pure) on `/api/v1/query_range`. It answers
+//! only what [`crate::rollups::RollupStore`] asks: which intervals a rule
+//! evaluated, and its sums per bucket.
+
+pub mod promql;
+
+use std::collections::BTreeMap;
+
+use crate::error::QueryError;
+use crate::model::TimeRange;
+use crate::plan::{BucketMap, Key};
+use crate::rollups::{RollupSettings, RollupStore, Rule, Stamps};
+use crate::settings::Settings;
+use crate::source::{Deadline, HttpClient, Product};
+
+/// How messages name the store and its concurrency settings.
+const PRODUCT: Product = Product {
+    name: "the rollup store",
+    concurrency: "-search.maxConcurrentRequests",
+    queueing: "the rollup store's -search.maxConcurrentRequests or -search.maxQueueDuration",
+};
+
+/// A rollup store's client.
+#[derive(Debug)]
+pub struct Prometheus {
+    http: HttpClient,
+    resolution_ms: i64,
+    stamps: Stamps,
+}
+
+impl Prometheus {
+    /// A client for the settings' rollup store (its URL and credentials,
+    /// the datasource's TLS settings, timeout and request slots).
+    pub fn open(settings: &Settings, rollups: &RollupSettings) -> Result<Self, QueryError> {
+        let store =
+            Settings { url: rollups.url.clone(), auth: rollups.auth.clone(), headers: Vec::new(), ..settings.clone() };
+        Ok(Self {
+            http: HttpClient::new(&store, PRODUCT)?,
+            resolution_ms: rollups.resolution_ms,
+            stamps: rollups.stamps,
+        })
+    }
+
+    /// One range query over the buckets of `grain` in `part`.
+    async fn matrix(
+        &self,
+        query: &str,
+        labels: &[String],
+        part: TimeRange,
+        grain: i64,
+        deadline: Deadline,
+    ) -> Result<BucketMap, QueryError> {
+        let secs = |ms: i64| format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
+        let form = [
+            ("query", query.to_string()),
+            ("start", secs(part.from_ms + grain)),
+            ("end", secs(part.to_ms)),
+            ("step", secs(grain)),
+            // VictoriaMetrics: no results cache (a replay rewrites the past).
+            ("nocache", "1".to_string()),
+        ];
+        let body = self.http.post_form("/api/v1/query_range", &form, deadline).await?.bytes().await?;
+        promql::parse_matrix(&body, labels, grain).map_err(|e| {
+            QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(&e)))
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl RollupStore for Prometheus {
+    fn product(&self) -> &'static str {
+        PRODUCT.name
+    }
+
+    fn resolution_ms(&self) -> i64 {
+        self.resolution_ms
+    }
+
+    async fn evaluations(
+        &self,
+        rule: &Rule,
+        part: TimeRange,
+        grain: i64,
+        deadline: Deadline,
+    ) -> Result<BTreeMap<i64, u64>, QueryError> {
+        let query = promql::evaluations(rule, grain, self.stamps);
+        let got = self.matrix(&query, &[], part, grain, deadline).await?;
+        Ok(got.into_values().next().unwrap_or_default())
+    }
+
+    async fn buckets(
+        &self,
+        rule: &Rule,
+        keys: Option<&[Key]>,
+        part: TimeRange,
+        grain: i64,
+        deadline: Deadline,
+    ) -> Result<(String, BucketMap), QueryError> {
+        let query = promql::values(rule, keys, grain, self.stamps);
+        let mut got = self.matrix(&query, &rule.labels, part, grain, deadline).await?;
+        if let Some(keys) = keys {
+            got.retain(|key, _| keys.contains(key));
+        }
+        Ok((query, got))
+    }
+}

@@ -1,0 +1,173 @@
+//! PromQL over rollup series, and the query API's answers. Pure.
+//!
+//! A bucket `[t - G, t)` of a rule's sums is `sum_over_time(m[G])` at `t`:
+//! Prometheus' and VictoriaMetrics' range windows are `(t - G, t]`, which
+//! holds the points stamped at the end of each interval in the bucket
+//! ([`Stamps::End`]); points stamped at the start of theirs
+//! ([`Stamps::Start`]) are read one millisecond earlier (`offset 1ms`:
+//! `[t - G, t - 1ms]`). A range query with `start = a + G`, `end = b`,
+//! `step = G` (all multiples of `G`) gives every bucket of `[a, b)`, one
+//! point each, stamped at its end.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::plan::{BucketMap, Key, Value};
+use crate::rollups::{Rule, Stamps, EVALUATED, RULE_LABEL, VALUES};
+use crate::selector::quote;
+
+/// The window of a bucket of `grain` ms, shifted for the stamps.
+fn window(grain: i64, stamps: Stamps) -> String {
+    let range = crate::time::duration(grain);
+    match stamps {
+        Stamps::End => format!("[{range}]"),
+        Stamps::Start => format!("[{range}] offset 1ms"),
+    }
+}
+
+/// The selector of a rule's series named `name`, narrowed to `keys` where
+/// the rule has one label (several: the client keeps only the keys'
+/// groups).
+fn selector(name: &str, rule: &Rule, keys: Option<&[Key]>) -> String {
+    let mut matchers = vec![format!("{RULE_LABEL}={}", quote(&rule.fingerprint))];
+    if let (Some(keys), [label]) = (keys, rule.labels.as_slice()) {
+        let alternatives: Vec<String> =
+            keys.iter().map(|k| regex::escape(k.first().map(String::as_str).unwrap_or(""))).collect();
+        matchers.push(format!("{label}=~{}", quote(&alternatives.join("|"))));
+    }
+    format!("{name}{{{}}}", matchers.join(", "))
+}
+
+/// The rule's sums per group, one point per bucket of `grain`.
+pub fn values(rule: &Rule, keys: Option<&[Key]>, grain: i64, stamps: Stamps) -> String {
+    format!(
+        "sum by ({}) (sum_over_time({}{}))",
+        rule.labels.join(", "),
+        selector(VALUES, rule, keys),
+        window(grain, stamps)
+    )
+}
+
+/// The rule's evaluations per bucket of `grain` (the most of any series:
+/// one rule engine writes one).
+pub fn evaluations(rule: &Rule, grain: i64, stamps: Stamps) -> String {
+    format!("max(count_over_time({}{}))", selector(EVALUATED, rule, None), window(grain, stamps))
+}
+
+/// A query API answer.
+#[derive(Debug, Deserialize)]
+struct Response {
+    status: String,
+    #[serde(default)]
+    data: Option<Data>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Data {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: Vec<Series>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Series {
+    #[serde(default)]
+    metric: BTreeMap<String, String>,
+    #[serde(default)]
+    values: Vec<(f64, String)>,
+}
+
+/// A matrix answer as per-group buckets: each point stamped `t` is the
+/// bucket starting `t - grain`; a group's key is its labels' values in
+/// `labels` order (an absent label is `""`, as a group without the value).
+/// Values are whole numbers (sums of bytes, packets, records); `NaN` (a sum
+/// over no numeric value) is 0.
+pub fn parse_matrix(body: &[u8], labels: &[String], grain: i64) -> Result<BucketMap, String> {
+    let response: Response =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not the query API's JSON: {e}"))?;
+    if response.status != "success" {
+        return Err(response.error.unwrap_or_else(|| format!("status {}", response.status)));
+    }
+    let data = response.data.ok_or("the answer has no data")?;
+    if data.result_type != "matrix" {
+        return Err(format!("the answer is a {}, not a matrix", data.result_type));
+    }
+    let mut out = BucketMap::new();
+    for series in data.result {
+        let key: Key = labels.iter().map(|l| series.metric.get(l).cloned().unwrap_or_default()).collect();
+        let row = out.entry(key).or_default();
+        for (t, v) in series.values {
+            let stamp = (t * 1000.0).round() as i64;
+            *row.entry(stamp - grain).or_default() += whole(&v)?;
+        }
+    }
+    Ok(out)
+}
+
+/// A sample's value as a whole number.
+fn whole(v: &str) -> Result<Value, String> {
+    let f: f64 = v.parse().map_err(|_| format!("the value `{v}` is not a number"))?;
+    if f.is_nan() {
+        return Ok(0);
+    }
+    if !(0.0..9_007_199_254_740_992.0).contains(&f) || f.fract() != 0.0 {
+        return Err(format!("the value `{v}` is not a whole number below 2^53"));
+    }
+    Ok(f as Value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(labels: &[&str]) -> Rule {
+        Rule {
+            expr: String::new(),
+            evaluated: String::new(),
+            fingerprint: "0123456789abcdef".into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn windows_follow_the_stamps_and_keys_narrow_one_label() {
+        assert_eq!(
+            values(&rule(&[]), None, 600_000, Stamps::End),
+            r#"sum by () (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef"}[10m]))"#
+        );
+        let keys = vec![vec!["10.0.0.1".to_string()], vec![String::new()], vec!["a|b\"".to_string()]];
+        assert_eq!(
+            values(&rule(&["pkt_srcaddr"]), Some(&keys), 3_600_000, Stamps::Start),
+            r#"sum by (pkt_srcaddr) (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef", pkt_srcaddr=~"10\\.0\\.0\\.1||a\\|b\""}[1h] offset 1ms))"#
+        );
+        assert_eq!(
+            evaluations(&rule(&["a", "b"]), 60_000, Stamps::End),
+            r#"max(count_over_time(flowlens_rollup_evaluated{flowlens_rule="0123456789abcdef"}[1m]))"#
+        );
+    }
+
+    #[test]
+    fn matrices_become_buckets_by_their_start() {
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{"pkt_srcaddr":"10.0.0.1"},"values":[[1700000600,"5"],[1700001200,"NaN"]]},
+            {"metric":{},"values":[[1700001200,"7"]]}]}}"#;
+        let got = parse_matrix(body, &["pkt_srcaddr".to_string()], 600_000).unwrap();
+        assert_eq!(
+            got[&vec!["10.0.0.1".to_string()]],
+            BTreeMap::from([(1_700_000_000_000, 5), (1_700_000_600_000, 0)])
+        );
+        assert_eq!(got[&vec![String::new()]], BTreeMap::from([(1_700_000_600_000, 7)]));
+        for (bad, says) in [
+            (&br#"{"status":"error","error":"bad query"}"#[..], "bad query"),
+            (br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#, "a vector"),
+            (br#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"1.5"]]}]}}"#, "whole"),
+            (b"<html>", "not the query API's JSON"),
+        ] {
+            let got = parse_matrix(bad, &[], 1000).unwrap_err();
+            assert!(got.contains(says), "{got}");
+        }
+    }
+}

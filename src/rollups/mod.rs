@@ -1,0 +1,204 @@
+//! Rollups: a question's per-interval sums, computed by the user's own rule
+//! engine (vmalert `type: vlogs` groups, the Loki ruler) and written to a
+//! Prometheus-compatible store, read instead of raw records for the
+//! settled, evaluated part of a range. The core of it is pure:
+//!
+//! - **A rule is a question.** The rule's expression is the log store's own
+//!   text for the question asked as buckets ([`crate::source::Source::rule_expr`]:
+//!   the same conditions, extraction and aggregate as a raw query, without
+//!   the time filter the rule engine adds), so a rollup holds exactly what
+//!   a raw query over the same interval would sum.
+//! - **A fingerprint decides what is used.** Every series a rule writes
+//!   carries `flowlens_rule="<fingerprint>"`: a hash of the expression and
+//!   the resolution ([`fingerprint`]). The expression holds every setting
+//!   that changes an answer (stream, record format or mapping, interface,
+//!   inside CIDRs, the NAT's addresses, filters), so rollups computed under
+//!   other settings, or for another question, never match: that part is
+//!   read from raw records.
+//! - **Evaluated means present.** Beside each value rule, a second rule
+//!   ([`EVALUATED`]) counts the stream's records in the same interval: it
+//!   writes a point for every evaluation that saw records, so a bucket is
+//!   read from rollups only when every interval in it has that point
+//!   ([`covered_run`]); a bucket with a missing evaluation, or not yet
+//!   evaluated, is read raw.
+//! - **Stamps.** vmalert's live evaluation (and the Loki ruler) stamps the
+//!   sum of `[T - resolution, T)` at `T`; vmalert's replay stamps the sum of
+//!   `[T, T + resolution)` at `T` ([`Stamps`]). The reader shifts its windows
+//!   accordingly; one store must hold one kind.
+//!
+//! `reuse/` asks the store ([`RollupStore`]) for whole buckets of the
+//! question's grain; what it cannot answer goes to the log store, each
+//! bucket from exactly one source.
+
+pub mod settings;
+
+use sha2::{Digest, Sha256};
+
+use crate::dialect::Target;
+use crate::error::QueryError;
+use crate::model::{FlowQuery, TimeRange};
+use crate::plan::{BucketMap, Key};
+use crate::source::{Backend, Deadline};
+
+pub use settings::{RollupSettings, Stamps};
+
+/// The series name of a rule's sums.
+pub const VALUES: &str = "flowlens_rollup";
+/// The series name of a rule's evaluations (records of the stream seen).
+pub const EVALUATED: &str = "flowlens_rollup_evaluated";
+/// The label holding a rule's fingerprint.
+pub const RULE_LABEL: &str = "flowlens_rule";
+
+/// A question's rule: its expression in the log store's language and its
+/// fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The value rule's expression (no time filter).
+    pub expr: String,
+    /// The evaluation rule's expression: the stream's records counted.
+    pub evaluated: String,
+    /// `flowlens_rule`'s value.
+    pub fingerprint: String,
+    /// The label names of the question's group-by fields, in its order.
+    pub labels: Vec<String>,
+}
+
+/// The fingerprint of a rule: the first 16 hex digits of the SHA-256 of
+/// its expression and resolution.
+pub fn fingerprint(expr: &str, resolution_ms: i64) -> String {
+    let digest = Sha256::digest(format!("flowlens rollup v1\n{resolution_ms}\n{expr}").as_bytes());
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The rule of a question as [`crate::reuse::canonical`] gives it, for a
+/// store whose rule engine can sum it ([`crate::source::Source::rule_expr`]).
+pub fn rule(backend: &Backend, target: &Target<'_>, canonical: &FlowQuery, resolution_ms: i64) -> Option<Rule> {
+    if !eligible(canonical) {
+        return None;
+    }
+    let expr = backend.rule_expr(target, canonical)?;
+    let evaluated = backend.evaluated_expr(target)?;
+    Some(Rule {
+        fingerprint: fingerprint(&expr, resolution_ms),
+        expr,
+        evaluated,
+        labels: canonical.group_by.iter().map(|f| target.schema.log_field(f).to_string()).collect(),
+    })
+}
+
+/// Whether a question can be answered from rollups at all: additive sums
+/// over the record fields, not a hand-written query. (Distinct counts of
+/// parts do not add up to the whole's.)
+pub fn eligible(q: &FlowQuery) -> bool {
+    q.raw_query.is_none() && q.metric.additive()
+}
+
+/// A label name Prometheus-compatible stores accept (and vmalert writes
+/// from a result field unchanged).
+pub fn label_name_ok(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+}
+
+/// The longest run of consecutive buckets of `grain` whose every rollup
+/// interval was evaluated: `evaluations` per bucket start, `grain /
+/// resolution` of them needed. `None` when no bucket is whole.
+pub fn covered_run(
+    evaluations: &std::collections::BTreeMap<i64, u64>,
+    part: TimeRange,
+    grain: i64,
+    resolution_ms: i64,
+) -> Option<TimeRange> {
+    let needed = (grain / resolution_ms) as u64;
+    let first = part.from_ms + (grain - part.from_ms.rem_euclid(grain)) % grain;
+    let mut best: Option<TimeRange> = None;
+    let mut run: Option<i64> = None;
+    let mut start = first;
+    while start + grain <= part.to_ms {
+        if evaluations.get(&start).copied().unwrap_or(0) >= needed {
+            let from = *run.get_or_insert(start);
+            let candidate = TimeRange { from_ms: from, to_ms: start + grain };
+            if best.is_none_or(|b| b.to_ms - b.from_ms < candidate.to_ms - candidate.from_ms) {
+                best = Some(candidate);
+            }
+        } else {
+            run = None;
+        }
+        start += grain;
+    }
+    best
+}
+
+/// A Prometheus-compatible store holding rollups.
+#[async_trait::async_trait]
+pub trait RollupStore: Send + Sync + std::fmt::Debug {
+    /// The product's name, for messages.
+    fn product(&self) -> &'static str;
+
+    /// The rollups' resolution in ms (a rule's evaluation interval).
+    fn resolution_ms(&self) -> i64;
+
+    /// How many evaluations of `rule` each bucket of `grain` in `part`
+    /// holds (bucket start -> count); `part` is aligned to `grain`.
+    async fn evaluations(
+        &self,
+        rule: &Rule,
+        part: TimeRange,
+        grain: i64,
+        deadline: Deadline,
+    ) -> Result<std::collections::BTreeMap<i64, u64>, QueryError>;
+
+    /// The rule's sums per group per bucket of `grain` over `part` (aligned
+    /// to `grain`), only of `keys` when given; and the query text sent.
+    async fn buckets(
+        &self,
+        rule: &Rule,
+        keys: Option<&[Key]>,
+        part: TimeRange,
+        grain: i64,
+        deadline: Deadline,
+    ) -> Result<(String, BucketMap), QueryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    const M: i64 = 60_000;
+
+    #[test]
+    fn fingerprints_change_with_the_expression_and_the_resolution() {
+        let a = fingerprint("x | stats sum(bytes) as value", M);
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, fingerprint("x | stats sum(bytes) as value", M));
+        assert_ne!(a, fingerprint("x | stats sum(packets) as value", M));
+        assert_ne!(a, fingerprint("x | stats sum(bytes) as value", 5 * M));
+    }
+
+    #[test]
+    fn the_covered_run_is_the_longest_of_whole_evaluated_buckets() {
+        let part = TimeRange { from_ms: 0, to_ms: 60 * M };
+        // 10-minute buckets of 1-minute rollups: 10 evaluations each.
+        let mut evals: BTreeMap<i64, u64> = (0..6).map(|i| (i * 10 * M, 10)).collect();
+        assert_eq!(covered_run(&evals, part, 10 * M, M), Some(part));
+        // One evaluation missing in the third bucket: the longer side wins.
+        evals.insert(20 * M, 9);
+        assert_eq!(covered_run(&evals, part, 10 * M, M), Some(TimeRange { from_ms: 30 * M, to_ms: 60 * M }));
+        // Unaligned edges are never covered.
+        let unaligned = TimeRange { from_ms: 5 * M, to_ms: 55 * M };
+        assert_eq!(covered_run(&evals, unaligned, 10 * M, M), Some(TimeRange { from_ms: 30 * M, to_ms: 50 * M }));
+        assert_eq!(covered_run(&BTreeMap::new(), part, 10 * M, M), None);
+    }
+
+    #[test]
+    fn label_names_are_prometheus_names() {
+        assert!(label_name_ok("pkt_srcaddr"));
+        assert!(!label_name_ok("pkt-srcaddr"));
+        assert!(!label_name_ok("1a"));
+        assert!(!label_name_ok("__name__"));
+        assert!(!label_name_ok(""));
+    }
+}
