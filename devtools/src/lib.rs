@@ -12,3 +12,4 @@ pub mod grafana;
 pub mod load;
 pub mod print;
 pub mod vlserver;
+pub mod vmserver;
