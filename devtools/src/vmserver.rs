@@ -55,7 +55,11 @@
 //!   the sum.
 //! - Replaying the same window again writes the same samples with the same
 //!   timestamps; with `-dedup.minScrapeInterval=1ms` VictoriaMetrics keeps one
-//!   of them, so sums do not double.
+//!   of them, so sums do not double. Which one: of samples with the same
+//!   timestamp it keeps the biggest value (`lib/storage/dedup.go`
+//!   `DeduplicateSamples`), not the last written. A replay after late
+//!   records raises a bucket; a replay that should lower one (a changed
+//!   expression, fewer records) leaves the old, bigger value.
 //! - vmalert exits 0 after `replay succeed!`, and non-zero (a `fatal` log
 //!   line) when a rule's request fails (`replayRuleRange`) or when remote
 //!   write dropped samples (`app/vmalert/main.go`).
@@ -153,7 +157,8 @@ impl VmServer {
                     return Err(error);
                 }
             };
-            let mut server = VmServer { child, dir, port, url: format!("http://127.0.0.1:{port}"), binary: binary.clone() };
+            let mut server =
+                VmServer { child, dir, port, url: format!("http://127.0.0.1:{port}"), binary: binary.clone() };
             match server.wait_healthy().await {
                 Ok(()) => return Ok(server),
                 Err(error) if error.contains("address already in use") => last_error = error,
