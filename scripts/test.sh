@@ -51,6 +51,12 @@ fi
 VICTORIALOGS_BIN="$(bash scripts/victorialogs.sh)"
 export VICTORIALOGS_BIN
 echo "== VictoriaLogs: $VICTORIALOGS_BIN"
+VICTORIAMETRICS_BIN="$(bash scripts/victoriametrics.sh victoria-metrics)"
+export VICTORIAMETRICS_BIN
+echo "== VictoriaMetrics: $VICTORIAMETRICS_BIN"
+VMALERT_BIN="$(bash scripts/victoriametrics.sh vmalert)"
+export VMALERT_BIN
+echo "== vmalert: $VMALERT_BIN"
 
 echo "== Frontend packages"
 (cd frontend && npm ci --no-audit --no-fund)

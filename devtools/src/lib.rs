@@ -13,3 +13,4 @@ pub mod load;
 pub mod print;
 pub mod rules;
 pub mod vlserver;
+pub mod vmserver;
