@@ -59,9 +59,13 @@ fn u64s(values: &[Value]) -> Vec<u64> {
 /// The frame names the query it ran, in the datasource's language: LogsQL
 /// (a `_time` filter and `stats`, or the logs' sort) for VictoriaLogs,
 /// LogQL (a range aggregation over the stream selector, read `offset 1ms`)
-/// for Loki.
+/// for Loki; PromQL over the question's rollup series where the datasource
+/// has a rollup store.
 fn assert_executed(frame: &DecodedFrame, ds: &Instance, what: &str) {
     let q = frame.meta["executedQueryString"].as_str().unwrap_or_default();
+    if ds.json_data.get("rollups").is_some() && q.contains("(sum_over_time(flowlens_rollup{flowlens_rule=\"") {
+        return;
+    }
     let logsql = q.contains("_time:[") && q.contains("stats") || q.contains("sort by (_time desc)");
     let logql = q.contains("_over_time({") && q.contains("offset 1ms") && !q.contains("_time:[");
     let loki = ds.json_data["backend"] == "loki";

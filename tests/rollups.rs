@@ -1,0 +1,174 @@
+//! Rollups end to end with the real engines: the fixture's day in
+//! VictoriaLogs, the rules `flowlens rules` prints for the provisioned
+//! datasource replayed over it by a real vmalert (built from the Go module
+//! proxy) into a real VictoriaMetrics, and every panel of both shipped
+//! dashboards through the plugin binary with the rollup store set, equal to
+//! the independent reference over the day and an unaligned window; the
+//! frames say which part came from rollups. Then what must not change a
+//! number: an evaluation missing for two hours, a changed setting (other
+//! fingerprints: nothing read from rollups), a store that is down, a late
+//! record (stale until the window is replayed again, then exact).
+
+mod common;
+
+use common::dashboards::{every_cost_panel, every_panel, provisioned_datasource};
+use common::data;
+use common::harness::{flowlens_cli, Instance, Plugin};
+use common::panels::{reference_for, Checker, Window};
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::vmserver::{self, VmServer};
+use serde_json::{json, Value};
+
+const DAY: (i64, i64) = (data::FROM_MS, data::TO_MS);
+const H: i64 = 3_600_000;
+
+/// The provisioned datasource reading rollups from `vm` (replayed: stamped
+/// at their start), without the bucket cache so every answer is read.
+fn with_rollups(vl: &str, vm: &str) -> Instance {
+    let mut ds = provisioned_datasource(vl);
+    ds.uid = "rollups".into();
+    ds.json_data["rollups"] = json!({"url": vm, "resolution": "1m", "stamps": "start"});
+    ds.json_data["cacheMaxMiB"] = json!(0);
+    ds
+}
+
+/// The rules for the datasource's settings, as `flowlens rules` prints them.
+fn rules_file(ds: &Instance, dir: &std::path::Path) -> std::path::PathBuf {
+    let settings = ds.json_data.to_string();
+    let (ok, out, err) = flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "1m"]);
+    assert!(ok, "flowlens rules failed: {err}");
+    assert!(out.contains("type: vlogs") && out.contains("flowlens_rollup_evaluated"), "{out}");
+    let path = dir.join("rules.yaml");
+    std::fs::write(&path, &out).unwrap();
+    vmserver::check_rules(&path).expect("vmalert -dryRun accepts the rules");
+    path
+}
+
+/// A stat target of the NAT dashboard with every variable at All.
+fn total_in() -> Value {
+    json!({"refId": "A", "format": "stat", "metric": "bytes", "direction": "in", "groupBy": [], "filters": []})
+}
+
+/// The frames' notices, joined.
+fn notices(frames: &[common::harness::DecodedFrame]) -> String {
+    frames
+        .iter()
+        .flat_map(|f| f.meta["notices"].as_array().cloned().unwrap_or_default())
+        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_panel_is_exact_with_rollups_and_says_where_it_came_from() {
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&vl.url).await;
+    let vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let dir = tempdir();
+    let ds = with_rollups(&vl.url, vm.url());
+    let rules = rules_file(&ds, &dir);
+
+    // Two hours of the day never evaluated: read raw.
+    let gap = (DAY.0 + 10 * H, DAY.0 + 12 * H);
+    vmserver::replay(&rules, &vl.url, vm.url(), DAY.0, gap.0).await.expect("replay before the gap");
+    vmserver::replay(&rules, &vl.url, vm.url(), gap.1, DAY.1).await.expect("replay after the gap");
+    vm.flush().await.expect("flush");
+
+    let plugin = Plugin::start().await;
+    let records = loaded.records;
+    // Rollups were read, and the frames say for which part.
+    let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 60_000 };
+    let check = Checker { plugin: &plugin, ds: &ds, records, w };
+    let frames = check.frames(&total_in()).await;
+    let said = notices(&frames);
+    assert!(said.contains("From rollups: 2026-11-20T12:00:00Z to 2026-11-21T00:00:00Z"), "{said}");
+    check.check_stat(total_in(), &reference_for(&total_in(), &ds, &w)).await;
+    // Each kind of question reads its rollups: a series, rankings by one and
+    // by two fields (tables and the ranked series), shares, records.
+    for target in [
+        json!({"refId": "A", "format": "series", "metric": "bytes", "direction": "out", "rate": true, "filters": []}),
+        json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "other": true, "filters": []}),
+        json!({"refId": "A", "format": "series", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true, "filters": []}),
+        json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "all", "groupBy": ["flow_direction", "traffic_path"], "limit": 20, "share": true, "filters": []}),
+        json!({"refId": "A", "format": "series", "metric": "records", "direction": "all", "groupBy": ["action"], "limit": 10, "share": true, "filters": []}),
+    ] {
+        let frames = check.frames(&target).await;
+        assert!(notices(&frames).contains("From rollups: 2026-11-20T12:00:00Z"), "{target}: {}", notices(&frames));
+    }
+
+    // Every panel of both dashboards, over the day and an unaligned window.
+    every_panel(&plugin, &ds, records, DAY).await;
+    every_cost_panel(&plugin, &ds, records, DAY).await;
+    let unaligned = (DAY.0 + 7 * 60_000 + 13_000, DAY.1 - 3 * 60_000 - 500);
+    every_panel(&plugin, &ds, records, unaligned).await;
+    every_cost_panel(&plugin, &ds, records, unaligned).await;
+
+    // A changed setting: other expressions, other fingerprints; nothing is
+    // read from rollups and the numbers follow the new setting.
+    let mut changed = ds.clone();
+    changed.uid = "changed".into();
+    changed.json_data["insideCidrs"] = json!(["10.0.32.0/21"]);
+    let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 60_000 };
+    let check = Checker { plugin: &plugin, ds: &changed, records, w };
+    let frames = check.frames(&total_in()).await;
+    assert!(!notices(&frames).contains("From rollups"), "{}", notices(&frames));
+    check.check_stat(total_in(), &reference_for(&total_in(), &changed, &w)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&vl.url).await;
+    let mut vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let dir = tempdir();
+    let ds = with_rollups(&vl.url, vm.url());
+    let rules = rules_file(&ds, &dir);
+    let hours = (DAY.0, DAY.0 + 6 * H);
+    vmserver::replay(&rules, &vl.url, vm.url(), hours.0, hours.1).await.expect("replay");
+    vm.flush().await.expect("flush");
+    let plugin = Plugin::start().await;
+    let w = Window { from_ms: hours.0, to_ms: hours.1, interval_ms: 60_000 };
+    let reference = reference_for(&total_in(), &ds, &w);
+
+    // A late record, after its window was evaluated: the rollups miss it
+    // (the frames say the range came from rollups), until the window is
+    // replayed again; then exact, not doubled.
+    let mut late = common::reference::matching(loaded.records, &reference)
+        .find(|r| r.time_ms >= hours.0 + H)
+        .cloned()
+        .expect("a record the panel counts");
+    late.bytes = Some(1_000_000_007);
+    late.time_ms = hours.0 + H + 30_000;
+    let loader = flowlens_devtools::load::Loader::new(&vl.url);
+    loader
+        .push_raw(std::slice::from_ref(&late), flowlens_devtools::gen::MISSION_FORMAT, &data::RAW_STREAM)
+        .await
+        .unwrap();
+    loader.force_flush().await.unwrap();
+    let check = Checker { plugin: &plugin, ds: &ds, records: loaded.records, w };
+    let frames = check.frames(&total_in()).await;
+    assert!(notices(&frames).contains("From rollups: 2026-11-20T00:00:00Z to 2026-11-20T06:00:00Z"));
+    check.check_stat(total_in(), &reference).await;
+    vmserver::replay(&rules, &vl.url, vm.url(), hours.0 + H, hours.0 + 2 * H).await.expect("replay the late hour");
+    vm.flush().await.expect("flush");
+    let with_late: Vec<_> = loaded.records.iter().cloned().chain([late]).collect();
+    let check = Checker { plugin: &plugin, ds: &ds, records: &with_late, w };
+    check.check_stat(total_in(), &reference_for(&total_in(), &ds, &w)).await;
+
+    // The store down: the numbers from raw records, and a notice saying so.
+    vm.stop().await.expect("stop VictoriaMetrics");
+    let frames = check.frames(&total_in()).await;
+    let said = notices(&frames);
+    assert!(said.contains("Rollups not read") && !said.contains("From rollups"), "{said}");
+    check.check_stat(total_in(), &reference_for(&total_in(), &ds, &w)).await;
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("flowlens-rollups-{}-{}", std::process::id(), rand_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+}
