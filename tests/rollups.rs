@@ -172,3 +172,49 @@ fn tempdir() -> std::path::PathBuf {
 fn rand_suffix() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_and_test_reports_rollup_coverage() {
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let now = chrono::Utc::now().timestamp_millis();
+    let (from, to) = ((now - 3 * H) / 60_000 * 60_000, now / 60_000 * 60_000);
+    let config = flowlens_devtools::gen::GenConfig { from_ms: from, to_ms: to, connections: 3_000, ..data::config() };
+    let records = flowlens_devtools::gen::generate(&config);
+    let loader = flowlens_devtools::load::Loader::new(&vl.url);
+    loader.push_raw(&records, flowlens_devtools::gen::MISSION_FORMAT, &data::RAW_STREAM).await.unwrap();
+    loader.force_flush().await.unwrap();
+    let mut vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let dir = tempdir();
+    let ds = with_rollups(&vl.url, vm.url());
+    let rules = rules_file(&ds, &dir);
+    let plugin = Plugin::start().await;
+
+    // Nothing evaluated yet: says so and what to do; the datasource works.
+    let (ok, said) = plugin.check_health(&ds).await;
+    assert!(ok && said.contains("the store holds no 1m rollups of these settings"), "{said}");
+
+    // Evaluated up to 20 minutes ago: from when, to when, how far behind.
+    let newest = to - 20 * 60_000;
+    vmserver::replay(&rules, &vl.url, vm.url(), from, newest).await.expect("replay");
+    vm.flush().await.expect("flush");
+    let (ok, said) = plugin.check_health(&ds).await;
+    let expected = format!(
+        "Rollups: 3 of 3 total-bytes questions (any, in, out) have 1m rollups of these settings, evaluated from {} to {}",
+        flowlens::time::rfc3339(from),
+        flowlens::time::rfc3339(newest)
+    );
+    assert!(ok && said.contains(&expected), "{said}\nshould say\n{expected}");
+    assert!(said.contains("m behind now)"), "{said}");
+
+    // Other settings: other fingerprints, none in the store.
+    let mut changed = ds.clone();
+    changed.uid = "changed".into();
+    changed.json_data["insideCidrs"] = json!(["10.0.32.0/21"]);
+    let (ok, said) = plugin.check_health(&changed).await;
+    assert!(ok && said.contains("the store holds no 1m rollups of these settings"), "{said}");
+
+    // The store down: Save & test fails, naming the store and the setting.
+    vm.stop().await.expect("stop VictoriaMetrics");
+    let (ok, said) = plugin.check_health(&ds).await;
+    assert!(!ok && said.contains("the rollup store at") && said.contains("Fix rollups.url"), "{said}");
+}

@@ -87,6 +87,11 @@ impl Reuse {
         self.cache.is_some()
     }
 
+    /// The rollup store, if the settings name one.
+    pub fn rollups(&self) -> Option<&Arc<dyn RollupStore>> {
+        self.rollups.as_ref()
+    }
+
     /// Bytes the cache holds, about.
     pub fn cached_bytes(&self) -> usize {
         self.cache.as_ref().map_or(0, BucketCache::bytes)

@@ -5,6 +5,8 @@
 //! change. Every query goes through the dialect with a time filter, and the
 //! whole check has one time budget.
 
+mod rollups;
+
 use std::time::Duration;
 
 use crate::datasource::Datasource;
@@ -140,6 +142,21 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
     if let Some(note) = own_address_note(ds, window).await? {
         message.push_str(". ");
         message.push_str(&note);
+    }
+    match rollups::coverage(ds, now).await {
+        Ok(Some(note)) => {
+            message.push_str(". ");
+            message.push_str(&note);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            return Ok(Health::error(format!(
+                "{message}; but the rollup store at {} failed: {}. Fix rollups.url or its credentials \
+                 (until then panels read raw records)",
+                s.rollups.as_ref().map_or(String::new(), |r| r.url.to_string()),
+                e.message
+            )))
+        }
     }
     Ok(Health { ok: true, message })
 }
