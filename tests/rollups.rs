@@ -218,3 +218,50 @@ async fn save_and_test_reports_rollup_coverage() {
     let (ok, said) = plugin.check_health(&ds).await;
     assert!(!ok && said.contains("the rollup store at") && said.contains("Fix rollups.url"), "{said}");
 }
+
+/// vmalert evaluating live, as deployed (`rollups.stamps: end`, the
+/// default): 10-second rules over records of the last minutes, then a
+/// 10-second series over the evaluated span read from rollups, equal to
+/// the reference; the unevaluated edges from VictoriaLogs. (This test found
+/// VictoriaMetrics repeating the previous point for the last 30 s of a
+/// range query: `latency_offset` and `rollups::LATENCY_MS`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_evaluation_stamped_at_the_end_is_read_exactly() {
+    const S: i64 = 10_000;
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let now = chrono::Utc::now().timestamp_millis();
+    let (from, to) = (now / S * S - 60 * S, now / S * S + 12 * S);
+    let config = flowlens_devtools::gen::GenConfig { from_ms: from, to_ms: to, connections: 2_000, ..data::config() };
+    let records = flowlens_devtools::gen::generate(&config);
+    let loader = flowlens_devtools::load::Loader::new(&vl.url);
+    loader.push_raw(&records, flowlens_devtools::gen::MISSION_FORMAT, &data::RAW_STREAM).await.unwrap();
+    loader.force_flush().await.unwrap();
+    let vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let mut ds = provisioned_datasource(&vl.url);
+    ds.uid = "live".into();
+    ds.json_data["rollups"] = json!({"url": vm.url(), "resolution": "10s"});
+    ds.json_data["cacheMaxMiB"] = json!(0);
+    let settings = ds.json_data.to_string();
+    let (ok, out, err) =
+        flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "10s", "--delay", "70s"]);
+    assert!(ok && out.contains("interval: 10s") && out.contains("eval_delay: 70s"), "{err}{out}");
+    let dir = tempdir();
+    let rules = dir.join("rules.yaml");
+    std::fs::write(&rules, &out).unwrap();
+    vmserver::evaluate_live(&rules, &vl.url, vm.url(), std::time::Duration::from_secs(45)).await.expect("vmalert");
+    vm.flush().await.expect("flush");
+
+    let plugin = Plugin::start().await;
+    let end = chrono::Utc::now().timestamp_millis() / S * S;
+    // Evaluated: about [start - 80 s, start - 25 s); the minute before now
+    // is never read from rollups (`rollups::LATENCY_MS`).
+    let w = Window { from_ms: end - 18 * S, to_ms: end, interval_ms: S };
+    let check = Checker { plugin: &plugin, ds: &ds, records: &records, w };
+    for direction in ["in", "out"] {
+        let target = json!({"refId": "A", "format": "series", "metric": "bytes", "direction": direction, "rate": true, "filters": []});
+        let frames = check.frames(&target).await;
+        let said = notices(&frames);
+        assert!(said.contains("From rollups: "), "{direction}: {said}");
+        check.check_rate_series(target.clone(), &reference_for(&target, &ds, &w)).await;
+    }
+}

@@ -315,6 +315,51 @@ pub async fn replay_with_args(
     run_vmalert("replay", &args).await
 }
 
+/// Runs vmalert evaluating the rules of `rules` live for `duration`, as a
+/// deployment does (each evaluation at `T` asks `[T - interval, T)` with
+/// `T` the group's `eval_delay` before now, rounded down to the interval,
+/// and stamps it `T`), then stops it. Returns its log; fails when it logged
+/// an error.
+pub async fn evaluate_live(
+    rules: &Path,
+    victorialogs_url: &str,
+    vm_url: &str,
+    duration: Duration,
+) -> Result<String, String> {
+    let binary = find_binary("vmalert")?;
+    let dir = fresh_dir("live")?;
+    let log_path = dir.join("vmalert.log");
+    let result = async {
+        let log = File::create(&log_path).map_err(|e| format!("cannot create log file: {e}"))?;
+        let log_err = log.try_clone().map_err(|e| format!("cannot share log file: {e}"))?;
+        let mut child = tokio::process::Command::new(&binary)
+            .arg(format!("-rule={}", rules.display()))
+            .arg(format!("-datasource.url={victorialogs_url}"))
+            .arg(format!("-remoteWrite.url={vm_url}"))
+            .arg(format!("-httpListenAddr=127.0.0.1:{}", free_port()?))
+            .arg("-remoteWrite.flushInterval=100ms")
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        tokio::time::sleep(duration).await;
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(format!("vmalert exited early ({status}):\n{}", tail(&log_path)));
+        }
+        let _ = child.kill().await;
+        let log = fs::read_to_string(&log_path).map_err(|e| format!("cannot read {}: {e}", log_path.display()))?;
+        match rule_error(&log) {
+            Some(line) => Err(format!("vmalert logged an error: {line}\n{}", last_lines(&log))),
+            None => Ok(log),
+        }
+    }
+    .await;
+    let _ = fs::remove_dir_all(&dir);
+    result
+}
+
 /// Checks a rules file with vmalert's `-rule=<file> -dryRun` (YAML, group
 /// and rule fields, LogsQL of `type: vlogs` groups, templates); the error
 /// carries vmalert's complaint.

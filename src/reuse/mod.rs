@@ -135,7 +135,7 @@ impl Reuse {
         let mut notices = Vec::new();
         for part in todo {
             match &rolled {
-                Some((store, rule)) => match rollup_run(store.as_ref(), rule, part, grain, deadline).await {
+                Some((store, rule)) => match rollup_run(store.as_ref(), rule, part, grain, now_ms, deadline).await {
                     Ok(Some(run)) => {
                         sources.extend(
                             [TimeRange { to_ms: run.from_ms, ..part }, TimeRange { from_ms: run.to_ms, ..part }]
@@ -325,10 +325,12 @@ async fn rollup_run(
     rule: &Rule,
     part: TimeRange,
     grain: i64,
+    now_ms: i64,
     deadline: Deadline,
 ) -> Result<Option<TimeRange>, QueryError> {
     let first = part.from_ms + (grain - part.from_ms.rem_euclid(grain)) % grain;
-    let last = part.to_ms - part.to_ms.rem_euclid(grain);
+    let end = part.to_ms.min(now_ms - crate::rollups::LATENCY_MS);
+    let last = end - end.rem_euclid(grain);
     if last - first < grain {
         return Ok(None);
     }

@@ -46,6 +46,13 @@ pub use settings::{RollupSettings, Stamps};
 pub const VALUES: &str = "flowlens_rollup";
 /// The series name of a rule's evaluations (records of the stream seen).
 pub const EVALUATED: &str = "flowlens_rollup_evaluated";
+/// Rollups are read only for buckets that ended this long before now: a
+/// store may still be writing or adjusting its newest points
+/// (VictoriaMetrics replaces the points of its last `-search.latencyOffset`,
+/// 30 s by default, with the point before them unless asked not to:
+/// `app/vmselect/prometheus/prometheus.go` `adjustLastPoints`).
+pub const LATENCY_MS: i64 = 60_000;
+
 /// The label holding a rule's fingerprint.
 pub const RULE_LABEL: &str = "flowlens_rule";
 

@@ -59,6 +59,12 @@ impl Prometheus {
             ("step", secs(grain)),
             // VictoriaMetrics: no results cache (a replay rewrites the past).
             ("nocache", "1".to_string()),
+            // VictoriaMetrics: points of the last `-search.latencyOffset`
+            // (30 s) are otherwise replaced by the point before them
+            // (app/vmselect/prometheus/prometheus.go `adjustLastPoints`,
+            // `getLatencyOffsetMilliseconds`); a rollup point is complete
+            // once written. Other stores ignore the parameter.
+            ("latency_offset", "1ms".to_string()),
         ];
         let body = self.http.post_form("/api/v1/query_range", &form, deadline).await?.bytes().await?;
         promql::parse_matrix(&body, labels, grain).map_err(|e| {
