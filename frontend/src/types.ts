@@ -174,6 +174,27 @@ export interface LokiSettings {
   timestamps?: LokiTimestamps;
 }
 
+/**
+ * How the rule engine stamps an interval's sum: `end` (vmalert evaluating
+ * live, the Loki ruler; the default) or `start` (vmalert's `-replay.timeFrom` backfill).
+ */
+export type RollupStamps = 'end' | 'start';
+
+/**
+ * jsonData's `rollups` section (src/rollups/settings.rs): a Prometheus-compatible
+ * store of recording-rule rollups (`flowlens rules`). No `url`: no rollups.
+ * Basic auth with `basicAuthUser` and secureJsonData `rollupsBasicAuthPassword`,
+ * or secureJsonData `rollupsBearerToken`; TLS settings are the datasource's.
+ */
+export interface RollupSettings {
+  /** The store's base URL, e.g. http://victoriametrics:8428. */
+  url?: string;
+  /** The rules' evaluation interval (`flowlens rules --resolution`): whole seconds from 1s to 1d; 1m when unset. */
+  resolution?: string;
+  stamps?: RollupStamps;
+  basicAuthUser?: string;
+}
+
 export interface FlowDataSourceOptions extends DataSourceJsonData {
   backend?: BackendKind;
   streamSelector?: string;
@@ -207,6 +228,8 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   egressPricePerGb?: number;
   /** `metric: cost`, `price: crossAz`: USD per GB of data transfer between Availability Zones; unset = no such price. */
   crossAzPricePerGb?: number;
+  /** The rollup store (README "Rollups: weeks in a second"). */
+  rollups?: RollupSettings;
   [httpHeaderName: `httpHeaderName${number}`]: string | undefined;
 }
 
@@ -214,6 +237,10 @@ export interface FlowSecureJsonData {
   basicAuthPassword?: string;
   bearerToken?: string;
   tlsCACert?: string;
+  /** The rollup store's basic auth password (with jsonData `rollups.basicAuthUser`). */
+  rollupsBasicAuthPassword?: string;
+  /** The rollup store's bearer token (when `rollups.basicAuthUser` is unset). */
+  rollupsBearerToken?: string;
   [httpHeaderValue: `httpHeaderValue${number}`]: string | undefined;
 }
 

@@ -1,12 +1,19 @@
 import { AWS_DEFAULT_FORMAT, formatFields, NAT_GATEWAY_FORMAT, presetOf } from './fields';
 import { FlowQuery } from './types';
 import {
+  parseHumantime,
+  rollupsResolutionMs,
   validateCidr,
   validateFilter,
   validateInterfaceId,
   validatePricePerGb,
   validateQuery,
   validateRecordFormat,
+  validateRollups,
+  validateRollupsBasicAuthUser,
+  validateRollupsResolution,
+  validateRollupsStamps,
+  validateRollupsUrl,
   validateStreamSelector,
   validateSplitInterval,
   validateTimeout,
@@ -272,5 +279,106 @@ describe('validateQuery: distinct, cost and share', () => {
     ]);
     expect(validateQuery(q({ format: 'logs', order: 'up' as never }))).toEqual(['order: `up` must be asc or desc']);
     expect(validateQuery(q({ format: 'logs', order: 1 as never }))).toEqual(['order: 1 must be asc or desc']);
+  });
+});
+
+describe('rollups settings (src/rollups/settings.rs)', () => {
+  it('reads no section, no url or a blank url as no rollups, whatever else the section holds', () => {
+    expect(validateRollups(undefined)).toBeUndefined();
+    expect(validateRollups(null)).toBeUndefined();
+    expect(validateRollups({})).toBeUndefined();
+    expect(validateRollups({ url: ' ' })).toBeUndefined();
+    expect(validateRollups({ url: null, resolution: 'bogus', stamps: 'middle' })).toBeUndefined();
+    expect(validateRollupsUrl(undefined)).toBeUndefined();
+    expect(validateRollupsUrl('')).toBeUndefined();
+  });
+
+  it('accepts a store with defaults and with every setting', () => {
+    expect(validateRollups({ url: 'http://vm:8428/' })).toBeUndefined();
+    expect(validateRollups({ url: 'https://vm', resolution: '5m', stamps: 'start', basicAuthUser: 'u' })).toBeUndefined();
+    expect(validateRollups({ url: ' http://victoriametrics:8428 ', resolution: ' 1m ', stamps: 'end' })).toBeUndefined();
+  });
+
+  it('names the key of each problem, as the backend does', () => {
+    expect(validateRollups('http://vm')).toBe('rollups must be an object such as {"url": "http://vm:8428"}');
+    expect(validateRollups(['http://vm'])).toMatch(/^rollups must be an object/);
+    expect(validateRollups({ url: 'vm:8428' })).toBe('rollups.url `vm:8428` must be an http(s) URL such as http://victoriametrics:8428');
+    expect(validateRollups({ url: 'http://a:b@vm' })).toBe('rollups.url must not hold credentials; set rollups.basicAuthUser and the password');
+    expect(validateRollups({ url: 'http://vm', resolution: '90ms' })).toBe('rollups.resolution `90ms` must be whole seconds up to a day, such as 1m or 5m');
+    expect(validateRollups({ url: 'http://vm', stamps: 'middle' })).toBe(
+      "rollups.stamps `middle` must be `end` (vmalert evaluating live, the Loki ruler) or `start` (vmalert's replay)"
+    );
+    expect(validateRollups({ url: 7 })).toBe('rollups.url must be a string, not 7');
+    expect(validateRollups({ url: 'http://vm', resolution: 60 })).toBe('rollups.resolution must be a string, not 60');
+    expect(validateRollups({ url: 'http://vm', basicAuthUser: true })).toBe('rollups.basicAuthUser must be a string, not true');
+    // The first problem in the backend's order: url, resolution, stamps, user.
+    expect(validateRollups({ url: 'http://vm', resolution: 'x', stamps: 'y' })).toMatch(/^rollups\.resolution/);
+  });
+
+  it('checks the url: http(s) with a host and no credentials', () => {
+    for (const ok of ['http://victoriametrics:8428', 'https://vm.example.com/select/0/prometheus', 'http://[::1]:8428', 'HTTP://VM']) {
+      expect(validateRollupsUrl(ok)).toBeUndefined();
+    }
+    for (const bad of ['vm:8428', 'localhost:8428', 'ftp://vm', 'ws://vm', 'http://', 'http://vm:99999', 'http://v m']) {
+      expect(validateRollupsUrl(bad)).toBe(`rollups.url \`${bad}\` must be an http(s) URL such as http://victoriametrics:8428`);
+    }
+    expect(validateRollupsUrl('http://reader@vm')).toMatch(/must not hold credentials/);
+    expect(validateRollupsUrl('https://:pw@vm')).toMatch(/must not hold credentials/);
+  });
+
+  it('checks the resolution: whole seconds from 1s to 1d, 1m when blank', () => {
+    for (const [text, ms] of [
+      ['1s', 1_000],
+      ['1m', 60_000],
+      ['5m', 300_000],
+      ['90s', 90_000],
+      ['1m30s', 90_000],
+      ['1h', 3_600_000],
+      ['1d', 86_400_000],
+      ['24h', 86_400_000],
+      ['1000ms', 1_000],
+      ['1.5m', 90_000],
+      ['1h 30m', 5_400_000],
+      ['2 min', 120_000],
+    ] as const) {
+      expect(validateRollupsResolution(text)).toBeUndefined();
+      expect(rollupsResolutionMs(text)).toBe(ms);
+    }
+    expect(validateRollupsResolution(undefined)).toBeUndefined();
+    expect(validateRollupsResolution('  ')).toBeUndefined();
+    expect(rollupsResolutionMs(undefined)).toBe(60_000);
+    for (const bad of ['999ms', '1500ms', '1.5s', '0', '0s', '25h', '86401s', '1d1s', '2d', '1w', 'm', '1', '5 x', '1h,30m', '-1m', '1e3s']) {
+      expect(validateRollupsResolution(bad)).toBe(`rollups.resolution \`${bad}\` must be whole seconds up to a day, such as 1m or 5m`);
+      expect(rollupsResolutionMs(bad)).toBeUndefined();
+    }
+  });
+
+  it('reads durations as humantime does, quirks included', () => {
+    const ns = (text: string) => parseHumantime(text)?.toString();
+    expect(ns('0')).toBe('0');
+    expect(ns('1m30s')).toBe('90000000000');
+    expect(ns('1 0m')).toBe('600000000000'); // spaces between digits are skipped
+    expect(ns('1.5h')).toBe('5400000000000');
+    expect(ns('1\u00b5s')).toBe('1000');
+    expect(ns('1M')).toBe('2630016000000000'); // months: 30.44 days
+    expect(ns('1.3333h')).toBeUndefined(); // a fraction must give whole seconds of the unit
+    expect(ns('1.h')).toBeUndefined();
+    expect(ns('.5h')).toBeUndefined();
+    expect(ns('1.5ns')).toBeUndefined();
+    expect(ns('18446744073709551616s')).toBeUndefined(); // past u64
+    expect(ns('')).toBeUndefined();
+    // Whole milliseconds, as Duration::as_millis truncates: the backend takes 1s500us as 1s.
+    expect(rollupsResolutionMs('1s500us')).toBe(1_000);
+  });
+
+  it('checks stamps and the basic auth user', () => {
+    expect(validateRollupsStamps(undefined)).toBeUndefined();
+    expect(validateRollupsStamps('end')).toBeUndefined();
+    expect(validateRollupsStamps('start')).toBeUndefined();
+    expect(validateRollupsStamps(' start ')).toBeUndefined();
+    expect(validateRollupsStamps('End')).toMatch(/^rollups\.stamps `End` must be `end`/);
+    expect(validateRollupsBasicAuthUser('reader')).toBeUndefined();
+    expect(validateRollupsBasicAuthUser(undefined)).toBeUndefined();
+    expect(validateRollupsBasicAuthUser(1)).toBe('rollups.basicAuthUser must be a string, not 1');
   });
 });

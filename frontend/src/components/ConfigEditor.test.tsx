@@ -284,6 +284,16 @@ describe('ConfigEditor', () => {
     expect(last().jsonData.costColumn).toBe(false);
   });
 
+  it('has a Rollups section for every backend, writing jsonData.rollups beside the other settings', async () => {
+    const { user, last } = setup(options({}, { insideCidrs: ['10.0.32.0/20'] }));
+    expect(screen.getByRole('group', { name: 'Rollups' })).toBeInTheDocument();
+    await user.type(screen.getByLabelText(CONFIG.rollupsUrl), 'http://victoriametrics:8428');
+    expect(last().jsonData).toMatchObject({ insideCidrs: ['10.0.32.0/20'], rollups: { url: 'http://victoriametrics:8428' } });
+    await user.click(radio(CONFIG.backend, 'Loki'));
+    expect(screen.getByLabelText(CONFIG.rollupsUrl)).toHaveValue('http://victoriametrics:8428');
+    expect(last().jsonData).toMatchObject({ backend: 'loki', rollups: { url: 'http://victoriametrics:8428' } });
+  });
+
   it('edits data links on fields of the record format', async () => {
     const { user, last } = setup(options({}, { recordFormat: NAT_GATEWAY_FORMAT }));
     await user.click(screen.getByRole('button', { name: CONFIG.addLink }));

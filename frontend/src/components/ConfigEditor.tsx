@@ -5,6 +5,7 @@ import { ConnectionSection } from './config/ConnectionSection';
 import { DataLinksSection } from './config/DataLinksSection';
 import { applyEdit, ConfigProps, Edit } from './config/options';
 import { RecordSection } from './config/RecordSection';
+import { RollupsSection } from './config/RollupsSection';
 import { TlsSection } from './config/TlsSection';
 import { TrafficSection } from './config/TrafficSection';
 
@@ -18,6 +19,7 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
       <TlsSection options={options} onEdit={onEdit} />
       <RecordSection options={options} onEdit={onEdit} />
       <TrafficSection options={options} onEdit={onEdit} />
+      <RollupsSection options={options} onEdit={onEdit} />
       <DataLinksSection options={options} onEdit={onEdit} />
     </div>
   );
