@@ -224,194 +224,6 @@ export function validateSplitInterval(text: string | undefined): string | undefi
 
 // ---- Rollups (src/rollups/settings.rs): jsonData `rollups`, a Prometheus-compatible rollup store.
 
-const U64_MAX = BigInt('18446744073709551615');
-const NANOS_PER_SECOND = BigInt(1_000_000_000);
-
-/** Seconds and nanoseconds of one humantime unit (humantime 2.x `Unit`). */
-const HUMANTIME_UNITS: ReadonlyArray<[readonly string[], number, number]> = [
-  [['nanos', 'nsec', 'ns'], 0, 1],
-  [['usec', 'us', '\u00b5s'], 0, 1_000],
-  [['millis', 'msec', 'ms'], 0, 1_000_000],
-  [['seconds', 'second', 'secs', 'sec', 's'], 1, 0],
-  [['minutes', 'minute', 'min', 'mins', 'm'], 60, 0],
-  [['hours', 'hour', 'hr', 'hrs', 'h'], 3_600, 0],
-  [['days', 'day', 'd'], 86_400, 0],
-  [['weeks', 'week', 'wk', 'wks', 'w'], 604_800, 0],
-  [['months', 'month', 'M'], 2_630_016, 0],
-  [['years', 'year', 'yr', 'yrs', 'y'], 31_557_600, 0],
-];
-
-class NotADuration extends Error {}
-
-/** u64 arithmetic as Rust's checked_* does it: past u64::MAX is an error. */
-function u64(v: bigint): bigint {
-  if (v > U64_MAX) {
-    throw new NotADuration();
-  }
-  return v;
-}
-
-/**
- * A duration as the backend's `humantime::parse_duration` (2.x) reads it, in
- * nanoseconds, or undefined when it rejects it: numbers each followed by a
- * unit (`1m`, `90s`, `1h30m`, `1.5h`, `1 hour`, `2days`), spaces allowed
- * between them; `0` alone is zero. A port of its parser, quirks included
- * (`1 0m` is 10m; a fraction must divide its unit exactly).
- */
-export function parseHumantime(text: string): bigint | undefined {
-  if (text === '0') {
-    return BigInt(0);
-  }
-  const chars = Array.from(text);
-  const isDigit = (c: string) => c >= '0' && c <= '9';
-  // Rust's char::is_whitespace (Unicode White_Space) and humantime's unit letters.
-  const isSpace = (c: string) => /^[\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(c);
-  const isLetter = (c: string) => /^[A-Za-z\u00b5]$/.test(c);
-  let i = 0;
-  let secs = BigInt(0);
-  let nanos = BigInt(0);
-  /** Skips spaces to a digit: its value, undefined at the end; anything else is an error. */
-  const firstDigit = (): bigint | undefined => {
-    while (i < chars.length) {
-      const c = chars[i++];
-      if (isDigit(c)) {
-        return BigInt(c);
-      }
-      if (!isSpace(c)) {
-        throw new NotADuration();
-      }
-    }
-    return undefined;
-  };
-  /** After the `.`: [numerator, denominator]; `off` moves to where its unit starts. */
-  const fraction = (): [bigint, bigint, number] => {
-    let numerator = BigInt(0);
-    let denominator = BigInt(1);
-    let off = i;
-    while (i < chars.length) {
-      const c = chars[i++];
-      if (isDigit(c)) {
-        denominator = u64(denominator * BigInt(10));
-        numerator = u64(numerator * BigInt(10) + BigInt(c));
-      } else if (isLetter(c)) {
-        break;
-      } else if (!isSpace(c)) {
-        throw new NotADuration();
-      }
-      off = i;
-    }
-    if (denominator === BigInt(1)) {
-      throw new NotADuration(); // `1.`: no digits after the separator
-    }
-    return [numerator, denominator, off];
-  };
-  /** Adds to the total as humantime's add_current does. */
-  const add = (s: bigint, ns: bigint) => {
-    let n = u64(nanos + ns);
-    if (n > NANOS_PER_SECOND) {
-      s = u64(s + n / NANOS_PER_SECOND);
-      n %= NANOS_PER_SECOND;
-    }
-    secs = u64(secs + s);
-    // Duration::new carries whole seconds out of the nanoseconds.
-    secs = u64(secs + n / NANOS_PER_SECOND);
-    nanos = n % NANOS_PER_SECOND;
-  };
-  /** `exact(a, b)`: a / b when b divides a, else an error (humantime's div). */
-  const exact = (a: bigint, b: bigint) => {
-    if (a % b !== BigInt(0)) {
-      throw new NotADuration();
-    }
-    return a / b;
-  };
-  const unit = (n: bigint, frac: [bigint, bigint] | undefined, name: string) => {
-    const found = HUMANTIME_UNITS.find(([names]) => names.includes(name));
-    if (!found) {
-      throw new NotADuration();
-    }
-    const unitSecs = BigInt(found[1]);
-    const unitNanos = BigInt(found[2]);
-    add(u64(n * unitSecs), u64(n * unitNanos));
-    if (frac) {
-      const [num, den] = frac;
-      if (unitNanos === BigInt(1)) {
-        throw new NotADuration(); // no fractions of a nanosecond
-      }
-      if (unitSecs === BigInt(0) || unitSecs === BigInt(1) || unitSecs === BigInt(60)) {
-        // µs, ms, s and min: the fraction in nanoseconds
-        const perUnit = unitSecs === BigInt(0) ? unitNanos : unitSecs * NANOS_PER_SECOND;
-        add(BigInt(0), exact(u64(num * perUnit), den));
-      } else {
-        add(exact(u64(num * unitSecs), den), BigInt(0));
-      }
-    }
-  };
-  try {
-    let n = firstDigit();
-    if (n === undefined) {
-      return undefined; // empty
-    }
-    for (;;) {
-      // The number: digits (spaces between them ignored), maybe a fraction.
-      let frac: [bigint, bigint] | undefined;
-      let start = i;
-      let numberEnded = false;
-      while (i < chars.length) {
-        const c = chars[i++];
-        if (isDigit(c)) {
-          n = u64(n * BigInt(10) + BigInt(c));
-        } else if (isLetter(c)) {
-          numberEnded = true;
-          break;
-        } else if (c === '.') {
-          const [num, den, off] = fraction();
-          frac = [num, den];
-          start = off;
-          break;
-        } else if (!isSpace(c)) {
-          throw new NotADuration();
-        }
-        start = i;
-      }
-      if (numberEnded) {
-        start = i - 1;
-      }
-      // The unit: letters up to a space, a digit (the next number) or the end.
-      let end = i;
-      let next: bigint | undefined;
-      while (i < chars.length) {
-        const c = chars[i++];
-        if (isDigit(c)) {
-          next = BigInt(c);
-          break;
-        }
-        if (isSpace(c)) {
-          break;
-        }
-        if (!isLetter(c)) {
-          throw new NotADuration();
-        }
-        end = i;
-      }
-      unit(n, frac, chars.slice(start, end).join(''));
-      if (next !== undefined) {
-        n = next;
-        continue;
-      }
-      const following = firstDigit();
-      if (following === undefined) {
-        return secs * NANOS_PER_SECOND + nanos;
-      }
-      n = following;
-    }
-  } catch (e) {
-    if (e instanceof NotADuration) {
-      return undefined;
-    }
-    throw e;
-  }
-}
-
 /** Default of `rollups.resolution`: the rules' evaluation interval (`flowlens rules --resolution`). */
 export const ROLLUPS_DEFAULT_RESOLUTION = '1m';
 
@@ -454,7 +266,11 @@ export function validateRollupsUrl(value: unknown): string | undefined {
   return undefined;
 }
 
-/** `rollups.resolution` in ms: the default (1m) when blank, undefined when invalid. */
+/**
+ * `rollups.resolution` in ms: numbers each with a unit s, m, h or d (`1m`,
+ * `90s`, `1h30m`), 1s to 1d; the default (1m) when blank, undefined when
+ * invalid. As rollups/settings.rs `resolution_ms` reads it.
+ */
 export function rollupsResolutionMs(value: unknown): number | undefined {
   const { text, error } = rollupsText('resolution', value);
   if (error) {
@@ -463,15 +279,11 @@ export function rollupsResolutionMs(value: unknown): number | undefined {
   if (text === undefined) {
     return 60_000;
   }
-  const ns = parseHumantime(text);
-  if (ns === undefined) {
+  if (!/^(\d{1,9}[smhd])+$/.test(text)) {
     return undefined;
   }
-  // As the backend: whole milliseconds (Duration::as_millis), whole seconds of them, 1s to 1d.
-  const ms = ns / BigInt(1_000_000);
-  const secs = ns / NANOS_PER_SECOND;
-  const ok = ms >= BigInt(1_000) && ms % BigInt(1_000) === BigInt(0) && secs <= BigInt(86_400);
-  return ok ? Number(ms) : undefined;
+  const ms = [...text.matchAll(/(\d+)([smhd])/g)].reduce((sum, p) => sum + Number(p[1]) * DURATION_UNITS_MS[p[2]], 0);
+  return ms >= 1_000 && ms <= 86_400_000 ? ms : undefined;
 }
 
 /** `rollups.resolution`: a duration such as 1m, 5m, 90s or 1h, whole seconds from 1s to 1d; blank = 1m. */

@@ -38,6 +38,31 @@ pub struct RollupSettings {
     pub stamps: Stamps,
 }
 
+/// A resolution: numbers each with a unit `s`, `m`, `h` or `d` (`1m`,
+/// `90s`, `1h30m`), from 1 s to a day, in ms. The settings page reads it
+/// the same way (`validation.ts` `rollupsResolutionMs`).
+pub fn resolution_ms(text: &str) -> Option<i64> {
+    static SYNTAX: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let syntax = SYNTAX.get_or_init(|| regex::Regex::new(r"^(?:[0-9]{1,9}[smhd])+$").expect("a valid regex"));
+    if !syntax.is_match(text) {
+        return None;
+    }
+    let parts = text.split_inclusive(['s', 'm', 'h', 'd']);
+    let ms: i64 = parts
+        .map(|p| {
+            let (n, unit) = p.split_at(p.len() - 1);
+            let size = match unit {
+                "s" => 1_000,
+                "m" => 60_000,
+                "h" => 3_600_000,
+                _ => 86_400_000,
+            };
+            n.parse::<i64>().unwrap_or(i64::MAX / 2) * size
+        })
+        .fold(0i64, i64::saturating_add);
+    (1_000..=86_400_000).contains(&ms).then_some(ms)
+}
+
 impl RollupSettings {
     /// The `rollups` section of jsonData; `secret` reads secureJsonData.
     pub fn of(json_data: &Value, secret: &dyn Fn(&str) -> Option<Secret>) -> Result<Option<Self>, SettingsError> {
@@ -70,12 +95,8 @@ impl RollupSettings {
         }
         let resolution_ms = match text("resolution")? {
             None => DEFAULT_RESOLUTION_MS,
-            Some(r) => match humantime::parse_duration(&r) {
-                Ok(d) if d.as_millis() >= 1_000 && d.as_millis() % 1_000 == 0 && d.as_secs() <= 86_400 => {
-                    d.as_millis() as i64
-                }
-                _ => return Err(err(format!("resolution `{r}` must be whole seconds up to a day, such as 1m or 5m"))),
-            },
+            Some(r) => resolution_ms(&r)
+                .ok_or_else(|| err(format!("resolution `{r}` must be whole seconds up to a day, such as 1m or 5m")))?,
         };
         let stamps = match text("stamps")?.as_deref() {
             None | Some("end") => Stamps::End,
@@ -108,6 +129,17 @@ mod tests {
     }
 
     #[test]
+    fn resolutions_are_numbers_with_units() {
+        for (text, ms) in [("1s", 1_000), ("90s", 90_000), ("1m30s", 90_000), ("1h30m", 5_400_000), ("1d", 86_400_000)]
+        {
+            assert_eq!(resolution_ms(text), Some(ms), "{text}");
+        }
+        for bad in ["", "0s", "999ms", "1.5m", "1 m", "25h", "1d1s", "1w", "m", "1", "-1m", "9999999999s"] {
+            assert_eq!(resolution_ms(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn no_section_or_no_url_is_no_rollups() {
         assert_eq!(of(json!({})), Ok(None));
         assert_eq!(of(json!({"rollups": {"url": " "}})), Ok(None));
@@ -128,6 +160,8 @@ mod tests {
             (json!({"rollups": {"url": "vm:8428"}}), "rollups.url `vm:8428`"),
             (json!({"rollups": {"url": "http://a:b@vm"}}), "rollups.url must not hold credentials"),
             (json!({"rollups": {"url": "http://vm", "resolution": "90ms"}}), "rollups.resolution `90ms`"),
+            (json!({"rollups": {"url": "http://vm", "resolution": "1h 30m"}}), "rollups.resolution `1h 30m`"),
+            (json!({"rollups": {"url": "http://vm", "resolution": "25h"}}), "rollups.resolution `25h`"),
             (json!({"rollups": {"url": "http://vm", "stamps": "middle"}}), "rollups.stamps `middle`"),
             (json!({"rollups": {"url": 7}}), "rollups.url must be a string"),
         ] {
