@@ -155,6 +155,33 @@ async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
     let check = Checker { plugin: &plugin, ds: &ds, records: &with_late, w };
     check.check_stat(total_in(), &reference_for(&total_in(), &ds, &w)).await;
 
+    // Points off the resolution's grid (a ruler that offsets its groups):
+    // never read, said, exact from raw records.
+    let text = std::fs::read_to_string(&rules).unwrap();
+    let fingerprint = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# ").and_then(|l| l.strip_suffix(": NAT gateway traffic / Total IN")))
+        .expect("the Total IN rule's fingerprint")
+        .to_string();
+    let off_grid: String = (0..5)
+        .map(|i| {
+            let t = hours.1 - 30 * 60_000 + i * 60_000 + 30_000;
+            format!("flowlens_rollup_evaluated{{flowlens_rule=\"{fingerprint}\",stats_result=\"value\"}} 1 {t}\n")
+        })
+        .collect();
+    let imported = reqwest::Client::new()
+        .post(format!("{}/api/v1/import/prometheus", vm.url()))
+        .body(off_grid)
+        .send()
+        .await
+        .unwrap();
+    assert!(imported.status().is_success(), "{imported:?}");
+    vm.flush().await.expect("flush");
+    let frames = check.frames(&total_in()).await;
+    let said = notices(&frames);
+    assert!(said.contains("not on the 1m grid") && !said.contains("From rollups"), "{said}");
+    check.check_stat(total_in(), &reference_for(&total_in(), &ds, &w)).await;
+
     // The store down: the numbers from raw records, and a notice saying so.
     vm.stop().await.expect("stop VictoriaMetrics");
     let frames = check.frames(&total_in()).await;

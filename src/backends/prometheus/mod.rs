@@ -51,7 +51,6 @@ impl Prometheus {
         grain: i64,
         deadline: Deadline,
     ) -> Result<BucketMap, QueryError> {
-        let secs = |ms: i64| format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000));
         let form = [
             ("query", query.to_string()),
             ("start", secs(part.from_ms + grain)),
@@ -73,6 +72,42 @@ impl Prometheus {
     }
 }
 
+impl Prometheus {
+    /// Fails unless the rule's newest points in `part` (up to 60) are
+    /// stamped on the resolution's grid: each point must stand for one whole
+    /// interval of it. A rule engine that evaluates off the grid (a
+    /// Prometheus-style ruler offsets each group by a hash of its name,
+    /// `rules/group.go` `EvalTimestamp`; vmalert with `eval_alignment:
+    /// false` or `eval_offset`) writes sums of other windows: read raw.
+    async fn check_grid(&self, rule: &Rule, part: TimeRange, deadline: Deadline) -> Result<(), QueryError> {
+        let span = (part.to_ms - part.from_ms).min(60 * self.resolution_ms);
+        let query = promql::evaluation_points(rule, span);
+        let at = part.to_ms - 1 + if self.stamps == Stamps::End { 1 } else { 0 };
+        let form = [("query", query.clone()), ("time", secs(at)), ("nocache", "1".to_string())];
+        let body = self.http.post_form("/api/v1/query", &form, deadline).await?.bytes().await?;
+        let stamps = promql::parse_stamps(&body).map_err(|e| {
+            QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(&e)))
+        })?;
+        match stamps.iter().find(|t| t.rem_euclid(self.resolution_ms) != 0) {
+            None => Ok(()),
+            Some(t) => Err(QueryError::downstream(
+                502,
+                format!(
+                    "the rule's points are not on the {} grid (one stamped {}): its rule engine evaluates off the \
+                     interval boundaries, so its sums are not whole intervals",
+                    crate::time::duration(self.resolution_ms),
+                    crate::time::rfc3339(*t)
+                ),
+            )),
+        }
+    }
+}
+
+/// A time in the query API's seconds, to the millisecond.
+fn secs(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
+}
+
 #[async_trait::async_trait]
 impl RollupStore for Prometheus {
     fn product(&self) -> &'static str {
@@ -92,7 +127,11 @@ impl RollupStore for Prometheus {
     ) -> Result<BTreeMap<i64, u64>, QueryError> {
         let query = promql::evaluations(rule, grain, self.stamps);
         let got = self.matrix(&query, &[], part, grain, deadline).await?;
-        Ok(got.into_values().next().unwrap_or_default())
+        let counts = got.into_values().next().unwrap_or_default();
+        if counts.values().any(|n| *n > 0) {
+            self.check_grid(rule, part, deadline).await?;
+        }
+        Ok(counts)
     }
 
     async fn buckets(

@@ -55,6 +55,23 @@ pub fn evaluations(rule: &Rule, grain: i64, stamps: Stamps) -> String {
     format!("max(count_over_time({}{}))", selector(EVALUATED, rule, None), window(grain, stamps))
 }
 
+/// The raw points of the rule's evaluation marks over the last `span` ms
+/// (an instant query's range vector), for their stamps.
+pub fn evaluation_points(rule: &Rule, span_ms: i64) -> String {
+    format!("{}[{}]", selector(EVALUATED, rule, None), crate::time::duration(span_ms))
+}
+
+/// The stamps (ms) of a matrix answer's points, every series.
+pub fn parse_stamps(body: &[u8]) -> Result<Vec<i64>, String> {
+    let response: Response =
+        serde_json::from_slice(body).map_err(|e| format!("the answer is not the query API's JSON: {e}"))?;
+    if response.status != "success" {
+        return Err(response.error.unwrap_or_else(|| format!("status {}", response.status)));
+    }
+    let data = response.data.ok_or("the answer has no data")?;
+    Ok(data.result.iter().flat_map(|s| s.values.iter().map(|(t, _)| (t * 1000.0).round() as i64)).collect())
+}
+
 /// A query API answer.
 #[derive(Debug, Deserialize)]
 struct Response {
@@ -147,6 +164,17 @@ mod tests {
             evaluations(&rule(&["a", "b"]), 60_000, Stamps::End),
             r#"max(count_over_time(flowlens_rollup_evaluated{flowlens_rule="0123456789abcdef"}[1m]))"#
         );
+    }
+
+    #[test]
+    fn evaluation_points_are_a_range_vector_read_for_stamps() {
+        assert_eq!(
+            evaluation_points(&rule(&[]), 600_000),
+            r#"flowlens_rollup_evaluated{flowlens_rule="0123456789abcdef"}[10m]"#
+        );
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{},"values":[[1700000060,"5"],[1700000120.5,"3"]]}]}}"#;
+        assert_eq!(parse_stamps(body).unwrap(), vec![1_700_000_060_000, 1_700_000_120_500]);
     }
 
     #[test]
