@@ -21,6 +21,7 @@ const WRONG_TOKEN: &str = "tok-WRONG-5ecr3t-bearer";
 const REAL_PASSWORD: &str = "pw-REAL-5ecr3t-victorialogs";
 const REAL_WRONG_PASSWORD: &str = "pw-REALWRONG-5ecr3t";
 const UNREACHABLE_PASSWORD: &str = "pw-UNREACHABLE-5ecr3t";
+const ROLLUP_PASSWORD: &str = "pw-ROLLUPSTORE-5ecr3t";
 const BAD_CA_SECRET: &str = "BADCA5ecr3tPEMcontent";
 const BAD_HEADER_SECRET: &str = "hdr-NEWLINE-5ecr3t";
 /// A real CA certificate (self-signed, for this test only).
@@ -48,13 +49,15 @@ fn secret_forms() -> Vec<String> {
         REAL_PASSWORD,
         REAL_WRONG_PASSWORD,
         UNREACHABLE_PASSWORD,
+        ROLLUP_PASSWORD,
         BAD_CA_SECRET,
         BAD_HEADER_SECRET,
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    for pw in [GOOD_PASSWORD, WRONG_PASSWORD, REAL_PASSWORD, REAL_WRONG_PASSWORD, UNREACHABLE_PASSWORD] {
+    for pw in [GOOD_PASSWORD, WRONG_PASSWORD, REAL_PASSWORD, REAL_WRONG_PASSWORD, UNREACHABLE_PASSWORD, ROLLUP_PASSWORD]
+    {
         forms.push(basic(pw));
     }
     // The CA's body, line by line (any line would give it away).
@@ -189,6 +192,20 @@ async fn secrets_never_appear_in_logs_errors_health_frames_or_resources() {
             false,
         ),
         (
+            // The rollup store (the recording backend) refuses its own
+            // credentials and quotes them: the panels answer from raw
+            // records with a notice, the password nowhere.
+            "real VictoriaLogs, rollup store refusing",
+            instance(
+                &server.url,
+                "r",
+                Some(USER),
+                json!({"rollups": {"url": fake, "basicAuthUser": USER}, "cacheMaxMiB": 0}),
+                &[("basicAuthPassword", REAL_PASSWORD), ("rollupsBasicAuthPassword", ROLLUP_PASSWORD), header],
+            ),
+            true,
+        ),
+        (
             "unreachable",
             instance(
                 &format!("http://127.0.0.1:{closed_port}"),
@@ -257,6 +274,7 @@ async fn secrets_never_appear_in_logs_errors_health_frames_or_resources() {
         format!("authorization: bearer {GOOD_TOKEN}"),
         format!("authorization: bearer {WRONG_TOKEN}"),
         format!("x-scope-orgid: {HEADER_SECRET}"),
+        format!("authorization: basic {}", basic(ROLLUP_PASSWORD)),
     ] {
         assert!(wire.contains(&sent.to_ascii_lowercase()), "the backend never saw `{sent}`");
     }
@@ -269,6 +287,7 @@ async fn secrets_never_appear_in_logs_errors_health_frames_or_resources() {
     assert!(stderr.contains("\"level\":\"TRACE\""), "trace logging is on");
     assert!(stderr.contains("query failed"), "failures are logged");
     assert!(returned.contains("cannot authorize request with auth tokens"), "the refusal's text is passed on");
+    assert!(returned.contains("Rollups not read (the rollup store refused the credentials"), "{returned}");
     // ... and no form of any secret came back anywhere.
     for secret in secret_forms() {
         for (what, text) in [("returned", &returned), ("stderr", &stderr), ("stdout", &stdout)] {
