@@ -123,8 +123,9 @@ pub struct Settings {
     /// being read, parsed answers, merged outputs, log lines):
     /// `maxQueryMemoryMiB`, [`DEFAULT_QUERY_MEMORY_MIB`] MiB unless set.
     pub max_query_memory_bytes: usize,
-    /// The rollup store (`rollups` section), if any.
-    pub rollups: Option<crate::rollups::RollupSettings>,
+    /// secureJsonData values of the settings sections (keys starting
+    /// `rollups`), for the section's own reading (`rollups::settings`).
+    pub section_secrets: BTreeMap<String, Secret>,
 }
 
 /// Prices per GB (10^9 bytes) that `metric: cost` multiplies bytes by, one
@@ -259,7 +260,11 @@ impl Settings {
             Auth::None
         };
         let headers = header_settings(&jd.rest, secure)?;
-        let rollups = crate::rollups::RollupSettings::of(&json_data, &secret)?;
+        let section_secrets = secure
+            .iter()
+            .filter(|(k, v)| k.starts_with("rollups") && !v.is_empty())
+            .map(|(k, v)| (k.clone(), Secret(v.clone())))
+            .collect();
         let timeout = match jd.timeout_seconds {
             None => Duration::from_secs(60),
             Some(t) if t > 0.0 && t <= 3600.0 => Duration::from_secs_f64(t),
@@ -390,7 +395,7 @@ impl Settings {
             prices,
             cache_max_bytes: cache_mib as usize * (1 << 20),
             max_query_memory_bytes: query_mib as usize * (1 << 20),
-            rollups,
+            section_secrets,
             cache_settle_ms: settle_minutes * 60_000,
             coalesce_window: Duration::from_millis(coalesce_ms as u64),
         })

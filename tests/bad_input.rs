@@ -286,6 +286,19 @@ async fn bad_queries_are_errors_on_their_own_refid_and_never_panic() {
     for id in ["A", "B"] {
         assert!(answers[id].error.contains("insideCidrs"), "{id}: {}", answers[id].error);
     }
+    for (rollups, says) in [
+        (json!({"url": "victoriametrics:8428"}), "rollups.url `victoriametrics:8428` must be an http(s) URL"),
+        (json!({"url": "http://vm:8428", "resolution": "1.5m"}), "rollups.resolution `1.5m`"),
+        (json!({"url": "http://vm:8428", "stamps": "middle"}), "rollups.stamps `middle` must be `end`"),
+    ] {
+        let mut broken = ds.clone();
+        broken.json_data["rollups"] = rollups;
+        broken.uid = "broken-rollups".into();
+        let answers = plugin.query_data(&broken, vec![target("A", json!({}))]).await;
+        assert!(answers["A"].error.contains(says), "{says}: {}", answers["A"].error);
+        let (ok, message) = plugin.check_health(&broken).await;
+        assert!(!ok && message.contains(says), "{says}: {message}");
+    }
 
     // Resource calls with bad bodies are errors too.
     for (body, want) in [

@@ -62,7 +62,7 @@ pub fn render(ds: &Datasource, opts: &Options) -> Result<String, String> {
     }
     let resolution_ms = opts
         .resolution_ms
-        .or(ds.settings.rollups.as_ref().map(|r| r.resolution_ms))
+        .or(flowlens::rollups::RollupSettings::of(&ds.settings).ok().flatten().map(|r| r.resolution_ms))
         .unwrap_or(flowlens::rollups::settings::DEFAULT_RESOLUTION_MS);
     let mut comments = vec![format!(
         "# flowlens rules: {} rollups of every {} (eval_delay covers flow-log delivery).",

@@ -40,8 +40,9 @@ pub fn open(settings: &Settings) -> Result<Backend, QueryError> {
 /// The rollup store the settings name (`rollups` section), if any: a
 /// Prometheus-compatible query API (VictoriaMetrics, Prometheus, Mimir).
 pub fn open_rollups(settings: &Settings) -> Result<Option<Arc<dyn RollupStore>>, QueryError> {
-    let Some(rollups) = &settings.rollups else { return Ok(None) };
-    Ok(Some(Arc::new(prometheus::Prometheus::open(settings, rollups)?)))
+    let rollups = crate::rollups::RollupSettings::of(settings).map_err(|e| QueryError::plugin(e.to_string()))?;
+    let Some(rollups) = rollups else { return Ok(None) };
+    Ok(Some(Arc::new(prometheus::Prometheus::open(settings, &rollups)?)))
 }
 
 /// The names of every backend, in registry order.

@@ -153,7 +153,7 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
             return Ok(Health::error(format!(
                 "{message}; but the rollup store at {} failed: {}. Fix rollups.url or its credentials \
                  (until then panels read raw records)",
-                s.rollups.as_ref().map_or(String::new(), |r| r.url.to_string()),
+                crate::rollups::RollupSettings::of(s).ok().flatten().map_or(String::new(), |r| r.url.to_string()),
                 e.message
             )))
         }

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::settings::{Auth, Secret, SettingsError};
+use crate::settings::{Auth, Secret, Settings, SettingsError};
 
 /// Default of `rollups.resolution`: the rules' evaluation interval.
 pub const DEFAULT_RESOLUTION_MS: i64 = 60_000;
@@ -64,8 +64,13 @@ pub fn resolution_ms(text: &str) -> Option<i64> {
 }
 
 impl RollupSettings {
+    /// The datasource's `rollups` section, if it names a store.
+    pub fn of(settings: &Settings) -> Result<Option<Self>, SettingsError> {
+        Self::read(&settings.json_data, &|k| settings.section_secrets.get(k).cloned())
+    }
+
     /// The `rollups` section of jsonData; `secret` reads secureJsonData.
-    pub fn of(json_data: &Value, secret: &dyn Fn(&str) -> Option<Secret>) -> Result<Option<Self>, SettingsError> {
+    fn read(json_data: &Value, secret: &dyn Fn(&str) -> Option<Secret>) -> Result<Option<Self>, SettingsError> {
         let err = |m: String| SettingsError(format!("rollups.{m}"));
         let Some(section) = json_data.get("rollups").filter(|v| !v.is_null()) else {
             return Ok(None);
@@ -125,7 +130,7 @@ mod tests {
     use serde_json::json;
 
     fn of(v: Value) -> Result<Option<RollupSettings>, SettingsError> {
-        RollupSettings::of(&v, &|k| (k == "rollupsBasicAuthPassword").then(|| Secret::new("pw".into())))
+        RollupSettings::read(&v, &|k| (k == "rollupsBasicAuthPassword").then(|| Secret::new("pw".into())))
     }
 
     #[test]

@@ -33,8 +33,11 @@ impl Secrets {
     pub fn of(settings: &Settings) -> Self {
         use base64::Engine;
         let mut forms: Vec<String> = settings.headers.iter().map(|(_, v)| v.expose().to_string()).collect();
-        let rollups = settings.rollups.as_ref().map(|r| &r.auth);
-        for auth in std::iter::once(&settings.auth).chain(rollups) {
+        // The rollup store's (its section may be invalid: then the
+        // datasource never opens, but its secrets are still taken out).
+        let rollups = crate::rollups::RollupSettings::of(settings).ok().flatten().map(|r| r.auth);
+        forms.extend(settings.section_secrets.values().map(|v| v.expose().to_string()));
+        for auth in std::iter::once(&settings.auth).chain(rollups.as_ref()) {
             match auth {
                 Auth::None => {}
                 Auth::Basic { user, password } => {
