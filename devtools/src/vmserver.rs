@@ -330,20 +330,14 @@ pub async fn evaluate_live(
     let dir = fresh_dir("live")?;
     let log_path = dir.join("vmalert.log");
     let result = async {
-        let log = File::create(&log_path).map_err(|e| format!("cannot create log file: {e}"))?;
-        let log_err = log.try_clone().map_err(|e| format!("cannot share log file: {e}"))?;
-        let mut child = tokio::process::Command::new(&binary)
-            .arg(format!("-rule={}", rules.display()))
-            .arg(format!("-datasource.url={victorialogs_url}"))
-            .arg(format!("-remoteWrite.url={vm_url}"))
-            .arg(format!("-httpListenAddr=127.0.0.1:{}", free_port()?))
-            .arg("-remoteWrite.flushInterval=100ms")
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log_err)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+        let args = [
+            format!("-rule={}", rules.display()),
+            format!("-datasource.url={victorialogs_url}"),
+            format!("-remoteWrite.url={vm_url}"),
+            format!("-httpListenAddr=127.0.0.1:{}", free_port()?),
+            "-remoteWrite.flushInterval=100ms".to_string(),
+        ];
+        let mut child = spawn_vmalert(&binary, &log_path, &args)?;
         tokio::time::sleep(duration).await;
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("vmalert exited early ({status}):\n{}", tail(&log_path)));
@@ -390,16 +384,7 @@ async fn run_vmalert(role: &str, args: &[String]) -> Result<String, String> {
 
 async fn run_vmalert_in(binary: &Path, dir: &Path, args: &[String]) -> Result<String, String> {
     let log_path = dir.join("vmalert.log");
-    let log = File::create(&log_path).map_err(|e| format!("cannot create log file: {e}"))?;
-    let log_err = log.try_clone().map_err(|e| format!("cannot share log file: {e}"))?;
-    let mut child = tokio::process::Command::new(binary)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err)
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    let mut child = spawn_vmalert(binary, &log_path, args)?;
     let status = match tokio::time::timeout(VMALERT_TIMEOUT, child.wait()).await {
         Ok(status) => status.map_err(|e| format!("cannot wait for vmalert: {e}"))?,
         Err(_) => {
@@ -415,6 +400,20 @@ async fn run_vmalert_in(binary: &Path, dir: &Path, args: &[String]) -> Result<St
         return Err(format!("vmalert logged an error: {line}\n{}", last_lines(&log)));
     }
     Ok(log)
+}
+
+/// Starts vmalert with `args`, its output in `log_path`; killed when dropped.
+fn spawn_vmalert(binary: &Path, log_path: &Path, args: &[String]) -> Result<tokio::process::Child, String> {
+    let log = File::create(log_path).map_err(|e| format!("cannot create log file: {e}"))?;
+    let log_err = log.try_clone().map_err(|e| format!("cannot share log file: {e}"))?;
+    tokio::process::Command::new(binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", binary.display()))
 }
 
 /// The first line of a vmalert log at level error, fatal or panic (its

@@ -15,6 +15,12 @@
 //!   first); a later query asks only what is not kept: the range's leading
 //!   edge and the unsettled tail. The answer is rebuilt from the buckets
 //!   exactly as the backend would have computed it ([`parts::finish`]).
+//! - **Rollups.** With a rollup store ([`crate::rollups`]) and a rule for
+//!   the question, each part the cache lacks is split: its longest run of
+//!   whole buckets whose every interval was evaluated is read from the
+//!   store, the rest from the backend; a ranking by any number of fields is
+//!   asked as buckets. A store that fails leaves its part to the backend,
+//!   with a notice; the frames say which part came from rollups.
 //!
 //! What is stale, and for how long: a record stored more than the settle
 //! time after its own timestamp is missed by a bucket already kept, until
@@ -130,36 +136,9 @@ impl Reuse {
             cached.clear();
             vec![range]
         });
-        // Each part: its evaluated run from rollups, the rest from the backend.
-        let mut sources = Vec::new();
-        let mut notices = Vec::new();
-        for part in todo {
-            match &rolled {
-                Some((store, rule)) => match rollup_run(store.as_ref(), rule, part, grain, now_ms, deadline).await {
-                    Ok(Some(run)) => {
-                        sources.extend(
-                            [TimeRange { to_ms: run.from_ms, ..part }, TimeRange { from_ms: run.to_ms, ..part }]
-                                .into_iter()
-                                .filter(|p| p.from_ms < p.to_ms)
-                                .map(Part::Log),
-                        );
-                        sources.push(Part::Rollup(run));
-                    }
-                    Ok(None) => sources.push(Part::Log(part)),
-                    Err(e) => {
-                        notices.push(format!(
-                            "Rollups not read ({}); these numbers come from {}.",
-                            e.message,
-                            backend.product()
-                        ));
-                        sources.push(Part::Log(part));
-                    }
-                },
-                None => sources.push(Part::Log(part)),
-            }
-        }
-        let rolls = sources.iter().any(|s| matches!(s, Part::Rollup(_)));
-        if !rolls
+        let (sources, mut notices) =
+            split_for_rollups(rolled.as_ref(), todo, grain, now_ms, deadline, backend.product()).await;
+        if !sources.iter().any(|s| matches!(s, Part::Rollup(_)))
             && (cache.is_none() || parts::bucketed(q, step, backend.capabilities().ranks_from_buckets, false).is_none())
         {
             // Nothing from rollups, and the step is not one to ask as buckets.
@@ -167,41 +146,45 @@ impl Reuse {
             return Ok((text, output, notices.into_iter().chain(more).collect()));
         }
         let asks = sources.iter().map(|source| {
-            let as_buckets = &as_buckets;
-            let rolled = &rolled;
+            let (as_buckets, rolled) = (&as_buckets, &rolled);
             async move {
+                let from_log = |part: TimeRange| {
+                    let pq = FlowQuery { range: part, step_ms: grain, ..q.clone() };
+                    async move { self.shared(backend, target, &pq, as_buckets, deadline).await }
+                };
                 match *source {
-                    Part::Log(part) => {
-                        let pq = FlowQuery { range: part, step_ms: grain, ..q.clone() };
-                        self.shared(backend, target, &pq, as_buckets, deadline).await.map(|a| (part, a))
-                    }
+                    Part::Log(part) => from_log(part).await.map(|a| (part, a, false)),
                     Part::Rollup(part) => {
                         let (store, rule) = rolled.as_ref().expect("a rollup part has a rule");
                         let keys = match as_buckets {
                             Step::Buckets { keys, .. } => keys.as_deref(),
                             _ => None,
                         };
-                        let (text, got) = store.buckets(rule, keys, part, grain, deadline).await?;
-                        let text = format!(
-                            "-- {} from {} to {}, rollups of {}:\n{text}",
-                            store.product(),
-                            crate::time::rfc3339(part.from_ms),
-                            crate::time::rfc3339(part.to_ms),
-                            crate::time::duration(store.resolution_ms())
-                        );
-                        Ok((part, (text, StepOutput::Buckets(got), Vec::new())))
+                        match store.buckets(rule, keys, part, grain, deadline).await {
+                            Ok((text, got)) => Ok((
+                                part,
+                                (rollup_text(store.as_ref(), part, &text), StepOutput::Buckets(got), Vec::new()),
+                                true,
+                            )),
+                            // Evaluated, but not readable now: the log store.
+                            Err(e) => from_log(part).await.map(|(text, output, mut more)| {
+                                more.push(not_read(&e, backend.product()));
+                                (part, (text, output, more), false)
+                            }),
+                        }
                     }
                 }
             }
         });
         let answers = futures_util::future::try_join_all(asks).await?;
-        if let Some(covered) = rollup_notice(&sources, backend.product()) {
+        let rolled_parts: Vec<TimeRange> = answers.iter().filter(|a| a.2).map(|a| a.0).collect();
+        if let Some(covered) = rollup_notice(&rolled_parts, backend.product()) {
             notices.push(covered);
         }
 
         let mut buckets = parts::Buckets::new();
         let mut texts = Vec::new();
-        for (part, (text, output, more)) in answers {
+        for (part, (text, output, more), _) in answers {
             let StepOutput::Buckets(got) = output else {
                 return Err(QueryError::plugin("internal error: a bucketed step answered without buckets"));
             };
@@ -339,16 +322,60 @@ async fn rollup_run(
     Ok(crate::rollups::covered_run(&evaluations, aligned, grain, store.resolution_ms()))
 }
 
-/// The frames' notice of which parts came from rollups.
-fn rollup_notice(sources: &[Part], product: &str) -> Option<String> {
-    let runs: Vec<String> = sources
-        .iter()
-        .filter_map(|s| match s {
-            Part::Rollup(r) => {
-                Some(format!("{} to {}", crate::time::rfc3339(r.from_ms), crate::time::rfc3339(r.to_ms)))
+/// Each part split into its evaluated run of whole buckets (from rollups)
+/// and the rest (from the log store); a store that cannot say which
+/// buckets it holds leaves the part to the log store, with a notice.
+async fn split_for_rollups(
+    rolled: Option<&(&Arc<dyn RollupStore>, Rule)>,
+    todo: Vec<TimeRange>,
+    grain: i64,
+    now_ms: i64,
+    deadline: Deadline,
+    product: &str,
+) -> (Vec<Part>, Vec<String>) {
+    let (mut sources, mut notices) = (Vec::new(), Vec::new());
+    for part in todo {
+        let Some((store, rule)) = rolled else {
+            sources.push(Part::Log(part));
+            continue;
+        };
+        match rollup_run(store.as_ref(), rule, part, grain, now_ms, deadline).await {
+            Ok(Some(run)) => {
+                let edges = [TimeRange { to_ms: run.from_ms, ..part }, TimeRange { from_ms: run.to_ms, ..part }];
+                sources.extend(edges.into_iter().filter(|p| p.from_ms < p.to_ms).map(Part::Log));
+                sources.push(Part::Rollup(run));
             }
-            Part::Log(_) => None,
-        })
+            Ok(None) => sources.push(Part::Log(part)),
+            Err(e) => {
+                notices.push(not_read(&e, product));
+                sources.push(Part::Log(part));
+            }
+        }
+    }
+    (sources, notices)
+}
+
+/// The notice of a rollup store's failure.
+fn not_read(e: &QueryError, product: &str) -> String {
+    format!("Rollups not read ({}); these numbers come from {product}.", e.message)
+}
+
+/// What the query inspector shows for a part read from rollups.
+fn rollup_text(store: &dyn RollupStore, part: TimeRange, query: &str) -> String {
+    format!(
+        "-- {} from {} to {}, rollups of {}:\n{query}",
+        store.product(),
+        crate::time::rfc3339(part.from_ms),
+        crate::time::rfc3339(part.to_ms),
+        crate::time::duration(store.resolution_ms())
+    )
+}
+
+/// The frames' notice of which parts came from rollups.
+fn rollup_notice(parts: &[TimeRange], product: &str) -> Option<String> {
+    let runs: Vec<String> = parts
+        .iter()
+        .map(|r| format!("{} to {}", crate::time::rfc3339(r.from_ms), crate::time::rfc3339(r.to_ms)))
         .collect();
     (!runs.is_empty()).then(|| format!("From rollups: {}; the rest of the range from {product}.", runs.join(", ")))
 }
