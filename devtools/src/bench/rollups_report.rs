@@ -95,8 +95,8 @@ pub fn write(r: &mut Report, m: &Measured, started: Instant) {
     r.line(HEADING.to_string());
     r.line(String::new());
     r.line(format!(
-        "`flowlens bench --only rollups` (issue 21). Machine and VictoriaLogs as above unless this says otherwise: {}; \
-         VictoriaLogs {}, VictoriaMetrics and vmalert {}; {}; command: `{}`.",
+        "`flowlens bench --only rollups` (issue 21), a run of its own: {}; VictoriaLogs {}, VictoriaMetrics and \
+         vmalert {}; {}; command: `{}`.",
         super::machine(),
         super::vl_version(),
         version("victoria-metrics"),
