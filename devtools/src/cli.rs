@@ -103,6 +103,9 @@ enum BenchSection {
     Memory,
     /// Rendering a filter's value list as it grows to the cap (no backend).
     Lists,
+    /// Rollups (issue 21): a week of records, the rules replayed by vmalert into
+    /// VictoriaMetrics, dashboard refreshes over 24 h and 7 d with and without rollups.
+    Rollups,
 }
 
 #[derive(Subcommand)]
@@ -136,8 +139,11 @@ enum Command {
         #[arg(long)]
         write: Option<std::path::PathBuf>,
         /// Run only this section: `memory` (the plugin's peak RSS at 1x and --scale x the
-        /// records; no peer, no timings, nothing written), or `lists` (rendering a filter's
-        /// value list as it grows to its cap, both dialects, no backend)
+        /// records; no peer, no timings, nothing written), `lists` (rendering a filter's
+        /// value list as it grows to its cap, both dialects, no backend), or `rollups` (a
+        /// week of --connections a day, the rules replayed by vmalert into VictoriaMetrics,
+        /// cold refreshes over 24 h and 7 d with and without rollups and the peer's; with
+        /// --write it replaces only the file's `## Rollups` section)
         #[arg(long, value_enum)]
         only: Option<BenchSection>,
     },
@@ -277,6 +283,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), String> {
                 peer: peer.unwrap_or_else(crate::bench::Options::default_peer),
                 write,
                 memory_only: only == Some(BenchSection::Memory),
+                rollups_only: only == Some(BenchSection::Rollups),
             })
             .await
         }

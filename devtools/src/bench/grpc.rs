@@ -41,6 +41,8 @@ pub struct Frame {
     pub fields: Vec<Field>,
     /// The size of its Arrow IPC encoding.
     pub bytes: usize,
+    /// Its FrameMeta (`executedQueryString`, `notices`), `Null` when absent.
+    pub meta: Value,
 }
 
 impl Frame {
@@ -124,7 +126,8 @@ fn decode(bytes: &[u8]) -> Result<Frame, String> {
             Field { name: f.name().clone(), labels, values }
         })
         .collect();
-    Ok(Frame { fields, bytes: bytes.len() })
+    let meta = schema.metadata().get("meta").and_then(|m| serde_json::from_str(m).ok()).unwrap_or(Value::Null);
+    Ok(Frame { fields, bytes: bytes.len(), meta })
 }
 
 /// One value: timestamps as ms, numbers, strings.

@@ -24,6 +24,9 @@ mod memory;
 mod panels;
 mod plans;
 mod reference;
+mod rollups;
+mod rollups_report;
+mod store;
 mod timing;
 
 use std::path::PathBuf;
@@ -66,6 +69,10 @@ pub struct Options {
     /// Only the plugin memory section (1x and `scale`x records, no peer,
     /// no timings): a quicker way to measure the peak RSS alone.
     pub memory_only: bool,
+    /// Only the rollups section (issue 21: a week of records, rules replayed
+    /// into VictoriaMetrics, refreshes over 24 h and 7 d with and without
+    /// rollups and the peer's); `write` replaces only its `## Rollups`.
+    pub rollups_only: bool,
 }
 
 impl Options {
@@ -233,6 +240,9 @@ async fn memory_only(opts: Options) -> Result<(), String> {
 pub async fn run(opts: Options) -> Result<(), String> {
     if opts.memory_only {
         return memory_only(opts).await;
+    }
+    if opts.rollups_only {
+        return rollups::run(opts).await;
     }
     let started = Instant::now();
     let mut r = Report::default();
@@ -514,6 +524,10 @@ pub async fn run(opts: Options) -> Result<(), String> {
     if let Some(path) = &opts.write {
         let mut text = r.lines.join("\n");
         text.push('\n');
+        // The rollups section (`--only rollups`) is its own run: kept.
+        if let Some(kept) = rollups_report::kept_section(path) {
+            text = format!("{text}\n{kept}\n");
+        }
         std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))?;
         println!("\nwritten to {}", path.display());
     }

@@ -117,6 +117,36 @@ pub(super) async fn dashboard_refresh(
     Ok((median(cold), median(warm)))
 }
 
+/// A cold dashboard refresh: the median wall ms and the median peak RSS
+/// (`VmHWM`) of the plugin process that answered it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Cold {
+    pub ms: f64,
+    pub peak_kib: u64,
+}
+
+/// The dashboard cold only (first load on a fresh plugin process, each
+/// panel its own concurrent QueryData), `runs` times after a warm-up.
+pub(super) async fn dashboard_cold(
+    c: &Contender,
+    dashboard: &[Panel],
+    expects: &[Vec<Expect>],
+    w: Window,
+    runs: usize,
+) -> Result<Cold, String> {
+    let (mut times, mut peaks) = (Vec::new(), Vec::new());
+    for run in 0..=runs {
+        let plugin = Plugin::start(&c.exe).await?;
+        let ms = dashboard_once(&plugin, c, dashboard, expects, w).await?;
+        if run > 0 {
+            times.push(ms);
+            peaks.push(super::memory::status_kib(plugin.pid(), "VmHWM:").unwrap_or(0));
+        }
+    }
+    peaks.sort_unstable();
+    Ok(Cold { ms: median(times), peak_kib: peaks[peaks.len() / 2] })
+}
+
 /// A LogsQL query sent straight to VictoriaLogs; the median ms.
 async fn floor(vl_url: &str, query: &str, runs: usize) -> Result<f64, String> {
     let client = reqwest::Client::new();
