@@ -399,3 +399,6 @@ pub fn canonical(q: &FlowQuery) -> FlowQuery {
         ..q.clone()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -12,6 +12,7 @@ use crate::model::TimeRange;
 use crate::plan::{BucketMap, Key};
 use crate::rollups::{RollupSettings, RollupStore, Rule, Stamps};
 use crate::settings::Settings;
+use crate::source::budget::{key_bytes, Budget, ENTRY};
 use crate::source::{Deadline, HttpClient, Product};
 
 /// How messages name the store and its concurrency settings.
@@ -25,6 +26,9 @@ const PRODUCT: Product = Product {
 #[derive(Debug)]
 pub struct Prometheus {
     http: HttpClient,
+    /// `maxQueryMemoryMiB` in bytes: an answer's body and its buckets count
+    /// against it, as the log stores' do.
+    memory: usize,
     resolution_ms: i64,
     stamps: Stamps,
 }
@@ -37,6 +41,7 @@ impl Prometheus {
             Settings { url: rollups.url.clone(), auth: rollups.auth.clone(), headers: Vec::new(), ..settings.clone() };
         Ok(Self {
             http: HttpClient::new(&store, PRODUCT)?,
+            memory: settings.max_query_memory_bytes,
             resolution_ms: rollups.resolution_ms,
             stamps: rollups.stamps,
         })
@@ -65,10 +70,17 @@ impl Prometheus {
             // once written. Other stores ignore the parameter.
             ("latency_offset", "1ms".to_string()),
         ];
-        let body = self.http.post_form("/api/v1/query_range", &form, deadline).await?.bytes().await?;
-        promql::parse_matrix(&body, labels, grain).map_err(|e| {
+        let budget = Budget::new(self.memory);
+        let answer = self.http.post_form("/api/v1/query_range", &form, deadline).await?;
+        let body = answer.bytes_within(Some(&budget)).await?;
+        let parsed = promql::parse_matrix(&body, labels, grain).map_err(|e| {
             QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(&e)))
-        })
+        })?;
+        budget.give(body.capacity());
+        for (key, buckets) in &parsed {
+            budget.take(key_bytes(key) + buckets.len() * ENTRY)?;
+        }
+        Ok(parsed)
     }
 }
 
