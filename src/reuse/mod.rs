@@ -116,8 +116,9 @@ impl Reuse {
     ) -> Result<Answer, QueryError> {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let settled_before = now_ms - self.settle_ms;
+        let question = canonical(q);
         let rolled = self.rollups.as_ref().filter(|_| q.cache).and_then(|store| {
-            crate::rollups::rule(backend, target, &canonical(q), store.resolution_ms()).map(|rule| (store, rule))
+            crate::rollups::rule(backend, target, &question, store.resolution_ms()).map(|rule| (store, rule))
         });
         let ranks = backend.capabilities().ranks_from_buckets || rolled.is_some();
         let Some((grain, as_buckets)) = parts::bucketed(q, step, ranks, rolled.is_some()) else {
@@ -128,7 +129,7 @@ impl Reuse {
         if cache.is_none() && rolled.is_none() {
             return self.shared(backend, target, q, step, deadline).await;
         }
-        let id = format!("{}|{grain}|{as_buckets:?}|{:?}", backend.product(), canonical(q));
+        let id = format!("{}|{grain}|{as_buckets:?}|{question:?}", backend.product());
         let range = q.range;
         let mut cached = cache.map(|c| c.get(&id, range.from_ms, range.to_ms)).unwrap_or_default();
         cached.retain(|start, _| start + grain <= range.to_ms);
@@ -311,7 +312,7 @@ async fn rollup_run(
     now_ms: i64,
     deadline: Deadline,
 ) -> Result<Option<TimeRange>, QueryError> {
-    let first = part.from_ms + (grain - part.from_ms.rem_euclid(grain)) % grain;
+    let first = parts::ceil(part.from_ms, grain);
     let end = part.to_ms.min(now_ms - crate::rollups::LATENCY_MS);
     let last = end - end.rem_euclid(grain);
     if last - first < grain {

@@ -59,7 +59,7 @@ pub fn bucketed(q: &FlowQuery, step: &Step, ranks: bool, rolled: bool) -> Option
 }
 
 /// The first bucket start at or after `t`.
-fn ceil(t: i64, grain: i64) -> i64 {
+pub(crate) fn ceil(t: i64, grain: i64) -> i64 {
     t + (grain - t.rem_euclid(grain)) % grain
 }
 

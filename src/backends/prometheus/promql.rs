@@ -63,13 +63,18 @@ pub fn evaluation_points(rule: &Rule, span_ms: i64) -> String {
 
 /// The stamps (ms) of a matrix answer's points, every series.
 pub fn parse_stamps(body: &[u8]) -> Result<Vec<i64>, String> {
+    let data = data(body)?;
+    Ok(data.result.iter().flat_map(|s| s.values.iter().map(|(t, _)| (t * 1000.0).round() as i64)).collect())
+}
+
+/// A successful query API answer's data; the store's error otherwise.
+fn data(body: &[u8]) -> Result<Data, String> {
     let response: Response =
         serde_json::from_slice(body).map_err(|e| format!("the answer is not the query API's JSON: {e}"))?;
     if response.status != "success" {
         return Err(response.error.unwrap_or_else(|| format!("status {}", response.status)));
     }
-    let data = response.data.ok_or("the answer has no data")?;
-    Ok(data.result.iter().flat_map(|s| s.values.iter().map(|(t, _)| (t * 1000.0).round() as i64)).collect())
+    response.data.ok_or_else(|| "the answer has no data".to_string())
 }
 
 /// A query API answer.
@@ -103,12 +108,7 @@ struct Series {
 /// Values are whole numbers (sums of bytes, packets, records); `NaN` (a sum
 /// over no numeric value) is 0.
 pub fn parse_matrix(body: &[u8], labels: &[String], grain: i64) -> Result<BucketMap, String> {
-    let response: Response =
-        serde_json::from_slice(body).map_err(|e| format!("the answer is not the query API's JSON: {e}"))?;
-    if response.status != "success" {
-        return Err(response.error.unwrap_or_else(|| format!("status {}", response.status)));
-    }
-    let data = response.data.ok_or("the answer has no data")?;
+    let data = data(body)?;
     if data.result_type != "matrix" {
         return Err(format!("the answer is a {}, not a matrix", data.result_type));
     }
