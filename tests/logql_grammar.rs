@@ -91,6 +91,38 @@ fn golden_cases() -> Vec<Case> {
     out
 }
 
+/// The rollup rules (`flowlens rules` for Loki) of every golden question
+/// that has one, in every mode, at two resolutions; and each mode's
+/// evaluation rule.
+fn rule_cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for mode in MODES {
+        let s = settings(mode);
+        let target = flowlens::dialect::Target { stream: &s.stream, schema: &s.schema };
+        let dialect = flowlens::backends::loki::logql::LogQl::of(&s).unwrap();
+        for (name, query, _) in cases() {
+            let q =
+                flowlens::model::FlowQuery::parse(&serde_json::to_vec(&query).unwrap(), &common::logql::request(), &s)
+                    .unwrap();
+            let q = flowlens::reuse::canonical(&q);
+            for resolution_ms in [60_000, 3_600_000] {
+                if let Some(rule) =
+                    dialect.render_rule(&target, &q, resolution_ms).filter(|_| flowlens::rollups::eligible(&q))
+                {
+                    out.push(Case {
+                        what: format!("{mode}-{name} rule"),
+                        query: rule.expr,
+                        values: values_of(&query, &None),
+                    });
+                }
+            }
+        }
+        let evaluated = flowlens::backends::loki::logql::LogQl::render_evaluated(&target, 60_000).unwrap();
+        out.push(Case { what: format!("{mode} evaluation rule"), query: evaluated, values: Vec::new() });
+    }
+    out
+}
+
 /// Every hostile value in every place a value goes, in every mode.
 fn hostile_cases() -> Vec<Case> {
     let mut out = Vec::new();
@@ -215,6 +247,13 @@ fn check(cases: &[Case]) {
 fn every_golden_query_parses_with_grafanas_grammar() {
     let cases = golden_cases();
     assert!(cases.len() > 90, "{} queries", cases.len());
+    check(&cases);
+}
+
+#[test]
+fn every_rollup_rule_parses_with_grafanas_grammar() {
+    let cases = rule_cases();
+    assert!(cases.len() > 40, "{} rules", cases.len());
     check(&cases);
 }
 

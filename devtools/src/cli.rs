@@ -151,7 +151,7 @@ enum Command {
     Query(QueryArgs),
     /// Print the backend query a panel query starts with
     Render(QueryArgs),
-    /// Print the recording rules (vmalert `type: vlogs` groups) that roll up the dashboards'
+    /// Print the recording rules (vmalert groups: `type: vlogs` for VictoriaLogs, `type: prometheus` of LogQL for Loki) that roll up the dashboards'
     /// questions for this datasource's settings; deploy them as README "Rollups" says
     Rules(RulesArgs),
     /// Check a live backend against itself: each question asked two independent ways

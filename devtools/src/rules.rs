@@ -1,6 +1,16 @@
 //! `flowlens rules`: the recording rules that roll up a datasource's
-//! dashboard questions (vmalert groups of `type: vlogs` rules for
-//! VictoriaLogs), printed as the YAML vmalert reads with `-rule=`.
+//! dashboard questions, printed as the YAML vmalert reads with `-rule=`:
+//! `type: vlogs` groups (LogsQL) for VictoriaLogs, `type: prometheus`
+//! groups (LogQL) for Loki, asked of Loki's query API
+//! (`-datasource.url=<Loki>/loki -rule.validateExpressions=false`).
+//!
+//! Not the Loki ruler: it is Prometheus' rules manager, which evaluates each
+//! group at a phase hashed from its name and file
+//! (prometheus `rules/group.go`, `Group.EvalTimestamp`: `base + offset`,
+//! `offset = hash % interval`), never on the interval's boundaries, so its
+//! points are sums of other windows than the buckets'. vmalert aligns
+//! evaluations to the interval (`eval_alignment`, on by default) and
+//! replays past intervals (`-replay.timeFrom`), which late records need.
 //!
 //! Each additive question of the dashboards (variables at "All": a regex
 //! filter that is one variable is dropped, as Grafana's `.*` is) becomes two
@@ -57,18 +67,27 @@ struct RuleYaml {
 /// The rules of the dashboards' questions for `ds`, as YAML, with a comment
 /// per question (its panel) and per question left out (why).
 pub fn render(ds: &Datasource, opts: &Options) -> Result<String, String> {
-    if ds.backend().rule_expr(&ds.target(), &FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1 })).is_none() {
-        return Err(format!("{} has no rule engine flowlens writes rules for yet", ds.backend().product()));
-    }
     let resolution_ms = opts
         .resolution_ms
         .or(flowlens::rollups::RollupSettings::of(&ds.settings).ok().flatten().map(|r| r.resolution_ms))
         .unwrap_or(flowlens::rollups::settings::DEFAULT_RESOLUTION_MS);
+    let probe = FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1 });
+    if ds.backend().rule_expr(&ds.target(), &probe, resolution_ms).is_none() {
+        return Err(format!("{} has no rule engine flowlens writes rules for yet", ds.backend().product()));
+    }
+    let loki = ds.settings.backend == "loki";
     let mut comments = vec![format!(
         "# flowlens rules: {} rollups of every {} (eval_delay covers flow-log delivery).",
         flowlens::time::duration(resolution_ms),
         "additive dashboard question"
     )];
+    if loki {
+        comments.push(
+            "# For vmalert asking Loki: -datasource.url=<Loki URL>/loki -rule.validateExpressions=false \
+             (the expressions are LogQL). Not for the Loki ruler: it evaluates off the interval boundaries."
+                .into(),
+        );
+    }
     if ds.settings.nat_addresses.is_none() && !ds.settings.inside.is_empty() {
         comments.push(
             "# natAddresses is not set: rules assume no address of the interface lies in insideCidrs; \
@@ -104,7 +123,7 @@ pub fn render(ds: &Datasource, opts: &Options) -> Result<String, String> {
     let file = File {
         groups: vec![Group {
             name,
-            kind: "vlogs",
+            kind: if loki { "prometheus" } else { "vlogs" },
             interval: flowlens::time::duration(resolution_ms),
             eval_delay: flowlens::time::duration(opts.delay_ms),
             // In order: a value rule is evaluated before its evaluation mark.

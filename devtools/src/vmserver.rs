@@ -354,6 +354,12 @@ pub async fn evaluate_live(
     result
 }
 
+/// vmalert's flag for rules of `type: prometheus` groups that are LogQL
+/// (asked of Loki's query API): it checks them as MetricsQL otherwise.
+/// (`-dryRun` always does, `app/vmalert/main.go`, so LogQL rules are
+/// checked by Grafana's grammar and by running them.)
+pub const LOGQL_RULES: &str = "-rule.validateExpressions=false";
+
 /// Checks a rules file with vmalert's `-rule=<file> -dryRun` (YAML, group
 /// and rule fields, LogsQL of `type: vlogs` groups, templates); the error
 /// carries vmalert's complaint.

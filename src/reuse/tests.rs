@@ -51,7 +51,7 @@ impl RollupStore for Table {
 }
 
 fn rule() -> Rule {
-    Rule { expr: String::new(), evaluated: String::new(), fingerprint: "f".into(), labels: Vec::new() }
+    Rule { expr: String::new(), evaluated: String::new(), fingerprint: "f".into(), labels: Vec::new(), no_value: &[] }
 }
 
 async fn split(store: Table, part: TimeRange, now_ms: i64) -> (Vec<String>, Vec<String>) {

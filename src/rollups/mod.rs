@@ -68,6 +68,20 @@ pub struct Rule {
     pub fingerprint: String,
     /// The label names of the question's group-by fields, in its order.
     pub labels: Vec<String>,
+    /// Label values the log store's own answers read as no value (`""`):
+    /// a key is the same group from either source.
+    pub no_value: &'static [&'static str],
+}
+
+/// A question's rule as the log store's dialect writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleExpr {
+    /// The value rule's expression.
+    pub expr: String,
+    /// The label names its series carry for the group-by fields, in order.
+    pub labels: Vec<String>,
+    /// See [`Rule::no_value`].
+    pub no_value: &'static [&'static str],
 }
 
 /// The fingerprint of a rule: the first 16 hex digits of the SHA-256 of
@@ -83,14 +97,9 @@ pub fn rule(backend: &Backend, target: &Target<'_>, canonical: &FlowQuery, resol
     if !eligible(canonical) {
         return None;
     }
-    let expr = backend.rule_expr(target, canonical)?;
-    let evaluated = backend.evaluated_expr(target)?;
-    Some(Rule {
-        fingerprint: fingerprint(&expr, resolution_ms),
-        expr,
-        evaluated,
-        labels: canonical.group_by.iter().map(|f| target.schema.log_field(f).to_string()).collect(),
-    })
+    let RuleExpr { expr, labels, no_value } = backend.rule_expr(target, canonical, resolution_ms)?;
+    let evaluated = backend.evaluated_expr(target, resolution_ms)?;
+    Some(Rule { fingerprint: fingerprint(&expr, resolution_ms), expr, evaluated, labels, no_value })
 }
 
 /// Whether a question can be answered from rollups at all: additive sums

@@ -80,18 +80,19 @@ pub trait Source: Send + Sync + std::fmt::Debug {
 
     /// The expression of a rule that sums `q` (a question as
     /// [`crate::reuse::canonical`] gives it: no range, no panel shape) per
-    /// interval, in the rule engine's language for this store, without a
-    /// time filter: a question's rollup ([`crate::rollups`]). `None` when
-    /// this store has no rule engine or the question cannot be one (its
-    /// group fields are no label names).
-    fn rule_expr(&self, _target: &Target<'_>, _q: &FlowQuery) -> Option<String> {
+    /// interval of `resolution_ms`, in this store's query language as a
+    /// rule engine evaluates it (a question's rollup, [`crate::rollups`]),
+    /// with the label names of its group fields. `None` when this store has
+    /// no rule engine or the question cannot be one (its group fields are
+    /// no label names).
+    fn rule_expr(&self, _target: &Target<'_>, _q: &FlowQuery, _resolution_ms: i64) -> Option<crate::rollups::RuleExpr> {
         None
     }
 
     /// The expression of the rule that counts the stream's records per
     /// interval, written beside every value rule: its points say which
     /// intervals were evaluated.
-    fn evaluated_expr(&self, _target: &Target<'_>) -> Option<String> {
+    fn evaluated_expr(&self, _target: &Target<'_>, _resolution_ms: i64) -> Option<String> {
         None
     }
 

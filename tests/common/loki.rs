@@ -340,3 +340,76 @@ pub async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String,
     }
     Some((head, data[end..end + length].to_vec()))
 }
+
+/// Loki's query API as vmalert asks it, in front of oteldb's engine, where
+/// the engine differs from Loki in what vmalert relies on:
+///
+/// - vmalert sends every query as a POST with its parameters in the URL
+///   (`app/vmalert/datasource/client.go`, `Client.newRequest`:
+///   `http.MethodPost`), which Loki reads as it reads a GET (its HTTP API:
+///   `/query` and `/query_range` also take a POST form); the engine answers
+///   GET only (405): forwarded as a GET with the URL's and the form's
+///   parameters;
+/// - Loki stamps a metric point at the time it is evaluated at, also with
+///   `offset` (`pkg/logql/range_vector.go`, `At`: `(t - offset) / 1e6 +
+///   offset / 1e6` ms); the engine stamps it `t - offset`, 1 ms early for
+///   the rules' `offset 1ms`, which vmalert would then cut to the whole
+///   second before (`datasource/client_prom.go`, `promRange.metrics`:
+///   `int64(tv[0].(float64))`): each point of a query with `offset 1ms`
+///   is stamped 1 ms later, as Loki stamps it. Values are the engine's.
+///
+/// Returns its URL; it serves until the test ends.
+pub async fn as_get(upstream: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let upstream = upstream.to_string();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(300)).build().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let (upstream, client) = (upstream.clone(), client.clone());
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                let Some((head, body)) = read_request(&mut socket).await else { return };
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+                let form = String::from_utf8_lossy(&body);
+                let params: Vec<&str> = [query, form.trim()].into_iter().filter(|p| !p.is_empty()).collect();
+                let answer = client.get(format!("{upstream}{path}?{}", params.join("&"))).send().await;
+                let (status, mut bytes) = match answer {
+                    Ok(r) => (r.status().as_u16(), r.bytes().await.map(|b| b.to_vec()).unwrap_or_default()),
+                    Err(e) => (502, e.to_string().into_bytes()),
+                };
+                if status == 200 && params.iter().any(|p| p.contains("offset+1ms") || p.contains("offset%201ms")) {
+                    bytes = stamped_as_loki(&bytes);
+                }
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bytes.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&bytes).await;
+            });
+        }
+    });
+    url
+}
+
+/// A metric answer with every point stamped 1 ms later (see [`as_get`]).
+fn stamped_as_loki(body: &[u8]) -> Vec<u8> {
+    let Ok(mut answer) = serde_json::from_slice::<Value>(body) else { return body.to_vec() };
+    let later = |point: &mut Value| {
+        if let Some(t) = point.get(0).and_then(Value::as_f64) {
+            point[0] = json!(((t * 1000.0).round() as i64 + 1) as f64 / 1000.0);
+        }
+    };
+    for series in answer["data"]["result"].as_array_mut().into_iter().flatten() {
+        if let Some(values) = series.get_mut("values").and_then(Value::as_array_mut) {
+            values.iter_mut().for_each(later);
+        }
+        if let Some(value) = series.get_mut("value") {
+            later(value);
+        }
+    }
+    serde_json::to_vec(&answer).unwrap()
+}

@@ -72,6 +72,16 @@ impl Source for Loki {
         Loki::run(self, target, q, step, deadline).await
     }
 
+    /// Rules for a Prometheus-style rule engine asking Loki's query API
+    /// (vmalert `type: prometheus` with `-datasource.url=<Loki>/loki`).
+    fn rule_expr(&self, target: &Target<'_>, q: &FlowQuery, resolution_ms: i64) -> Option<crate::rollups::RuleExpr> {
+        self.dialect().render_rule(target, q, resolution_ms)
+    }
+
+    fn evaluated_expr(&self, target: &Target<'_>, resolution_ms: i64) -> Option<String> {
+        LogQl::render_evaluated(target, resolution_ms)
+    }
+
     /// Its labels, and for JSON and logfmt lines the fields of the line
     /// itself (its queries extract only the fields they need).
     fn record_fields(&self, record: &Record) -> BTreeMap<String, String> {

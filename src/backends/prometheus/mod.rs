@@ -52,6 +52,7 @@ impl Prometheus {
         &self,
         query: &str,
         labels: &[String],
+        no_value: &[&str],
         part: TimeRange,
         grain: i64,
         deadline: Deadline,
@@ -73,7 +74,7 @@ impl Prometheus {
         let budget = Budget::new(self.memory);
         let answer = self.http.post_form("/api/v1/query_range", &form, deadline).await?;
         let body = answer.bytes_within(Some(&budget)).await?;
-        let parsed = promql::parse_matrix(&body, labels, grain).map_err(|e| {
+        let parsed = promql::parse_matrix(&body, labels, no_value, grain).map_err(|e| {
             QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(&e)))
         })?;
         budget.give(body.capacity());
@@ -138,7 +139,7 @@ impl RollupStore for Prometheus {
         deadline: Deadline,
     ) -> Result<BTreeMap<i64, u64>, QueryError> {
         let query = promql::evaluations(rule, grain, self.stamps);
-        let got = self.matrix(&query, &[], part, grain, deadline).await?;
+        let got = self.matrix(&query, &[], &[], part, grain, deadline).await?;
         let counts = got.into_values().next().unwrap_or_default();
         if counts.values().any(|n| *n > 0) {
             self.check_grid(rule, part, deadline).await?;
@@ -155,7 +156,7 @@ impl RollupStore for Prometheus {
         deadline: Deadline,
     ) -> Result<(String, BucketMap), QueryError> {
         let query = promql::values(rule, keys, grain, self.stamps);
-        let mut got = self.matrix(&query, &rule.labels, part, grain, deadline).await?;
+        let mut got = self.matrix(&query, &rule.labels, rule.no_value, part, grain, deadline).await?;
         if let Some(keys) = keys {
             got.retain(|key, _| keys.contains(key));
         }

@@ -32,8 +32,12 @@ fn window(grain: i64, stamps: Stamps) -> String {
 fn selector(name: &str, rule: &Rule, keys: Option<&[Key]>) -> String {
     let mut matchers = vec![format!("{RULE_LABEL}={}", quote(&rule.fingerprint))];
     if let (Some(keys), [label]) = (keys, rule.labels.as_slice()) {
-        let alternatives: Vec<String> =
+        let mut alternatives: Vec<String> =
             keys.iter().map(|k| regex::escape(k.first().map(String::as_str).unwrap_or(""))).collect();
+        if alternatives.iter().any(String::is_empty) {
+            // No value: also its other spellings ([`Rule::no_value`]).
+            alternatives.extend(rule.no_value.iter().map(|v| regex::escape(v)));
+        }
         matchers.push(format!("{label}=~{}", quote(&alternatives.join("|"))));
     }
     format!("{name}{{{}}}", matchers.join(", "))
@@ -104,17 +108,20 @@ struct Series {
 
 /// A matrix answer as per-group buckets: each point stamped `t` is the
 /// bucket starting `t - grain`; a group's key is its labels' values in
-/// `labels` order (an absent label is `""`, as a group without the value).
-/// Values are whole numbers (sums of bytes, packets, records); `NaN` (a sum
-/// over no numeric value) is 0.
-pub fn parse_matrix(body: &[u8], labels: &[String], grain: i64) -> Result<BucketMap, String> {
+/// `labels` order (an absent label, or one spelled as in `no_value`, is
+/// `""`, as a group without the value). Values are whole numbers (sums of
+/// bytes, packets, records); `NaN` (a sum over no numeric value) is 0.
+pub fn parse_matrix(body: &[u8], labels: &[String], no_value: &[&str], grain: i64) -> Result<BucketMap, String> {
     let data = data(body)?;
     if data.result_type != "matrix" {
         return Err(format!("the answer is a {}, not a matrix", data.result_type));
     }
     let mut out = BucketMap::new();
     for series in data.result {
-        let key: Key = labels.iter().map(|l| series.metric.get(l).cloned().unwrap_or_default()).collect();
+        let key: Key = labels
+            .iter()
+            .map(|l| series.metric.get(l).filter(|v| !no_value.contains(&v.as_str())).cloned().unwrap_or_default())
+            .collect();
         let row = out.entry(key).or_default();
         for (t, v) in series.values {
             let stamp = (t * 1000.0).round() as i64;
@@ -146,6 +153,7 @@ mod tests {
             evaluated: String::new(),
             fingerprint: "0123456789abcdef".into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
+            no_value: &["-"],
         }
     }
 
@@ -158,7 +166,7 @@ mod tests {
         let keys = vec![vec!["10.0.0.1".to_string()], vec![String::new()], vec!["a|b\"".to_string()]];
         assert_eq!(
             values(&rule(&["pkt_srcaddr"]), Some(&keys), 3_600_000, Stamps::Start),
-            r#"sum by (pkt_srcaddr) (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef", pkt_srcaddr=~"10\\.0\\.0\\.1||a\\|b\""}[1h] offset 1ms))"#
+            r#"sum by (pkt_srcaddr) (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef", pkt_srcaddr=~"10\\.0\\.0\\.1||a\\|b\"|\\-"}[1h] offset 1ms))"#
         );
         assert_eq!(
             evaluations(&rule(&["a", "b"]), 60_000, Stamps::End),
@@ -181,20 +189,22 @@ mod tests {
     fn matrices_become_buckets_by_their_start() {
         let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
             {"metric":{"pkt_srcaddr":"10.0.0.1"},"values":[[1700000600,"5"],[1700001200,"NaN"]]},
-            {"metric":{},"values":[[1700001200,"7"]]}]}}"#;
-        let got = parse_matrix(body, &["pkt_srcaddr".to_string()], 600_000).unwrap();
+            {"metric":{},"values":[[1700001200,"7"]]},
+            {"metric":{"pkt_srcaddr":"-"},"values":[[1700001200,"2"]]}]}}"#;
+        let got = parse_matrix(body, &["pkt_srcaddr".to_string()], &["-"], 600_000).unwrap();
         assert_eq!(
             got[&vec!["10.0.0.1".to_string()]],
             BTreeMap::from([(1_700_000_000_000, 5), (1_700_000_600_000, 0)])
         );
-        assert_eq!(got[&vec![String::new()]], BTreeMap::from([(1_700_000_600_000, 7)]));
+        // No value, absent or spelled `-`: one group.
+        assert_eq!(got[&vec![String::new()]], BTreeMap::from([(1_700_000_600_000, 9)]));
         for (bad, says) in [
             (&br#"{"status":"error","error":"bad query"}"#[..], "bad query"),
             (br#"{"status":"success","data":{"resultType":"vector","result":[]}}"#, "a vector"),
             (br#"{"status":"success","data":{"resultType":"matrix","result":[{"values":[[1,"1.5"]]}]}}"#, "whole"),
             (b"<html>", "not the query API's JSON"),
         ] {
-            let got = parse_matrix(bad, &[], 1000).unwrap_err();
+            let got = parse_matrix(bad, &[], &[], 1000).unwrap_err();
             assert!(got.contains(says), "{got}");
         }
     }

@@ -56,11 +56,14 @@ impl Source for VictoriaLogs {
         Ok((text, output, Vec::new()))
     }
 
-    fn rule_expr(&self, target: &Target<'_>, q: &FlowQuery) -> Option<String> {
-        LogsQl::render_rule(target, q)
+    /// vmalert's `type: vlogs` rules: the interval is the group's, added
+    /// by vmalert as the time filter.
+    fn rule_expr(&self, target: &Target<'_>, q: &FlowQuery, _resolution_ms: i64) -> Option<crate::rollups::RuleExpr> {
+        let labels = q.group_by.iter().map(|f| target.schema.log_field(f).to_string()).collect();
+        LogsQl::render_rule(target, q).map(|expr| crate::rollups::RuleExpr { expr, labels, no_value: &[] })
     }
 
-    fn evaluated_expr(&self, target: &Target<'_>) -> Option<String> {
+    fn evaluated_expr(&self, target: &Target<'_>, _resolution_ms: i64) -> Option<String> {
         Some(LogsQl::render_evaluated(target))
     }
 

@@ -217,23 +217,9 @@ impl LogQl {
             Step::Rank { .. } | Step::Buckets { grouped: true, .. } => true,
             Step::Buckets { grouped: false, .. } | Step::Total | Step::Records { .. } => false,
         };
-        let names = Names { fields: self.fields, schema: target.schema };
-        let keys = match step {
-            Step::Buckets { grouped: true, keys: Some(keys) } => Some(keys.as_slice()),
-            _ => None,
-        };
+        let query = self.query(target, q, step, grouped)?;
         // Distinct counts of sub-ranges do not add up: asked whole.
         let split_ms = if q.metric.additive() { self.split_ms } else { 0 };
-        let query = Query {
-            distinct: q.metric.distinct_field().map(|f| names.label(f)).transpose()?,
-            selector: selector(target.stream)?,
-            pipeline: pipeline(&names, q, grouped, keys, matches!(step, Step::Records { .. }))?,
-            key_labels: if grouped {
-                q.group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?
-            } else {
-                Vec::new()
-            },
-        };
         Ok(match step {
             Step::Records { limit } => vec![query.logs(q.range, *limit, self.split_ms, q.oldest_first)],
             Step::Total | Step::Rank { .. } => split_range(q.range, split_ms)
@@ -242,6 +228,57 @@ impl LogQl {
                 .collect(),
             _ => query.series(q, split_ms, self.timestamps)?,
         })
+    }
+}
+
+impl LogQl {
+    /// A step's query before it is given its windows.
+    fn query(&self, target: &Target<'_>, q: &FlowQuery, step: &Step, grouped: bool) -> Result<Query, QueryError> {
+        let names = Names { fields: self.fields, schema: target.schema };
+        let keys = match step {
+            Step::Buckets { grouped: true, keys: Some(keys) } => Some(keys.as_slice()),
+            _ => None,
+        };
+        Ok(Query {
+            distinct: q.metric.distinct_field().map(|f| names.label(f)).transpose()?,
+            selector: selector(target.stream)?,
+            pipeline: pipeline(&names, q, grouped, keys, matches!(step, Step::Records { .. }))?,
+            key_labels: if grouped {
+                q.group_by.iter().map(|f| names.label(f)).collect::<Result<Vec<_>, _>>()?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// A rollup rule ([`crate::rollups`]): the question's metric query over
+    /// windows of `resolution_ms`, `offset 1ms` like every query here, so a
+    /// rule evaluated at `T` sums exactly `[T - resolution, T)` (module
+    /// docs) and is stamped `T`; with its group labels. `None` when LogQL
+    /// cannot ask it or a label is no Prometheus label name.
+    pub fn render_rule(
+        &self,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        resolution_ms: i64,
+    ) -> Option<crate::rollups::RuleExpr> {
+        let grouped = !q.group_by.is_empty();
+        let query = self.query(target, q, &Step::Buckets { grouped, keys: None }, grouped).ok()?;
+        if query.distinct.is_some() || !query.key_labels.iter().all(|l| crate::rollups::label_name_ok(l)) {
+            return None;
+        }
+        // [`merge`] reads a key of `-` as no value: so must the rollups.
+        Some(crate::rollups::RuleExpr {
+            expr: query.metric(resolution_ms),
+            labels: query.key_labels,
+            no_value: &[NO_VALUE],
+        })
+    }
+
+    /// The rule counting the stream's records per interval.
+    pub fn render_evaluated(target: &Target<'_>, resolution_ms: i64) -> Option<String> {
+        let stream = selector(target.stream).ok()?;
+        Some(format!("sum(count_over_time({stream} [{}] offset 1ms))", duration(resolution_ms)))
     }
 }
 
