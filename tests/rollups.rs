@@ -35,7 +35,8 @@ fn with_rollups(vl: &str, vm: &str) -> Instance {
 /// The rules for the datasource's settings, as `flowlens rules` prints them.
 fn rules_file(ds: &Instance, dir: &std::path::Path) -> std::path::PathBuf {
     let settings = ds.json_data.to_string();
-    let (ok, out, err) = flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "1m"]);
+    let (ok, out, err) =
+        flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "1m", "--ports"]);
     assert!(ok, "flowlens rules failed: {err}");
     assert!(out.contains("type: vlogs") && out.contains("flowlens_rollup_evaluated"), "{out}");
     let path = dir.join("rules.yaml");
@@ -88,6 +89,7 @@ async fn every_panel_is_exact_with_rollups_and_says_where_it_came_from() {
     for target in [
         json!({"refId": "A", "format": "series", "metric": "bytes", "direction": "out", "rate": true, "filters": []}),
         json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "other": true, "filters": []}),
+        json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10, "filters": []}),
         json!({"refId": "A", "format": "series", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "rate": true, "filters": []}),
         json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "all", "groupBy": ["flow_direction", "traffic_path"], "limit": 20, "share": true, "filters": []}),
         json!({"refId": "A", "format": "series", "metric": "records", "direction": "all", "groupBy": ["action"], "limit": 10, "share": true, "filters": []}),

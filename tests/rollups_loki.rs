@@ -61,7 +61,8 @@ async fn every_panel_on_loki_is_exact_with_rollups_from_logql_rules() {
     let ds = with_rollups(&loki, vm.url());
 
     let settings = ds.json_data.to_string();
-    let (ok, out, err) = flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "1m"]);
+    let (ok, out, err) =
+        flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "1m", "--ports"]);
     assert!(ok, "flowlens rules failed: {err}");
     assert!(out.contains("type: prometheus") && out.contains("sum_over_time({"), "{out}");
     let dir = std::env::temp_dir().join(format!("flowlens-rollups-loki-{}", std::process::id()));
@@ -87,6 +88,7 @@ async fn every_panel_on_loki_is_exact_with_rollups_from_logql_rules() {
     // Rankings and records by a field whose value can be `-` read rollups too.
     for target in [
         json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "other": true, "filters": []}),
+        json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr", "srcport", "pkt_dstaddr", "dstport"], "limit": 10, "filters": []}),
         json!({"refId": "A", "format": "series", "metric": "records", "direction": "all", "groupBy": ["action"], "limit": 10, "share": true, "filters": []}),
     ] {
         let said = notices(&check.frames(&target).await);

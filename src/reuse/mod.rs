@@ -30,6 +30,7 @@
 mod cache;
 mod gather;
 pub mod parts;
+mod ranked;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -120,6 +121,11 @@ impl Reuse {
         let rolled = self.rollups.as_ref().filter(|_| q.cache).and_then(|store| {
             crate::rollups::rule(backend, target, &question, store.resolution_ms()).map(|rule| (store, rule))
         });
+        if let (Some(rolled), Step::Rank { limit }) = (&rolled, step) {
+            if let Some(answer) = self.rank_from_rollups(backend, target, q, *limit, rolled, now_ms, deadline).await? {
+                return Ok(answer);
+            }
+        }
         let ranks = backend.capabilities().ranks_from_buckets || rolled.is_some();
         let Some((grain, as_buckets)) = parts::bucketed(q, step, ranks, rolled.is_some()) else {
             return self.shared(backend, target, q, step, deadline).await;
@@ -157,11 +163,11 @@ impl Reuse {
                     Part::Log(part) => from_log(part).await.map(|a| (part, a, false)),
                     Part::Rollup(part) => {
                         let (store, rule) = rolled.as_ref().expect("a rollup part has a rule");
-                        let keys = match as_buckets {
-                            Step::Buckets { keys, .. } => keys.as_deref(),
-                            _ => None,
+                        let (grouped, keys) = match as_buckets {
+                            Step::Buckets { grouped, keys } => (*grouped, keys.as_deref()),
+                            _ => (false, None),
                         };
-                        match store.buckets(rule, keys, part, grain, deadline).await {
+                        match store.buckets(rule, grouped, keys, part, grain, deadline).await {
                             Ok((text, got)) => Ok((
                                 part,
                                 (rollup_text(store.as_ref(), part, &text), StepOutput::Buckets(got), Vec::new()),

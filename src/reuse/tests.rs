@@ -41,11 +41,22 @@ impl RollupStore for Table {
     async fn buckets(
         &self,
         _rule: &Rule,
+        _grouped: bool,
         _keys: Option<&[Key]>,
         _part: TimeRange,
         _grain: i64,
         _deadline: Deadline,
     ) -> Result<(String, BucketMap), QueryError> {
+        unreachable!("the split does not read sums")
+    }
+
+    async fn totals(
+        &self,
+        _rule: &Rule,
+        _run: TimeRange,
+        _select: crate::rollups::Totals,
+        _deadline: Deadline,
+    ) -> Result<(String, Vec<(Key, Value)>), QueryError> {
         unreachable!("the split does not read sums")
     }
 }

@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::{FlowQuery, TimeRange};
-use crate::plan::{BucketMap, Key};
+use crate::plan::{BucketMap, Key, Value};
 use crate::source::{Backend, Deadline};
 
 pub use settings::{RollupSettings, Stamps};
@@ -147,6 +147,56 @@ pub fn covered_run(
     best
 }
 
+/// Which groups' sums over a run [`RollupStore::totals`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Totals {
+    /// The `n` largest (ties broken any way).
+    Top(usize),
+    /// Every group whose sum is at least this.
+    AtLeast(Value),
+}
+
+/// Exact top-N over a range read from rollups for one run and from the log
+/// store for the rest, without reading every group of the run: the
+/// threshold of Fagin's algorithm. `top` is the store's `n` largest sums
+/// over the run (any tie order), `rest` every group's sum over the rest of
+/// the range. Of those `n` groups, the `n`-th largest whole-range sum `t0`
+/// bounds the answer's `n`-th from below, and no group can reach `t0`
+/// unless its run sum is at least `t0 - max(rest)`: the store is asked for
+/// every group at or above that ([`Totals::AtLeast`]). `None`: the store
+/// holds fewer than `n` groups, which `top` already are.
+pub fn threshold(top: &[(Key, Value)], n: usize, rest: &std::collections::BTreeMap<Key, Value>) -> Option<Value> {
+    if top.len() < n || n == 0 {
+        return None;
+    }
+    let t0 = top.iter().map(|(k, v)| v + rest.get(k).copied().unwrap_or(0)).min()?;
+    let most = rest.values().copied().max().unwrap_or(0);
+    Some(t0.saturating_sub(most))
+}
+
+/// The whole-range sums of the groups that can be in the top N: the run's
+/// `candidates` (every group at or above the [`threshold`], or every group
+/// when there was none) plus `rest`. A group only in `rest` has a run sum
+/// of 0: kept when that is not below the threshold (otherwise it cannot be
+/// in the top N).
+pub fn whole_sums(
+    candidates: Vec<(Key, Value)>,
+    rest: std::collections::BTreeMap<Key, Value>,
+    threshold: Option<Value>,
+) -> std::collections::BTreeMap<Key, Value> {
+    let mut out: std::collections::BTreeMap<Key, Value> = candidates.into_iter().collect();
+    for (key, v) in rest {
+        match out.get_mut(&key) {
+            Some(sum) => *sum += v,
+            None if threshold.unwrap_or(0) == 0 => {
+                out.insert(key, v);
+            }
+            None => {}
+        }
+    }
+    out
+}
+
 /// A Prometheus-compatible store holding rollups.
 #[async_trait::async_trait]
 pub trait RollupStore: Send + Sync + std::fmt::Debug {
@@ -167,15 +217,27 @@ pub trait RollupStore: Send + Sync + std::fmt::Debug {
     ) -> Result<std::collections::BTreeMap<i64, u64>, QueryError>;
 
     /// The rule's sums per group per bucket of `grain` over `part` (aligned
-    /// to `grain`), only of `keys` when given; and the query text sent.
+    /// to `grain`), only of `keys` when given, all groups' as one (key `[]`)
+    /// unless `grouped`; and the query text sent.
     async fn buckets(
         &self,
         rule: &Rule,
+        grouped: bool,
         keys: Option<&[Key]>,
         part: TimeRange,
         grain: i64,
         deadline: Deadline,
     ) -> Result<(String, BucketMap), QueryError>;
+
+    /// The rule's sum per group over `run` (whole intervals), of the groups
+    /// `select` picks; and the query text sent.
+    async fn totals(
+        &self,
+        rule: &Rule,
+        run: TimeRange,
+        select: Totals,
+        deadline: Deadline,
+    ) -> Result<(String, Vec<(Key, Value)>), QueryError>;
 }
 
 #[cfg(test)]
@@ -207,6 +269,27 @@ mod tests {
         let unaligned = TimeRange { from_ms: 5 * M, to_ms: 55 * M };
         assert_eq!(covered_run(&evals, unaligned, 10 * M, M), Some(TimeRange { from_ms: 30 * M, to_ms: 50 * M }));
         assert_eq!(covered_run(&BTreeMap::new(), part, 10 * M, M), None);
+    }
+
+    #[test]
+    fn the_threshold_keeps_every_group_that_can_reach_the_top() {
+        let key = |s: &str| vec![s.to_string()];
+        let rest: BTreeMap<Key, Value> = [(key("a"), 5), (key("z"), 40)].into();
+        // The store's top 2 over the run: b 100, a 90 (a: 95 over the range).
+        let top = vec![(key("b"), 100), (key("a"), 90)];
+        // t0 = min(100, 95) = 95; a group needs 95 - 40 = 55 in the run.
+        assert_eq!(threshold(&top, 2, &rest), Some(55));
+        // Fewer groups than asked: the top are every group.
+        assert_eq!(threshold(&top, 3, &rest), None);
+        // The candidates at or above 55: c (60) reaches 100 with z? No: z is
+        // not in the run above 55, so z's 40 is all it can be known to have;
+        // z is dropped, c kept; every sum over the whole range.
+        let candidates = vec![(key("b"), 100), (key("a"), 90), (key("c"), 60)];
+        let sums = whole_sums(candidates.clone(), rest.clone(), Some(55));
+        assert_eq!(sums, [(key("a"), 95), (key("b"), 100), (key("c"), 60)].into());
+        // No threshold, or one of 0: groups only in the rest count too.
+        assert_eq!(whole_sums(candidates.clone(), rest.clone(), None)[&key("z")], 40);
+        assert_eq!(whole_sums(candidates, rest, Some(0))[&key("z")], 40);
     }
 
     #[test]

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use crate::error::QueryError;
 use crate::model::TimeRange;
-use crate::plan::{BucketMap, Key};
-use crate::rollups::{RollupSettings, RollupStore, Rule, Stamps};
+use crate::plan::{BucketMap, Key, Value};
+use crate::rollups::{RollupSettings, RollupStore, Rule, Stamps, Totals};
 use crate::settings::Settings;
 use crate::source::budget::{key_bytes, Budget, ENTRY};
 use crate::source::{Deadline, HttpClient, Product};
@@ -57,26 +57,10 @@ impl Prometheus {
         grain: i64,
         deadline: Deadline,
     ) -> Result<BucketMap, QueryError> {
-        let form = [
-            ("query", query.to_string()),
-            ("start", secs(part.from_ms + grain)),
-            ("end", secs(part.to_ms)),
-            ("step", secs(grain)),
-            // VictoriaMetrics: no results cache (a replay rewrites the past).
-            ("nocache", "1".to_string()),
-            // VictoriaMetrics: points of the last `-search.latencyOffset`
-            // (30 s) are otherwise replaced by the point before them
-            // (app/vmselect/prometheus/prometheus.go `adjustLastPoints`,
-            // `getLatencyOffsetMilliseconds`); a rollup point is complete
-            // once written. Other stores ignore the parameter.
-            ("latency_offset", "1ms".to_string()),
-        ];
+        let times = [("start", secs(part.from_ms + grain)), ("end", secs(part.to_ms)), ("step", secs(grain))];
         let budget = Budget::new(self.memory);
-        let answer = self.http.post_form("/api/v1/query_range", &form, deadline).await?;
-        let body = answer.bytes_within(Some(&budget)).await?;
-        let parsed = promql::parse_matrix(&body, labels, no_value, grain).map_err(|e| {
-            QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(&e)))
-        })?;
+        let body = self.ask_within("/api/v1/query_range", query, &times, deadline, Some(&budget)).await?;
+        let parsed = promql::parse_matrix(&body, labels, no_value, grain).map_err(|e| self.bad_answer(query, &e))?;
         budget.give(body.capacity());
         for (key, buckets) in &parsed {
             budget.take(key_bytes(key) + buckets.len() * ENTRY)?;
@@ -86,6 +70,49 @@ impl Prometheus {
 }
 
 impl Prometheus {
+    /// One query API request: `query` at `times`, the store's caches
+    /// bypassed; its body, counted against `budget` when given.
+    async fn ask_within(
+        &self,
+        path: &str,
+        query: &str,
+        times: &[(&'static str, String)],
+        deadline: Deadline,
+        budget: Option<&Budget>,
+    ) -> Result<Vec<u8>, QueryError> {
+        let mut form = vec![
+            ("query", query.to_string()),
+            // VictoriaMetrics: no results cache (a replay rewrites the past).
+            ("nocache", "1".to_string()),
+            // VictoriaMetrics: points of the last `-search.latencyOffset`
+            // (30 s) are otherwise replaced by the point before them
+            // (app/vmselect/prometheus/prometheus.go `adjustLastPoints`,
+            // `getLatencyOffsetMilliseconds`); a rollup point is complete
+            // once written. Other stores ignore the parameter.
+            ("latency_offset", "1ms".to_string()),
+        ];
+        form.extend(times.iter().cloned());
+        self.http.post_form(path, &form, deadline).await?.bytes_within(budget).await
+    }
+
+    /// [`Self::ask_within`] within `maxQueryMemoryMiB`.
+    async fn ask(
+        &self,
+        path: &str,
+        query: &str,
+        times: &[(&'static str, String)],
+        deadline: Deadline,
+    ) -> Result<Vec<u8>, QueryError> {
+        let budget = Budget::new(self.memory);
+        let body = self.ask_within(path, query, times, deadline, Some(&budget)).await?;
+        Ok(body)
+    }
+
+    /// The error of an answer that is not what the query API gives.
+    fn bad_answer(&self, query: &str, e: &str) -> QueryError {
+        QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(e)))
+    }
+
     /// Fails unless the rule's newest points in `part` (up to 60) are
     /// stamped on the resolution's grid: each point must stand for one whole
     /// interval of it. A rule engine that evaluates off the grid (a
@@ -96,11 +123,8 @@ impl Prometheus {
         let span = (part.to_ms - part.from_ms).min(60 * self.resolution_ms);
         let query = promql::evaluation_points(rule, span);
         let at = part.to_ms - 1 + if self.stamps == Stamps::End { 1 } else { 0 };
-        let form = [("query", query.clone()), ("time", secs(at)), ("nocache", "1".to_string())];
-        let body = self.http.post_form("/api/v1/query", &form, deadline).await?.bytes().await?;
-        let stamps = promql::parse_stamps(&body).map_err(|e| {
-            QueryError::downstream(502, format!("the rollup store's answer to {query}: {}", self.http.scrub(&e)))
-        })?;
+        let body = self.ask("/api/v1/query", &query, &[("time", secs(at))], deadline).await?;
+        let stamps = promql::parse_stamps(&body).map_err(|e| self.bad_answer(&query, &e))?;
         match stamps.iter().find(|t| t.rem_euclid(self.resolution_ms) != 0) {
             None => Ok(()),
             Some(t) => Err(QueryError::downstream(
@@ -150,16 +174,36 @@ impl RollupStore for Prometheus {
     async fn buckets(
         &self,
         rule: &Rule,
+        grouped: bool,
         keys: Option<&[Key]>,
         part: TimeRange,
         grain: i64,
         deadline: Deadline,
     ) -> Result<(String, BucketMap), QueryError> {
-        let query = promql::values(rule, keys, grain, self.stamps);
-        let mut got = self.matrix(&query, &rule.labels, rule.no_value, part, grain, deadline).await?;
+        let query = promql::values(rule, grouped, keys, grain, self.stamps);
+        let labels = if grouped { rule.labels.as_slice() } else { &[] };
+        let mut got = self.matrix(&query, labels, rule.no_value, part, grain, deadline).await?;
         if let Some(keys) = keys {
             got.retain(|key, _| keys.contains(key));
         }
         Ok((query, got))
+    }
+
+    async fn totals(
+        &self,
+        rule: &Rule,
+        run: TimeRange,
+        select: Totals,
+        deadline: Deadline,
+    ) -> Result<(String, Vec<(Key, Value)>), QueryError> {
+        let query = promql::totals(rule, run.to_ms - run.from_ms, self.stamps, select);
+        let body = self.ask("/api/v1/query", &query, &[("time", secs(run.to_ms))], deadline).await?;
+        let parsed =
+            promql::parse_vector(&body, &rule.labels, rule.no_value).map_err(|e| self.bad_answer(&query, &e))?;
+        let budget = Budget::new(self.memory);
+        for (key, _) in &parsed {
+            budget.take(key_bytes(key) + ENTRY)?;
+        }
+        Ok((query, parsed))
     }
 }

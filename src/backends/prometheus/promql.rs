@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::plan::{BucketMap, Key, Value};
-use crate::rollups::{Rule, Stamps, EVALUATED, RULE_LABEL, VALUES};
+use crate::rollups::{Rule, Stamps, Totals, EVALUATED, RULE_LABEL, VALUES};
 use crate::selector::quote;
 
 /// The window of a bucket of `grain` ms, shifted for the stamps.
@@ -43,14 +43,45 @@ fn selector(name: &str, rule: &Rule, keys: Option<&[Key]>) -> String {
     format!("{name}{{{}}}", matchers.join(", "))
 }
 
-/// The rule's sums per group, one point per bucket of `grain`.
-pub fn values(rule: &Rule, keys: Option<&[Key]>, grain: i64, stamps: Stamps) -> String {
-    format!(
-        "sum by ({}) (sum_over_time({}{}))",
-        rule.labels.join(", "),
-        selector(VALUES, rule, keys),
-        window(grain, stamps)
-    )
+/// The rule's sums per group (all groups as one unless `grouped`), one
+/// point per bucket of `grain`.
+pub fn values(rule: &Rule, grouped: bool, keys: Option<&[Key]>, grain: i64, stamps: Stamps) -> String {
+    let by = if grouped { rule.labels.join(", ") } else { String::new() };
+    format!("sum by ({by}) (sum_over_time({}{}))", selector(VALUES, rule, keys), window(grain, stamps))
+}
+
+/// The rule's sum per group over the `span` ms before the query time,
+/// of the groups `select` picks.
+pub fn totals(rule: &Rule, span: i64, stamps: Stamps, select: Totals) -> String {
+    let sums = values(rule, true, None, span, stamps);
+    match select {
+        Totals::Top(n) => format!("topk({n}, {sums})"),
+        Totals::AtLeast(v) => format!("{sums} >= {v}"),
+    }
+}
+
+/// A vector answer as per-group values, keyed as [`parse_matrix`] keys.
+pub fn parse_vector(body: &[u8], labels: &[String], no_value: &[&str]) -> Result<Vec<(Key, Value)>, String> {
+    let data = data(body)?;
+    if data.result_type != "vector" {
+        return Err(format!("the answer is a {}, not a vector", data.result_type));
+    }
+    data.result
+        .into_iter()
+        .map(|series| {
+            let (_, v) = series.value.ok_or("a vector sample without a value")?;
+            Ok((key_of(&series.metric, labels, no_value), whole(&v)?))
+        })
+        .collect()
+}
+
+/// A series' key: its labels' values in `labels` order; an absent label,
+/// or one spelled as in `no_value`, is `""`.
+fn key_of(metric: &BTreeMap<String, String>, labels: &[String], no_value: &[&str]) -> Key {
+    labels
+        .iter()
+        .map(|l| metric.get(l).filter(|v| !no_value.contains(&v.as_str())).cloned().unwrap_or_default())
+        .collect()
 }
 
 /// The rule's evaluations per bucket of `grain` (the most of any series:
@@ -104,6 +135,8 @@ struct Series {
     metric: BTreeMap<String, String>,
     #[serde(default)]
     values: Vec<(f64, String)>,
+    #[serde(default)]
+    value: Option<(f64, String)>,
 }
 
 /// A matrix answer as per-group buckets: each point stamped `t` is the
@@ -118,10 +151,7 @@ pub fn parse_matrix(body: &[u8], labels: &[String], no_value: &[&str], grain: i6
     }
     let mut out = BucketMap::new();
     for series in data.result {
-        let key: Key = labels
-            .iter()
-            .map(|l| series.metric.get(l).filter(|v| !no_value.contains(&v.as_str())).cloned().unwrap_or_default())
-            .collect();
+        let key = key_of(&series.metric, labels, no_value);
         let row = out.entry(key).or_default();
         for (t, v) in series.values {
             let stamp = (t * 1000.0).round() as i64;
@@ -160,18 +190,41 @@ mod tests {
     #[test]
     fn windows_follow_the_stamps_and_keys_narrow_one_label() {
         assert_eq!(
-            values(&rule(&[]), None, 600_000, Stamps::End),
+            values(&rule(&["pkt_srcaddr"]), false, None, 600_000, Stamps::End),
             r#"sum by () (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef"}[10m]))"#
         );
         let keys = vec![vec!["10.0.0.1".to_string()], vec![String::new()], vec!["a|b\"".to_string()]];
         assert_eq!(
-            values(&rule(&["pkt_srcaddr"]), Some(&keys), 3_600_000, Stamps::Start),
+            values(&rule(&["pkt_srcaddr"]), true, Some(&keys), 3_600_000, Stamps::Start),
             r#"sum by (pkt_srcaddr) (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef", pkt_srcaddr=~"10\\.0\\.0\\.1||a\\|b\"|\\-"}[1h] offset 1ms))"#
         );
         assert_eq!(
             evaluations(&rule(&["a", "b"]), 60_000, Stamps::End),
             r#"max(count_over_time(flowlens_rollup_evaluated{flowlens_rule="0123456789abcdef"}[1m]))"#
         );
+    }
+
+    #[test]
+    fn totals_are_the_top_or_those_at_least_a_bound() {
+        let r = rule(&["a", "b"]);
+        assert_eq!(
+            totals(&r, 7 * 86_400_000, Stamps::End, Totals::Top(10)),
+            r#"topk(10, sum by (a, b) (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef"}[168h])))"#
+        );
+        assert_eq!(
+            totals(&r, 3_600_000, Stamps::Start, Totals::AtLeast(55)),
+            r#"sum by (a, b) (sum_over_time(flowlens_rollup{flowlens_rule="0123456789abcdef"}[1h] offset 1ms)) >= 55"#
+        );
+        let body = br#"{"status":"success","data":{"resultType":"vector","result":[
+            {"metric":{"a":"x","b":"-"},"value":[1700000600,"5"]},{"metric":{},"value":[1700000600,"7"]}]}}"#;
+        let labels = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(
+            parse_vector(body, &labels, &["-"]).unwrap(),
+            vec![(vec!["x".to_string(), String::new()], 5), (vec![String::new(), String::new()], 7)]
+        );
+        assert!(parse_vector(br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#, &labels, &[])
+            .unwrap_err()
+            .contains("not a vector"));
     }
 
     #[test]

@@ -1,0 +1,92 @@
+//! A ranking over a range that rollups cover in part, without reading every
+//! group of the covered run: the store ranks its run itself, the log store
+//! answers the rest whole, and the threshold ([`crate::rollups::threshold`])
+//! says which of the store's groups can still reach the top N. Exact for
+//! any number of group fields (the top 10 of address x port x address x
+//! port over a week reads tens of groups, not every one of the week).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{parts, rollup_notice, rollup_text, split_for_rollups, Answer, Part, Reuse};
+use crate::dialect::Target;
+use crate::error::QueryError;
+use crate::model::FlowQuery;
+use crate::plan::{Key, Step, StepOutput, Value};
+use crate::rollups::{threshold, whole_sums, RollupStore, Rule, Totals};
+use crate::source::{Backend, Deadline};
+
+/// Rankings longer than this are read as buckets (the store's top N would
+/// be most of its groups).
+const MAX_TOP: usize = 1_000;
+
+impl Reuse {
+    /// A `Rank` of at most [`MAX_TOP`] groups with a covered run of whole
+    /// buckets: the run from the store (its top N, then every group at or
+    /// above the threshold), the rest of the range from the log store as
+    /// whole rankings. `None`: nothing to read from rollups (the caller
+    /// answers the step as it would without).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn rank_from_rollups(
+        &self,
+        backend: &Backend,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        limit: usize,
+        (store, rule): &(&Arc<dyn RollupStore>, Rule),
+        now_ms: i64,
+        deadline: Deadline,
+    ) -> Result<Option<Answer>, QueryError> {
+        let Some((grain, _)) = parts::bucketed(q, &Step::Rank { limit }, true, true) else { return Ok(None) };
+        if limit > MAX_TOP || grain % store.resolution_ms() != 0 {
+            return Ok(None);
+        }
+        let rolled = Some((*store, rule.clone()));
+        let (sources, notices) =
+            split_for_rollups(rolled.as_ref(), vec![q.range], grain, now_ms, deadline, backend.product()).await;
+        let Some(run) = sources.iter().find_map(|s| if let Part::Rollup(r) = s { Some(*r) } else { None }) else {
+            return Ok(None);
+        };
+        // The rest, whole: every group's sum over each edge.
+        let mut rest: BTreeMap<Key, Value> = BTreeMap::new();
+        let mut texts = Vec::new();
+        let all = Step::Rank { limit: usize::MAX };
+        for part in sources.iter().filter_map(|s| if let Part::Log(p) = s { Some(*p) } else { None }) {
+            let pq = FlowQuery { range: part, ..q.clone() };
+            let (text, output, _) = self.shared(backend, target, &pq, &all, deadline).await?;
+            let StepOutput::Ranked(groups) = output else {
+                return Err(QueryError::plugin("internal error: a ranking answered without a ranking"));
+            };
+            for (key, v) in groups {
+                *rest.entry(key).or_default() += v;
+            }
+            texts.push(text);
+        }
+        let read = |select| async move {
+            match store.totals(rule, run, select, deadline).await {
+                Ok((text, got)) => Ok((rollup_text(store.as_ref(), run, &text), got)),
+                Err(e) => Err(e),
+            }
+        };
+        let answered = async {
+            let (text, top) = read(Totals::Top(limit)).await?;
+            let bound = threshold(&top, limit, &rest);
+            let (more, candidates) = match bound {
+                Some(at_least) if at_least > 0 => read(Totals::AtLeast(at_least)).await?,
+                _ if top.len() < limit => (String::new(), top),
+                _ => read(Totals::AtLeast(0)).await?,
+            };
+            Ok::<_, QueryError>(([text, more], whole_sums(candidates, rest, bound)))
+        };
+        match answered.await {
+            Ok((sent, sums)) => {
+                texts.extend(sent.into_iter().filter(|t| !t.is_empty()));
+                let buckets = sums.into_iter().map(|(k, v)| (k, BTreeMap::from([(run.from_ms, v)]))).collect();
+                let notices = notices.into_iter().chain(rollup_notice(&[run], backend.product())).collect();
+                Ok(Some((texts.join("\n\n"), parts::finish(&Step::Rank { limit }, buckets), notices)))
+            }
+            // Evaluated, but not readable now: the caller reads the log store.
+            Err(_) => Ok(None),
+        }
+    }
+}
