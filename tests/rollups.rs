@@ -22,21 +22,22 @@ use serde_json::{json, Value};
 const DAY: (i64, i64) = (data::FROM_MS, data::TO_MS);
 const H: i64 = 3_600_000;
 
-/// The provisioned datasource reading rollups from `vm` (replayed: stamped
-/// at their start), without the bucket cache so every answer is read.
-fn with_rollups(vl: &str, vm: &str) -> Instance {
+/// The provisioned datasource reading rollups of `resolution` (one or
+/// several) from `vm` (replayed: stamped at their start), without the
+/// bucket cache so every answer is read.
+fn with_rollups(vl: &str, vm: &str, resolution: &str) -> Instance {
     let mut ds = provisioned_datasource(vl);
     ds.uid = "rollups".into();
-    ds.json_data["rollups"] = json!({"url": vm, "resolution": "1m", "stamps": "start"});
+    ds.json_data["rollups"] = json!({"url": vm, "resolution": resolution, "stamps": "start"});
     ds.json_data["cacheMaxMiB"] = json!(0);
     ds
 }
 
-/// The rules for the datasource's settings, as `flowlens rules` prints them.
+/// The rules for the datasource's settings (its resolutions), as `flowlens
+/// rules` prints them.
 fn rules_file(ds: &Instance, dir: &std::path::Path) -> std::path::PathBuf {
     let settings = ds.json_data.to_string();
-    let (ok, out, err) =
-        flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--resolution", "1m", "--ports"]);
+    let (ok, out, err) = flowlens_cli(&["rules", "--url", &ds.url, "--settings", &settings, "--ports"]);
     assert!(ok, "flowlens rules failed: {err}");
     assert!(out.contains("type: vlogs") && out.contains("flowlens_rollup_evaluated"), "{out}");
     let path = dir.join("rules.yaml");
@@ -66,8 +67,12 @@ async fn every_panel_is_exact_with_rollups_and_says_where_it_came_from() {
     let loaded = data::load(&vl.url).await;
     let vm = VmServer::start().await.expect("VictoriaMetrics must start");
     let dir = tempdir();
-    let ds = with_rollups(&vl.url, vm.url());
+    // 1-minute and 1-hour rollups; ports at 1 hour only.
+    let ds = with_rollups(&vl.url, vm.url(), "1m,1h");
     let rules = rules_file(&ds, &dir);
+    let text = std::fs::read_to_string(&rules).unwrap();
+    assert!(text.contains("name: flowlens-1m") && text.contains("name: flowlens-1h"), "{text}");
+    assert!(text.contains(" (1h): NAT gateway traffic / IN by IP and port\n"), "ports at 1h only:\n{text}");
 
     // Two hours of the day never evaluated: read raw.
     let gap = (DAY.0 + 10 * H, DAY.0 + 12 * H);
@@ -96,6 +101,10 @@ async fn every_panel_is_exact_with_rollups_and_says_where_it_came_from() {
     ] {
         let frames = check.frames(&target).await;
         assert!(notices(&frames).contains("From rollups: 2026-11-20T12:00:00Z"), "{target}: {}", notices(&frames));
+        // Rankings read the coarser rollups (whole hours), series the finer.
+        let sent = frames[0].meta["executedQueryString"].as_str().unwrap_or_default().to_string();
+        let coarse = target["format"] == "table";
+        assert!(sent.contains(if coarse { "rollups of 1h" } else { "rollups of 1m" }), "{target}: {sent}");
     }
 
     // Every panel of both dashboards, over the day and an unaligned window.
@@ -123,7 +132,7 @@ async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
     let loaded = data::load(&vl.url).await;
     let mut vm = VmServer::start().await.expect("VictoriaMetrics must start");
     let dir = tempdir();
-    let ds = with_rollups(&vl.url, vm.url());
+    let ds = with_rollups(&vl.url, vm.url(), "1m");
     let rules = rules_file(&ds, &dir);
     let hours = (DAY.0, DAY.0 + 6 * H);
     vmserver::replay(&rules, &vl.url, vm.url(), hours.0, hours.1).await.expect("replay");
@@ -162,7 +171,7 @@ async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
     let text = std::fs::read_to_string(&rules).unwrap();
     let fingerprint = text
         .lines()
-        .find_map(|l| l.strip_prefix("# ").and_then(|l| l.strip_suffix(": NAT gateway traffic / Total IN")))
+        .find_map(|l| l.strip_prefix("# ").and_then(|l| l.strip_suffix(" (1m): NAT gateway traffic / Total IN")))
         .expect("the Total IN rule's fingerprint")
         .to_string();
     let off_grid: String = (0..5)
@@ -214,7 +223,7 @@ async fn save_and_test_reports_rollup_coverage() {
     loader.force_flush().await.unwrap();
     let mut vm = VmServer::start().await.expect("VictoriaMetrics must start");
     let dir = tempdir();
-    let ds = with_rollups(&vl.url, vm.url());
+    let ds = with_rollups(&vl.url, vm.url(), "1m");
     let rules = rules_file(&ds, &dir);
     let plugin = Plugin::start().await;
 

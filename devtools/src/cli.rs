@@ -181,14 +181,14 @@ struct RulesArgs {
     /// Dashboard JSON files or folders (default: the shipped provisioning/dashboards)
     #[arg(long)]
     dashboards: Vec<std::path::PathBuf>,
-    /// The rules' interval, e.g. 1m or 5m (default: the settings' rollups.resolution, else 1m)
+    /// The rules' intervals, e.g. 1m, or 1m,1h for a group each (default: the settings' rollups.resolution, else 1m)
     #[arg(long)]
     resolution: Option<String>,
     /// How late flow records reach the store: the rule group's eval_delay (default: the
     /// settings' cacheSettleMinutes)
     #[arg(long)]
     delay: Option<String>,
-    /// Also roll up questions grouped by ports (many more series)
+    /// Also roll up questions grouped by ports (many more series; at the coarsest resolution only)
     #[arg(long)]
     ports: bool,
 }
@@ -320,7 +320,15 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), String> {
             };
             let opts = crate::rules::Options {
                 dashboards,
-                resolution_ms: ms(&args.resolution)?,
+                resolutions_ms: args
+                    .resolution
+                    .as_deref()
+                    .map(|r| {
+                        flowlens::rollups::settings::resolutions_ms(r).ok_or_else(|| {
+                            format!("--resolution `{r}`: whole seconds up to a day each, such as 1m or 1m,1h")
+                        })
+                    })
+                    .transpose()?,
                 ports: args.ports,
                 delay_ms: ms(&args.delay)?.unwrap_or(ds.settings.cache_settle_ms),
             };

@@ -33,9 +33,11 @@ use flowlens::rollups::{Rule, EVALUATED, RULE_LABEL, VALUES};
 pub struct Options {
     /// Dashboard JSON files or folders of them.
     pub dashboards: Vec<PathBuf>,
-    /// The rules' interval in ms (the settings' `rollups.resolution` unless given).
-    pub resolution_ms: Option<i64>,
-    /// Also questions grouped by ports (many more series).
+    /// The rules' intervals in ms, finest first (the settings'
+    /// `rollups.resolution` unless given): a group each.
+    pub resolutions_ms: Option<Vec<i64>>,
+    /// Also questions grouped by ports (many more series), at the coarsest
+    /// resolution only.
     pub ports: bool,
     /// The group's `eval_delay` in ms: how late flow records arrive.
     pub delay_ms: i64,
@@ -67,19 +69,22 @@ struct RuleYaml {
 /// The rules of the dashboards' questions for `ds`, as YAML, with a comment
 /// per question (its panel) and per question left out (why).
 pub fn render(ds: &Datasource, opts: &Options) -> Result<String, String> {
-    let resolution_ms = opts
-        .resolution_ms
-        .or(flowlens::rollups::RollupSettings::of(&ds.settings).ok().flatten().map(|r| r.resolution_ms))
-        .unwrap_or(flowlens::rollups::settings::DEFAULT_RESOLUTION_MS);
+    let resolutions = opts
+        .resolutions_ms
+        .clone()
+        .or(flowlens::rollups::RollupSettings::of(&ds.settings).ok().flatten().map(|r| r.resolutions_ms))
+        .unwrap_or(vec![flowlens::rollups::settings::DEFAULT_RESOLUTION_MS]);
+    let coarsest = *resolutions.last().ok_or("no resolution")?;
     let probe = FlowQuery::probe(TimeRange { from_ms: 0, to_ms: 1 });
-    if ds.backend().rule_expr(&ds.target(), &probe, resolution_ms).is_none() {
+    if ds.backend().rule_expr(&ds.target(), &probe, coarsest).is_none() {
         return Err(format!("{} has no rule engine flowlens writes rules for yet", ds.backend().product()));
     }
     let loki = ds.settings.backend == "loki";
+    let names: Vec<String> = resolutions.iter().map(|r| flowlens::time::duration(*r)).collect();
     let mut comments = vec![format!(
-        "# flowlens rules: {} rollups of every {} (eval_delay covers flow-log delivery).",
-        flowlens::time::duration(resolution_ms),
-        "additive dashboard question"
+        "# flowlens rules: {} rollups of every additive dashboard question{} (eval_delay covers flow-log delivery).",
+        names.join(" and "),
+        if opts.ports && resolutions.len() > 1 { ", by ports at the coarsest only" } else { "" }
     )];
     if loki {
         comments.push(
@@ -96,7 +101,7 @@ pub fn render(ds: &Datasource, opts: &Options) -> Result<String, String> {
         );
     }
     let mut seen = BTreeSet::new();
-    let mut rules = Vec::new();
+    let mut groups: Vec<Vec<RuleYaml>> = resolutions.iter().map(|_| Vec::new()).collect();
     for (panel, target) in targets(&opts.dashboards)? {
         let question = match question(ds, &target) {
             Ok(q) => q,
@@ -105,31 +110,46 @@ pub fn render(ds: &Datasource, opts: &Options) -> Result<String, String> {
                 continue;
             }
         };
-        if !opts.ports && question.group_by.iter().any(|f| f.ends_with("port")) {
+        let by_ports = question.group_by.iter().any(|f| f.ends_with("port"));
+        if !opts.ports && by_ports {
             comments.push(format!("# left out: {panel}: grouped by ports (--ports adds it)"));
             continue;
         }
         let canonical = flowlens::reuse::canonical(&question);
-        let Some(rule) = flowlens::rollups::rule(ds.backend(), &ds.target(), &canonical, resolution_ms) else {
+        let mut fingerprints = Vec::new();
+        for (i, resolution_ms) in resolutions.iter().enumerate() {
+            if by_ports && *resolution_ms != coarsest {
+                continue;
+            }
+            let Some(rule) = flowlens::rollups::rule(ds.backend(), &ds.target(), &canonical, *resolution_ms) else {
+                continue;
+            };
+            fingerprints.push(format!("{} ({})", rule.fingerprint, flowlens::time::duration(*resolution_ms)));
+            if seen.insert(rule.fingerprint.clone()) {
+                groups[i].extend(yaml(&rule));
+            }
+        }
+        if fingerprints.is_empty() {
             comments.push(format!("# left out: {panel}: not a sum of record fields by label-named fields"));
-            continue;
-        };
-        comments.push(format!("# {}: {panel}", rule.fingerprint));
-        if seen.insert(rule.fingerprint.clone()) {
-            rules.extend(yaml(&rule));
+        } else {
+            comments.push(format!("# {}: {panel}", fingerprints.join(", ")));
         }
     }
-    let name = format!("flowlens-{}", flowlens::time::duration(resolution_ms));
     let file = File {
-        groups: vec![Group {
-            name,
-            kind: if loki { "prometheus" } else { "vlogs" },
-            interval: flowlens::time::duration(resolution_ms),
-            eval_delay: flowlens::time::duration(opts.delay_ms),
-            // In order: a value rule is evaluated before its evaluation mark.
-            concurrency: 1,
-            rules,
-        }],
+        groups: resolutions
+            .iter()
+            .zip(groups)
+            .filter(|(_, rules)| !rules.is_empty())
+            .map(|(resolution_ms, rules)| Group {
+                name: format!("flowlens-{}", flowlens::time::duration(*resolution_ms)),
+                kind: if loki { "prometheus" } else { "vlogs" },
+                interval: flowlens::time::duration(*resolution_ms),
+                eval_delay: flowlens::time::duration(opts.delay_ms),
+                // In order: a value rule is evaluated before its evaluation mark.
+                concurrency: 1,
+                rules,
+            })
+            .collect(),
     };
     let body = serde_norway::to_string(&file).map_err(|e| e.to_string())?;
     Ok(format!("{}\n{body}", comments.join("\n")))

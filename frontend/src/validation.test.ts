@@ -303,7 +303,7 @@ describe('rollups settings (src/rollups/settings.rs)', () => {
     expect(validateRollups(['http://vm'])).toMatch(/^rollups must be an object/);
     expect(validateRollups({ url: 'vm:8428' })).toBe('rollups.url `vm:8428` must be an http(s) URL such as http://victoriametrics:8428');
     expect(validateRollups({ url: 'http://a:b@vm' })).toBe('rollups.url must not hold credentials; set rollups.basicAuthUser and the password');
-    expect(validateRollups({ url: 'http://vm', resolution: '90ms' })).toBe('rollups.resolution `90ms` must be whole seconds up to a day, such as 1m or 5m');
+    expect(validateRollups({ url: 'http://vm', resolution: '90ms' })).toBe('rollups.resolution `90ms` must be whole seconds up to a day, such as 1m or 5m, or several separated by commas, such as 1m,1h');
     expect(validateRollups({ url: 'http://vm', stamps: 'middle' })).toBe(
       "rollups.stamps `middle` must be `end` (vmalert evaluating live, the Loki ruler) or `start` (vmalert's replay)"
     );
@@ -344,9 +344,17 @@ describe('rollups settings (src/rollups/settings.rs)', () => {
     expect(validateRollupsResolution(undefined)).toBeUndefined();
     expect(validateRollupsResolution('  ')).toBeUndefined();
     expect(rollupsResolutionMs(undefined)).toBe(60_000);
-    for (const bad of ['999ms', '1000ms', '1.5m', '1h 30m', '2 min', '1.5s', '0', '0s', '25h', '86401s', '1d1s', '2d', '1w', 'm', '1', '5 x', '1h,30m', '-1m', '1e3s', '1M', '9999999999s']) {
-      expect(validateRollupsResolution(bad)).toBe(`rollups.resolution \`${bad}\` must be whole seconds up to a day, such as 1m or 5m`);
+    for (const bad of ['999ms', '1000ms', '1.5m', '1h 30m', '2 min', '1.5s', '0', '0s', '25h', '86401s', '1d1s', '2d', '1w', 'm', '1', '5 x', '-1m', '1e3s', '1M', '9999999999s']) {
+      expect(validateRollupsResolution(bad)).toBe(
+        `rollups.resolution \`${bad}\` must be whole seconds up to a day, such as 1m or 5m, or several separated by commas, such as 1m,1h`
+      );
       expect(rollupsResolutionMs(bad)).toBeUndefined();
+    }
+    // Several, a group each.
+    expect(validateRollupsResolution('1m,1h')).toBeUndefined();
+    expect(validateRollupsResolution(' 1h , 30m ')).toBeUndefined();
+    for (const bad of ['1m,', ',1h', '1m,,1h', '1m,1w']) {
+      expect(validateRollupsResolution(bad)).toMatch(/must be whole seconds up to a day, such as 1m or 5m, or several/);
     }
   });
 

@@ -286,14 +286,18 @@ export function rollupsResolutionMs(value: unknown): number | undefined {
   return ms >= 1_000 && ms <= 86_400_000 ? ms : undefined;
 }
 
-/** `rollups.resolution`: a duration such as 1m, 5m, 90s or 1h, whole seconds from 1s to 1d; blank = 1m. */
+/**
+ * `rollups.resolution`: one or more durations separated by commas (`1m`,
+ * `1m,1h`), each whole seconds from 1s to 1d; blank = 1m. As
+ * rollups/settings.rs `resolutions_ms` reads it.
+ */
 export function validateRollupsResolution(value: unknown): string | undefined {
   const { text, error } = rollupsText('resolution', value);
   if (error || text === undefined) {
     return error;
   }
-  return rollupsResolutionMs(text) === undefined
-    ? `rollups.resolution \`${text}\` must be whole seconds up to a day, such as 1m or 5m`
+  return text.split(',').some((part) => rollupsResolutionMs(part.trim()) === undefined || part.trim() === '')
+    ? `rollups.resolution \`${text}\` must be whole seconds up to a day, such as 1m or 5m, or several separated by commas, such as 1m,1h`
     : undefined;
 }
 

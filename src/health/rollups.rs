@@ -27,11 +27,24 @@ fn probes(ds: &Datasource, range: TimeRange) -> Vec<(&'static str, FlowQuery)> {
         .collect()
 }
 
-/// The note on the rollup store, `None` without one; an error when the
-/// store cannot be asked.
+/// The note on the rollup store (a sentence per resolution), `None` without
+/// one; an error when the store cannot be asked.
 pub async fn coverage(ds: &Datasource, now: i64) -> Result<Option<String>, QueryError> {
     let Some(store) = ds.reuse.rollups().cloned() else { return Ok(None) };
-    let resolution = store.resolution_ms();
+    let mut notes = Vec::new();
+    for resolution in store.resolutions_ms().to_vec() {
+        notes.push(coverage_at(ds, &store, resolution, now).await?);
+    }
+    Ok(Some(notes.join(". ")))
+}
+
+/// The note on the rollups of one resolution.
+async fn coverage_at(
+    ds: &Datasource,
+    store: &std::sync::Arc<dyn crate::rollups::RollupStore>,
+    resolution: i64,
+    now: i64,
+) -> Result<String, QueryError> {
     let deadline = Deadline::after(ds.settings.timeout);
     let week = TimeRange { from_ms: (now - LOOKBACK_MS) / HOUR_MS * HOUR_MS, to_ms: (now / HOUR_MS + 1) * HOUR_MS };
     let mut found = Vec::new();
@@ -40,10 +53,7 @@ pub async fn coverage(ds: &Datasource, now: i64) -> Result<Option<String>, Query
         let q = ds.resolve(&q, deadline).await?;
         let canonical = crate::reuse::canonical(&q);
         let Some(rule) = crate::rollups::rule(ds.backend(), &ds.target(), &canonical, resolution) else {
-            return Ok(Some(format!(
-                "Rollups: {} has no rule engine flowlens writes rules for",
-                ds.backend().product()
-            )));
+            return Ok(format!("Rollups: {} has no rule engine flowlens writes rules for", ds.backend().product()));
         };
         let hours = store.evaluations(&rule, week, HOUR_MS, deadline).await?;
         let evaluated: Vec<i64> = hours.iter().filter(|(_, n)| **n > 0).map(|(t, _)| *t).collect();
@@ -51,7 +61,7 @@ pub async fn coverage(ds: &Datasource, now: i64) -> Result<Option<String>, Query
             (Some(first), Some(last)) => {
                 // The first and the newest evaluated interval, to the resolution.
                 let within = |hour: i64| {
-                    let (store, rule) = (&store, &rule);
+                    let rule = &rule;
                     async move {
                         let tail = TimeRange { from_ms: hour, to_ms: hour + HOUR_MS };
                         let got = store.evaluations(rule, tail, resolution, deadline).await?;
@@ -68,13 +78,13 @@ pub async fn coverage(ds: &Datasource, now: i64) -> Result<Option<String>, Query
     let step = crate::time::duration(resolution);
     if found.is_empty() {
         let names: Vec<String> = missing.iter().map(|(d, f)| format!("{d} {f}")).collect();
-        return Ok(Some(format!(
+        return Ok(format!(
             "Rollups: the store holds no {step} rollups of these settings' total-bytes questions \
              (fingerprints {}) in the last 7 days; generate the rules with `flowlens rules` for these settings \
              and deploy them (rules computed under other settings or resolutions are never read); \
              until then panels read raw records",
             names.join(", ")
-        )));
+        ));
     }
     let first = found.iter().map(|f| f.2).min().unwrap_or(now);
     let newest = found.iter().map(|f| f.3).max().unwrap_or(now);
@@ -92,5 +102,5 @@ pub async fn coverage(ds: &Datasource, now: i64) -> Result<Option<String>, Query
         let names: Vec<&str> = missing.iter().map(|m| m.0).collect();
         note.push_str(&format!("; none for {}: regenerate the rules with `flowlens rules`", names.join(", ")));
     }
-    Ok(Some(note))
+    Ok(note)
 }

@@ -118,21 +118,30 @@ impl Reuse {
         let now_ms = chrono::Utc::now().timestamp_millis();
         let settled_before = now_ms - self.settle_ms;
         let question = canonical(q);
-        let rolled = self.rollups.as_ref().filter(|_| q.cache).and_then(|store| {
-            crate::rollups::rule(backend, target, &question, store.resolution_ms()).map(|rule| (store, rule))
-        });
-        if let (Some(rolled), Step::Rank { limit }) = (&rolled, step) {
-            if let Some(answer) = self.rank_from_rollups(backend, target, q, *limit, rolled, now_ms, deadline).await? {
+        // The question's rule at each resolution, coarsest first.
+        let rolled: Vec<Rolled> = self
+            .rollups
+            .iter()
+            .filter(|_| q.cache)
+            .flat_map(|store| {
+                let rules = store.resolutions_ms().iter().rev();
+                rules
+                    .filter_map(|r| crate::rollups::rule(backend, target, &question, *r))
+                    .map(move |rule| (store, rule))
+            })
+            .collect();
+        if let (false, Step::Rank { limit }) = (rolled.is_empty(), step) {
+            if let Some(answer) = self.rank_from_rollups(backend, target, q, *limit, &rolled, now_ms, deadline).await? {
                 return Ok(answer);
             }
         }
-        let ranks = backend.capabilities().ranks_from_buckets || rolled.is_some();
-        let Some((grain, as_buckets)) = parts::bucketed(q, step, ranks, rolled.is_some()) else {
+        let ranks = backend.capabilities().ranks_from_buckets || !rolled.is_empty();
+        let Some((grain, as_buckets)) = parts::bucketed(q, step, ranks, !rolled.is_empty()) else {
             return self.shared(backend, target, q, step, deadline).await;
         };
         let cache = self.cache.as_ref().filter(|_| q.cache && q.range.from_ms + grain <= settled_before);
-        let rolled = rolled.filter(|(store, _)| grain % store.resolution_ms() == 0);
-        if cache.is_none() && rolled.is_none() {
+        let rolled = dividing(rolled, grain);
+        if cache.is_none() && rolled.is_empty() {
             return self.shared(backend, target, q, step, deadline).await;
         }
         let id = format!("{}|{grain}|{as_buckets:?}|{question:?}", backend.product());
@@ -143,9 +152,8 @@ impl Reuse {
             cached.clear();
             vec![range]
         });
-        let (sources, mut notices) =
-            split_for_rollups(rolled.as_ref(), todo, grain, now_ms, deadline, backend.product()).await;
-        if !sources.iter().any(|s| matches!(s, Part::Rollup(_)))
+        let (sources, mut notices) = split_for_rollups(&rolled, todo, grain, now_ms, deadline, backend.product()).await;
+        if !sources.iter().any(|s| matches!(s, Part::Rollup(..)))
             && (cache.is_none() || parts::bucketed(q, step, backend.capabilities().ranks_from_buckets, false).is_none())
         {
             // Nothing from rollups, and the step is not one to ask as buckets.
@@ -161,8 +169,8 @@ impl Reuse {
                 };
                 match *source {
                     Part::Log(part) => from_log(part).await.map(|a| (part, a, false)),
-                    Part::Rollup(part) => {
-                        let (store, rule) = rolled.as_ref().expect("a rollup part has a rule");
+                    Part::Rollup(part, i) => {
+                        let (store, rule) = &rolled[i];
                         let (grouped, keys) = match as_buckets {
                             Step::Buckets { grouped, keys } => (*grouped, keys.as_deref()),
                             _ => (false, None),
@@ -170,7 +178,7 @@ impl Reuse {
                         match store.buckets(rule, grouped, keys, part, grain, deadline).await {
                             Ok((text, got)) => Ok((
                                 part,
-                                (rollup_text(store.as_ref(), part, &text), StepOutput::Buckets(got), Vec::new()),
+                                (rollup_text(store.as_ref(), rule, part, &text), StepOutput::Buckets(got), Vec::new()),
                                 true,
                             )),
                             // Evaluated, but not readable now: the log store.
@@ -305,8 +313,16 @@ fn timed_out(backend: &Backend, deadline: Deadline) -> QueryError {
 enum Part {
     /// The log store.
     Log(TimeRange),
-    /// The rollup store.
-    Rollup(TimeRange),
+    /// The rollup store, with the rule at this index of the candidates.
+    Rollup(TimeRange, usize),
+}
+
+/// A rollup store and a question's rule in it (one per resolution).
+type Rolled<'a> = (&'a Arc<dyn RollupStore>, Rule);
+
+/// The rules whose resolution divides `grain` (each bucket whole intervals).
+fn dividing(rolled: Vec<Rolled<'_>>, grain: i64) -> Vec<Rolled<'_>> {
+    rolled.into_iter().filter(|(_, rule)| grain % rule.resolution_ms == 0).collect()
 }
 
 /// The run of whole buckets in `part` that rollups cover, if any.
@@ -326,14 +342,15 @@ async fn rollup_run(
     }
     let aligned = TimeRange { from_ms: first, to_ms: last };
     let evaluations = store.evaluations(rule, aligned, grain, deadline).await?;
-    Ok(crate::rollups::covered_run(&evaluations, aligned, grain, store.resolution_ms()))
+    Ok(crate::rollups::covered_run(&evaluations, aligned, grain, rule.resolution_ms))
 }
 
-/// Each part split into its evaluated run of whole buckets (from rollups)
-/// and the rest (from the log store); a store that cannot say which
+/// Each part split into its evaluated run of whole buckets (from rollups:
+/// the longest of the rules' runs, the first rule's, the coarsest, on a
+/// tie) and the rest (from the log store); a store that cannot say which
 /// buckets it holds leaves the part to the log store, with a notice.
 async fn split_for_rollups(
-    rolled: Option<&(&Arc<dyn RollupStore>, Rule)>,
+    rolled: &[Rolled<'_>],
     todo: Vec<TimeRange>,
     grain: i64,
     now_ms: i64,
@@ -342,21 +359,30 @@ async fn split_for_rollups(
 ) -> (Vec<Part>, Vec<String>) {
     let (mut sources, mut notices) = (Vec::new(), Vec::new());
     for part in todo {
-        let Some((store, rule)) = rolled else {
-            sources.push(Part::Log(part));
-            continue;
-        };
-        match rollup_run(store.as_ref(), rule, part, grain, now_ms, deadline).await {
-            Ok(Some(run)) => {
+        let mut best: Option<(TimeRange, usize)> = None;
+        for (i, (store, rule)) in rolled.iter().enumerate() {
+            match rollup_run(store.as_ref(), rule, part, grain, now_ms, deadline).await {
+                Ok(Some(run)) => {
+                    let longer = |b: &(TimeRange, usize)| run.to_ms - run.from_ms > b.0.to_ms - b.0.from_ms;
+                    if best.as_ref().is_none_or(longer) {
+                        best = Some((run, i));
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    notices.push(not_read(&e, product));
+                    best = None;
+                    break;
+                }
+            }
+        }
+        match best {
+            Some((run, i)) => {
                 let edges = [TimeRange { to_ms: run.from_ms, ..part }, TimeRange { from_ms: run.to_ms, ..part }];
                 sources.extend(edges.into_iter().filter(|p| p.from_ms < p.to_ms).map(Part::Log));
-                sources.push(Part::Rollup(run));
+                sources.push(Part::Rollup(run, i));
             }
-            Ok(None) => sources.push(Part::Log(part)),
-            Err(e) => {
-                notices.push(not_read(&e, product));
-                sources.push(Part::Log(part));
-            }
+            None => sources.push(Part::Log(part)),
         }
     }
     (sources, notices)
@@ -368,13 +394,13 @@ fn not_read(e: &QueryError, product: &str) -> String {
 }
 
 /// What the query inspector shows for a part read from rollups.
-fn rollup_text(store: &dyn RollupStore, part: TimeRange, query: &str) -> String {
+fn rollup_text(store: &dyn RollupStore, rule: &Rule, part: TimeRange, query: &str) -> String {
     format!(
         "-- {} from {} to {}, rollups of {}:\n{query}",
         store.product(),
         crate::time::rfc3339(part.from_ms),
         crate::time::rfc3339(part.to_ms),
-        crate::time::duration(store.resolution_ms())
+        crate::time::duration(rule.resolution_ms)
     )
 }
 

@@ -6,14 +6,13 @@
 //! port over a week reads tens of groups, not every one of the week).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use super::{parts, rollup_notice, rollup_text, split_for_rollups, Answer, Part, Reuse};
+use super::{dividing, parts, rollup_notice, rollup_text, split_for_rollups, Answer, Part, Reuse, Rolled};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::FlowQuery;
 use crate::plan::{Key, Step, StepOutput, Value};
-use crate::rollups::{threshold, whole_sums, RollupStore, Rule, Totals};
+use crate::rollups::{threshold, whole_sums, Totals};
 use crate::source::{Backend, Deadline};
 
 /// Rankings longer than this are read as buckets (the store's top N would
@@ -33,20 +32,23 @@ impl Reuse {
         target: &Target<'_>,
         q: &FlowQuery,
         limit: usize,
-        (store, rule): &(&Arc<dyn RollupStore>, Rule),
+        rolled: &[Rolled<'_>],
         now_ms: i64,
         deadline: Deadline,
     ) -> Result<Option<Answer>, QueryError> {
         let Some((grain, _)) = parts::bucketed(q, &Step::Rank { limit }, true, true) else { return Ok(None) };
-        if limit > MAX_TOP || grain % store.resolution_ms() != 0 {
+        let rolled = dividing(rolled.to_vec(), grain);
+        if limit > MAX_TOP || rolled.is_empty() {
             return Ok(None);
         }
-        let rolled = Some((*store, rule.clone()));
         let (sources, notices) =
-            split_for_rollups(rolled.as_ref(), vec![q.range], grain, now_ms, deadline, backend.product()).await;
-        let Some(run) = sources.iter().find_map(|s| if let Part::Rollup(r) = s { Some(*r) } else { None }) else {
+            split_for_rollups(&rolled, vec![q.range], grain, now_ms, deadline, backend.product()).await;
+        let Some((run, i)) =
+            sources.iter().find_map(|s| if let Part::Rollup(r, i) = s { Some((*r, *i)) } else { None })
+        else {
             return Ok(None);
         };
+        let (store, rule) = &rolled[i];
         // The rest, whole: every group's sum over each edge.
         let mut rest: BTreeMap<Key, Value> = BTreeMap::new();
         let mut texts = Vec::new();
@@ -64,7 +66,7 @@ impl Reuse {
         }
         let read = |select| async move {
             match store.totals(rule, run, select, deadline).await {
-                Ok((text, got)) => Ok((rollup_text(store.as_ref(), run, &text), got)),
+                Ok((text, got)) => Ok((rollup_text(store.as_ref(), rule, run, &text), got)),
                 Err(e) => Err(e),
             }
         };

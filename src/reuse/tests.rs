@@ -19,8 +19,8 @@ impl RollupStore for Table {
         "the table"
     }
 
-    fn resolution_ms(&self) -> i64 {
-        M
+    fn resolutions_ms(&self) -> &[i64] {
+        &[M]
     }
 
     async fn evaluations(
@@ -62,19 +62,26 @@ impl RollupStore for Table {
 }
 
 fn rule() -> Rule {
-    Rule { expr: String::new(), evaluated: String::new(), fingerprint: "f".into(), labels: Vec::new(), no_value: &[] }
+    Rule {
+        expr: String::new(),
+        evaluated: String::new(),
+        fingerprint: "f".into(),
+        labels: Vec::new(),
+        no_value: &[],
+        resolution_ms: M,
+    }
 }
 
 async fn split(store: Table, part: TimeRange, now_ms: i64) -> (Vec<String>, Vec<String>) {
     let store: Arc<dyn RollupStore> = Arc::new(store);
-    let rolled = (&store, rule());
+    let rolled = [(&store, rule())];
     let deadline = Deadline::after(Duration::from_secs(5));
-    let (sources, notices) = split_for_rollups(Some(&rolled), vec![part], 10 * M, now_ms, deadline, "the logs").await;
+    let (sources, notices) = split_for_rollups(&rolled, vec![part], 10 * M, now_ms, deadline, "the logs").await;
     let described = sources
         .iter()
         .map(|s| match s {
             Part::Log(r) => format!("log {}..{}", r.from_ms / M, r.to_ms / M),
-            Part::Rollup(r) => format!("rollup {}..{}", r.from_ms / M, r.to_ms / M),
+            Part::Rollup(r, _) => format!("rollup {}..{}", r.from_ms / M, r.to_ms / M),
         })
         .collect();
     (described, notices)

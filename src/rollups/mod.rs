@@ -71,6 +71,8 @@ pub struct Rule {
     /// Label values the log store's own answers read as no value (`""`):
     /// a key is the same group from either source.
     pub no_value: &'static [&'static str],
+    /// The evaluation interval in ms (in the fingerprint).
+    pub resolution_ms: i64,
 }
 
 /// A question's rule as the log store's dialect writes it.
@@ -99,7 +101,7 @@ pub fn rule(backend: &Backend, target: &Target<'_>, canonical: &FlowQuery, resol
     }
     let RuleExpr { expr, labels, no_value } = backend.rule_expr(target, canonical, resolution_ms)?;
     let evaluated = backend.evaluated_expr(target, resolution_ms)?;
-    Some(Rule { fingerprint: fingerprint(&expr, resolution_ms), expr, evaluated, labels, no_value })
+    Some(Rule { fingerprint: fingerprint(&expr, resolution_ms), expr, evaluated, labels, no_value, resolution_ms })
 }
 
 /// Whether a question can be answered from rollups at all: additive sums
@@ -203,8 +205,9 @@ pub trait RollupStore: Send + Sync + std::fmt::Debug {
     /// The product's name, for messages.
     fn product(&self) -> &'static str;
 
-    /// The rollups' resolution in ms (a rule's evaluation interval).
-    fn resolution_ms(&self) -> i64;
+    /// The rollups' resolutions in ms (the rules' evaluation intervals),
+    /// finest first.
+    fn resolutions_ms(&self) -> &[i64];
 
     /// How many evaluations of `rule` each bucket of `grain` in `part`
     /// holds (bucket start -> count); `part` is aligned to `grain`.

@@ -1,7 +1,7 @@
 //! The rollup store's settings, jsonData's `rollups` section:
 //!
 //! ```json
-//! "rollups": {"url": "http://victoriametrics:8428", "resolution": "1m", "stamps": "end",
+//! "rollups": {"url": "http://victoriametrics:8428", "resolution": "1m,1h", "stamps": "end",
 //!             "basicAuthUser": "reader"}
 //! ```
 //!
@@ -32,8 +32,10 @@ pub struct RollupSettings {
     pub url: url::Url,
     /// Its authentication.
     pub auth: Auth,
-    /// The rules' evaluation interval in ms.
-    pub resolution_ms: i64,
+    /// The rules' evaluation intervals in ms, finest first: one or more,
+    /// comma-separated (`1m,1h`); each question is read from the one whose
+    /// evaluated run is longest, coarser first on a tie.
+    pub resolutions_ms: Vec<i64>,
     /// How the rules' sums are stamped.
     pub stamps: Stamps,
 }
@@ -61,6 +63,15 @@ pub fn resolution_ms(text: &str) -> Option<i64> {
         })
         .fold(0i64, i64::saturating_add);
     (1_000..=86_400_000).contains(&ms).then_some(ms)
+}
+
+/// One or more resolutions separated by commas (`1m,1h`), finest first,
+/// each once. The settings page reads them the same way.
+pub fn resolutions_ms(text: &str) -> Option<Vec<i64>> {
+    let mut out = text.split(',').map(|r| resolution_ms(r.trim())).collect::<Option<Vec<i64>>>()?;
+    out.sort_unstable();
+    out.dedup();
+    Some(out)
 }
 
 impl RollupSettings {
@@ -98,10 +109,14 @@ impl RollupSettings {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(err("url must not hold credentials; set rollups.basicAuthUser and the password".into()));
         }
-        let resolution_ms = match text("resolution")? {
-            None => DEFAULT_RESOLUTION_MS,
-            Some(r) => resolution_ms(&r)
-                .ok_or_else(|| err(format!("resolution `{r}` must be whole seconds up to a day, such as 1m or 5m")))?,
+        let resolutions_ms = match text("resolution")? {
+            None => vec![DEFAULT_RESOLUTION_MS],
+            Some(r) => resolutions_ms(&r).ok_or_else(|| {
+                err(format!(
+                    "resolution `{r}` must be whole seconds up to a day, such as 1m or 5m, or several separated by \
+                     commas, such as 1m,1h"
+                ))
+            })?,
         };
         let stamps = match text("stamps")?.as_deref() {
             None | Some("end") => Stamps::End,
@@ -120,7 +135,7 @@ impl RollupSettings {
             (None, Some(token)) => Auth::Bearer(token),
             (None, None) => Auth::None,
         };
-        Ok(Some(Self { url, auth, resolution_ms, stamps }))
+        Ok(Some(Self { url, auth, resolutions_ms, stamps }))
     }
 }
 
@@ -153,12 +168,14 @@ mod tests {
     #[test]
     fn a_store_with_defaults_and_errors_naming_the_key() {
         let s = of(json!({"rollups": {"url": "http://vm:8428/"}})).unwrap().unwrap();
-        assert_eq!((s.resolution_ms, s.stamps, s.auth), (60_000, Stamps::End, Auth::None));
+        assert_eq!((s.resolutions_ms.clone(), s.stamps, s.auth), (vec![60_000], Stamps::End, Auth::None));
         let s =
             of(json!({"rollups": {"url": "https://vm", "resolution": "5m", "stamps": "start", "basicAuthUser": "u"}}))
                 .unwrap()
                 .unwrap();
-        assert_eq!((s.resolution_ms, s.stamps), (300_000, Stamps::Start));
+        assert_eq!((s.resolutions_ms.clone(), s.stamps), (vec![300_000], Stamps::Start));
+        let several = of(json!({"rollups": {"url": "https://vm", "resolution": "1h, 1m,1h"}})).unwrap().unwrap();
+        assert_eq!(several.resolutions_ms, vec![60_000, 3_600_000]);
         assert!(matches!(s.auth, Auth::Basic { ref user, .. } if user == "u"));
         for (bad, says) in [
             (json!({"rollups": "http://vm"}), "rollups must be an object"),
@@ -167,6 +184,7 @@ mod tests {
             (json!({"rollups": {"url": "http://vm", "resolution": "90ms"}}), "rollups.resolution `90ms`"),
             (json!({"rollups": {"url": "http://vm", "resolution": "1h 30m"}}), "rollups.resolution `1h 30m`"),
             (json!({"rollups": {"url": "http://vm", "resolution": "25h"}}), "rollups.resolution `25h`"),
+            (json!({"rollups": {"url": "http://vm", "resolution": "1m,"}}), "rollups.resolution `1m,`"),
             (json!({"rollups": {"url": "http://vm", "stamps": "middle"}}), "rollups.stamps `middle`"),
             (json!({"rollups": {"url": 7}}), "rollups.url must be a string"),
         ] {

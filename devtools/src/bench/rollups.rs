@@ -37,7 +37,10 @@ pub(super) const DAYS: i64 = 7;
 const RAW: &str = "VictoriaLogs";
 /// A panel's notice when nothing came from rollups.
 pub(super) const NOTHING: &str = "nothing from rollups";
-/// The rules' interval (`rollups.resolution`).
+/// The rules' intervals (`rollups.resolution`): 1m, and 1h for every
+/// question and the port-grouped ones (`--ports`).
+const RESOLUTIONS: &str = "1m,1h";
+/// The finest of them.
 const RESOLUTION_MS: i64 = 60_000;
 /// `$__interval` of both ranges: Grafana's for 24 h at 144 points, and for 7 d
 /// at 1008 (a panel about 1000 px wide); whole buckets at both ends.
@@ -115,8 +118,8 @@ fn rules(vl_url: &str, json_data: &serde_json::Value, dir: &std::path::Path) -> 
     let dashboard = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../provisioning/dashboards/nat-gateway.json");
     let opts = crate::rules::Options {
         dashboards: vec![dashboard],
-        resolution_ms: Some(RESOLUTION_MS),
-        ports: false,
+        resolutions_ms: flowlens::rollups::settings::resolutions_ms(RESOLUTIONS),
+        ports: true,
         delay_ms: ds.settings.cache_settle_ms,
     };
     let yaml = crate::rules::render(&ds, &opts)?;
@@ -203,7 +206,7 @@ pub async fn run(opts: Options) -> Result<(), String> {
     let dir = std::env::temp_dir().join(format!("flowlens-bench-rollups-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut with_json = raw_settings();
-    with_json["rollups"] = json!({"url": vm.url(), "resolution": "1m", "stamps": "start"});
+    with_json["rollups"] = json!({"url": vm.url(), "resolution": RESOLUTIONS, "stamps": "start"});
     let rules = rules(&server.url, &with_json, &dir)?;
     let evaluated = (to_ms - DAYS * DAY_MS, to_ms - rules.delay_ms);
     let replay_days = replay(&rules, &server.url, &vm, evaluated.0, evaluated.1).await;

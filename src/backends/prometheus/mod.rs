@@ -29,7 +29,7 @@ pub struct Prometheus {
     /// `maxQueryMemoryMiB` in bytes: an answer's body and its buckets count
     /// against it, as the log stores' do.
     memory: usize,
-    resolution_ms: i64,
+    resolutions_ms: Vec<i64>,
     stamps: Stamps,
 }
 
@@ -42,7 +42,7 @@ impl Prometheus {
         Ok(Self {
             http: HttpClient::new(&store, PRODUCT)?,
             memory: settings.max_query_memory_bytes,
-            resolution_ms: rollups.resolution_ms,
+            resolutions_ms: rollups.resolutions_ms.clone(),
             stamps: rollups.stamps,
         })
     }
@@ -120,19 +120,20 @@ impl Prometheus {
     /// `rules/group.go` `EvalTimestamp`; vmalert with `eval_alignment:
     /// false` or `eval_offset`) writes sums of other windows: read raw.
     async fn check_grid(&self, rule: &Rule, part: TimeRange, deadline: Deadline) -> Result<(), QueryError> {
-        let span = (part.to_ms - part.from_ms).min(60 * self.resolution_ms);
+        let resolution = rule.resolution_ms;
+        let span = (part.to_ms - part.from_ms).min(60 * resolution);
         let query = promql::evaluation_points(rule, span);
         let at = part.to_ms - 1 + if self.stamps == Stamps::End { 1 } else { 0 };
         let body = self.ask("/api/v1/query", &query, &[("time", secs(at))], deadline).await?;
         let stamps = promql::parse_stamps(&body).map_err(|e| self.bad_answer(&query, &e))?;
-        match stamps.iter().find(|t| t.rem_euclid(self.resolution_ms) != 0) {
+        match stamps.iter().find(|t| t.rem_euclid(resolution) != 0) {
             None => Ok(()),
             Some(t) => Err(QueryError::downstream(
                 502,
                 format!(
                     "the rule's points are not on the {} grid (one stamped {}): its rule engine evaluates off the \
                      interval boundaries, so its sums are not whole intervals",
-                    crate::time::duration(self.resolution_ms),
+                    crate::time::duration(resolution),
                     crate::time::rfc3339(*t)
                 ),
             )),
@@ -151,8 +152,8 @@ impl RollupStore for Prometheus {
         PRODUCT.name
     }
 
-    fn resolution_ms(&self) -> i64 {
-        self.resolution_ms
+    fn resolutions_ms(&self) -> &[i64] {
+        &self.resolutions_ms
     }
 
     async fn evaluations(

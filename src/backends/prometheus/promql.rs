@@ -184,6 +184,7 @@ mod tests {
             fingerprint: "0123456789abcdef".into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
             no_value: &["-"],
+            resolution_ms: 60_000,
         }
     }
 

@@ -92,7 +92,7 @@ describe('RollupsSection', () => {
     expect(screen.queryByText(/^rollups\.url/)).not.toBeInTheDocument();
     const resolution = screen.getByLabelText(CONFIG.rollupsResolution);
     await user.type(resolution, '999ms');
-    expect(screen.getByText('rollups.resolution `999ms` must be whole seconds up to a day, such as 1m or 5m')).toBeInTheDocument();
+    expect(screen.getByText('rollups.resolution `999ms` must be whole seconds up to a day, such as 1m or 5m, or several separated by commas, such as 1m,1h')).toBeInTheDocument();
     await user.clear(resolution);
     await user.type(resolution, '1m30s');
     expect(screen.queryByText(/^rollups\.resolution/)).not.toBeInTheDocument();

@@ -134,7 +134,7 @@ export function RollupsSection({ options, onEdit }: SectionProps) {
         labelWidth={LABEL_WIDTH}
         invalid={!!resolutionError}
         error={resolutionError}
-        tooltip="The rules' evaluation interval as deployed (flowlens rules --resolution): whole seconds from 1s to 1d, such as 1m, 5m, 90s or 1h (rollups.resolution)"
+        tooltip="The rules' evaluation intervals as deployed (flowlens rules --resolution): whole seconds from 1s to 1d, such as 1m, 5m, 90s or 1h, or several separated by commas, such as 1m,1h (rollups.resolution)"
       >
         <Input
           aria-label={CONFIG.rollupsResolution}
