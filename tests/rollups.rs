@@ -13,7 +13,7 @@ mod common;
 
 use common::dashboards::{every_cost_panel, every_panel, provisioned_datasource};
 use common::data;
-use common::harness::{flowlens_cli, Instance, Plugin};
+use common::harness::{flowlens_cli, notices, Instance, Plugin};
 use common::panels::{reference_for, Checker, Window};
 use flowlens_devtools::vlserver::{VlOptions, VlServer};
 use flowlens_devtools::vmserver::{self, VmServer};
@@ -49,16 +49,6 @@ fn rules_file(ds: &Instance, dir: &std::path::Path) -> std::path::PathBuf {
 /// A stat target of the NAT dashboard with every variable at All.
 fn total_in() -> Value {
     json!({"refId": "A", "format": "stat", "metric": "bytes", "direction": "in", "groupBy": [], "filters": []})
-}
-
-/// The frames' notices, joined.
-fn notices(frames: &[common::harness::DecodedFrame]) -> String {
-    frames
-        .iter()
-        .flat_map(|f| f.meta["notices"].as_array().cloned().unwrap_or_default())
-        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,9 +97,13 @@ async fn every_panel_is_exact_with_rollups_and_says_where_it_came_from() {
         assert!(sent.contains(if coarse { "rollups of 1h" } else { "rollups of 1m" }), "{target}: {sent}");
     }
 
-    // Every panel of both dashboards, over the day and an unaligned window.
+    // Every panel of both dashboards, over the day, an hour and an
+    // unaligned window.
     every_panel(&plugin, &ds, records, DAY).await;
     every_cost_panel(&plugin, &ds, records, DAY).await;
+    let hour = (DAY.0 + 14 * H, DAY.0 + 15 * H);
+    every_panel(&plugin, &ds, records, hour).await;
+    every_cost_panel(&plugin, &ds, records, hour).await;
     let unaligned = (DAY.0 + 7 * 60_000 + 13_000, DAY.1 - 3 * 60_000 - 500);
     every_panel(&plugin, &ds, records, unaligned).await;
     every_cost_panel(&plugin, &ds, records, unaligned).await;

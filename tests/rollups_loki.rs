@@ -14,7 +14,7 @@ mod common;
 
 use common::dashboards::{every_cost_panel, every_panel, provisioned_datasource};
 use common::data;
-use common::harness::{flowlens_cli, DecodedFrame, Instance, Plugin};
+use common::harness::{flowlens_cli, notices, Instance, Plugin};
 use common::loki::{as_get, raw_lines, Engine};
 use common::panels::{reference_for, Checker, Window};
 use flowlens_devtools::vmserver::{self, VmServer, LOGQL_RULES};
@@ -35,15 +35,6 @@ fn with_rollups(url: &str, vm: &str) -> Instance {
     ds.json_data["rollups"] = json!({"url": vm, "resolution": "1m"});
     ds.json_data["cacheMaxMiB"] = json!(0);
     ds
-}
-
-fn notices(frames: &[DecodedFrame]) -> String {
-    frames
-        .iter()
-        .flat_map(|f| f.meta["notices"].as_array().cloned().unwrap_or_default())
-        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn total_in() -> Value {

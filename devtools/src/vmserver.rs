@@ -94,8 +94,12 @@ const SERVER_ARGS: [&str; 3] = ["-retentionPeriod=100y", "-dedup.minScrapeInterv
 /// failed datasource request, so a broken rule fails at once; no pause
 /// between rules; no progress bar in the log; remote write flushed every
 /// 100ms, and given up after 2s of failures (then vmalert exits non-zero
-/// with "dropped N samples"), so a replay into a stopped server fails fast.
-const REPLAY_ARGS: [&str; 7] = [
+/// with "dropped N samples"), so a replay into a stopped server fails fast;
+/// a queue for the series of a whole request (a day of a ports rule is
+/// hundreds of thousands; past the default 100,000 vmalert fails "queue is
+/// full").
+const REPLAY_ARGS: [&str; 8] = [
+    "-remoteWrite.maxQueueSize=10000000",
     "-replay.maxDatapointsPerQuery=1000",
     "-replay.ruleRetryAttempts=1",
     "-replay.rulesDelay=0",

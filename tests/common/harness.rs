@@ -59,6 +59,16 @@ pub struct DecodedField {
     pub values: Vec<Value>,
 }
 
+/// The frames' notices' texts, a line each.
+pub fn notices(frames: &[DecodedFrame]) -> String {
+    frames
+        .iter()
+        .flat_map(|f| f.meta["notices"].as_array().cloned().unwrap_or_default())
+        .map(|n| n["text"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A decoded frame.
 #[derive(Debug, Clone)]
 pub struct DecodedFrame {

@@ -38,7 +38,10 @@ const RAW: &str = "VictoriaLogs";
 /// A panel's notice when nothing came from rollups.
 pub(super) const NOTHING: &str = "nothing from rollups";
 /// The rules' intervals (`rollups.resolution`): 1m, and 1h for every
-/// question and the port-grouped ones (`--ports`).
+/// question. Without `--ports`: on this traffic each address-and-port group
+/// is one connection, so its rollups are as many series as connections (a
+/// run with `--ports`: 198,000 series a day, the store 0.54x the raw
+/// store's bytes, the ports panel slower than from raw records; BENCHMARKS.md).
 const RESOLUTIONS: &str = "1m,1h";
 /// The finest of them.
 const RESOLUTION_MS: i64 = 60_000;
@@ -119,7 +122,7 @@ fn rules(vl_url: &str, json_data: &serde_json::Value, dir: &std::path::Path) -> 
     let opts = crate::rules::Options {
         dashboards: vec![dashboard],
         resolutions_ms: flowlens::rollups::settings::resolutions_ms(RESOLUTIONS),
-        ports: true,
+        ports: false,
         delay_ms: ds.settings.cache_settle_ms,
     };
     let yaml = crate::rules::render(&ds, &opts)?;

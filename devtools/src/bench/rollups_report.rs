@@ -110,7 +110,7 @@ pub fn write(r: &mut Report, m: &Measured, started: Instant) {
         m.records, m.connections, m.loaded_s
     ));
     r.line(format!(
-        "- rules: `flowlens rules` for the bench's datasource (resolutions 1m and 1h, `--ports`: questions grouped by ports at 1h only; `eval_delay` {} min) and the benchmarked \
+        "- rules: `flowlens rules` for the bench's datasource (resolutions 1m and 1h, without `--ports`; `eval_delay` {} min) and the benchmarked \
          dashboard: {} questions rolled up ({} recording rules); left out: {}",
         m.rules.delay_ms / 60_000,
         m.rules.rules,
