@@ -195,6 +195,32 @@ async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
     check.check_stat(total_in(), &reference_for(&total_in(), &ds, &w)).await;
 }
 
+/// A store that answers which intervals were evaluated but refuses a
+/// ranking's query (VictoriaMetrics' `-search.maxResponseSeries`, as a
+/// store sized for dashboards refuses a ranking over many groups): the
+/// ranking from raw records, exact, with a notice naming the refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_refuses_a_ranking_leaves_it_to_raw_records_with_a_notice() {
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&vl.url).await;
+    let vm = VmServer::start_with(&["-search.maxResponseSeries=3"]).await.expect("VictoriaMetrics must start");
+    let dir = tempdir();
+    let ds = with_rollups(&vl.url, vm.url(), "1m");
+    let rules = rules_file(&ds, &dir);
+    let hours = (DAY.0, DAY.0 + 6 * H);
+    vmserver::replay(&rules, &vl.url, vm.url(), hours.0, hours.1).await.expect("replay");
+    vm.flush().await.expect("flush");
+    let plugin = Plugin::start().await;
+    let w = Window { from_ms: hours.0, to_ms: hours.1, interval_ms: 60_000 };
+    let check = Checker { plugin: &plugin, ds: &ds, records: loaded.records, w };
+    // The total still reads rollups (one series); the ranking cannot.
+    assert!(notices(&check.frames(&total_in()).await).contains("From rollups"));
+    let top = json!({"refId": "A", "format": "table", "metric": "bytes", "direction": "in", "groupBy": ["pkt_srcaddr"], "limit": 10, "filters": []});
+    let said = notices(&check.frames(&top).await);
+    assert!(said.contains("Rollups not read (") && !said.contains("From rollups"), "{said}");
+    check.check_top_table(top.clone(), &reference_for(&top, &ds, &w)).await;
+}
+
 fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("flowlens-rollups-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -143,26 +143,34 @@ pub struct VmServer {
     port: u16,
     url: String,
     binary: PathBuf,
+    /// Flags besides the usual ones, kept for a restart.
+    extra: Vec<String>,
 }
 
 impl VmServer {
     /// Start a server and wait until it is healthy; on failure the error
     /// carries the tail of the process's log.
     pub async fn start() -> Result<VmServer, String> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`VmServer::start`] with more flags (e.g. a search limit).
+    pub async fn start_with(extra: &[&str]) -> Result<VmServer, String> {
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
         let binary = find_binary("victoria-metrics")?;
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
             let dir = fresh_dir("vm")?;
-            let child = match run(&binary, &dir, port) {
+            let child = match run(&binary, &dir, port, &extra) {
                 Ok(child) => child,
                 Err(error) => {
                     let _ = fs::remove_dir_all(&dir);
                     return Err(error);
                 }
             };
-            let mut server =
-                VmServer { child, dir, port, url: format!("http://127.0.0.1:{port}"), binary: binary.clone() };
+            let url = format!("http://127.0.0.1:{port}");
+            let mut server = VmServer { child, dir, port, url, binary: binary.clone(), extra: extra.clone() };
             match server.wait_healthy().await {
                 Ok(()) => return Ok(server),
                 Err(error) if error.contains("address already in use") => last_error = error,
@@ -219,7 +227,7 @@ impl VmServer {
     pub async fn start_again(&mut self) -> Result<(), String> {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = run(&self.binary, &self.dir, self.port)?;
+        self.child = run(&self.binary, &self.dir, self.port, &self.extra)?;
         self.wait_healthy().await
     }
 
@@ -261,7 +269,7 @@ impl Drop for VmServer {
 }
 
 /// Runs victoria-metrics on `port` with its data and log under `dir`.
-fn run(binary: &Path, dir: &Path, port: u16) -> Result<Child, String> {
+fn run(binary: &Path, dir: &Path, port: u16, extra: &[String]) -> Result<Child, String> {
     let log = File::options()
         .create(true)
         .append(true)
@@ -272,6 +280,7 @@ fn run(binary: &Path, dir: &Path, port: u16) -> Result<Child, String> {
         .arg(format!("-storageDataPath={}", dir.join("data").display()))
         .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
         .args(SERVER_ARGS)
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err)

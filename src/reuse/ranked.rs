@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{dividing, parts, rollup_notice, rollup_text, split_for_rollups, Answer, Part, Reuse, Rolled};
+use super::{dividing, not_read, parts, rollup_notice, rollup_text, split_for_rollups, Answer, Part, Reuse, Rolled};
 use crate::dialect::Target;
 use crate::error::QueryError;
 use crate::model::FlowQuery;
@@ -65,10 +65,8 @@ impl Reuse {
             texts.push(text);
         }
         let read = |select| async move {
-            match store.totals(rule, run, select, deadline).await {
-                Ok((text, got)) => Ok((rollup_text(store.as_ref(), rule, run, &text), got)),
-                Err(e) => Err(e),
-            }
+            let (text, got) = store.totals(rule, run, select, deadline).await?;
+            Ok::<_, QueryError>((rollup_text(store.as_ref(), rule, run, &text), got))
         };
         let answered = async {
             let (text, top) = read(Totals::Top(limit)).await?;
@@ -80,15 +78,21 @@ impl Reuse {
             };
             Ok::<_, QueryError>(([text, more], whole_sums(candidates, rest, bound)))
         };
+        let step = Step::Rank { limit };
         match answered.await {
             Ok((sent, sums)) => {
                 texts.extend(sent.into_iter().filter(|t| !t.is_empty()));
                 let buckets = sums.into_iter().map(|(k, v)| (k, BTreeMap::from([(run.from_ms, v)]))).collect();
                 let notices = notices.into_iter().chain(rollup_notice(&[run], backend.product())).collect();
-                Ok(Some((texts.join("\n\n"), parts::finish(&Step::Rank { limit }, buckets), notices)))
+                Ok(Some((texts.join("\n\n"), parts::finish(&step, buckets), notices)))
             }
-            // Evaluated, but not readable now: the caller reads the log store.
-            Err(_) => Ok(None),
+            // Evaluated, but not readable now: the whole range from the log
+            // store, with a notice.
+            Err(e) => {
+                let (text, output, more) = self.shared(backend, target, q, &step, deadline).await?;
+                let notices = notices.into_iter().chain([not_read(&e, backend.product())]).chain(more).collect();
+                Ok(Some((text, output, notices)))
+            }
         }
     }
 }
