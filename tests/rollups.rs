@@ -120,19 +120,34 @@ async fn every_panel_is_exact_with_rollups_and_says_where_it_came_from() {
     check.check_stat(total_in(), &reference_for(&total_in(), &changed, &w)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
+/// The fixture's day in VictoriaLogs, its first six hours' 1-minute rules
+/// replayed into a VictoriaMetrics started with `vm_args`, and a plugin.
+struct SixHours {
+    vl: VlServer,
+    loaded: data::Loaded,
+    vm: VmServer,
+    ds: Instance,
+    rules: std::path::PathBuf,
+    plugin: Plugin,
+    w: Window,
+}
+
+async fn six_hours(vm_args: &[&str]) -> SixHours {
     let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
     let loaded = data::load(&vl.url).await;
-    let mut vm = VmServer::start().await.expect("VictoriaMetrics must start");
-    let dir = tempdir();
+    let vm = VmServer::start_with(vm_args).await.expect("VictoriaMetrics must start");
     let ds = with_rollups(&vl.url, vm.url(), "1m");
-    let rules = rules_file(&ds, &dir);
-    let hours = (DAY.0, DAY.0 + 6 * H);
-    vmserver::replay(&rules, &vl.url, vm.url(), hours.0, hours.1).await.expect("replay");
+    let rules = rules_file(&ds, &tempdir());
+    let w = Window { from_ms: DAY.0, to_ms: DAY.0 + 6 * H, interval_ms: 60_000 };
+    vmserver::replay(&rules, &vl.url, vm.url(), w.from_ms, w.to_ms).await.expect("replay");
     vm.flush().await.expect("flush");
-    let plugin = Plugin::start().await;
-    let w = Window { from_ms: hours.0, to_ms: hours.1, interval_ms: 60_000 };
+    SixHours { vl, loaded, vm, ds, rules, plugin: Plugin::start().await, w }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
+    let SixHours { vl, loaded, mut vm, ds, rules, plugin, w } = six_hours(&[]).await;
+    let hours = (w.from_ms, w.to_ms);
     let reference = reference_for(&total_in(), &ds, &w);
 
     // A late record, after its window was evaluated: the rollups miss it
@@ -201,17 +216,8 @@ async fn a_store_that_is_down_or_stale_never_changes_a_number_unsaid() {
 /// ranking from raw records, exact, with a notice naming the refusal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_that_refuses_a_ranking_leaves_it_to_raw_records_with_a_notice() {
-    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
-    let loaded = data::load(&vl.url).await;
-    let vm = VmServer::start_with(&["-search.maxResponseSeries=3"]).await.expect("VictoriaMetrics must start");
-    let dir = tempdir();
-    let ds = with_rollups(&vl.url, vm.url(), "1m");
-    let rules = rules_file(&ds, &dir);
-    let hours = (DAY.0, DAY.0 + 6 * H);
-    vmserver::replay(&rules, &vl.url, vm.url(), hours.0, hours.1).await.expect("replay");
-    vm.flush().await.expect("flush");
-    let plugin = Plugin::start().await;
-    let w = Window { from_ms: hours.0, to_ms: hours.1, interval_ms: 60_000 };
+    // Both servers bound: dropped, they would stop.
+    let SixHours { vl: _vl, vm: _vm, loaded, ds, plugin, w, .. } = six_hours(&["-search.maxResponseSeries=3"]).await;
     let check = Checker { plugin: &plugin, ds: &ds, records: loaded.records, w };
     // The total still reads rollups (one series); the ranking cannot.
     assert!(notices(&check.frames(&total_in()).await).contains("From rollups"));

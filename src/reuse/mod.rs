@@ -116,7 +116,6 @@ impl Reuse {
         deadline: Deadline,
     ) -> Result<Answer, QueryError> {
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let settled_before = now_ms - self.settle_ms;
         let question = canonical(q);
         // The question's rule at each resolution, coarsest first.
         let rolled: Vec<Rolled> = self
@@ -130,11 +129,37 @@ impl Reuse {
                     .map(move |rule| (store, rule))
             })
             .collect();
-        if let (false, Step::Rank { limit }) = (rolled.is_empty(), step) {
-            if let Some(answer) = self.rank_from_rollups(backend, target, q, *limit, &rolled, now_ms, deadline).await? {
-                return Ok(answer);
+        // A ranking the store cannot rank is answered as without rollups
+        // (not as buckets of every group), with what was said about it.
+        let (rolled, said) = match step {
+            Step::Rank { limit } if !rolled.is_empty() && *limit <= ranked::MAX_TOP => {
+                match self.rank_from_rollups(backend, target, q, *limit, &rolled, now_ms, deadline).await? {
+                    Ok(answer) => return Ok(answer),
+                    Err(said) => (Vec::new(), said),
+                }
             }
-        }
+            _ => (rolled, Vec::new()),
+        };
+        let (text, output, notices) =
+            self.answer(backend, target, q, step, &question, rolled, now_ms, deadline).await?;
+        Ok((text, output, said.into_iter().chain(notices).collect()))
+    }
+
+    /// Answers one step from settled buckets, the rules' rollups and the
+    /// backend: [`Reuse::run`] once it has chosen the rules.
+    #[allow(clippy::too_many_arguments)]
+    async fn answer(
+        &self,
+        backend: &Backend,
+        target: &Target<'_>,
+        q: &FlowQuery,
+        step: &Step,
+        question: &FlowQuery,
+        rolled: Vec<Rolled<'_>>,
+        now_ms: i64,
+        deadline: Deadline,
+    ) -> Result<Answer, QueryError> {
+        let settled_before = now_ms - self.settle_ms;
         let ranks = backend.capabilities().ranks_from_buckets || !rolled.is_empty();
         let Some((grain, as_buckets)) = parts::bucketed(q, step, ranks, !rolled.is_empty()) else {
             return self.shared(backend, target, q, step, deadline).await;

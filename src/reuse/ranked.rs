@@ -17,14 +17,15 @@ use crate::source::{Backend, Deadline};
 
 /// Rankings longer than this are read as buckets (the store's top N would
 /// be most of its groups).
-const MAX_TOP: usize = 1_000;
+pub(super) const MAX_TOP: usize = 1_000;
 
 impl Reuse {
     /// A `Rank` of at most [`MAX_TOP`] groups with a covered run of whole
     /// buckets: the run from the store (its top N, then every group at or
     /// above the threshold), the rest of the range from the log store as
-    /// whole rankings. `None`: nothing to read from rollups (the caller
-    /// answers the step as it would without).
+    /// whole rankings. `Err`: nothing read from rollups (no covered run, or
+    /// the store refused), with the notices to give; the caller answers the
+    /// step as it would without rollups.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn rank_from_rollups(
         &self,
@@ -35,18 +36,17 @@ impl Reuse {
         rolled: &[Rolled<'_>],
         now_ms: i64,
         deadline: Deadline,
-    ) -> Result<Option<Answer>, QueryError> {
-        let Some((grain, _)) = parts::bucketed(q, &Step::Rank { limit }, true, true) else { return Ok(None) };
+    ) -> Result<Result<Answer, Vec<String>>, QueryError> {
+        let Some((grain, _)) = parts::bucketed(q, &Step::Rank { limit }, true, true) else {
+            return Ok(Err(Vec::new()));
+        };
         let rolled = dividing(rolled.to_vec(), grain);
-        if limit > MAX_TOP || rolled.is_empty() {
-            return Ok(None);
-        }
         let (sources, notices) =
             split_for_rollups(&rolled, vec![q.range], grain, now_ms, deadline, backend.product()).await;
         let Some((run, i)) =
             sources.iter().find_map(|s| if let Part::Rollup(r, i) = s { Some((*r, *i)) } else { None })
         else {
-            return Ok(None);
+            return Ok(Err(notices));
         };
         let (store, rule) = &rolled[i];
         // The rest, whole: every group's sum over each edge.
@@ -78,21 +78,15 @@ impl Reuse {
             };
             Ok::<_, QueryError>(([text, more], whole_sums(candidates, rest, bound)))
         };
-        let step = Step::Rank { limit };
-        match answered.await {
+        Ok(match answered.await {
             Ok((sent, sums)) => {
                 texts.extend(sent.into_iter().filter(|t| !t.is_empty()));
                 let buckets = sums.into_iter().map(|(k, v)| (k, BTreeMap::from([(run.from_ms, v)]))).collect();
                 let notices = notices.into_iter().chain(rollup_notice(&[run], backend.product())).collect();
-                Ok(Some((texts.join("\n\n"), parts::finish(&step, buckets), notices)))
+                Ok((texts.join("\n\n"), parts::finish(&Step::Rank { limit }, buckets), notices))
             }
-            // Evaluated, but not readable now: the whole range from the log
-            // store, with a notice.
-            Err(e) => {
-                let (text, output, more) = self.shared(backend, target, q, &step, deadline).await?;
-                let notices = notices.into_iter().chain([not_read(&e, backend.product())]).chain(more).collect();
-                Ok(Some((text, output, notices)))
-            }
-        }
+            // Evaluated, but not readable now: the log store, with a notice.
+            Err(e) => Err(notices.into_iter().chain([not_read(&e, backend.product())]).collect()),
+        })
     }
 }

@@ -59,7 +59,7 @@ impl Prometheus {
     ) -> Result<BucketMap, QueryError> {
         let times = [("start", secs(part.from_ms + grain)), ("end", secs(part.to_ms)), ("step", secs(grain))];
         let budget = Budget::new(self.memory);
-        let body = self.ask_within("/api/v1/query_range", query, &times, deadline, Some(&budget)).await?;
+        let body = self.ask("/api/v1/query_range", query, &times, &budget, deadline).await?;
         let parsed = promql::parse_matrix(&body, labels, no_value, grain).map_err(|e| self.bad_answer(query, &e))?;
         budget.give(body.capacity());
         for (key, buckets) in &parsed {
@@ -71,14 +71,14 @@ impl Prometheus {
 
 impl Prometheus {
     /// One query API request: `query` at `times`, the store's caches
-    /// bypassed; its body, counted against `budget` when given.
-    async fn ask_within(
+    /// bypassed; its body, counted against `budget`.
+    async fn ask(
         &self,
         path: &str,
         query: &str,
         times: &[(&'static str, String)],
+        budget: &Budget,
         deadline: Deadline,
-        budget: Option<&Budget>,
     ) -> Result<Vec<u8>, QueryError> {
         let mut form = vec![
             ("query", query.to_string()),
@@ -92,20 +92,7 @@ impl Prometheus {
             ("latency_offset", "1ms".to_string()),
         ];
         form.extend(times.iter().cloned());
-        self.http.post_form(path, &form, deadline).await?.bytes_within(budget).await
-    }
-
-    /// [`Self::ask_within`] within `maxQueryMemoryMiB`.
-    async fn ask(
-        &self,
-        path: &str,
-        query: &str,
-        times: &[(&'static str, String)],
-        deadline: Deadline,
-    ) -> Result<Vec<u8>, QueryError> {
-        let budget = Budget::new(self.memory);
-        let body = self.ask_within(path, query, times, deadline, Some(&budget)).await?;
-        Ok(body)
+        self.http.post_form(path, &form, deadline).await?.bytes_within(Some(budget)).await
     }
 
     /// The error of an answer that is not what the query API gives.
@@ -124,7 +111,8 @@ impl Prometheus {
         let span = (part.to_ms - part.from_ms).min(60 * resolution);
         let query = promql::evaluation_points(rule, span);
         let at = part.to_ms - 1 + if self.stamps == Stamps::End { 1 } else { 0 };
-        let body = self.ask("/api/v1/query", &query, &[("time", secs(at))], deadline).await?;
+        let budget = Budget::new(self.memory);
+        let body = self.ask("/api/v1/query", &query, &[("time", secs(at))], &budget, deadline).await?;
         let stamps = promql::parse_stamps(&body).map_err(|e| self.bad_answer(&query, &e))?;
         match stamps.iter().find(|t| t.rem_euclid(resolution) != 0) {
             None => Ok(()),
@@ -198,10 +186,11 @@ impl RollupStore for Prometheus {
         deadline: Deadline,
     ) -> Result<(String, Vec<(Key, Value)>), QueryError> {
         let query = promql::totals(rule, run.to_ms - run.from_ms, self.stamps, select);
-        let body = self.ask("/api/v1/query", &query, &[("time", secs(run.to_ms))], deadline).await?;
+        let budget = Budget::new(self.memory);
+        let body = self.ask("/api/v1/query", &query, &[("time", secs(run.to_ms))], &budget, deadline).await?;
         let parsed =
             promql::parse_vector(&body, &rule.labels, rule.no_value).map_err(|e| self.bad_answer(&query, &e))?;
-        let budget = Budget::new(self.memory);
+        budget.give(body.capacity());
         for (key, _) in &parsed {
             budget.take(key_bytes(key) + ENTRY)?;
         }
