@@ -34,6 +34,8 @@ pub struct Datasource {
     pub(crate) trust: Arc<tokio::sync::Mutex<Option<Trust>>>,
     /// Its secrets, to take out of what reaches a message or a log.
     secrets: Secrets,
+    /// Its names' sources.
+    pub names: Arc<crate::names::Names>,
 }
 
 /// A self-check's verdict and when it was given (`Err`: why the backend's
@@ -81,6 +83,7 @@ impl Datasource {
         let backend = crate::backends::open(&settings)?;
         let reuse = Arc::new(Reuse::new(&settings, crate::backends::open_rollups(&settings)?));
         let secrets = Secrets::of(&settings);
+        let names = Arc::new(crate::names::Names::new(&settings));
         Ok(Self {
             settings,
             backend,
@@ -89,6 +92,7 @@ impl Datasource {
             reuse,
             trust: Arc::default(),
             secrets,
+            names,
         })
     }
 
@@ -124,7 +128,10 @@ impl Datasource {
                 q.own_addresses = own_inside(&self.settings, own);
             }
         }
-        vec![self.render_step(&q, &first_step(&q))]
+        match crate::names::regroup::ask(&q, self.names.resolution_ms()) {
+            Ok(Some(asked)) => vec![self.render_step(&asked.inner, &asked.step)],
+            _ => vec![self.render_step(&q, &first_step(&q))],
+        }
     }
 
     /// The query with the interfaces' own addresses it needs (detected, or

@@ -10,6 +10,7 @@ pub mod frame;
 pub mod frames;
 pub mod health;
 pub mod model;
+pub mod names;
 pub mod plan;
 pub mod plugin;
 pub mod pluginv2;

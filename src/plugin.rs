@@ -431,6 +431,11 @@ async fn resource_of(ds: &Datasource, req: &pb::CallResourceRequest) -> Result<V
                     );
                 }
             }
+            if !ds.settings.inside.is_empty() {
+                for d in crate::names::DIMS.iter().filter(|d| ds.names.configured(d)) {
+                    fields.push(json!({"name": d.name, "type": "string", "label": crate::frames::header(d.name), "relative": true, "name_of": d.source()}));
+                }
+            }
             Ok(json!({"fields": fields, "formats": [Format::Stat, Format::Series, Format::Table, Format::Logs]}))
         }
         other => Err(QueryError {

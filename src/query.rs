@@ -31,6 +31,9 @@ impl Datasource {
                 notices.extend(Some(why).filter(|w| !w.is_empty()));
             }
         }
+        if let Some(asked) = crate::names::regroup::ask(&q, self.names.resolution_ms())? {
+            return self.query_named(&q, asked, notices, deadline).await;
+        }
         let q = &q;
         let (first_step, early) = (first_step(q), alongside(q));
         let (first, mut early_answer) = tokio::try_join!(self.run(q, &first_step, deadline), async {
@@ -67,6 +70,23 @@ impl Datasource {
             notices.extend(more);
         }
         crate::frames::shape_noted(q, &self.settings, answers, &executed.join("\n\n"), &notices)
+    }
+
+    /// A query of names: asked about their addresses, named, summed
+    /// (`crate::names::regroup`).
+    async fn query_named(
+        &self,
+        q: &FlowQuery,
+        asked: crate::names::regroup::Asked,
+        mut notices: Vec<String>,
+        deadline: Deadline,
+    ) -> Result<Vec<Frame>, QueryError> {
+        let (text, output, more) = self.run(&asked.inner, &asked.step, deadline).await?;
+        notices.extend(more);
+        let mut resolver = self.names.resolver(&asked.dims(), q.range, deadline).await;
+        let answers = asked.answers(q, output, |d, addr, t| resolver.name(d, addr, t))?;
+        notices.append(&mut resolver.notices);
+        crate::frames::shape_noted(q, &self.settings, answers, &text, &notices)
     }
 
     /// Whether settled buckets of this backend may be kept: `Err` says why

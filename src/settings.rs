@@ -262,7 +262,7 @@ impl Settings {
         let headers = header_settings(&jd.rest, secure)?;
         let section_secrets = secure
             .iter()
-            .filter(|(k, v)| k.starts_with("rollups") && !v.is_empty())
+            .filter(|(k, v)| (k.starts_with("rollups") || k.starts_with("names")) && !v.is_empty())
             .map(|(k, v)| (k.clone(), Secret(v.clone())))
             .collect();
         let timeout = match jd.timeout_seconds {

@@ -284,6 +284,7 @@ impl Case {
             filters: filters.clone(),
             from_ms: i64::MIN,
             to_ms: i64::MAX,
+            namer: None,
         };
         if self.interfaces.is_empty() {
             vec![query(None)]

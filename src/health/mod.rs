@@ -143,6 +143,22 @@ async fn run(ds: &Datasource, now: i64) -> Result<Health, QueryError> {
         message.push_str(". ");
         message.push_str(&note);
     }
+    let recent = TimeRange { from_ms: now - 3_600_000, to_ms: now };
+    let names = ds.names.check(recent, crate::source::Deadline::after(s.timeout)).await;
+    let (read, broken): (Vec<_>, Vec<_>) = names.into_iter().partition(|(_, r)| r.is_ok());
+    if !broken.is_empty() {
+        let why: Vec<String> =
+            broken.into_iter().map(|(source, r)| format!("{source}: {}", r.err().unwrap_or_default())).collect();
+        return Ok(Health::error(format!(
+            "{message}; but names could not be read ({}). Until fixed, panels show addresses in place of those names",
+            ds.scrub(&why.join("; "))
+        )));
+    }
+    if !read.is_empty() {
+        let what: Vec<String> =
+            read.into_iter().map(|(source, r)| format!("{source}: {}", r.unwrap_or_default())).collect();
+        message.push_str(&format!(". Names: {}", what.join("; ")));
+    }
     match rollups::coverage(ds, now).await {
         Ok(Some(note)) => {
             message.push_str(". ");

@@ -248,6 +248,9 @@ pub struct FlowQuery {
     /// Settled buckets may come from the datasource's cache (`cache`,
     /// default true; false reads everything from the backend).
     pub cache: bool,
+    /// The names it groups by or filters on (`crate::names`), each with the
+    /// address field it names: (name, address field). Empty for most.
+    pub names: Vec<(String, String)>,
 }
 
 /// Default and maximum number of series for a grouped series query.
@@ -323,6 +326,7 @@ impl FlowQuery {
             range,
             step_ms: (range.to_ms - range.from_ms).max(1),
             cache: false,
+            names: Vec::new(),
         }
     }
 }

@@ -76,7 +76,15 @@ fn errors_name_the_field() {
         (r#"{"format":"graph"}"#, "`format`: \"graph\" is not valid; expected stat, series, table or logs"),
         (r#"{"metric":7}"#, "`metric`"),
         (r#"{"groupBy":"pkt_srcaddr"}"#, "`groupBy`"),
-        (r#"{"groupBy":["pod"]}"#, "`groupBy`: `pod` is not a field"),
+        (r#"{"groupBy":["pod_name"]}"#, "`groupBy`: `pod_name` is not a field"),
+        (
+            r#"{"groupBy":["pod"]}"#,
+            "`groupBy`: `pod` names the inside address of a flow, which the direction decides; use direction in or out",
+        ),
+        (
+            r#"{"direction":"all","filters":[{"field":"remote_org","op":"=","value":"x"}]}"#,
+            "`filters`: `remote_org` names the remote address",
+        ),
         (r#"{"groupBy":["srcport","srcport"]}"#, "twice"),
         (r#"{"format":"table","limit":100000}"#, "maximum"),
         (r#"{"format":"series","groupBy":["srcport"],"limit":1000}"#, "1000 series of 1440 buckets"),
@@ -85,7 +93,7 @@ fn errors_name_the_field() {
         (r#"{"filters":[{"field":"action","op":">","value":"1"}]}"#, "not numeric"),
         (r#"{"filters":[{"field":"action","op":"=|","value":[]}]}"#, "at least one value"),
         (r#"{"filters":[{"field":"action","op":"=|","value":[{}]}]}"#, "must be strings"),
-        (r#"{"filters":[{"field":"pod","op":"=","value":"x"}]}"#, "`pod` is not a field"),
+        (r#"{"filters":[{"field":"pod_name","op":"=","value":"x"}]}"#, "`pod_name` is not a field"),
         (r#"{"interfaceId":7}"#, "`interfaceId`"),
         (r#"{"format":"table","rate":true}"#, "`rate`"),
         (r#"{"cache":"no"}"#, "`cache`: \"no\" is not valid; expected true or false"),
@@ -150,7 +158,7 @@ fn distinct_share_and_cost() {
     assert!(!parse(r#"{"format":"logs","order":"desc"}"#).unwrap().oldest_first);
     for (json, want) in [
         (r#"{"metric":"distinct"}"#, "`distinctField`: metric distinct counts"),
-        (r#"{"metric":"distinct","distinctField":"pod"}"#, "`distinctField`: `pod` is not a field"),
+        (r#"{"metric":"distinct","distinctField":"pod_name"}"#, "`distinctField`: `pod_name` is not a field"),
         (r#"{"metric":"distinct","distinctField":"inside_addr"}"#, "use direction in or out"),
         (
             r#"{"metric":"distinct","distinctField":"dstport","groupBy":["srcaddr"],"format":"table","other":true}"#,

@@ -68,13 +68,38 @@ impl FlowQuery {
             };
             Ok(resolve_side(schema, f, inside_side).to_string())
         };
+        // A name (`crate::names`) stands for the address of its side.
+        let mut names: Vec<(String, String)> = Vec::new();
+        let mut name_base = |what: &str, d: &crate::names::Dim| -> Result<(), QueryError> {
+            let (field, side) = match d.side {
+                crate::names::Side::Inside => (INSIDE_ADDR, "inside"),
+                crate::names::Side::Outside => (OUTSIDE_ADDR, "remote"),
+            };
+            let inside_side = match direction {
+                Direction::In => "dst",
+                Direction::Out => "src",
+                _ => {
+                    return Err(QueryError::plugin(format!(
+                        "`{what}`: `{}` names the {side} address of a flow, which the direction decides; use direction in or out",
+                        d.name
+                    )))
+                }
+            };
+            if !names.iter().any(|(n, _)| n == d.name) {
+                names.push((d.name.to_string(), resolve_side(schema, field, inside_side).to_string()));
+            }
+            Ok(())
+        };
         let group_by: Vec<String> = typed("groupBy", &q.group_by, "a list of field names")?.unwrap_or_default();
         let group_by = group_by
             .into_iter()
             .map(|f| if is_sided(&f) { sided("groupBy", &f) } else { Ok(f) })
             .collect::<Result<Vec<_>, _>>()?;
         for (i, f) in group_by.iter().enumerate() {
-            require_field("groupBy", f)?;
+            match crate::names::dim(f) {
+                Some(d) if raw_query.is_none() => name_base("groupBy", d)?,
+                _ => require_field("groupBy", f)?,
+            }
             if group_by[..i].contains(f) {
                 return Err(QueryError::plugin(format!("`groupBy`: `{f}` is listed twice")));
             }
@@ -192,6 +217,8 @@ impl FlowQuery {
         for mut f in filters_json {
             if is_sided(&f.field) {
                 f.field = sided("filters", &f.field)?;
+            } else if let Some(d) = crate::names::dim(&f.field).filter(|_| raw_query.is_none()) {
+                name_base("filters", d)?;
             } else {
                 require_field("filters", &f.field)?;
             }
@@ -249,6 +276,7 @@ impl FlowQuery {
             range,
             step_ms,
             cache,
+            names,
         })
     }
 }

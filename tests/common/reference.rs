@@ -69,6 +69,11 @@ impl Cidr {
         Cidr { v6, base: bits & mask(v6, prefix), prefix }
     }
 
+    /// The prefix length.
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
     /// Whether `value` is an address (of the same family) inside the network.
     pub fn contains(&self, value: &str) -> bool {
         value.parse::<IpAddr>().is_ok_and(|a| {
@@ -127,8 +132,13 @@ impl RefFilter {
 
     /// Whether the filter holds; `inside_addr`/`outside_addr` read the
     /// address fields of `reading`.
-    fn holds(&self, record: &FlowRecord, reading: Option<(&str, &str)>) -> bool {
+    fn holds(&self, record: &FlowRecord, reading: Option<(&str, &str)>, namer: Option<&Namer>) -> bool {
         let value = |field: &str| {
+            if let (Some(namer), Some(reading)) = (namer, reading) {
+                if let Some(name) = (namer.0)(record, field, reading) {
+                    return Some(name);
+                }
+            }
             let field = match (field, reading) {
                 ("inside_addr", Some((inside, _))) => inside,
                 ("outside_addr", Some((_, outside))) => outside,
@@ -182,6 +192,23 @@ pub struct RefQuery {
     pub from_ms: i64,
     /// Exclusive.
     pub to_ms: i64,
+    /// Names (`workload`, `remote_service`): the name a field gives a
+    /// record read one way round ((inside, outside) address fields), `None`
+    /// for a field that is not a name.
+    pub namer: Option<Namer>,
+}
+
+/// What names a record's address, for [`RefQuery::namer`].
+#[derive(Clone)]
+pub struct Namer(pub std::sync::Arc<NameOf>);
+
+/// A record, a field and the (inside, outside) address fields -> the name.
+pub type NameOf = dyn Fn(&FlowRecord, &str, (&str, &str)) -> Option<String> + Send + Sync;
+
+impl std::fmt::Debug for Namer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Namer")
+    }
 }
 
 impl RefQuery {
@@ -197,6 +224,7 @@ impl RefQuery {
             filters: Vec::new(),
             from_ms,
             to_ms,
+            namer: None,
         }
     }
 
@@ -211,7 +239,7 @@ impl RefQuery {
                     record.get(inside_field).is_some_and(|value| {
                         self.inside.iter().any(|c| c.contains(&value)) && !self.own.contains(&value)
                     })
-                }) && self.filters.iter().all(|f| f.holds(record, *reading))
+                }) && self.filters.iter().all(|f| f.holds(record, *reading, self.namer.as_ref()))
             })
     }
 
@@ -248,9 +276,12 @@ pub fn total(records: &[FlowRecord], query: &RefQuery) -> u64 {
     matching(records, query).map(|r| query.value(r)).sum()
 }
 
-/// The group key of a record: the values of `group_by`, `""` for missing.
-fn key(record: &FlowRecord, group_by: &[&str]) -> Vec<String> {
-    group_by.iter().map(|f| record.get(f).unwrap_or_default()).collect()
+/// The group key of a record: the values of `group_by` (names by the
+/// query's namer, read in its direction), `""` for missing.
+fn key(record: &FlowRecord, query: &RefQuery, group_by: &[&str]) -> Vec<String> {
+    let reading = query.readings().first().copied().flatten();
+    let name = |f: &str| query.namer.as_ref().zip(reading).and_then(|(namer, reading)| (namer.0)(record, f, reading));
+    group_by.iter().map(|f| name(f).or_else(|| record.get(f)).unwrap_or_default()).collect()
 }
 
 /// The metric per group, largest first; ties by keys in natural order (first
@@ -258,7 +289,7 @@ fn key(record: &FlowRecord, group_by: &[&str]) -> Vec<String> {
 pub fn groups(records: &[FlowRecord], query: &RefQuery, group_by: &[&str]) -> Vec<(Vec<String>, u64)> {
     let mut sums: BTreeMap<Vec<String>, u64> = BTreeMap::new();
     for record in matching(records, query) {
-        *sums.entry(key(record, group_by)).or_default() += query.value(record);
+        *sums.entry(key(record, query, group_by)).or_default() += query.value(record);
     }
     // A group whose metric sums to 0 (the bytes of records without any) is
     // no group: Loki drops those records at `unwrap` and never sees it.
@@ -279,7 +310,7 @@ pub fn buckets(
     let mut series: BTreeMap<Vec<String>, BTreeMap<i64, u64>> = BTreeMap::new();
     for record in matching(records, query) {
         let bucket = record.time_ms - record.time_ms.rem_euclid(step_ms);
-        *series.entry(key(record, group_by)).or_default().entry(bucket).or_default() += query.value(record);
+        *series.entry(key(record, query, group_by)).or_default().entry(bucket).or_default() += query.value(record);
     }
     series
 }
@@ -308,7 +339,7 @@ pub fn distinct(records: &[FlowRecord], query: &RefQuery, group_by: &[&str], fie
     let mut sets: BTreeMap<Vec<String>, std::collections::HashSet<String>> = BTreeMap::new();
     for record in matching(records, query) {
         if let Some(value) = record.get(field) {
-            sets.entry(key(record, group_by)).or_default().insert(value);
+            sets.entry(key(record, query, group_by)).or_default().insert(value);
         }
     }
     let mut groups: Vec<(Vec<String>, u64)> = sets.into_iter().map(|(k, s)| (k, s.len() as u64)).collect();

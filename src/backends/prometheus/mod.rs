@@ -22,6 +22,13 @@ const PRODUCT: Product = Product {
     queueing: "the rollup store's -search.maxConcurrentRequests or -search.maxQueueDuration",
 };
 
+/// How messages name the names' store.
+const STORE: Product = Product {
+    name: "the kube_pod_info store",
+    concurrency: "-search.maxConcurrentRequests",
+    queueing: "the store's -search.maxConcurrentRequests or -search.maxQueueDuration",
+};
+
 /// A rollup store's client.
 #[derive(Debug)]
 pub struct Prometheus {
@@ -45,6 +52,33 @@ impl Prometheus {
             resolutions_ms: rollups.resolutions_ms.clone(),
             stamps: rollups.stamps,
         })
+    }
+
+    /// A client for another Prometheus-compatible store at `url` (the
+    /// names' `kube_pod_info` store), with the datasource's TLS settings,
+    /// timeout and memory budget.
+    pub fn open_store(settings: &Settings, url: url::Url, auth: crate::settings::Auth) -> Result<Self, QueryError> {
+        let store = Settings { url, auth, headers: Vec::new(), ..settings.clone() };
+        Ok(Self {
+            http: HttpClient::new(&store, STORE)?,
+            memory: settings.max_query_memory_bytes,
+            resolutions_ms: Vec::new(),
+            stamps: Stamps::Start,
+        })
+    }
+
+    /// A range query's matrix over the buckets of `grain` in `part` (a
+    /// point stamped `t` is the bucket starting `t - grain`), keyed by
+    /// `labels`.
+    pub async fn presence(
+        &self,
+        query: &str,
+        labels: &[String],
+        part: TimeRange,
+        grain: i64,
+        deadline: Deadline,
+    ) -> Result<BucketMap, QueryError> {
+        self.matrix(query, labels, &[], part, grain, deadline).await
     }
 
     /// One range query over the buckets of `grain` in `part`.

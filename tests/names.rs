@@ -1,0 +1,375 @@
+//! Names end to end: the fixture's day in a real VictoriaLogs,
+//! kube-state-metrics' `kube_pod_info` with pod churn (an address handed
+//! to a new pod mid-minute, a Deployment rolled, an address reused in
+//! another namespace, an address nobody held for 40 minutes, addresses no
+//! pod ever held) written into a real VictoriaMetrics, a generated AWS
+//! `ip-ranges.json` (overlapping prefixes, IPv6) and a CIDR map; panels by
+//! workload, namespace, pod, AWS service and region and network through the
+//! plugin binary over gRPC, equal to an independent reference that names
+//! each record from the same history by the documented rule. Then what
+//! must not change a number: a source that cannot be read (its names are
+//! the addresses, with a notice), and what Save & test says of each source.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use common::dashboards::provisioned_datasource;
+use common::data;
+use common::harness::{notices, Instance, Plugin};
+use common::panels::{reference_for, Checker, Window};
+use common::reference::{Cidr, Namer};
+use flowlens_devtools::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
+use flowlens_devtools::load::Loader;
+use flowlens_devtools::vlserver::{VlOptions, VlServer};
+use flowlens_devtools::vmserver::VmServer;
+use serde_json::{json, Value};
+
+const DAY: (i64, i64) = (data::FROM_MS, data::TO_MS);
+const H: i64 = 3_600_000;
+const MIN: i64 = 60_000;
+
+/// One pod's hold of an address: reported every 30 s from `from` while
+/// before `to`.
+#[derive(Debug, Clone)]
+struct Tenure {
+    ip: String,
+    namespace: String,
+    pod: String,
+    kind: &'static str,
+    owner: String,
+    workload: String,
+    node: String,
+    from: i64,
+    to: i64,
+}
+
+impl Tenure {
+    fn samples(&self) -> Vec<i64> {
+        (0..).map(|k| self.from + k * 30_000).take_while(|t| *t < self.to).collect()
+    }
+}
+
+/// A day of pods on the fixture's inside addresses, with churn.
+fn history(inside: &[String]) -> Vec<Tenure> {
+    let namespaces = ["shop", "pay", "ops"];
+    let apps = ["web", "api", "worker", "db"];
+    let mut out = Vec::new();
+    for (i, ip) in inside.iter().enumerate() {
+        if i % 5 == 4 {
+            continue; // never a pod's
+        }
+        let tenure = |ns: &str, app: &str, hash: &str, from: i64, to: i64| {
+            let stateful = app == "db";
+            let (kind, owner, pod) = if stateful {
+                ("StatefulSet", app.to_string(), format!("{app}-{i}"))
+            } else {
+                ("ReplicaSet", format!("{app}-{hash}"), format!("{app}-{hash}-q{i:03}"))
+            };
+            Tenure {
+                ip: ip.clone(),
+                namespace: ns.into(),
+                workload: format!("{ns}/{app}"),
+                pod,
+                kind,
+                owner,
+                node: format!("node-{}", i % 4),
+                from,
+                to,
+            }
+        };
+        let (ns, app) = (namespaces[i % 3], apps[i % 4]);
+        // Handed over mid-minute, at a different time for each address.
+        let change = DAY.0 + (2 + (i as i64 % 20)) * H + 17_000 + (i as i64 * 7_000) % 50_000;
+        out.push(tenure(ns, app, "5d9f8", DAY.0 - H, change));
+        let next_from = if i % 5 == 1 { change + 40 * MIN } else { change + 20_000 };
+        if i % 3 == 0 {
+            // Reused by another namespace's workload.
+            let (ns2, app2) = (namespaces[(i + 1) % 3], apps[(i + 1) % 4]);
+            out.push(tenure(ns2, app2, "c4b7a", next_from, DAY.1 + H));
+        } else {
+            // The Deployment rolled: a new pod of the same workload.
+            out.push(tenure(ns, app, "7c6b4", next_from, DAY.1 + H));
+        }
+    }
+    out
+}
+
+/// The name of `ip` in the minute holding `t`, by the README's rule from
+/// the true reports: the pods reported with it in that minute; of several,
+/// the one first reported latest, then the greatest namespace and pod.
+fn holder<'a>(by_ip: &'a BTreeMap<String, Vec<Tenure>>, ip: &str, t: i64) -> Option<&'a Tenure> {
+    let bucket = t - t.rem_euclid(MIN);
+    let first_bucket = |x: &Tenure| x.from - x.from.rem_euclid(MIN);
+    by_ip
+        .get(ip)?
+        .iter()
+        .filter(|x| x.samples().iter().any(|s| (bucket..bucket + MIN).contains(s)))
+        .max_by(|a, b| (first_bucket(a), &a.namespace, &a.pod).cmp(&(first_bucket(b), &b.namespace, &b.pod)))
+}
+
+/// Writes the history as `kube_pod_info` samples (with kube-state-metrics'
+/// labels, and a host-network pod on a node address that must be ignored).
+async fn write_history(vm: &VmServer, tenures: &[Tenure]) {
+    let mut body = String::new();
+    let mut line = |labels: Value, samples: Vec<i64>| {
+        let values: Vec<u8> = samples.iter().map(|_| 1).collect();
+        body.push_str(&json!({"metric": labels, "values": values, "timestamps": samples}).to_string());
+        body.push('\n');
+    };
+    for t in tenures {
+        line(
+            json!({"__name__": "kube_pod_info", "namespace": t.namespace, "pod": t.pod, "uid": format!("uid-{}", t.pod),
+                   "pod_ip": t.ip, "host_ip": "10.0.0.9", "node": t.node, "created_by_kind": t.kind,
+                   "created_by_name": t.owner, "host_network": "false", "priority_class": "",
+                   "job": "kube-state-metrics"}),
+            t.samples(),
+        );
+    }
+    if let Some(t) = tenures.first() {
+        line(
+            json!({"__name__": "kube_pod_info", "namespace": "kube-system", "pod": "kube-proxy-x", "pod_ip": t.ip,
+                   "node": "node-0", "created_by_kind": "DaemonSet", "created_by_name": "kube-proxy",
+                   "host_network": "true"}),
+            t.samples(),
+        );
+    }
+    let url = format!("{}/api/v1/import", vm.url());
+    let response = reqwest::Client::new().post(&url).body(body).send().await.expect("import");
+    assert!(response.status().is_success(), "import: {}", response.status());
+    vm.flush().await.expect("flush");
+}
+
+/// AWS's ip-ranges.json for some of the remote addresses: a wide AMAZON
+/// network over the first, services on /24s inside it and elsewhere
+/// (listed under AMAZON too, as AWS does), an IPv6 network.
+fn ip_ranges(remote: &[String]) -> (Value, Vec<(Cidr, &'static str, &'static str)>) {
+    let services = [("S3", "us-east-1"), ("EC2", "eu-west-1"), ("DYNAMODB", "us-east-1")];
+    let mut prefixes = Vec::new();
+    let mut expected = Vec::new();
+    let first: Ipv4Addr = remote[0].parse().unwrap();
+    let wide = format!("{}.0.0.0/8", first.octets()[0]);
+    prefixes
+        .push(json!({"ip_prefix": wide, "region": "GLOBAL", "service": "AMAZON", "network_border_group": "GLOBAL"}));
+    expected.push((Cidr::parse(&wide), "AMAZON", "GLOBAL"));
+    for (i, addr) in remote.iter().enumerate().filter(|(i, _)| i % 3 == 0).take(12) {
+        let a: Ipv4Addr = addr.parse().unwrap();
+        let [x, y, z, _] = a.octets();
+        let net = format!("{x}.{y}.{z}.0/24");
+        if expected.iter().any(|(c, _, _): &(Cidr, _, _)| c.contains(addr) && c.prefix() == 24) {
+            continue;
+        }
+        let (service, region) = services[i % 3];
+        for s in ["AMAZON", service] {
+            prefixes.push(json!({"ip_prefix": net, "region": region, "service": s, "network_border_group": region}));
+        }
+        expected.push((Cidr::parse(&net), service, region));
+    }
+    let doc = json!({"syncToken": "1796000000", "createDate": "2026-12-01-00-00-00", "prefixes": prefixes,
+        "ipv6_prefixes": [{"ipv6_prefix": "2600:1f14::/35", "region": "us-west-2", "service": "S3", "network_border_group": "us-west-2"}]});
+    (doc, expected)
+}
+
+/// The longest of `nets` holding `addr`.
+fn longest<'a, T>(nets: &'a [(Cidr, T, T)], addr: &str) -> Option<&'a (Cidr, T, T)> {
+    nets.iter().filter(|(c, _, _)| c.contains(addr)).max_by_key(|(c, _, _)| c.prefix())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_by_name_are_exact_with_churn() {
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&vl.url).await;
+    let vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let records: &[FlowRecord] = loaded.records;
+    let pods = Cidr::parse(data::POD_CIDR);
+    let (mut inside, mut remote) = (BTreeSet::new(), BTreeSet::new());
+    for r in records {
+        for (a, b) in [(r.get("pkt_srcaddr"), r.get("pkt_dstaddr")), (r.get("pkt_dstaddr"), r.get("pkt_srcaddr"))] {
+            if let (Some(a), Some(b)) = (a, b) {
+                if pods.contains(&a) && !pods.contains(&b) && b.parse::<Ipv4Addr>().is_ok() {
+                    inside.insert(a);
+                    remote.insert(b);
+                }
+            }
+        }
+    }
+    let inside: Vec<String> = inside.into_iter().collect();
+    let mut remote: Vec<String> = remote.into_iter().collect();
+    remote.sort_by_key(|a| a.parse::<Ipv4Addr>().unwrap());
+    assert!(inside.len() >= 10 && remote.len() >= 20, "the fixture has pods and remote ends");
+    let tenures = history(&inside);
+    write_history(&vm, &tenures).await;
+
+    let dir = std::env::temp_dir().join(format!("flowlens-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ranges_doc, ranges) = ip_ranges(&remote);
+    let ranges_path = dir.join("ip-ranges.json");
+    std::fs::write(&ranges_path, ranges_doc.to_string()).unwrap();
+    let r0: Ipv4Addr = remote[remote.len() / 2].parse().unwrap();
+    let [x, y, z, _] = r0.octets();
+    let networks = vec![
+        (Cidr::parse(&format!("{x}.{y}.0.0/16")), "partner", ""),
+        (Cidr::parse(&format!("{x}.{y}.{z}.0/24")), "partner-vpn", ""),
+        (Cidr::parse("10.0.32.0/22"), "pods-a", ""),
+        (Cidr::parse("10.0.36.0/22"), "pods-b", ""),
+    ];
+    let map_text = format!(
+        "{x}.{y}.0.0/16 partner\n{x}.{y}.{z}.0/24 partner-vpn # overlapping\n10.0.32.0/22 pods-a\n10.0.36.0/22 pods-b\n"
+    );
+
+    let mut ds = provisioned_datasource(&vl.url);
+    ds.uid = "names".into();
+    ds.json_data["cacheMaxMiB"] = json!(0);
+    ds.json_data["names"] = json!({
+        "networks": map_text,
+        "awsIpRanges": ranges_path.to_str().unwrap(),
+        "kubernetes": {"url": vm.url(), "resolution": "1m"},
+    });
+
+    // The reference's names, from the history and the files' contents.
+    let mut by_ip: BTreeMap<String, Vec<Tenure>> = BTreeMap::new();
+    for t in &tenures {
+        by_ip.entry(t.ip.clone()).or_default().push(t.clone());
+    }
+    let by_ip = Arc::new(by_ip);
+    let aws_networks = ranges.len() + 1; // and the IPv6 one
+    let (ranges, networks) = (Arc::new(ranges), Arc::new(networks));
+    let namer = Namer(Arc::new(move |record: &FlowRecord, field: &str, (inside, outside): (&str, &str)| {
+        let (side, what) = match field.strip_prefix("remote_") {
+            Some(what) => (outside, what),
+            None => (inside, field),
+        };
+        let addr = record.get(side).unwrap_or_default();
+        let unknown = || "(unknown)".to_string();
+        Some(match (field, what) {
+            ("local_name" | "remote_name", _) => {
+                longest(&networks, &addr).map_or_else(unknown, |(_, n, _)| n.to_string())
+            }
+            ("remote_service", _) => longest(&ranges, &addr).map_or_else(unknown, |(_, s, _)| s.to_string()),
+            ("remote_region", _) => longest(&ranges, &addr).map_or_else(unknown, |(_, _, r)| r.to_string()),
+            (_, "pod" | "namespace" | "workload" | "node") => match holder(&by_ip, &addr, record.time_ms) {
+                None => unknown(),
+                Some(t) => match what {
+                    "pod" => format!("{}/{}", t.namespace, t.pod),
+                    "namespace" => t.namespace.clone(),
+                    "workload" => t.workload.clone(),
+                    _ => t.node.clone(),
+                },
+            },
+            _ => return None,
+        })
+    }));
+
+    let plugin = Plugin::start().await;
+    let targets = [
+        json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["workload"], "limit": 5, "other": true}),
+        json!({"refId": "A", "format": "table", "direction": "in", "metric": "cost", "groupBy": ["namespace"], "limit": 10, "share": true}),
+        json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["inside_addr", "pod"], "limit": 40}),
+        json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["workload", "node"], "limit": 15}),
+        json!({"refId": "A", "format": "series", "direction": "in", "groupBy": ["workload"], "limit": 3, "rate": true, "other": true}),
+        json!({"refId": "A", "format": "series", "direction": "out", "filters": [{"field": "workload", "op": "=~", "value": "shop/.*"}]}),
+        json!({"refId": "A", "format": "stat", "direction": "in", "filters": [{"field": "namespace", "op": "=", "value": "shop"}]}),
+        json!({"refId": "A", "format": "stat", "direction": "in", "filters": [{"field": "workload", "op": "=", "value": "(unknown)"}]}),
+        json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["remote_service", "remote_region"], "limit": 10, "other": true}),
+        json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["local_name", "remote_name"], "limit": 20}),
+        json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["remote_service", "namespace"], "limit": 20,
+               "filters": [{"field": "remote_service", "op": "!=", "value": "(unknown)"}]}),
+    ];
+    let unaligned = (DAY.0 + 7 * MIN + 13_000, DAY.1 - 3 * MIN - 500);
+    for (from_ms, to_ms, interval_ms) in [(DAY.0, DAY.1, 300_000), (unaligned.0, unaligned.1, 600_000)] {
+        let w = Window { from_ms, to_ms, interval_ms };
+        let check = Checker { plugin: &plugin, ds: &ds, records, w };
+        for target in &targets {
+            let mut reference = reference_for(target, &ds, &w);
+            reference.namer = Some(namer.clone());
+            let rows = check.check_target(target, &reference).await;
+            assert!(!rows.is_empty(), "{target}: the check must see rows");
+            let frames = check.frames(target).await;
+            assert!(!notices(&frames).contains("shows addresses"), "{target}: {}", notices(&frames));
+        }
+    }
+
+    // The churn is in the answer: some address held by two workloads in the
+    // day, some minutes of an address nobody held.
+    let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 300_000 };
+    let check = Checker { plugin: &plugin, ds: &ds, records, w };
+    let by_pod = check
+        .frames(&json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["inside_addr", "workload"], "limit": 1000}))
+        .await;
+    let addrs = by_pod[0].fields[0].values.clone();
+    let names: Vec<String> = by_pod[0].fields[1].values.iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let mut per_addr: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (a, n) in addrs.iter().zip(&names) {
+        per_addr.entry(a.as_str().unwrap().to_string()).or_default().insert(n.clone());
+    }
+    assert!(
+        per_addr.values().any(|n| n.len() >= 2 && !n.contains("(unknown)")),
+        "an address of two workloads: {per_addr:?}"
+    );
+    assert!(names.iter().any(|n| n == "(unknown)"), "addresses no pod held stay visible");
+
+    // The builder lists the names the datasource can resolve.
+    let (code, fields) = plugin.resource(&ds, "GET", "fields", json!({})).await;
+    assert_eq!(code, 200);
+    let listed: Vec<&str> = fields["fields"].as_array().unwrap().iter().filter_map(|f| f["name"].as_str()).collect();
+    for name in ["workload", "namespace", "pod", "remote_service", "remote_region", "remote_name", "local_name"] {
+        assert!(listed.contains(&name), "{name} in {listed:?}");
+    }
+    assert!(!listed.contains(&"remote_asn"), "no MMDB, no ASN: {listed:?}");
+
+    // Save & test says what each source holds (it looks at the last hour:
+    // recent records, and a pod reported in it).
+    let now = chrono::Utc::now().timestamp_millis();
+    let cfg = GenConfig { connections: 50, from_ms: now - 50 * MIN, to_ms: now - 10 * MIN, ..data::config() };
+    let loader = Loader::new(&vl.url);
+    loader.push_raw(&generate(&cfg), MISSION_FORMAT, &data::RAW_STREAM).await.unwrap();
+    loader.force_flush().await.unwrap();
+    let recent = Tenure { from: now - 2 * H, to: now, ..tenures[0].clone() };
+    write_history(&vm, &[recent]).await;
+    let (ok, message) = plugin.check_health(&ds).await;
+    assert!(ok, "{message}");
+    assert!(
+        message.contains(&format!("names.awsIpRanges: {aws_networks} AWS networks"))
+            && message.contains("names.networks: 4 networks")
+            && message.contains("names.kubernetes: kube_pod_info: 1 pod addresses in the last hour"),
+        "{message}"
+    );
+
+    // A source that cannot be read: its names are the addresses, with a
+    // notice; the numbers are those of the addresses, unchanged.
+    std::fs::write(&ranges_path, "{\"prefixes\": 3}").unwrap();
+    let target =
+        json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["remote_service"], "limit": 10});
+    let frames = check.frames(&target).await;
+    let said = notices(&frames);
+    assert!(
+        said.contains("remote_service shows addresses: names.awsIpRanges:") && said.contains("ip-ranges.json"),
+        "{said}"
+    );
+    let by_addr =
+        json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["outside_addr"], "limit": 10});
+    let want = check.frames(&by_addr).await;
+    assert_eq!(frames[0].fields[0].values, want[0].fields[0].values, "the addresses in place of the names");
+    assert_eq!(frames[0].fields[1].values, want[0].fields[1].values, "the same numbers");
+    let (ok, message) = plugin.check_health(&ds).await;
+    assert!(
+        !ok && message.contains("names.awsIpRanges:") && message.contains("not AWS's ip-ranges.json format"),
+        "{message}"
+    );
+    // Mended, it is read again.
+    std::fs::write(&ranges_path, ranges_doc.to_string()).unwrap();
+    let frames = check.frames(&target).await;
+    assert!(!notices(&frames).contains("shows addresses"), "{}", notices(&frames));
+
+    // A store without kube_pod_info: Save & test says so; panels answer
+    // with addresses.
+    let empty = VmServer::start().await.expect("VictoriaMetrics must start");
+    let mut no_pods: Instance = ds.clone();
+    no_pods.uid = "no-pods".into();
+    no_pods.json_data["names"]["kubernetes"] = json!({"url": empty.url()});
+    let (ok, message) = plugin.check_health(&no_pods).await;
+    assert!(!ok && message.contains("no kube_pod_info"), "{message}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
