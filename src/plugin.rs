@@ -15,7 +15,6 @@ use tonic::{Request, Response, Status};
 use crate::datasource::Datasource;
 use crate::error::{ErrorSource, QueryError};
 use crate::model::{FlowQuery, Format, QueryJson, Request as QueryRequest, TimeRange};
-use crate::plan::{Step, StepOutput};
 use crate::pluginv2 as pb;
 use crate::settings::{InstanceSettings, Settings};
 
@@ -408,10 +407,14 @@ async fn resource_of(ds: &Datasource, req: &pb::CallResourceRequest) -> Result<V
         "values" => {
             let field = body.field.clone().ok_or_else(|| QueryError::plugin("`field` is required"))?;
             let limit = body.limit.unwrap_or(100).min(MAX_VALUES);
-            let q =
-                body.flow_query(ds, json!({"format": "table", "groupBy": [field], "limit": limit, "other": false}))?;
-            let (_, output) = ds.run_step(&q, &Step::Rank { limit }).await?;
-            let StepOutput::Ranked(ranked) = output else { return Ok(json!({"values": []})) };
+            let mut overrides = json!({"format": "table", "groupBy": [field], "limit": limit, "other": false});
+            // A name's values: of the flows in, unless the variable says.
+            let directed = body.query.as_ref().is_some_and(|q| q.get("direction").is_some());
+            if crate::names::dim(&field).is_some() && !directed {
+                overrides["direction"] = json!("in");
+            }
+            let q = body.flow_query(ds, overrides)?;
+            let ranked = ds.ranking(&q, limit).await?;
             Ok(
                 json!({"values": ranked.into_iter().map(|(k, _)| k.into_iter().next().unwrap_or_default()).collect::<Vec<_>>()}),
             )

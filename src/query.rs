@@ -81,12 +81,40 @@ impl Datasource {
         mut notices: Vec<String>,
         deadline: Deadline,
     ) -> Result<Vec<Frame>, QueryError> {
-        let (text, output, more) = self.run(&asked.inner, &asked.step, deadline).await?;
+        let (answers, text, more) = self.answer_named(q, &asked, deadline).await?;
         notices.extend(more);
+        crate::frames::shape_noted(q, &self.settings, answers, &text, &notices)
+    }
+
+    /// The answers to a query of names, the text sent, and the notices.
+    async fn answer_named(
+        &self,
+        q: &FlowQuery,
+        asked: &crate::names::regroup::Asked,
+        deadline: Deadline,
+    ) -> Result<(Answers, String, Vec<String>), QueryError> {
+        let (text, output, mut notices) = self.run(&asked.inner, &asked.step, deadline).await?;
         let mut resolver = self.names.resolver(&asked.dims(), q.range, deadline).await;
         let answers = asked.answers(q, output, |d, addr, t| resolver.name(d, addr, t))?;
         notices.append(&mut resolver.notices);
-        crate::frames::shape_noted(q, &self.settings, answers, &text, &notices)
+        Ok((answers, text, notices))
+    }
+
+    /// The groups of a table query ranked, at most `limit` (a variable's
+    /// values): by names too.
+    pub async fn ranking(&self, q: &FlowQuery, limit: usize) -> Result<Vec<(crate::plan::Key, u64)>, QueryError> {
+        let deadline = Deadline::after(self.settings.timeout);
+        let q = self.resolve(q, deadline).await?;
+        match crate::names::regroup::ask(&q, self.names.resolution_ms())? {
+            Some(asked) => {
+                let (mut answers, _, _) = self.answer_named(&q, &asked, deadline).await?;
+                Ok(answers.take_ranking().unwrap_or_default())
+            }
+            None => match self.run(&q, &crate::plan::Step::Rank { limit }, deadline).await?.1 {
+                StepOutput::Ranked(ranked) => Ok(ranked),
+                _ => Ok(Vec::new()),
+            },
+        }
     }
 
     /// Whether settled buckets of this backend may be kept: `Err` says why

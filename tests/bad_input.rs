@@ -99,8 +99,8 @@ fn bad_queries() -> Vec<(pb::DataQuery, Vec<&'static str>)> {
         (target("op", f("action", "like", json!("A%"))), vec!["op `like`", "use =, !=, =~, !~"]),
         (target("value-object", f("action", "=", json!({"a": 1}))), vec!["value for `action` must be a string"]),
         (
-            target("field-filter", f("pod", "=", json!("x"))),
-            vec!["`filters`", "`pod` is not a field of the records", "available: region"],
+            target("field-filter", f("pod_name", "=", json!("x"))),
+            vec!["`filters`", "`pod_name` is not a field of the records", "available: region"],
         ),
         (
             target("field-group", json!({"format": "table", "groupBy": ["pod\"|x"]})),

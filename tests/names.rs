@@ -19,6 +19,7 @@ use std::sync::Arc;
 use common::dashboards::provisioned_datasource;
 use common::data;
 use common::harness::{notices, Instance, Plugin};
+use common::loki::{raw_lines, Engine};
 use common::panels::{reference_for, Checker, Window};
 use common::reference::{Cidr, Namer};
 use flowlens_devtools::gen::{generate, FlowRecord, GenConfig, MISSION_FORMAT};
@@ -177,12 +178,20 @@ fn longest<'a, T>(nets: &'a [(Cidr, T, T)], addr: &str) -> Option<&'a (Cidr, T, 
     nets.iter().filter(|(c, _, _)| c.contains(addr)).max_by_key(|(c, _, _)| c.prefix())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn panels_by_name_are_exact_with_churn() {
-    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
-    let loaded = data::load(&vl.url).await;
-    let vm = VmServer::start().await.expect("VictoriaMetrics must start");
-    let records: &[FlowRecord] = loaded.records;
+/// What the names' sources hold for the fixture, and the reference's
+/// names from the same history and files.
+struct Sources {
+    names: Value,
+    namer: Namer,
+    tenures: Vec<Tenure>,
+    ranges_doc: Value,
+    ranges_path: std::path::PathBuf,
+    aws_networks: usize,
+    dir: std::path::PathBuf,
+}
+
+/// The history written into `vm`, the files written, the settings naming them.
+async fn sources(records: &[FlowRecord], vm: &VmServer, tag: &str) -> Sources {
     let pods = Cidr::parse(data::POD_CIDR);
     let (mut inside, mut remote) = (BTreeSet::new(), BTreeSet::new());
     for r in records {
@@ -202,7 +211,7 @@ async fn panels_by_name_are_exact_with_churn() {
     let tenures = history(&inside);
     write_history(&vm, &tenures).await;
 
-    let dir = std::env::temp_dir().join(format!("flowlens-names-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("flowlens-names-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (ranges_doc, ranges) = ip_ranges(&remote);
     let ranges_path = dir.join("ip-ranges.json");
@@ -219,10 +228,7 @@ async fn panels_by_name_are_exact_with_churn() {
         "{x}.{y}.0.0/16 partner\n{x}.{y}.{z}.0/24 partner-vpn # overlapping\n10.0.32.0/22 pods-a\n10.0.36.0/22 pods-b\n"
     );
 
-    let mut ds = provisioned_datasource(&vl.url);
-    ds.uid = "names".into();
-    ds.json_data["cacheMaxMiB"] = json!(0);
-    ds.json_data["names"] = json!({
+    let names = json!({
         "networks": map_text,
         "awsIpRanges": ranges_path.to_str().unwrap(),
         "kubernetes": {"url": vm.url(), "resolution": "1m"},
@@ -262,7 +268,12 @@ async fn panels_by_name_are_exact_with_churn() {
         })
     }));
 
-    let plugin = Plugin::start().await;
+    Sources { names, namer, tenures, ranges_doc, ranges_path, aws_networks, dir }
+}
+
+/// Every kind of panel by name, over the day and an unaligned window, equal
+/// to the reference; no source reported unreadable.
+async fn check_panels(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], namer: &Namer) {
     let targets = [
         json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["workload"], "limit": 5, "other": true}),
         json!({"refId": "A", "format": "table", "direction": "in", "metric": "cost", "groupBy": ["namespace"], "limit": 10, "share": true}),
@@ -280,9 +291,9 @@ async fn panels_by_name_are_exact_with_churn() {
     let unaligned = (DAY.0 + 7 * MIN + 13_000, DAY.1 - 3 * MIN - 500);
     for (from_ms, to_ms, interval_ms) in [(DAY.0, DAY.1, 300_000), (unaligned.0, unaligned.1, 600_000)] {
         let w = Window { from_ms, to_ms, interval_ms };
-        let check = Checker { plugin: &plugin, ds: &ds, records, w };
+        let check = Checker { plugin, ds, records, w };
         for target in &targets {
-            let mut reference = reference_for(target, &ds, &w);
+            let mut reference = reference_for(target, ds, &w);
             reference.namer = Some(namer.clone());
             let rows = check.check_target(target, &reference).await;
             assert!(!rows.is_empty(), "{target}: the check must see rows");
@@ -290,6 +301,22 @@ async fn panels_by_name_are_exact_with_churn() {
             assert!(!notices(&frames).contains("shows addresses"), "{target}: {}", notices(&frames));
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_by_name_are_exact_with_churn() {
+    let vl = VlServer::start(VlOptions::default()).await.expect("VictoriaLogs must start");
+    let loaded = data::load(&vl.url).await;
+    let vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let records: &[FlowRecord] = loaded.records;
+    let Sources { names, namer, tenures, ranges_doc, ranges_path, aws_networks, dir } =
+        sources(records, &vm, "vl").await;
+    let mut ds = provisioned_datasource(&vl.url);
+    ds.uid = "names".into();
+    ds.json_data["cacheMaxMiB"] = json!(0);
+    ds.json_data["names"] = names;
+    let plugin = Plugin::start().await;
+    check_panels(&plugin, &ds, records, &namer).await;
 
     // The churn is in the answer: some address held by two workloads in the
     // day, some minutes of an address nobody held.
@@ -309,6 +336,16 @@ async fn panels_by_name_are_exact_with_churn() {
         "an address of two workloads: {per_addr:?}"
     );
     assert!(names.iter().any(|n| n == "(unknown)"), "addresses no pod held stay visible");
+
+    // A variable's values: the names of the flows in, the largest first.
+    let body = json!({"field": "workload", "limit": 100, "range": {"from": DAY.0, "to": DAY.1}});
+    let (code, values) = plugin.resource(&ds, "POST", "values", body).await;
+    assert_eq!(code, 200, "{values}");
+    let mut reference = reference_for(&json!({"direction": "in"}), &ds, &w);
+    reference.namer = Some(namer.clone());
+    let want: Vec<String> =
+        common::reference::groups(records, &reference, &["workload"]).into_iter().map(|(k, _)| k[0].clone()).collect();
+    assert_eq!(values["values"], json!(want));
 
     // The builder lists the names the datasource can resolve.
     let (code, fields) = plugin.resource(&ds, "GET", "fields", json!({})).await;
@@ -372,4 +409,23 @@ async fn panels_by_name_are_exact_with_churn() {
     let (ok, message) = plugin.check_health(&no_pods).await;
     assert!(!ok && message.contains("no kube_pod_info"), "{message}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The same panels on Loki (a real LogQL engine, oteldb's): names are
+/// resolved above the backend, so they are exact there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_by_name_on_loki_are_exact() {
+    let Some(engine) = Engine::start().await else { return };
+    let records = data::records();
+    engine.push(&[("logtype", "flow"), ("environment", "ops")], raw_lines(records)).await;
+    let vm = VmServer::start().await.expect("VictoriaMetrics must start");
+    let sources = sources(records, &vm, "loki").await;
+    let mut ds = provisioned_datasource(&engine.url);
+    ds.uid = "names-loki".into();
+    ds.json_data["backend"] = json!("loki");
+    ds.json_data["cacheMaxMiB"] = json!(0);
+    ds.json_data["names"] = sources.names.clone();
+    let plugin = Plugin::start().await;
+    check_panels(&plugin, &ds, records, &sources.namer).await;
+    let _ = std::fs::remove_dir_all(&sources.dir);
 }
