@@ -209,7 +209,7 @@ async fn sources(records: &[FlowRecord], vm: &VmServer, tag: &str) -> Sources {
     remote.sort_by_key(|a| a.parse::<Ipv4Addr>().unwrap());
     assert!(inside.len() >= 10 && remote.len() >= 20, "the fixture has pods and remote ends");
     let tenures = history(&inside);
-    write_history(&vm, &tenures).await;
+    write_history(vm, &tenures).await;
 
     let dir = std::env::temp_dir().join(format!("flowlens-names-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
