@@ -66,14 +66,7 @@ impl NamesSettings {
             out.error = Some("names must be an object such as {\"awsIpRanges\": \"/path/ip-ranges.json\"}".into());
             return out;
         };
-        let text = |key: &str| -> Result<Option<String>, String> {
-            match section.get(key) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-                Some(other) => Err(format!("names.{key} must be a string, not {other}")),
-            }
-        };
+        let text = |key: &str| text(section, "names", key);
         let mut errors = Vec::new();
         out.networks = section.get("networks").filter(|v| !v.is_null() && *v != "").cloned();
         match text("awsIpRanges") {
@@ -101,6 +94,16 @@ impl NamesSettings {
     }
 }
 
+/// A key of `section` (named `path` in messages) that holds text, if set.
+fn text(section: &serde_json::Map<String, Value>, path: &str, key: &str) -> Result<Option<String>, String> {
+    match section.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(other) => Err(format!("{path}.{key} must be a string, not {other}")),
+    }
+}
+
 /// The `kubernetes` value: `true`, or an object of `url`, `resolution`,
 /// `basicAuthUser`.
 fn kube_store(
@@ -118,14 +121,7 @@ fn kube_store(
             ))
         }
     };
-    let text = |key: &str| -> Result<Option<String>, String> {
-        match section.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
-            Some(other) => Err(format!("names.kubernetes.{key} must be a string, not {other}")),
-        }
-    };
+    let text = |key: &str| text(section, "names.kubernetes", key);
     let resolution_ms = match text("resolution")? {
         None => DEFAULT_RESOLUTION_MS,
         Some(r) => crate::rollups::settings::resolution_ms(&r).ok_or_else(|| {
