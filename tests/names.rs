@@ -173,6 +173,29 @@ fn ip_ranges(remote: &[String]) -> (Value, Vec<(Cidr, &'static str, &'static str
     (doc, expected)
 }
 
+/// The MMDB files `tests/names/make_mmdb.py` built, and their networks.
+const MMDB: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/names");
+const ASN: [(&str, u32, &str); 5] = [
+    ("0.0.0.0/2", 64500, "LOW-NET"),
+    ("64.0.0.0/2", 64501, "MID-NET"),
+    ("128.0.0.0/1", 64502, "HIGH-NET"),
+    ("52.216.0.0/15", 16509, "AMAZON-02"),
+    ("2600:1f00::/24", 16509, "AMAZON-02"),
+];
+const COUNTRY: [(&str, &str); 3] = [("0.0.0.0/1", "DE"), ("128.0.0.0/1", "US"), ("52.0.0.0/8", "IE")];
+
+/// The AS of `addr` by [`ASN`], longest prefix first.
+fn asn_of(addr: &str) -> Option<(u32, &'static str)> {
+    let held = ASN.iter().map(|(c, n, o)| (Cidr::parse(c), *n, *o)).filter(|(c, _, _)| c.contains(addr));
+    held.max_by_key(|(c, _, _)| c.prefix()).map(|(_, n, o)| (n, o))
+}
+
+/// The country of `addr` by [`COUNTRY`], longest prefix first.
+fn country_of(addr: &str) -> Option<&'static str> {
+    let held = COUNTRY.iter().map(|(c, iso)| (Cidr::parse(c), *iso)).filter(|(c, _)| c.contains(addr));
+    held.max_by_key(|(c, _)| c.prefix()).map(|(_, iso)| iso)
+}
+
 /// The longest of `nets` holding `addr`.
 fn longest<'a, T>(nets: &'a [(Cidr, T, T)], addr: &str) -> Option<&'a (Cidr, T, T)> {
     nets.iter().filter(|(c, _, _)| c.contains(addr)).max_by_key(|(c, _, _)| c.prefix())
@@ -232,6 +255,7 @@ async fn sources(records: &[FlowRecord], vm: &VmServer, tag: &str) -> Sources {
         "networks": map_text,
         "awsIpRanges": ranges_path.to_str().unwrap(),
         "kubernetes": {"url": vm.url(), "resolution": "1m"},
+        "mmdb": format!("{MMDB}/asn.mmdb, {MMDB}/country.mmdb"),
     });
 
     // The reference's names, from the history and the files' contents.
@@ -255,6 +279,9 @@ async fn sources(records: &[FlowRecord], vm: &VmServer, tag: &str) -> Sources {
             }
             ("remote_service", _) => longest(&ranges, &addr).map_or_else(unknown, |(_, s, _)| s.to_string()),
             ("remote_region", _) => longest(&ranges, &addr).map_or_else(unknown, |(_, _, r)| r.to_string()),
+            ("remote_asn", _) => asn_of(&addr).map_or_else(unknown, |(n, _)| n.to_string()),
+            ("remote_org", _) => asn_of(&addr).map_or_else(unknown, |(_, o)| o.to_string()),
+            ("remote_country", _) => country_of(&addr).map_or_else(unknown, str::to_string),
             (_, "pod" | "namespace" | "workload" | "node") => match holder(&by_ip, &addr, record.time_ms) {
                 None => unknown(),
                 Some(t) => match what {
@@ -285,6 +312,8 @@ async fn check_panels(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], na
         json!({"refId": "A", "format": "stat", "direction": "in", "filters": [{"field": "workload", "op": "=", "value": "(unknown)"}]}),
         json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["remote_service", "remote_region"], "limit": 10, "other": true}),
         json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["local_name", "remote_name"], "limit": 20}),
+        json!({"refId": "A", "format": "table", "direction": "out", "groupBy": ["remote_org", "remote_asn", "remote_country"], "limit": 10, "other": true}),
+        json!({"refId": "A", "format": "series", "direction": "in", "groupBy": ["remote_country"], "limit": 5, "filters": [{"field": "remote_org", "op": "!=", "value": "HIGH-NET"}]}),
         json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["remote_service", "namespace"], "limit": 20,
                "filters": [{"field": "remote_service", "op": "!=", "value": "(unknown)"}]}),
     ];
@@ -354,7 +383,7 @@ async fn panels_by_name_are_exact_with_churn() {
     for name in ["workload", "namespace", "pod", "remote_service", "remote_region", "remote_name", "local_name"] {
         assert!(listed.contains(&name), "{name} in {listed:?}");
     }
-    assert!(!listed.contains(&"remote_asn"), "no MMDB, no ASN: {listed:?}");
+    assert!(listed.contains(&"remote_asn") && listed.contains(&"remote_country"), "{listed:?}");
 
     // Save & test says what each source holds (it looks at the last hour:
     // recent records, and a pod reported in it).
@@ -370,6 +399,7 @@ async fn panels_by_name_are_exact_with_churn() {
     assert!(
         message.contains(&format!("names.awsIpRanges: {aws_networks} AWS networks"))
             && message.contains("names.networks: 4 networks")
+            && message.contains("asn.mmdb (GeoLite2-ASN)")
             && message.contains("names.kubernetes: kube_pod_info: 1 pod addresses in the last hour"),
         "{message}"
     );

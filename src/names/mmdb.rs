@@ -31,11 +31,12 @@ pub struct Network {
 
 #[derive(Deserialize, Default)]
 struct Entry {
-    // GeoLite2 ASN, @ip-location-db.
-    autonomous_system_number: Option<u64>,
+    // GeoLite2 ASN, @ip-location-db: an unsigned number of any width
+    // (read as any value: the decoder wants the exact width otherwise).
+    autonomous_system_number: Option<serde_json::Value>,
     autonomous_system_organization: Option<String>,
-    // IPinfo Lite.
-    asn: Option<String>,
+    // IPinfo Lite: `AS15169`.
+    asn: Option<serde_json::Value>,
     as_name: Option<String>,
     country_code: Option<String>,
     // GeoLite2 Country and City.
@@ -65,15 +66,47 @@ impl Mmdb {
         let Ok(ip) = addr.parse::<IpAddr>() else { return Ok(Network::default()) };
         let found = self.reader.lookup(ip).map_err(|e| format!("lookup of {addr}: {e}"))?;
         let entry: Entry = found.decode().map_err(|e| format!("the record of {addr}: {e}"))?.unwrap_or_default();
-        let asn = entry
-            .autonomous_system_number
-            .map(|n| n.to_string())
-            .or_else(|| entry.asn.map(|a| a.trim_start_matches("AS").to_string()))
-            .filter(|a| !a.is_empty());
+        let text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s.trim_start_matches("AS").to_string(),
+            other => other.to_string(),
+        };
+        let asn = entry.autonomous_system_number.or(entry.asn).map(text).filter(|a| !a.is_empty());
         Ok(Network {
             asn,
             org: entry.autonomous_system_organization.or(entry.as_name).filter(|o| !o.is_empty()),
             country: entry.country.and_then(|c| c.iso_code).or(entry.country_code).filter(|c| !c.is_empty()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Built by `tests/names/make_mmdb.py` with PyPI's mmdb-writer.
+    fn db(name: &str) -> Mmdb {
+        let path = format!("{}/tests/names/{name}", env!("CARGO_MANIFEST_DIR"));
+        Mmdb::from_bytes(std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn asn_org_and_country_in_each_layout() {
+        let asn = db("asn.mmdb");
+        assert_eq!(asn.kind(), "GeoLite2-ASN");
+        let n = asn.lookup("52.217.3.4").unwrap();
+        assert_eq!((n.asn.as_deref(), n.org.as_deref()), (Some("16509"), Some("AMAZON-02")), "the longest prefix");
+        assert_eq!(asn.lookup("52.1.1.1").unwrap().asn.as_deref(), Some("64500"));
+        assert_eq!(asn.lookup("2600:1f00::9").unwrap().org.as_deref(), Some("AMAZON-02"));
+        assert_eq!(asn.lookup("-").unwrap(), Network::default());
+        let country = db("country.mmdb");
+        assert_eq!(country.lookup("52.1.1.1").unwrap().country.as_deref(), Some("IE"));
+        assert_eq!(country.lookup("200.1.1.1").unwrap().country.as_deref(), Some("US"));
+        assert_eq!(country.lookup("2001:db8::1").unwrap(), Network::default());
+        let lite = db("ipinfo-lite.mmdb").lookup("8.8.8.8").unwrap();
+        assert_eq!(
+            (lite.asn.as_deref(), lite.org.as_deref(), lite.country.as_deref()),
+            (Some("15169"), Some("Google LLC"), Some("US"))
+        );
+        assert!(Mmdb::from_bytes(b"not a database".to_vec()).unwrap_err().contains("not an MMDB file"));
     }
 }
