@@ -62,7 +62,11 @@ pub fn shape_noted(
                 let vis = if q.format == Format::Stat { "graph" } else { "table" };
                 vec![total_frame(q, settings, total, meta(Some(("numeric-wide", [0, 1])), vis))]
             }
-            Format::Table | Format::Stat => {
+            Format::Table | Format::Nodegraph if q.node_graph => {
+                let ranked = answers.take_ranking().ok_or_else(|| missing(Question::Ranking))?;
+                node_graph_frames(q, settings, &ranked, &meta(None, "nodeGraph"))
+            }
+            Format::Table | Format::Stat | Format::Nodegraph => {
                 let ranked = answers.take_ranking().ok_or_else(|| missing(Question::Ranking))?;
                 let total = answers.take_total();
                 let kind = q.alerting.then_some(("numeric-long", [0, 1]));
@@ -328,6 +332,58 @@ fn table_frame(
     }
     fields.extend(cost_field(q, settings, &values));
     Frame { name: metric_label(q), fields, meta, ..Default::default() }
+}
+
+/// A node graph (Grafana's node graph panel, its `nodes` and `edges`
+/// frames): an edge per ranked pair of the two group fields' values, its
+/// main stat the metric and, for bytes, its secondary stat the cost at the
+/// NAT price; a node per value of a field (ids `field:value`, so one value
+/// on both sides is two nodes), its stats the sums of its edges.
+fn node_graph_frames(q: &FlowQuery, settings: &Settings, ranked: &[(Key, u64)], meta: &FrameMeta) -> Vec<Frame> {
+    let node_id = |i: usize, key: &Key| format!("{}:{}", q.group_by[i], key[i]);
+    let mut nodes: Vec<(String, usize, String, u64)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (key, value) in ranked {
+        for i in 0..2 {
+            let id = node_id(i, key);
+            let n = *index.entry(id.clone()).or_insert_with(|| {
+                nodes.push((id, i, key[i].clone(), 0));
+                nodes.len() - 1
+            });
+            nodes[n].3 += value;
+        }
+    }
+    let price = (q.metric == Metric::Bytes).then_some(settings.prices.nat);
+    let stats = |values: Vec<u64>| -> Vec<Field> {
+        let mut fields = vec![Field::new("mainstat", metric_values(q, values.iter().copied()))
+            .with_config(value_config(q, header(q.metric.name())))];
+        if let Some(price) = price {
+            let cost = values.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
+            fields.push(Field::new("secondarystat", Values::F64(cost)).with_config(FieldConfig {
+                display_name_from_ds: Some("Cost".into()),
+                unit: Some(COST_UNIT.into()),
+                ..Default::default()
+            }));
+        }
+        fields
+    };
+    let text = |values: Vec<String>| Values::Str(values.into_iter().map(Some).collect());
+    let mut node_fields = vec![
+        Field::new("id", text(nodes.iter().map(|n| n.0.clone()).collect())),
+        Field::new("title", text(nodes.iter().map(|n| n.2.clone()).collect())),
+        Field::new("subtitle", text(nodes.iter().map(|n| header(&q.group_by[n.1])).collect())),
+    ];
+    node_fields.extend(stats(nodes.iter().map(|n| n.3).collect()));
+    let mut edge_fields = vec![
+        Field::new("id", text((0..ranked.len()).map(|i| format!("edge-{i}")).collect())),
+        Field::new("source", text(ranked.iter().map(|(k, _)| node_id(0, k)).collect())),
+        Field::new("target", text(ranked.iter().map(|(k, _)| node_id(1, k)).collect())),
+    ];
+    edge_fields.extend(stats(ranked.iter().map(|(_, v)| *v).collect()));
+    vec![
+        Frame { name: "nodes".into(), fields: node_fields, meta: meta.clone(), ..Default::default() },
+        Frame { name: "edges".into(), fields: edge_fields, meta: meta.clone(), ..Default::default() },
+    ]
 }
 
 /// One point of a series: the bucket `[start, start + step)` (aligned to

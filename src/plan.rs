@@ -378,8 +378,8 @@ pub fn first_step(q: &FlowQuery) -> Step {
         return Step::Raw;
     }
     match (q.format, q.group_by.is_empty()) {
-        (Format::Stat, _) | (Format::Table, true) => Step::Total,
-        (Format::Table, false) => Step::Rank { limit: q.limit.unwrap_or(usize::MAX) },
+        (Format::Stat, _) | (Format::Table | Format::Nodegraph, true) => Step::Total,
+        (Format::Table | Format::Nodegraph, false) => Step::Rank { limit: q.limit.unwrap_or(usize::MAX) },
         (Format::Series, true) => Step::Buckets { grouped: false, keys: None },
         (Format::Series, false) => Step::Rank { limit: q.limit.unwrap_or(usize::MAX) },
         (Format::Logs, _) => Step::Records { limit: q.limit.unwrap_or(crate::model::LOGS_LIMIT.0) },

@@ -53,9 +53,12 @@ fn bad_queries() -> Vec<(pb::DataQuery, Vec<&'static str>)> {
         (raw("null", b"null"), vec!["not a JSON object"]),
         (
             target("format", json!({"format": "graph"})),
-            vec!["`format`", "\"graph\"", "expected stat, series, table or logs"],
+            vec!["`format`", "\"graph\"", "expected stat, series, table, logs or nodegraph"],
         ),
-        (target("format-type", json!({"format": 3})), vec!["`format`", "expected stat, series, table or logs"]),
+        (
+            target("format-type", json!({"format": 3})),
+            vec!["`format`", "expected stat, series, table, logs or nodegraph"],
+        ),
         (
             target("limit-negative", json!({"format": "table", "groupBy": ["pkt_srcaddr"], "limit": -1})),
             vec!["`limit`", "-1", "a whole number"],

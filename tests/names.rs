@@ -330,6 +330,51 @@ async fn check_panels(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], na
             assert!(!notices(&frames).contains("shows addresses"), "{target}: {}", notices(&frames));
         }
     }
+    check_node_graph(plugin, ds, records, namer).await;
+}
+
+/// A node graph of workloads and the AWS services they send to: its edges
+/// the top pairs with bytes and cost, its nodes the sums of their edges,
+/// exact; read by Grafana's Go SDK like every answer here.
+async fn check_node_graph(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], namer: &Namer) {
+    let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 300_000 };
+    let check = Checker { plugin, ds, records, w };
+    let target = json!({"refId": "G", "format": "nodegraph", "direction": "out", "groupBy": ["workload", "remote_service"], "limit": 12});
+    let mut reference = reference_for(&target, ds, &w);
+    reference.namer = Some(namer.clone());
+    let pairs: Vec<(Vec<String>, u64)> =
+        common::reference::groups(records, &reference, &["workload", "remote_service"]).into_iter().take(12).collect();
+    assert_eq!(pairs.len(), 12, "the fixture has more than 12 pairs");
+    let frames = check.frames(&target).await;
+    let names: Vec<&str> = frames.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["nodes", "edges"]);
+    assert!(frames.iter().all(|f| f.meta["preferredVisualisationType"] == "nodeGraph"), "{:?}", frames[0].meta);
+    let price = ds.json_data["natPricePerGb"].as_f64().unwrap_or(0.045);
+    let texts = |f: &common::harness::DecodedField| -> Vec<String> {
+        f.values.iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    let edges = &frames[1];
+    let want_source: Vec<String> = pairs.iter().map(|(k, _)| format!("workload:{}", k[0])).collect();
+    let want_target: Vec<String> = pairs.iter().map(|(k, _)| format!("remote_service:{}", k[1])).collect();
+    assert_eq!(texts(edges.field("source")), want_source);
+    assert_eq!(texts(edges.field("target")), want_target);
+    let bytes: Vec<u64> = pairs.iter().map(|(_, v)| *v).collect();
+    let got: Vec<u64> = edges.field("mainstat").values.iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(got, bytes);
+    let cost: Vec<f64> = edges.field("secondarystat").values.iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(cost, bytes.iter().map(|b| *b as f64 / 1e9 * price).collect::<Vec<_>>());
+    let mut sums: BTreeMap<String, u64> = BTreeMap::new();
+    for (s, t, v) in want_source.iter().zip(&want_target).zip(&bytes).map(|((s, t), v)| (s, t, v)) {
+        *sums.entry(s.clone()).or_default() += v;
+        *sums.entry(t.clone()).or_default() += v;
+    }
+    let nodes = &frames[0];
+    let ids = texts(nodes.field("id"));
+    let node_bytes: BTreeMap<String, u64> =
+        ids.iter().cloned().zip(nodes.field("mainstat").values.iter().map(|v| v.as_u64().unwrap())).collect();
+    assert_eq!(node_bytes, sums);
+    let titles = texts(nodes.field("title"));
+    assert!(ids.iter().zip(&titles).all(|(id, title)| id.ends_with(&format!(":{title}"))), "{ids:?} {titles:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,10 @@ pub enum Format {
     Table,
     /// Raw records.
     Logs,
+    /// A node graph (Grafana's node graph panel): the top pairs of the two
+    /// `groupBy` fields as edges between their values, ranked like a table
+    /// (validated into [`Format::Table`] with [`FlowQuery::node_graph`]).
+    Nodegraph,
 }
 
 /// What is computed per group (or bucket, or range), with the options only
@@ -248,6 +252,9 @@ pub struct FlowQuery {
     /// Settled buckets may come from the datasource's cache (`cache`,
     /// default true; false reads everything from the backend).
     pub cache: bool,
+    /// Frames as a node graph: nodes and edges of the ranked pairs of the
+    /// two `groupBy` fields (a table query otherwise).
+    pub node_graph: bool,
     /// The names it groups by or filters on (`crate::names`), each with the
     /// address field it names: (name, address field). Empty for most.
     pub names: Vec<(String, String)>,
@@ -326,6 +333,7 @@ impl FlowQuery {
             range,
             step_ms: (range.to_ms - range.from_ms).max(1),
             cache: false,
+            node_graph: false,
             names: Vec::new(),
         }
     }

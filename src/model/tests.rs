@@ -73,10 +73,18 @@ fn all_regex_is_dropped() {
 #[test]
 fn errors_name_the_field() {
     for (json, want) in [
-        (r#"{"format":"graph"}"#, "`format`: \"graph\" is not valid; expected stat, series, table or logs"),
+        (r#"{"format":"graph"}"#, "`format`: \"graph\" is not valid; expected stat, series, table, logs or nodegraph"),
         (r#"{"metric":7}"#, "`metric`"),
         (r#"{"groupBy":"pkt_srcaddr"}"#, "`groupBy`"),
         (r#"{"groupBy":["pod_name"]}"#, "`groupBy`: `pod_name` is not a field"),
+        (
+            r#"{"format":"nodegraph","groupBy":["srcaddr"]}"#,
+            "`groupBy`: a node graph draws edges between the values of two fields",
+        ),
+        (
+            r#"{"format":"nodegraph","groupBy":["srcaddr","dstaddr"],"other":true}"#,
+            "`format`: a node graph shows its top edges",
+        ),
         (
             r#"{"groupBy":["pod"]}"#,
             "`groupBy`: `pod` names the inside address of a flow, which the direction decides; use direction in or out",

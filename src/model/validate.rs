@@ -28,11 +28,10 @@ impl FlowQuery {
         let raw_query: Option<String> = typed::<String>("rawQuery", &q.raw_query, "a string")?
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty());
-        let format = typed("format", &q.format, "stat, series, table or logs")?.unwrap_or(if raw_query.is_some() {
-            Format::Table
-        } else {
-            Format::Series
-        });
+        let format = typed("format", &q.format, "stat, series, table, logs or nodegraph")?
+            .unwrap_or(if raw_query.is_some() { Format::Table } else { Format::Series });
+        let node_graph = format == Format::Nodegraph;
+        let format = if node_graph { Format::Table } else { format };
         let metric_name =
             typed("metric", &q.metric, "bytes, packets, records, distinct or cost")?.unwrap_or(MetricName::Bytes);
         let direction = typed("direction", &q.direction, "in, out, any or all")?
@@ -122,9 +121,22 @@ impl FlowQuery {
                 Direction::All => {}
             }
         }
+        if node_graph && raw_query.is_none() {
+            if group_by.len() != 2 {
+                return Err(QueryError::plugin(
+                    "`groupBy`: a node graph draws edges between the values of two fields; group by exactly two, \
+                     such as workload and remote_service",
+                ));
+            }
+            if typed::<bool>("other", &q.other, "true or false")? == Some(true)
+                || typed::<bool>("share", &q.share, "true or false")? == Some(true)
+            {
+                return Err(QueryError::plugin("`format`: a node graph shows its top edges; turn other and share off"));
+            }
+        }
         let (default_limit, max_limit) = match format {
             Format::Series => SERIES_LIMIT,
-            Format::Table => TABLE_LIMIT,
+            Format::Table | Format::Nodegraph => TABLE_LIMIT,
             Format::Logs => LOGS_LIMIT,
             Format::Stat => (0, 0),
         };
@@ -276,6 +288,7 @@ impl FlowQuery {
             range,
             step_ms,
             cache,
+            node_graph,
             names,
         })
     }

@@ -213,7 +213,11 @@ func checkResponse(refID string, t target, dr backend.DataResponse) (ResponseVie
 				frameFail("%s", p)
 			}
 		case data.FrameTypeUnknown:
-			for _, p := range checkTable(frame, t) {
+			check := checkTable
+			if frame.Meta != nil && frame.Meta.PreferredVisualization == data.VisTypeNodeGraph {
+				check = func(frame *data.Frame, _ target) []string { return checkNodeGraph(frame, dr.Frames) }
+			}
+			for _, p := range check(frame, t) {
 				frameFail("%s", p)
 			}
 		default:
@@ -427,6 +431,60 @@ func checkTable(frame *data.Frame, t target) []string {
 		if !readable {
 			problems = append(problems, fmt.Sprintf("row %d has no value in any group-by column %v; nobody can tell what it counts", row, t.GroupBy))
 			break
+		}
+	}
+	return problems
+}
+
+// checkNodeGraph: Grafana's node graph panel reads a frame named "nodes" (a
+// unique string id per node; title and subtitle text; mainstat and
+// secondarystat numbers) and one named "edges" (string id, source and
+// target, each end the id of a node of the nodes frame).
+func checkNodeGraph(frame *data.Frame, all []*data.Frame) []string {
+	var problems []string
+	isString := func(t data.FieldType) bool { return t == data.FieldTypeString }
+	need := map[string][]string{"nodes": {"id"}, "edges": {"id", "source", "target"}}[frame.Name]
+	if need == nil {
+		return []string{fmt.Sprintf("a node graph frame is named nodes or edges, not %q", frame.Name)}
+	}
+	for _, name := range need {
+		if firstField(frame, name, isString) == nil {
+			problems = append(problems, fmt.Sprintf("no string field %q", name))
+		}
+	}
+	for _, f := range frame.Fields {
+		if (f.Name == "mainstat" || f.Name == "secondarystat") && !f.Type().Numeric() {
+			problems = append(problems, fmt.Sprintf("%s is %s; the node graph shows numbers with their unit", f.Name, f.Type()))
+		}
+	}
+	ids := func(f *data.Field) map[string]bool {
+		seen := map[string]bool{}
+		for i := 0; f != nil && i < f.Len(); i++ {
+			seen[f.At(i).(string)] = true
+		}
+		return seen
+	}
+	if id := firstField(frame, "id", isString); id != nil && len(ids(id)) != id.Len() {
+		problems = append(problems, "ids are not unique")
+	}
+	if frame.Name != "edges" {
+		return problems
+	}
+	var nodes map[string]bool
+	for _, other := range all {
+		if other.Name == "nodes" {
+			nodes = ids(firstField(other, "id", isString))
+		}
+	}
+	if nodes == nil {
+		return append(problems, "edges without a nodes frame")
+	}
+	for _, end := range []string{"source", "target"} {
+		f := firstField(frame, end, isString)
+		for i := 0; f != nil && i < f.Len(); i++ {
+			if v := f.At(i).(string); !nodes[v] {
+				problems = append(problems, fmt.Sprintf("edge %d's %s %q is no node's id", i, end, v))
+			}
 		}
 	}
 	return problems

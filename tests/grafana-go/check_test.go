@@ -238,3 +238,23 @@ func TestReadsLengthPrefixedMessages(t *testing.T) {
 		t.Fatalf("a cut message must be an error naming it, got %v", err)
 	}
 }
+
+func TestNodeGraphRules(t *testing.T) {
+	graph := func(name string, fields ...*data.Field) *data.Frame {
+		f := data.NewFrame(name, fields...)
+		f.RefID = "A"
+		f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeNodeGraph}
+		return f
+	}
+	nodes := graph("nodes", data.NewField("id", nil, []string{"a", "b"}), data.NewField("mainstat", nil, []uint64{1, 2}))
+	edges := graph("edges", data.NewField("id", nil, []string{"e"}), data.NewField("source", nil, []string{"a"}),
+		data.NewField("target", nil, []string{"c"}))
+	target := `{"format": "nodegraph", "groupBy": ["workload", "remote_service"]}`
+	wantViolation(t, check(t, target, answer(t, nodes, edges)), `edge 0's target "c" is no node's id`)
+	wantViolation(t, check(t, target, answer(t, edges)), "edges without a nodes frame")
+	twice := graph("nodes", data.NewField("id", nil, []string{"a", "a"}), data.NewField("mainstat", nil, []string{"x", "y"}))
+	r := check(t, target, answer(t, twice))
+	wantViolation(t, r, "ids are not unique")
+	wantViolation(t, r, "mainstat is []string")
+	wantViolation(t, check(t, target, answer(t, graph("graph", data.NewField("id", nil, []string{"a"})))), "named nodes or edges")
+}
