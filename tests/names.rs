@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use common::dashboards::provisioned_datasource;
+use common::dashboards::{provisioned_datasource, with_values};
 use common::data;
 use common::harness::{notices, Instance, Plugin};
 use common::loki::{raw_lines, Engine};
@@ -331,6 +331,7 @@ async fn check_panels(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], na
         }
     }
     check_node_graph(plugin, ds, records, namer).await;
+    every_names_panel(plugin, ds, records, namer).await;
 }
 
 /// A node graph of workloads and the AWS services they send to: its edges
@@ -340,12 +341,25 @@ async fn check_node_graph(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]
     let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 300_000 };
     let check = Checker { plugin, ds, records, w };
     let target = json!({"refId": "G", "format": "nodegraph", "direction": "out", "groupBy": ["workload", "remote_service"], "limit": 12});
-    let mut reference = reference_for(&target, ds, &w);
+    let pairs = verify_node_graph(&check, &target, namer).await;
+    assert_eq!(pairs, 12, "the fixture has more than 12 pairs");
+}
+
+/// A node graph target's frames against the reference: edges the top pairs
+/// of its two fields with bytes and cost, nodes the sums of their edges.
+/// Returns how many edges.
+async fn verify_node_graph(check: &Checker<'_>, target: &Value, namer: &Namer) -> usize {
+    let (ds, records, w) = (check.ds, check.records, check.w);
+    let mut reference = reference_for(target, ds, &w);
     reference.namer = Some(namer.clone());
+    let fields: Vec<String> = serde_json::from_value(target["groupBy"].clone()).unwrap();
+    let limit = target["limit"].as_u64().unwrap() as usize;
     let pairs: Vec<(Vec<String>, u64)> =
-        common::reference::groups(records, &reference, &["workload", "remote_service"]).into_iter().take(12).collect();
-    assert_eq!(pairs.len(), 12, "the fixture has more than 12 pairs");
-    let frames = check.frames(&target).await;
+        common::reference::groups(records, &reference, &[fields[0].as_str(), fields[1].as_str()])
+            .into_iter()
+            .take(limit)
+            .collect();
+    let frames = check.frames(target).await;
     let names: Vec<&str> = frames.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["nodes", "edges"]);
     assert!(frames.iter().all(|f| f.meta["preferredVisualisationType"] == "nodeGraph"), "{:?}", frames[0].meta);
@@ -354,8 +368,8 @@ async fn check_node_graph(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]
         f.values.iter().map(|v| v.as_str().unwrap().to_string()).collect()
     };
     let edges = &frames[1];
-    let want_source: Vec<String> = pairs.iter().map(|(k, _)| format!("workload:{}", k[0])).collect();
-    let want_target: Vec<String> = pairs.iter().map(|(k, _)| format!("remote_service:{}", k[1])).collect();
+    let want_source: Vec<String> = pairs.iter().map(|(k, _)| format!("{}:{}", fields[0], k[0])).collect();
+    let want_target: Vec<String> = pairs.iter().map(|(k, _)| format!("{}:{}", fields[1], k[1])).collect();
     assert_eq!(texts(edges.field("source")), want_source);
     assert_eq!(texts(edges.field("target")), want_target);
     let bytes: Vec<u64> = pairs.iter().map(|(_, v)| *v).collect();
@@ -375,6 +389,49 @@ async fn check_node_graph(plugin: &Plugin, ds: &Instance, records: &[FlowRecord]
     assert_eq!(node_bytes, sums);
     let titles = texts(nodes.field("title"));
     assert!(ids.iter().zip(&titles).all(|(id, title)| id.ends_with(&format!(":{title}"))), "{ids:?} {titles:?}");
+    pairs.len()
+}
+
+/// Every panel of the provisioned workloads dashboard, its variables at All
+/// and at one namespace and workload (as the shipped frontend interpolates
+/// them), equal to the reference.
+async fn every_names_panel(plugin: &Plugin, ds: &Instance, records: &[FlowRecord], namer: &Namer) {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/provisioning/dashboards/nat-gateway-workloads.json");
+    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let w = Window { from_ms: DAY.0, to_ms: DAY.1, interval_ms: 600_000 };
+    let check = Checker { plugin, ds, records, w };
+    let mut targets = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            targets.push((panel["title"].as_str().unwrap().to_string(), target.clone()));
+        }
+    }
+    let sent: Vec<Value> = targets.iter().map(|(_, t)| t.clone()).collect();
+    let mut checked = 0;
+    for vars in [[("namespace", ".*"), ("workload", ".*")], [("namespace", "shop"), ("workload", "shop/web")]] {
+        // All: Grafana's `$__all`, which the variables' allValue `.*` stands for.
+        let mut variables = with_values(&dashboard, &vars);
+        for v in variables.as_array_mut().unwrap() {
+            if v["current"]["value"] == ".*" {
+                v["current"] = json!({"selected": true, "text": ["All"], "value": ["$__all"]});
+            }
+        }
+        let interpolated = common::frontend::interpolate(&variables, &sent, None);
+        for ((title, _), target) in targets.iter().zip(interpolated) {
+            let target = target.target();
+            assert!(!target.to_string().contains('$'), "{title}: a variable left in {target}");
+            if target["format"] == "nodegraph" {
+                assert!(verify_node_graph(&check, &target, namer).await > 0, "{title}: edges");
+            } else {
+                let mut reference = reference_for(&target, ds, &w);
+                reference.namer = Some(namer.clone());
+                let rows = check.check_target(&target, &reference).await;
+                assert!(!rows.is_empty(), "{title} {vars:?}: rows");
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 14, "every panel, twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -184,6 +184,11 @@ fn question(ds: &Datasource, target: &serde_json::Value) -> Result<FlowQuery, St
     }
     let req = Request { range: TimeRange { from_ms: 0, to_ms: 86_400_000 }, interval_ms: 60_000, max_data_points: 0 };
     let q = FlowQuery::parse(text.as_bytes(), &req, &ds.settings).map_err(|e| e.message)?;
+    // A question of names is asked about addresses: that is what is rolled up.
+    let q = match flowlens::names::regroup::ask(&q, ds.names.resolution_ms()).map_err(|e| e.message)? {
+        Some(asked) => asked.inner,
+        None => q,
+    };
     if !flowlens::rollups::eligible(&q) || matches!(q.format, flowlens::model::Format::Logs) {
         return Err("not an additive question (logs, distinct counts, hand-written queries)".into());
     }

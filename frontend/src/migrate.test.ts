@@ -115,7 +115,7 @@ describe('migrateQuery', () => {
     const q = migrateQuery({ refId: 'A', format: 'pie', metric: 'bits', version: 2 } as unknown as FlowQuery);
     expect(validateQuery(q)).toEqual([
       'version: 2 is not supported; this plugin reads version 1',
-      'format: `pie` must be one of stat, series, table, logs',
+      'format: `pie` must be one of stat, series, table, logs, nodegraph',
       'metric: `bits` must be one of bytes, packets, records, distinct, cost',
     ]);
   });

@@ -45,6 +45,7 @@ const dashboards = readdirSync(path.join(root, 'dashboards'))
   .filter((f) => f.endsWith('.json'))
   .map((f) => ({ file: f, json: JSON.parse(readFileSync(path.join(root, 'dashboards', f), 'utf8')) }));
 const nat = dashboards.find((d) => d.file === 'nat-gateway.json')!.json;
+const workloads = dashboards.find((d) => d.file === 'nat-gateway-workloads.json')!.json;
 const panels: Panel[] = nat.panels;
 
 describe('provisioned datasource', () => {
@@ -173,7 +174,7 @@ describe('cost and security dashboard', () => {
 
   it('links to and from the NAT gateway dashboard and has its two regex variables', () => {
     expect(cost.links.map((l: { url: string }) => l.url)).toEqual(['/d/flowlens-nat-gateway']);
-    expect(nat.links.map((l: { url: string }) => l.url)).toEqual([`/d/${cost.uid}`]);
+    expect(nat.links.map((l: { url: string }) => l.url)).toEqual([`/d/${cost.uid}`, `/d/${workloads.uid}`]);
     expect(cost.templating).toEqual(nat.templating);
     expect(new Set(costPanels.map((p) => p.id)).size).toBe(costPanels.length);
   });
@@ -213,4 +214,32 @@ describe('cost and security dashboard', () => {
       expect([p.title, p.fieldConfig.defaults.unit]).toEqual([p.title, want]);
     }
   });
+});
+
+describe('NAT gateway by workload dashboard', () => {
+  const wpanels: Panel[] = workloads.panels;
+  const names = ['workload', 'namespace', 'pod', 'remote_service', 'remote_region', 'remote_org', 'remote_asn', 'remote_country'];
+  const fields = [...formatFields(NAT_GATEWAY_FORMAT)!, ...RELATIVE_FIELDS].map((f) => f.name).concat(names);
+
+  it('has the workload panels, a node graph and the namespace and workload variables', () => {
+    expect(wpanels.map((p) => p.type)).toContain('nodeGraph');
+    expect(workloads.templating.list.map((v: { name: string }) => v.name)).toEqual(['namespace', 'workload']);
+    for (const v of workloads.templating.list) {
+      expect(v).toMatchObject({ type: 'query', includeAll: true, allValue: '.*', query: { direction: 'in' } });
+    }
+    expect(workloads.links.map((l: { url: string }) => l.url)).toEqual(['/d/flowlens-nat-gateway']);
+  });
+
+  it.each(wpanels.flatMap((p) => p.targets.map((t) => [`${p.title} / ${t.refId}`, p, t] as const)))(
+    '%s is a valid target narrowed by both variables',
+    (_name, panel, t) => {
+      expect(panel.datasource.uid).toBe('flowlens');
+      expect(validateQuery(migrateQuery(t), fields)).toEqual([]);
+      expect(t.filters).toEqual([
+        { field: 'namespace', op: '=~', value: '${namespace}' },
+        { field: 'workload', op: '=~', value: '${workload}' },
+      ]);
+      expect(panel.transformations ?? []).toEqual([]);
+    }
+  );
 });

@@ -7,7 +7,7 @@ import type { DataQuery, DataSourceJsonData } from '@grafana/schema';
 /** Current query model version. */
 export const QUERY_VERSION = 1;
 
-export type Format = 'stat' | 'series' | 'table' | 'logs';
+export type Format = 'stat' | 'series' | 'table' | 'logs' | 'nodegraph';
 export type Metric = 'bytes' | 'packets' | 'records' | 'distinct' | 'cost';
 /**
  * Which of the datasource's prices per GB `metric: cost` uses: `nat` =
@@ -28,7 +28,7 @@ export type Direction = 'in' | 'out' | 'any' | 'all';
  */
 export type FilterOp = '=' | '!=' | '=~' | '!~' | '=|' | '!=|' | 'cidr' | '!cidr' | 'range' | '<' | '<=' | '>' | '>=';
 
-export const FORMATS: readonly Format[] = ['stat', 'series', 'table', 'logs'];
+export const FORMATS: readonly Format[] = ['stat', 'series', 'table', 'logs', 'nodegraph'];
 export const METRICS: readonly Metric[] = ['bytes', 'packets', 'records', 'distinct', 'cost'];
 export const PRICES: readonly Price[] = ['nat', 'egress', 'crossAz'];
 export const LOG_ORDERS: readonly LogOrder[] = ['asc', 'desc'];

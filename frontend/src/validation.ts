@@ -497,6 +497,14 @@ function validateMetric(q: FlowQuery, field: (name: string) => boolean, settings
   if (q.rate && (distinct || q.metric === 'cost')) {
     errors.push('rate: only bytes, packets and records are rates; turn rate off');
   }
+  if (q.format === 'nodegraph' && !q.rawQuery) {
+    if (!Array.isArray(q.groupBy) || q.groupBy.length !== 2) {
+      errors.push('groupBy: a node graph draws edges between the values of two fields; group by exactly two, such as workload and remote_service');
+    }
+    if (q.other || q.share) {
+      errors.push('format: a node graph shows its top edges; turn other and share off');
+    }
+  }
   if (q.share) {
     const grouped = Array.isArray(q.groupBy) && q.groupBy.length > 0;
     const format = q.format ?? 'series';

@@ -10,6 +10,7 @@ const FORMAT_OPTIONS: Array<SelectableValue<Format>> = [
   { label: 'Series', value: 'series', description: 'one series per group over time' },
   { label: 'Table', value: 'table', description: 'one row per group, largest first' },
   { label: 'Logs', value: 'logs', description: 'raw flow records, newest first' },
+  { label: 'Node graph', value: 'nodegraph', description: 'the top pairs of two group-by fields as edges (node graph panel)' },
 ];
 
 const METRIC_OPTIONS: Array<SelectableValue<Metric>> = [
