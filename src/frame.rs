@@ -72,6 +72,22 @@ pub struct Link {
     pub title: String,
     /// URL template.
     pub url: String,
+    /// A query of a datasource Explore opens with the panel's time range
+    /// (Grafana's internal link), instead of the URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal: Option<InternalLink>,
+}
+
+/// Grafana's internal data link: a datasource's query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InternalLink {
+    /// The query (variables such as `${__value.raw}` expanded by Grafana).
+    pub query: serde_json::Value,
+    /// The datasource's uid.
+    pub datasource_uid: String,
+    /// Its name.
+    pub datasource_name: String,
 }
 
 /// One field (column).

@@ -235,8 +235,37 @@ fn links(settings: &Settings, field: &str) -> Vec<Link> {
         .data_links
         .iter()
         .filter(|l| l.field == field)
-        .map(|l| Link { title: l.title.clone(), url: l.url.clone() })
+        .map(|l| Link { title: l.title.clone(), url: l.url.clone(), internal: None })
         .collect()
+}
+
+/// A name column's drill-down: Explore, with the panel's range, on the
+/// addresses that got the name (a table of the address and the name,
+/// filtered to the name), on this datasource. None without its uid.
+fn name_links(q: &FlowQuery, settings: &Settings, field: &str) -> Vec<Link> {
+    let Some((_, address)) = q.names.iter().find(|(name, _)| name == field) else { return Vec::new() };
+    if settings.uid.is_empty() {
+        return Vec::new();
+    }
+    let query = json!({
+        "refId": "A",
+        "format": "table",
+        "metric": q.metric.asked().name(),
+        "direction": q.direction,
+        "groupBy": [address, field],
+        "filters": [{"field": field, "op": "=", "value": "${__value.raw}"}],
+        "interfaceId": q.interface_ids,
+        "limit": 100,
+    });
+    vec![Link {
+        title: format!("Addresses of this {}", header(field).to_lowercase()),
+        url: String::new(),
+        internal: Some(crate::frame::InternalLink {
+            query,
+            datasource_uid: settings.uid.clone(),
+            datasource_name: settings.name.clone(),
+        }),
+    }]
 }
 
 /// One number: numeric-wide, one numeric field (and the `costColumn`
@@ -299,9 +328,11 @@ fn table_frame(
             } else {
                 Values::Str(column.collect())
             };
+            let mut field_links = links(settings, name);
+            field_links.extend(name_links(q, settings, name));
             Field::new(name.clone(), values).with_config(FieldConfig {
                 display_name_from_ds: Some(header(name)),
-                links: links(settings, name),
+                links: field_links,
                 // The group of records without a value (a NODATA record's port) is a null cell.
                 no_value: numbers.then(|| NO_VALUE_TEXT.to_string()),
                 ..Default::default()

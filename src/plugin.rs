@@ -97,6 +97,7 @@ impl FlowlensPlugin {
             secure: Some(&i.decrypted_secure_json_data),
         })
         .map_err(|e| QueryError::plugin(e.to_string()))?;
+        let settings = Settings { uid: i.uid.clone(), name: i.name.clone(), ..settings };
         let ds = Arc::new(Datasource::new(settings)?);
         self.instances.lock().expect("cache lock").insert(key, ds.clone());
         Ok(ds)

@@ -67,6 +67,11 @@ pub struct DataLink {
 /// Validated datasource settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
+    /// The datasource's uid in Grafana (empty when unknown): the target of
+    /// its own drill-down links.
+    pub uid: String,
+    /// Its name in Grafana (empty when unknown).
+    pub name: String,
     /// Base URL of the backend (single node, `vlselect`, or Loki's query frontend).
     pub url: url::Url,
     /// The backend's name in the registry (`backends::open`), lowercase.
@@ -370,6 +375,8 @@ impl Settings {
         }
         let coalesce_ms = whole("coalesceWindowMs", jd.coalesce_window_ms, DEFAULT_COALESCE_MS, MAX_COALESCE_MS)?;
         Ok(Self {
+            uid: String::new(),
+            name: String::new(),
             url,
             backend: jd
                 .backend

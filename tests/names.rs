@@ -478,6 +478,25 @@ async fn panels_by_name_are_exact_with_churn() {
         common::reference::groups(records, &reference, &["workload"]).into_iter().map(|(k, _)| k[0].clone()).collect();
     assert_eq!(values["values"], json!(want));
 
+    // A name's drill-down: Explore on the addresses behind it, over the
+    // panel's range; those addresses' rows add up to the name's.
+    let target = json!({"refId": "A", "format": "table", "direction": "in", "groupBy": ["workload"], "limit": 5});
+    let frames = check.frames(&target).await;
+    let links = frames[0].field("workload").config["links"].clone();
+    let internal = &links[0]["internal"];
+    assert_eq!(internal["datasourceUid"], "names", "{links}");
+    let (name, bytes) = (
+        frames[0].field("workload").values[1].as_str().unwrap().to_string(),
+        frames[0].field("bytes").values[1].as_u64().unwrap(),
+    );
+    let drill = internal["query"].to_string().replace("${__value.raw}", &name);
+    let drill: Value = serde_json::from_str(&drill).unwrap();
+    let rows = check.frames(&drill).await;
+    assert_eq!(rows[0].fields[0].name, "pkt_dstaddr", "{drill}");
+    assert!(rows[0].field("workload").values.iter().all(|v| v.as_str() == Some(name.as_str())), "{drill}");
+    let sum: u64 = rows[0].field("bytes").values.iter().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(sum, bytes, "the addresses behind {name} add up to its row");
+
     // The builder lists the names the datasource can resolve.
     let (code, fields) = plugin.resource(&ds, "GET", "fields", json!({})).await;
     assert_eq!(code, 200);
