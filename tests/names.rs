@@ -576,7 +576,39 @@ async fn panels_by_name_on_loki_are_exact() {
     ds.json_data["backend"] = json!("loki");
     ds.json_data["cacheMaxMiB"] = json!(0);
     ds.json_data["names"] = sources.names.clone();
+    // ip-ranges.json from a URL, as AWS publishes it.
+    let (url, fetches) = serve(sources.ranges_doc.to_string()).await;
+    ds.json_data["names"]["awsIpRanges"] = json!(url);
     let plugin = Plugin::start().await;
     check_panels(&plugin, &ds, records, &sources.namer).await;
+    assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1, "fetched once, then kept for an hour");
     let _ = std::fs::remove_dir_all(&sources.dir);
+}
+
+/// A loopback HTTP server answering every GET with `body` (and an ETag);
+/// its URL and how many requests it answered.
+async fn serve(body: String) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ip-ranges.json", listener.local_addr().unwrap());
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let _ = socket.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nETag: \"v1\"\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(body.as_bytes()).await;
+            });
+        }
+    });
+    (url, count)
 }

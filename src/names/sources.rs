@@ -17,36 +17,100 @@ use super::mmdb::Mmdb;
 use super::networks::{parse_cidr_map, parse_ip_ranges, AwsRange, Prefixes};
 use super::{Dim, Kind, NamesSettings, UNKNOWN};
 
-/// A file read again when its modification time or size changes.
+/// A file read again when its modification time or size changes; or a
+/// URL (`http(s)://`) fetched again every [`URL_REFRESH`] (a `304 Not
+/// Modified` to its ETag keeps what was read; a failed fetch keeps the last
+/// good copy).
 struct Reloading<T> {
     path: String,
     parse: fn(Vec<u8>) -> Result<T, String>,
-    held: Mutex<Option<Read<T>>>,
+    held: Mutex<Option<(Version, Result<Arc<T>, String>)>>,
 }
 
-/// A file as read: its modification time and size, then what it held.
-type Read<T> = (Option<SystemTime>, u64, Result<Arc<T>, String>);
+/// Which version of a source was read.
+#[derive(Clone, PartialEq)]
+enum Version {
+    /// A file's modification time and size.
+    File(Option<SystemTime>, u64),
+    /// When a URL was fetched, and its ETag.
+    Url(std::time::Instant, Option<String>),
+}
+
+/// How often a URL source is fetched again.
+const URL_REFRESH: std::time::Duration = std::time::Duration::from_secs(3_600);
+/// How long one fetch may take.
+const URL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl<T> Reloading<T> {
     fn new(path: String, parse: fn(Vec<u8>) -> Result<T, String>) -> Self {
         Self { path, parse, held: Mutex::new(None) }
     }
 
-    /// The file as it is now (read again if it changed), or what is wrong.
+    fn held(&self) -> Option<(Version, Result<Arc<T>, String>)> {
+        self.held.lock().expect("names lock").clone()
+    }
+
+    fn keep(&self, version: Version, read: Result<Arc<T>, String>) -> Result<Arc<T>, String> {
+        *self.held.lock().expect("names lock") = Some((version, read.clone()));
+        read
+    }
+
+    /// The source as it is now (read again if it changed), or what is wrong.
     async fn current(&self) -> Result<Arc<T>, String> {
+        if self.path.starts_with("http://") || self.path.starts_with("https://") {
+            return self.fetched().await;
+        }
         let meta = tokio::fs::metadata(&self.path).await.map_err(|e| format!("{} cannot be read: {e}", self.path))?;
-        let stamp = (meta.modified().ok(), meta.len());
-        if let Some((modified, len, held)) = self.held.lock().expect("names lock").as_ref() {
-            if (*modified, *len) == stamp {
-                return held.clone();
+        let version = Version::File(meta.modified().ok(), meta.len());
+        if let Some((held_version, held)) = self.held() {
+            if held_version == version {
+                return held;
             }
         }
         let read = match tokio::fs::read(&self.path).await {
             Ok(bytes) => (self.parse)(bytes).map(Arc::new).map_err(|e| format!("{}: {e}", self.path)),
             Err(e) => Err(format!("{} cannot be read: {e}", self.path)),
         };
-        *self.held.lock().expect("names lock") = Some((stamp.0, stamp.1, read.clone()));
-        read
+        self.keep(version, read)
+    }
+
+    /// A URL source: fetched again when [`URL_REFRESH`] has passed.
+    async fn fetched(&self) -> Result<Arc<T>, String> {
+        let held = self.held();
+        let etag = match &held {
+            Some((Version::Url(at, _), read)) if at.elapsed() < URL_REFRESH => return read.clone(),
+            Some((Version::Url(_, etag), Ok(_))) => etag.clone(),
+            _ => None,
+        };
+        let client = reqwest::Client::builder().timeout(URL_TIMEOUT).build().map_err(|e| e.to_string())?;
+        let mut request = client.get(&self.path);
+        if let Some(etag) = &etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        let now = std::time::Instant::now();
+        let answer = match request.send().await {
+            Ok(r) if r.status() == reqwest::StatusCode::NOT_MODIFIED => None,
+            Ok(r) if r.status().is_success() => {
+                let etag = r.headers().get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(String::from);
+                Some(r.bytes().await.map(|b| (b.to_vec(), etag)).map_err(|e| e.to_string()))
+            }
+            Ok(r) => Some(Err(format!("HTTP {}", r.status()))),
+            Err(e) => Some(Err(e.without_url().to_string())),
+        };
+        match (answer, held) {
+            // Not modified: what was read stands for another while.
+            (None, Some((_, read))) => self.keep(Version::Url(now, etag), read),
+            (Some(Ok((bytes, etag))), _) => {
+                let read = (self.parse)(bytes).map(Arc::new).map_err(|e| format!("{}: {e}", self.path));
+                self.keep(Version::Url(now, etag), read)
+            }
+            // A failed fetch keeps the last good copy until the next try.
+            (Some(Err(_)), Some((_, Ok(last)))) => self.keep(Version::Url(now, etag), Ok(last)),
+            (Some(Err(e)), _) => {
+                self.keep(Version::Url(now, None), Err(format!("{} cannot be fetched: {e}", self.path)))
+            }
+            (None, None) => Err(format!("{} answered 304 to a first request", self.path)),
+        }
     }
 }
 
