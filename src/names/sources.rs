@@ -24,8 +24,11 @@ use super::{Dim, Kind, NamesSettings, UNKNOWN};
 struct Reloading<T> {
     path: String,
     parse: fn(Vec<u8>) -> Result<T, String>,
-    held: Mutex<Option<(Version, Result<Arc<T>, String>)>>,
+    held: Mutex<Option<Held<T>>>,
 }
+
+/// What a source held when last read: its version, and what it said.
+type Held<T> = (Version, Result<Arc<T>, String>);
 
 /// Which version of a source was read.
 #[derive(Clone, PartialEq)]
@@ -46,7 +49,7 @@ impl<T> Reloading<T> {
         Self { path, parse, held: Mutex::new(None) }
     }
 
-    fn held(&self) -> Option<(Version, Result<Arc<T>, String>)> {
+    fn held(&self) -> Option<Held<T>> {
         self.held.lock().expect("names lock").clone()
     }
 
