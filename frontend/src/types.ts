@@ -195,6 +195,21 @@ export interface RollupSettings {
   basicAuthUser?: string;
 }
 
+/**
+ * jsonData's `names` section (src/names/settings.rs, README "Names"): where
+ * names of addresses come from; each source optional.
+ */
+export interface NamesSettings {
+  /** CIDR map: `CIDR name` lines (`#` comments), or an object. */
+  networks?: string | Record<string, string>;
+  /** AWS's ip-ranges.json: a path or an http(s) URL. */
+  awsIpRanges?: string;
+  /** MMDB files, comma-separated. */
+  mmdb?: string;
+  /** kube_pod_info's store: true = the rollup store, or its own URL and resolution. */
+  kubernetes?: boolean | { url?: string; resolution?: string; basicAuthUser?: string };
+}
+
 export interface FlowDataSourceOptions extends DataSourceJsonData {
   backend?: BackendKind;
   streamSelector?: string;
@@ -230,6 +245,8 @@ export interface FlowDataSourceOptions extends DataSourceJsonData {
   crossAzPricePerGb?: number;
   /** The rollup store (README "Rollups: weeks in a second"). */
   rollups?: RollupSettings;
+  /** Names of addresses (README "Names"). */
+  names?: NamesSettings;
   [httpHeaderName: `httpHeaderName${number}`]: string | undefined;
 }
 

@@ -606,3 +606,49 @@ export function validateQuery(q: FlowQuery, fields?: readonly string[], settings
   }
   return errors;
 }
+
+/**
+ * `names.networks` as text: one `CIDR name` per line (`#` starts a
+ * comment); the first problem in the backend's words (src/names/networks.rs).
+ */
+export function validateNamesNetworks(text: string): string | undefined {
+  const seen = new Map<string, string>();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].split('#')[0].trim();
+    if (line === '') {
+      continue;
+    }
+    const [cidr, ...rest] = line.split(/\s+/);
+    const name = rest.join(' ').trim();
+    const bad = validateCidr(cidr);
+    if (bad) {
+      return `line ${i + 1}: ${bad}`;
+    }
+    if (name === '') {
+      return `line ${i + 1}: ${cidr} has no name`;
+    }
+    const before = seen.get(cidr);
+    if (before !== undefined) {
+      return `line ${i + 1}: ${cidr} is named twice (${before} and ${name})`;
+    }
+    seen.set(cidr, name);
+  }
+  return undefined;
+}
+
+/** `names.kubernetes.url`: empty (the rollup store) or an http(s) URL. */
+export function validateNamesKubernetesUrl(text: string | undefined): string | undefined {
+  if (!text || text.trim() === '') {
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    url = undefined;
+  }
+  return !url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || url.username !== ''
+    ? `names.kubernetes.url \`${text.trim()}\` must be an http(s) URL without credentials, such as ${ROLLUPS_URL_EXAMPLE}`
+    : undefined;
+}

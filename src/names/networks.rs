@@ -91,6 +91,9 @@ pub fn parse_cidr_map(value: &serde_json::Value) -> Result<Prefixes<String>, Str
     for (line, cidr, name) in pairs {
         let net =
             parse_net(&cidr).ok_or_else(|| format!("line {line}: `{cidr}` is not a CIDR such as 10.20.0.0/16"))?;
+        if net != net.trunc() {
+            return Err(format!("line {line}: `{cidr}` has host bits set; did you mean {}?", net.trunc()));
+        }
         if name.is_empty() {
             return Err(format!("line {line}: {cidr} has no name"));
         }
@@ -224,7 +227,8 @@ mod tests {
         for (bad, says) in [
             (json!("10.0.0.0/8 corp\n10.0.0.0/33 x"), "line 2: `10.0.0.0/33` is not a CIDR"),
             (json!("10.0.0.0/8"), "line 1: 10.0.0.0/8 has no name"),
-            (json!("10.0.0.0/8 a\n10.0.0.1/8 b"), "line 2: 10.0.0.0/8 is named twice (a and b)"),
+            (json!("10.0.0.0/8 a\n10.0.0.0/8 b"), "line 2: 10.0.0.0/8 is named twice (a and b)"),
+            (json!("10.0.0.1/8 a"), "line 1: `10.0.0.1/8` has host bits set; did you mean 10.0.0.0/8?"),
             (json!({"10.0.0.0/8": 3}), "the name of 10.0.0.0/8 must be a string"),
             (json!(7), "must be text"),
         ] {

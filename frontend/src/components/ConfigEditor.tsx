@@ -3,6 +3,7 @@ import React from 'react';
 import { AuthSection } from './config/AuthSection';
 import { ConnectionSection } from './config/ConnectionSection';
 import { DataLinksSection } from './config/DataLinksSection';
+import { NamesSection } from './config/NamesSection';
 import { applyEdit, ConfigProps, Edit } from './config/options';
 import { RecordSection } from './config/RecordSection';
 import { RollupsSection } from './config/RollupsSection';
@@ -20,6 +21,7 @@ export function ConfigEditor({ options, onOptionsChange }: ConfigProps) {
       <RecordSection options={options} onEdit={onEdit} />
       <TrafficSection options={options} onEdit={onEdit} />
       <RollupsSection options={options} onEdit={onEdit} />
+      <NamesSection options={options} onEdit={onEdit} />
       <DataLinksSection options={options} onEdit={onEdit} />
     </div>
   );
