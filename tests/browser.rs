@@ -325,8 +325,39 @@ async fn editors_in_chromium_against_the_plugin() {
     for (key, n) in r::groups(loaded.records, &records_q, &["action"]) {
         volume.insert(if key[0].is_empty() { "-".into() } else { key[0].clone() }, json!(n));
     }
-    let url =
-        start_bridge(Bridge { plugin, instance: instance(&server.url), root: repo().join("frontend/e2e/dist") }).await;
+    // Names: the datasource names its networks; the reference names each
+    // record's addresses by the same map (longest prefix).
+    let map = [("10.0.32.0/22", "pods-a"), ("10.0.36.0/22", "pods-b"), ("0.0.0.0/1", "low"), ("128.0.0.0/1", "high")];
+    let mut ds = instance(&server.url);
+    ds.json_data["names"] =
+        json!({"networks": map.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join("\n")});
+    let nets: Vec<(r::Cidr, &str)> = map.iter().map(|(c, n)| (r::Cidr::parse(c), *n)).collect();
+    let namer = r::Namer(Arc::new(move |record, field, (inside, outside)| {
+        let side = match field {
+            "local_name" => inside,
+            "remote_name" => outside,
+            _ => return None,
+        };
+        let addr = record.get(side).unwrap_or_default();
+        let held = nets.iter().filter(|(c, _)| c.contains(&addr)).max_by_key(|(c, _)| c.prefix());
+        Some(held.map_or("(unknown)", |(_, n)| n).to_string())
+    }));
+    let named = |dir: Dir| RefQuery {
+        namer: Some(namer.clone()),
+        ..RefQuery::new(dir, data::POD_CIDR, Some(data::NAT_ENI), data::FROM_MS, data::TO_MS)
+    };
+    let table: Vec<Value> = r::groups(loaded.records, &named(Dir::In), &["local_name"])
+        .into_iter()
+        .map(|(k, v)| json!([k[0], v]))
+        .collect();
+    let edges: Vec<Value> = r::groups(loaded.records, &named(Dir::Out), &["local_name", "remote_name"])
+        .into_iter()
+        .take(10)
+        .map(|(k, v)| json!([format!("local_name:{}", k[0]), format!("remote_name:{}", k[1]), v]))
+        .collect();
+    assert!(table.len() >= 2 && edges.len() >= 3, "the fixture spans the networks: {table:?} {edges:?}");
+    let names = json!({"table": table, "edges": edges});
+    let url = start_bridge(Bridge { plugin, instance: ds, root: repo().join("frontend/e2e/dist") }).await;
     let artifacts = repo().join("test-artifacts/browser");
     let t = Instant::now();
     let run = tokio::process::Command::new("node")
@@ -339,6 +370,8 @@ async fn editors_in_chromium_against_the_plugin() {
         .arg(serde_json::to_string(&top_pods).unwrap())
         .arg("--volume")
         .arg(Value::Object(volume).to_string())
+        .arg("--names")
+        .arg(names.to_string())
         .arg("--artifacts")
         .arg(&artifacts)
         .env("CHROMIUM", &chromium)

@@ -90,6 +90,7 @@ interface ExploreState {
 declare global {
   interface Window {
     __e2e: E2EState;
+    __e2eQuery: (targets: FlowQuery[]) => Promise<unknown[]>;
     monaco: typeof monaco;
   }
 }
@@ -453,6 +454,29 @@ function App({ settings }: { settings: Options }) {
   const range = useMemo(pageRange, []);
   // One datasource instance, as Grafana keeps one per datasource.
   const ds = useMemo(() => new plugin.DataSourceClass(instanceSettings(settings)) as DataSource, [settings]);
+  // A dashboard panel's query through the datasource (ds.query, /api/ds/query),
+  // its frames as the panel gets them: for the names step of e2e/run.mjs.
+  window.__e2eQuery = async (targets: FlowQuery[]) => {
+    const answer = await lastValueFrom(
+      ds.query({
+        app: CoreApp.Dashboard,
+        requestId: 'e2e-panel',
+        timezone: 'utc',
+        range,
+        interval: '1h',
+        intervalMs: 3_600_000,
+        targets,
+        scopedVars: {},
+        startTime: Date.now(),
+      } as DataQueryRequest<FlowQuery>)
+    );
+    return (answer.data as DataFrame[]).map((f) => ({
+      name: f.name,
+      refId: f.refId,
+      meta: f.meta ?? null,
+      fields: f.fields.map((x) => ({ name: x.name, values: Array.from(x.values), links: x.config.links ?? [] })),
+    }));
+  };
   const [query, setQuery] = useState<FlowQuery>(() => ({ refId: 'A', ...ds.getDefaultQuery(CoreApp.PanelEditor) }));
   const [options, setOptions] = useState<Options>(settings);
   const [health, setHealth] = useState<{ status: string; message: string }>();

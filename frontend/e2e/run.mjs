@@ -61,6 +61,8 @@ const { values: args } = parseArgs({
     'top-pods': { type: 'string' },
     // {"ACCEPT": n, "REJECT": m, "-": k}: records per action over the day on the NAT ENI (the Rust reference).
     volume: { type: 'string' },
+    // {"table": [[local_name, bytes], ...], "edges": [[source, target, bytes], ...]}: the names panels (the Rust reference).
+    names: { type: 'string' },
     artifacts: { type: 'string', default: path.join(here, '../../test-artifacts/browser') },
   },
 });
@@ -74,6 +76,7 @@ if (TOP_PODS !== null && !(Array.isArray(TOP_PODS) && TOP_PODS.length === 5 && T
   process.exit(2);
 }
 const VOLUME = args.volume === undefined ? null : JSON.parse(args.volume);
+const NAMES = args.names === undefined ? null : JSON.parse(args.names);
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
   console.error(`no Chromium at ${CHROMIUM}: install it with \`apt-get update && apt-get install -y chromium\` (as root), or set CHROMIUM`);
@@ -361,7 +364,7 @@ try {
     const count = args.records ?? '\\d+';
     assert.match(
       health.message,
-      new RegExp(`^Connected to VictoriaLogs: ${count} records of the last hour match \\{logtype="flow", environment="ops"\\}, and the sampled records fit the record format \\(19 fields\\)(\\. Self-check: the last settled hour's \\d+ records read the same as one total and as 5-minute buckets, twice(, and its top source's bytes the same in the ranking and in its series)?)?$`)
+      new RegExp(`^Connected to VictoriaLogs: ${count} records of the last hour match \\{logtype="flow", environment="ops"\\}, and the sampled records fit the record format \\(19 fields\\)(\\. Self-check: the last settled hour's \\d+ records read the same as one total and as 5-minute buckets, twice(, and its top source's bytes the same in the ranking and in its series)?)?${NAMES === null ? '' : '\\. Names: names\\.networks: 4 networks'}$`)
     );
     await shot('config-health', page.getByTestId('e2e-config-editor'));
   });
@@ -498,6 +501,37 @@ try {
     const text = await until(explorePreview, (t) => t?.includes(`action:=${JSON.stringify(action)}`));
     assert.ok(text?.includes(`action:=${JSON.stringify(action)}`), `the preview filters on the action: ${text}`);
     await shot('explore-filtered', page.getByTestId('e2e-explore'));
+  });
+
+  await step('Names: a table by network name and a node graph of names, as panels get them from ds.query', async () => {
+    if (NAMES === null) {
+      return;
+    }
+    const frames = await page.evaluate(() =>
+      window.__e2eQuery([
+        { refId: 'N', format: 'table', metric: 'bytes', direction: 'in', groupBy: ['local_name'], limit: 10 },
+        { refId: 'G', format: 'nodegraph', metric: 'bytes', direction: 'out', groupBy: ['local_name', 'remote_name'], limit: 10 },
+      ])
+    );
+    const byRef = (ref) => frames.filter((f) => f.refId === ref);
+    const field = (frame, name) => frame.fields.find((f) => f.name === name);
+    const [table] = byRef('N');
+    const names = field(table, 'local_name');
+    assert.deepStrictEqual(
+      names.values.map((v, i) => [v, field(table, 'bytes').values[i]]),
+      NAMES.table,
+      'bytes per network name, largest first, as the reference'
+    );
+    assert.equal(names.links[0]?.internal?.datasourceUid, 'flowlens', 'a drill-down to the addresses behind a name');
+    const graph = byRef('G');
+    assert.deepStrictEqual(graph.map((f) => f.name), ['nodes', 'edges']);
+    assert.ok(graph.every((f) => f.meta?.preferredVisualisationType === 'nodeGraph'), 'for the node graph panel');
+    const edges = graph[1];
+    assert.deepStrictEqual(
+      field(edges, 'source').values.map((s, i) => [s, field(edges, 'target').values[i], field(edges, 'mainstat').values[i]]),
+      NAMES.edges,
+      'the top pairs of names with their bytes, as the reference'
+    );
   });
 
   await shot('page');
