@@ -284,12 +284,17 @@ fn total_frame(q: &FlowQuery, settings: &Settings, total: u64, meta: FrameMeta) 
 fn cost_field(q: &FlowQuery, settings: &Settings, bytes: &[u64]) -> Option<Field> {
     let price =
         Some(settings.prices.nat).filter(|_| settings.cost_column && q.metric == Metric::Bytes && !q.alerting)?;
-    let values = bytes.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
-    Some(Field::new("cost", Values::F64(values)).with_config(FieldConfig {
+    Some(priced("cost", bytes, price))
+}
+
+/// Bytes priced per GB (10^9 bytes), a field named `name` headed Cost.
+fn priced(name: &str, bytes: &[u64], price_per_gb: f64) -> Field {
+    let values = bytes.iter().map(|b| Some(*b as f64 / 1e9 * price_per_gb)).collect();
+    Field::new(name, Values::F64(values)).with_config(FieldConfig {
         display_name_from_ds: Some("Cost".into()),
         unit: Some(COST_UNIT.into()),
         ..Default::default()
-    }))
+    })
 }
 
 /// What a table shows for the group of records without a value in a
@@ -388,14 +393,7 @@ fn node_graph_frames(q: &FlowQuery, settings: &Settings, ranked: &[(Key, u64)], 
     let stats = |values: Vec<u64>| -> Vec<Field> {
         let mut fields = vec![Field::new("mainstat", metric_values(q, values.iter().copied()))
             .with_config(value_config(q, header(q.metric.name())))];
-        if let Some(price) = price {
-            let cost = values.iter().map(|b| Some(*b as f64 / 1e9 * price)).collect();
-            fields.push(Field::new("secondarystat", Values::F64(cost)).with_config(FieldConfig {
-                display_name_from_ds: Some("Cost".into()),
-                unit: Some(COST_UNIT.into()),
-                ..Default::default()
-            }));
-        }
+        fields.extend(price.map(|price| priced("secondarystat", &values, price)));
         fields
     };
     let text = |values: Vec<String>| Values::Str(values.into_iter().map(Some).collect());

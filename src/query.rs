@@ -93,8 +93,11 @@ impl Datasource {
         asked: &crate::names::regroup::Asked,
         deadline: Deadline,
     ) -> Result<(Answers, String, Vec<String>), QueryError> {
-        let (text, output, mut notices) = self.run(&asked.inner, &asked.step, deadline).await?;
-        let mut resolver = self.names.resolver(&asked.dims(), q.range, deadline).await;
+        // The names' sources do not depend on the addresses' answer: both at once.
+        let dims = asked.dims();
+        let (answer, mut resolver) =
+            tokio::join!(self.run(&asked.inner, &asked.step, deadline), self.names.resolver(&dims, q.range, deadline));
+        let (text, output, mut notices) = answer?;
         let answers = asked.answers(q, output, |d, addr, t| resolver.name(d, addr, t))?;
         notices.append(&mut resolver.notices);
         Ok((answers, text, notices))

@@ -181,15 +181,28 @@ impl Asked {
         let outer_bucket = |t: i64| if q.format == Format::Series { t.div_euclid(q.step_ms) * q.step_ms } else { 0 };
         let mut sums = BucketMap::new();
         for (key, buckets) in rows {
+            // A name that does not depend on time is looked up once per
+            // row, not once per bucket.
+            let mut fixed = |i: usize, d: &Dim| (!d.timed()).then(|| name(d, &key[i], 0));
+            let fixed_filters: Vec<Option<String>> = self.filters.iter().map(|(i, d, _)| fixed(*i, d)).collect();
+            let fixed_columns: Vec<Option<String>> =
+                self.columns.iter().map(|(i, d)| d.and_then(|d| fixed(*i, d))).collect();
             for (t, v) in buckets {
-                if !self.filters.iter().all(|(i, d, f)| f.keeps(&name(d, &key[*i], t))) {
+                let mut value = |i: usize, d: &Dim, held: &Option<String>| match held {
+                    Some(n) => n.clone(),
+                    None => name(d, &key[i], t),
+                };
+                let kept =
+                    self.filters.iter().zip(&fixed_filters).all(|((i, d, f), held)| f.keeps(&value(*i, d, held)));
+                if !kept {
                     continue;
                 }
                 let outer: Key = self
                     .columns
                     .iter()
-                    .map(|(i, d)| match d {
-                        Some(d) => name(d, &key[*i], t),
+                    .zip(&fixed_columns)
+                    .map(|((i, d), held)| match d {
+                        Some(d) => value(*i, d, held),
                         None => key[*i].clone(),
                     })
                     .collect();
